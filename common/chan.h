@@ -1,0 +1,76 @@
+/*
+ * Message channel between two privfsd processes, in the shape of OpenBSD imsg: a fixed
+ * header, a bounded payload, at most one fd per message (SCM_RIGHTS, and only on channels
+ * created with fd passing allowed), and a non-blocking write queue driven by one libevent
+ * event per channel (EV_WRITE armed only while something is queued).
+ */
+#ifndef PRIVFSD_CHAN_H
+#define PRIVFSD_CHAN_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+/* Largest payload: a READDIR/GETXATTR/LISTXATTR answer of 64 KiB plus its headers. */
+#define CHAN_MAX_PAYLOAD	(64 * 1024 + 4096)
+
+#define CHAN_F_HASFD		0x1
+
+struct chan_hdr {
+	uint32_t	type;
+	uint32_t	len;		/* payload bytes after this header */
+	uint32_t	peerid;		/* free for the sender's use (0 when unused) */
+	uint32_t	pid;		/* sender's pid */
+	uint32_t	flags;		/* CHAN_F_* */
+	uint32_t	pad;
+};
+
+struct chan_msg {
+	struct chan_hdr	 hdr;
+	const uint8_t	*data;		/* hdr.len bytes, valid only during the handler */
+	int		 fd;		/* -1 or the passed fd; the handler owns it */
+};
+
+struct chan;
+struct dispatch_entry;
+
+/*
+ * How a channel ends: a closed or failed channel calls this once (from the event loop);
+ * by default (NULL) the process exits through fatalx(), since a lost peer ends the export.
+ */
+typedef void (*chan_closed_cb)(struct chan *, void *arg);
+
+/* fd: connected non-blocking SOCK_STREAM socket. peer: name of the other side, for logs. */
+struct chan	*chan_new(int fd, const char *peer, int fd_passing);
+void		 chan_set_dispatch(struct chan *, const struct dispatch_entry *table, void *arg);
+void		 chan_set_closed_cb(struct chan *, chan_closed_cb, void *arg);
+/* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
+void		 chan_event_add(struct chan *, struct event_base *);
+void		 chan_free(struct chan *);
+const char	*chan_peer(const struct chan *);
+int		 chan_fd(const struct chan *);
+
+/*
+ * Queue a message; fd (or -1) is sent with it and closed by the channel after sending.
+ * Fatal on payload > CHAN_MAX_PAYLOAD or an fd on a channel without fd passing: both are
+ * bugs of ours, never guest input.
+ */
+void	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
+	    const void *data, size_t len);
+void	chan_composev(struct chan *, uint32_t type, uint32_t peerid, int fd,
+	    const struct iovec *iov, int iovcnt);
+/* Write out what is queued now, blocking; for the last message before exit. */
+void	chan_flush(struct chan *);
+size_t	chan_queued(const struct chan *);
+
+/*
+ * Start-up only, before the event loop: wait up to timeout_ms for one whole message.
+ * Returns 0 and fills msg (data stays valid until the next call on this channel),
+ * -1 on timeout or a closed channel (errno ETIMEDOUT or EPIPE).
+ */
+int	chan_recv_blocking(struct chan *, struct chan_msg *msg, int timeout_ms);
+
+#endif

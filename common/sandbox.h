@@ -1,0 +1,63 @@
+/*
+ * Privilege drop, one function per role (OpenSSH ssh-sandbox.h shape). Each is called by
+ * the role itself, early, while still root, after it opened what it needs (log socket,
+ * shared directory) and before it reads a byte from a peer that could be hostile.
+ * Every function is fatal on any failure: a half-dropped process must not run.
+ */
+#ifndef PRIVFSD_SANDBOX_H
+#define PRIVFSD_SANDBOX_H
+
+#include <stddef.h>
+#include <seccomp.h>
+
+struct msg_config;
+
+/*
+ * Frontend: private mount namespace with an empty read-only root (pivot_root), the privsep
+ * user with no supplementary groups and no capabilities in any set, RLIMIT_NPROC and
+ * RLIMIT_FSIZE 0, no_new_privs, seccomp allow-list without open/creat/execve/socket.
+ */
+void	sandbox_frontend(const struct msg_config *);
+
+/*
+ * Worker: private mount namespace whose root is the shared directory (pivot_root, old
+ * root detached, no /proc reachable by name), uid 0 with only the file capabilities,
+ * no supplementary groups, no_new_privs, the worker's allow-list. Before pivoting it opens
+ * /proc/self/fd as an O_PATH directory (to reopen O_PATH fds, as virtiofsd does) and
+ * returns it in *proc_self_fd (-1 with --sandbox=none when /proc is not mounted).
+ */
+void	sandbox_worker(const struct msg_config *, int *proc_self_fd);
+
+/*
+ * Broker, after its children run: only CAP_KILL (children run under other uids) and the
+ * broker's allow-list; no_new_privs.
+ */
+void	sandbox_broker(const struct msg_config *);
+
+/*
+ * One allowed syscall, with up to three argument conditions (all must hold; argc = 0
+ * allows any arguments). Lists end with { -1 }. They live in seccomp_<role>.c.
+ */
+struct sandbox_syscall {
+	int			nr;
+	unsigned int		argc;
+	struct scmp_arg_cmp	args[3];
+};
+
+extern const struct sandbox_syscall seccomp_broker_list[];
+extern const struct sandbox_syscall seccomp_frontend_list[];
+extern const struct sandbox_syscall seccomp_worker_list[];
+
+/* Loads the list with the action for everything else taken from the --seccomp mode. */
+void	sandbox_seccomp(const struct sandbox_syscall *list, unsigned int mode);
+
+#ifdef PRIVFSD_TEST_HOOKS
+/*
+ * Test builds only: when PRIVFSD_TEST_FORBIDDEN_SYSCALL names this role, make a syscall
+ * the role's list forbids right after the sandbox is in place, so a test can see the
+ * process die of SIGSYS.
+ */
+void	sandbox_test_hook(const char *role);
+#endif
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The FUSE layer of the frontend: turns validated chains into typed worker requests and
+ * typed worker replies into FUSE replies in the guest's buffers.
+ */
+#ifndef PRIVFSD_FUSE_H
+#define PRIVFSD_FUSE_H
+
+#include <stdint.h>
+
+struct vq_req;
+struct chan_msg;
+struct msg_config;
+
+void	fuse_layer_init(const struct msg_config *);
+/* A chain from any queue; the FUSE layer owns req from here on and completes it. */
+void	fuse_request(struct vq_req *req);
+/* Every IMSG_WORKER_REPLY_* from the worker (size and type already checked). */
+void	fuse_worker_reply(struct chan_msg *msg);
+/* Requests sent to the worker and not yet answered (GET_VRING_BASE and SET_MEM_TABLE
+ * wait for this to drain). */
+unsigned int fuse_inflight(void);
+/* The device was reset or the rings stopped: forget the session (a new INIT follows). */
+void	fuse_session_reset(void);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Split virtqueues as seen by the FUSE layer. The vhost-user layer pops validated chains
+ * (every check of wire.md section 2 done, descriptors copied before use, every buffer split
+ * per memory region) and hands each to fuse_request(); the FUSE layer completes it, in any
+ * order, with vq_complete().
+ */
+#ifndef PRIVFSD_VIRTQ_H
+#define PRIVFSD_VIRTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vq;
+
+/* One guest buffer piece inside one memory slot. */
+struct vq_seg {
+	uint8_t		*host;		/* this process's mapping of the piece */
+	uint64_t	 offset;	/* offset into the slot's mapping (fd offset) */
+	uint32_t	 slot;		/* memory slot, see msg_iov */
+	uint32_t	 len;
+};
+
+/* A popped descriptor chain: readable segments first, then writable ones. */
+struct vq_req {
+	struct vq	*vq;
+	uint32_t	 head;		/* descriptor index that heads the chain */
+	uint32_t	 nrd;		/* seg[0 .. nrd) are readable by us */
+	uint32_t	 nwr;		/* seg[nrd .. nrd + nwr) are writable by us */
+	uint32_t	 rd_len;	/* total readable bytes */
+	uint32_t	 wr_len;	/* total writable bytes */
+	uint32_t	 memgen;	/* memory table generation the segments belong to */
+	struct vq_seg	 seg[];
+};
+
+/* Queue number of the virtqueue (0 = hiprio, 1.. = request queues). */
+unsigned int	vq_index(const struct vq *);
+
+/*
+ * Return the chain to the guest with used.len = written (bytes we wrote into the writable
+ * segments), notify per EVENT_IDX, free req. Safe to call after the ring was stopped (the
+ * request is then dropped without touching guest memory).
+ */
+void	vq_complete(struct vq_req *req, uint32_t written);
+
+/*
+ * Copy helpers over the segments of a request. They never go past the segments; they
+ * return the number of bytes copied.
+ */
+size_t	vq_copy_from_req(const struct vq_req *req, size_t from, void *dst, size_t len);	/* readable part */
+size_t	vq_copy_to_req(struct vq_req *req, size_t to, const void *src, size_t len);	/* writable part */
+
+#endif
