@@ -1,0 +1,505 @@
+/*
+ * imsg-style channel: framing, fd passing and a libevent-driven write queue.
+ *
+ * Messages without an fd are appended to the tail buffer of the queue, so a burst of
+ * requests leaves in one sendmsg. A message with an fd starts a buffer of its own: the
+ * fd must ride with the first byte of its message, which is how the reader pairs them.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "dispatch.h"
+#include "log.h"
+
+#define CHAN_MAX_FDS_READ	8	/* fds one recvmsg may carry before we call it abuse */
+#define CHAN_RBUF_SIZE		(2 * (sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD))
+#define CHAN_OBUF_COALESCE	(256 * 1024)	/* stop growing a tail buffer past this */
+
+struct obuf {
+	TAILQ_ENTRY(obuf)	 entry;
+	uint8_t			*data;
+	size_t			 len;
+	size_t			 cap;
+	size_t			 off;		/* bytes already sent */
+	int			 fd;		/* sent with the first byte, then closed */
+};
+
+struct chan {
+	int				 fd;
+	int				 fd_passing;
+	char				 peer[32];
+	pid_t				 pid;
+
+	const struct dispatch_entry	*table;
+	void				*arg;
+	chan_closed_cb			 closed_cb;
+	void				*closed_arg;
+
+	struct event_base		*base;
+	struct event			*ev;
+	short				 ev_flags;
+
+	uint8_t				*rbuf;
+	size_t				 rlen;
+	size_t				 consumed;	/* by the last chan_recv_blocking() */
+	int				 rfds[CHAN_MAX_FDS_READ * 2];
+	int				 nrfds;
+
+	TAILQ_HEAD(obuf_q, obuf)	 oq;
+	size_t				 queued;
+	int				 closed;
+};
+
+static void	chan_event_update(struct chan *);
+
+struct chan *
+chan_new(int fd, const char *peer, int fd_passing)
+{
+	struct chan *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("chan_new");
+	if ((c->rbuf = malloc(CHAN_RBUF_SIZE)) == NULL)
+		fatal("chan_new");
+	c->fd = fd;
+	c->fd_passing = fd_passing;
+	c->pid = getpid();
+	strlcpy(c->peer, peer, sizeof(c->peer));
+	TAILQ_INIT(&c->oq);
+	return c;
+}
+
+void
+chan_set_dispatch(struct chan *c, const struct dispatch_entry *table, void *arg)
+{
+	c->table = table;
+	c->arg = arg;
+}
+
+void
+chan_set_closed_cb(struct chan *c, chan_closed_cb cb, void *arg)
+{
+	c->closed_cb = cb;
+	c->closed_arg = arg;
+}
+
+const char *
+chan_peer(const struct chan *c)
+{
+	return c->peer;
+}
+
+int
+chan_fd(const struct chan *c)
+{
+	return c->fd;
+}
+
+size_t
+chan_queued(const struct chan *c)
+{
+	return c->queued;
+}
+
+static void
+obuf_free(struct obuf *b)
+{
+	if (b->fd != -1)
+		close(b->fd);
+	free(b->data);
+	free(b);
+}
+
+void
+chan_free(struct chan *c)
+{
+	struct obuf *b;
+
+	if (c == NULL)
+		return;
+	if (c->ev != NULL)
+		event_free(c->ev);
+	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
+		TAILQ_REMOVE(&c->oq, b, entry);
+		obuf_free(b);
+	}
+	while (c->nrfds > 0)
+		close(c->rfds[--c->nrfds]);
+	close(c->fd);
+	free(c->rbuf);
+	free(c);
+}
+
+/* ---- writing ---- */
+
+static struct obuf *
+chan_obuf(struct chan *c, size_t need, int fd)
+{
+	struct obuf *b = TAILQ_LAST(&c->oq, obuf_q);
+
+	/* Coalesce fd-less messages into the tail buffer while it is not huge. */
+	if (fd == -1 && b != NULL && b->fd == -1 && b->off == 0 &&
+	    b->len + need <= CHAN_OBUF_COALESCE) {
+		if (b->len + need > b->cap) {
+			size_t	 cap = b->cap * 2;
+			uint8_t	*p;
+
+			while (cap < b->len + need)
+				cap *= 2;
+			if ((p = realloc(b->data, cap)) == NULL)
+				fatal("chan_obuf");
+			b->data = p;
+			b->cap = cap;
+		}
+		return b;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("chan_obuf");
+	b->cap = need < 4096 ? 4096 : need;
+	if ((b->data = malloc(b->cap)) == NULL)
+		fatal("chan_obuf");
+	b->fd = fd;
+	TAILQ_INSERT_TAIL(&c->oq, b, entry);
+	return b;
+}
+
+void
+chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	struct chan_hdr	 hdr;
+	struct obuf	*b;
+	size_t		 len = 0;
+	int		 i;
+
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > CHAN_MAX_PAYLOAD - len)
+			fatalx("message type %u to %s exceeds %d bytes", type, c->peer,
+			    CHAN_MAX_PAYLOAD);
+		len += iov[i].iov_len;
+	}
+	if (fd != -1 && !c->fd_passing)
+		fatalx("fd on message type %u to %s, a channel without fd passing",
+		    type, c->peer);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.type = type;
+	hdr.len = (uint32_t)len;
+	hdr.peerid = peerid;
+	hdr.pid = (uint32_t)c->pid;
+	hdr.flags = fd != -1 ? CHAN_F_HASFD : 0;
+
+	b = chan_obuf(c, sizeof(hdr) + len, fd);
+	memcpy(b->data + b->len, &hdr, sizeof(hdr));
+	b->len += sizeof(hdr);
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		memcpy(b->data + b->len, iov[i].iov_base, iov[i].iov_len);
+		b->len += iov[i].iov_len;
+	}
+	c->queued += sizeof(hdr) + len;
+	chan_event_update(c);
+}
+
+void
+chan_compose(struct chan *c, uint32_t type, uint32_t peerid, int fd, const void *data,
+    size_t len)
+{
+	struct iovec iov;
+
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	chan_composev(c, type, peerid, fd, &iov, len ? 1 : 0);
+}
+
+/* Send what the socket takes now. Returns 0, or -1 when the peer is gone. */
+static int
+chan_write(struct chan *c)
+{
+	struct obuf	*b;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+
+	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = b->data + b->off;
+		iov.iov_len = b->len - b->off;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (b->fd != -1 && b->off == 0) {
+			memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+			mh.msg_control = cmsgbuf.buf;
+			mh.msg_controllen = sizeof(cmsgbuf.buf);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			memcpy(CMSG_DATA(cm), &b->fd, sizeof(int));
+		}
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -1;
+		}
+		if (b->fd != -1) {	/* the fd left with the first byte */
+			close(b->fd);
+			b->fd = -1;
+		}
+		b->off += (size_t)n;
+		c->queued -= (size_t)n;
+		if (b->off == b->len) {
+			TAILQ_REMOVE(&c->oq, b, entry);
+			obuf_free(b);
+		}
+	}
+	return 0;
+}
+
+void
+chan_flush(struct chan *c)
+{
+	struct pollfd pfd;
+
+	while (c->queued > 0) {
+		if (chan_write(c) == -1)
+			return;
+		if (c->queued == 0)
+			break;
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) <= 0)
+			return;
+	}
+	chan_event_update(c);
+}
+
+/* ---- reading ---- */
+
+/* Pull what the socket has into rbuf. Returns bytes read, 0 on EOF, -1 on EAGAIN. */
+static ssize_t
+chan_read(struct chan *c)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(CHAN_MAX_FDS_READ * sizeof(int))];
+	} cmsgbuf;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+	int		 i, nfds, fds[CHAN_MAX_FDS_READ];
+
+	if (c->rlen == CHAN_RBUF_SIZE)
+		fatalx("%s: read buffer full", c->peer);	/* cannot happen: parse drains it */
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = c->rbuf + c->rlen;
+	iov.iov_len = CHAN_RBUF_SIZE - c->rlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cmsgbuf.buf;
+	mh.msg_controllen = sizeof(cmsgbuf.buf);
+	do {
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN)
+			return -1;
+		log_warn("%s: recvmsg", c->peer);
+		return 0;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+		for (i = 0; i < nfds; i++) {
+			if (!c->fd_passing || c->nrfds == (int)(sizeof(c->rfds) / sizeof(int))) {
+				close(fds[i]);
+				fatalx("%s passed an fd on a channel that takes none "
+				    "(or too many)", c->peer);
+			}
+			c->rfds[c->nrfds++] = fds[i];
+		}
+	}
+	if (mh.msg_flags & MSG_CTRUNC)
+		fatalx("%s passed more fds than one message may carry", c->peer);
+	c->rlen += (size_t)n;
+	return n;
+}
+
+/* Take one whole message from rbuf (at c->consumed). 1 when found, 0 when incomplete. */
+static int
+chan_parse(struct chan *c, struct chan_msg *m)
+{
+	size_t avail = c->rlen - c->consumed;
+
+	if (avail < sizeof(struct chan_hdr))
+		return 0;
+	memcpy(&m->hdr, c->rbuf + c->consumed, sizeof(m->hdr));
+	if (m->hdr.len > CHAN_MAX_PAYLOAD)
+		fatalx("%s sent a message of %u bytes (type %u)", c->peer, m->hdr.len,
+		    m->hdr.type);
+	if (m->hdr.flags & ~CHAN_F_HASFD)
+		fatalx("%s sent unknown message flags %#x", c->peer, m->hdr.flags);
+	if (avail < sizeof(struct chan_hdr) + m->hdr.len)
+		return 0;
+	m->data = c->rbuf + c->consumed + sizeof(struct chan_hdr);
+	m->fd = -1;
+	if (m->hdr.flags & CHAN_F_HASFD) {
+		if (c->nrfds == 0)
+			fatalx("%s: message type %u announces an fd that did not come",
+			    c->peer, m->hdr.type);
+		m->fd = c->rfds[0];
+		memmove(c->rfds, c->rfds + 1, --c->nrfds * sizeof(int));
+	}
+	c->consumed += sizeof(struct chan_hdr) + m->hdr.len;
+	return 1;
+}
+
+static void
+chan_compact(struct chan *c)
+{
+	if (c->consumed == 0)
+		return;
+	memmove(c->rbuf, c->rbuf + c->consumed, c->rlen - c->consumed);
+	c->rlen -= c->consumed;
+	c->consumed = 0;
+}
+
+static void
+chan_closed(struct chan *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	if (c->ev != NULL)
+		event_del(c->ev);
+	if (c->closed_cb != NULL)
+		c->closed_cb(c, c->closed_arg);
+	else
+		fatalx("channel to %s closed", c->peer);
+}
+
+static void
+chan_dispatch_all(struct chan *c)
+{
+	struct chan_msg m;
+
+	while (!c->closed && chan_parse(c, &m)) {
+		if (c->table == NULL)
+			fatalx("%s: message type %u before a dispatch table", c->peer,
+			    m.hdr.type);
+		dispatch_msg(c, c->table, &m, c->arg);
+	}
+	chan_compact(c);
+	if (c->nrfds > 0 && c->rlen == 0)
+		fatalx("%s passed an fd with no message for it", c->peer);
+}
+
+static void
+chan_event_cb(int fd, short events, void *arg)
+{
+	struct chan *c = arg;
+	ssize_t n;
+
+	if (events & EV_WRITE) {
+		if (chan_write(c) == -1) {
+			chan_closed(c);
+			return;
+		}
+		chan_event_update(c);
+	}
+	if (events & EV_READ) {
+		chan_compact(c);
+		n = chan_read(c);
+		if (n == 0) {
+			chan_closed(c);
+			return;
+		}
+		if (n > 0)
+			chan_dispatch_all(c);
+	}
+}
+
+static void
+chan_event_update(struct chan *c)
+{
+	short want;
+
+	if (c->base == NULL || c->closed)
+		return;
+	want = EV_READ | EV_PERSIST | (c->queued > 0 ? EV_WRITE : 0);
+	if (c->ev != NULL && want == c->ev_flags)
+		return;
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if ((c->ev = event_new(c->base, c->fd, want, chan_event_cb, c)) == NULL)
+		fatalx("event_new");
+	c->ev_flags = want;
+	if (event_add(c->ev, NULL) == -1)
+		fatalx("event_add");
+}
+
+void
+chan_event_add(struct chan *c, struct event_base *base)
+{
+	c->base = base;
+	chan_event_update(c);
+	/* Messages read by chan_recv_blocking() may already wait in the buffer. */
+	if (c->rlen > c->consumed)
+		chan_dispatch_all(c);
+}
+
+int
+chan_recv_blocking(struct chan *c, struct chan_msg *m, int timeout_ms)
+{
+	struct timespec	 now, end;
+	struct pollfd	 pfd;
+	long		 left;
+	ssize_t		 n;
+
+	chan_compact(c);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	for (;;) {
+		if (chan_parse(c, m))
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000 +
+		    (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			fatal("poll");
+		n = chan_read(c);
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+	}
+}
