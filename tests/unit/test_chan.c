@@ -1,0 +1,218 @@
+/*
+ * The channel: framing across partial reads and writes, fd passing in order, the
+ * blocking start-up read, and the dispatcher's fatal refusals (each in a child process,
+ * which must exit 1 with the refusal logged).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "dispatch.h"
+#include "log.h"
+#include "t.h"
+
+#define NMSG	2000
+
+static int	got, got_fds, bad_order;
+static struct event_base *base;
+
+static void
+on_data(struct chan *c, struct chan_msg *m, void *arg)
+{
+	uint32_t seq;
+
+	memcpy(&seq, m->data, sizeof(seq));
+	if (seq != (uint32_t)got)
+		bad_order++;
+	/* every tenth message is big: the payload must come through intact */
+	if (m->hdr.len > sizeof(seq) && m->data[m->hdr.len - 1] != (uint8_t)seq)
+		bad_order++;
+	if (m->fd != -1) {
+		struct stat st;
+
+		if (fstat(m->fd, &st) == 0 && S_ISFIFO(st.st_mode))
+			got_fds++;
+		close(m->fd);
+	}
+	if (++got == NMSG)
+		event_base_loopbreak(base);
+}
+
+static const struct dispatch_entry table[] = {
+	{ 1, SIZE_MIN, sizeof(uint32_t), FD_OPTIONAL, on_data },
+	DISPATCH_END
+};
+
+static const struct dispatch_entry strict_table[] = {
+	{ 1, SIZE_EXACT, 4, FD_NONE, on_data },
+	{ 2, SIZE_EXACT, 4, FD_REQUIRED, on_data },
+	DISPATCH_END
+};
+
+static void
+test_roundtrip(void)
+{
+	struct chan	*a, *b;
+	int		 sv[2], p[2], i;
+	static uint8_t	 big[CHAN_MAX_PAYLOAD];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	base = event_base_new();
+	a = chan_new(sv[0], "a", 1);
+	b = chan_new(sv[1], "b", 1);
+	chan_set_dispatch(b, table, NULL);
+	chan_event_add(a, base);
+	chan_event_add(b, base);
+	for (i = 0; i < NMSG; i++) {
+		uint32_t seq = (uint32_t)i;
+		int fd = -1;
+
+		if (i % 7 == 0) {
+			CHECK(pipe(p) == 0);
+			close(p[1]);
+			fd = p[0];
+		}
+		if (i % 10 == 0) {
+			size_t len = (i % 20 == 0) ? sizeof(big) : 5000;
+
+			memcpy(big, &seq, sizeof(seq));
+			big[len - 1] = (uint8_t)seq;
+			chan_compose(a, 1, 0, fd, big, len);
+		} else
+			chan_compose(a, 1, 0, fd, &seq, sizeof(seq));
+	}
+	event_base_dispatch(base);
+	CHECK(got == NMSG);
+	CHECK(bad_order == 0);
+	CHECK(got_fds == (NMSG + 6) / 7);
+	CHECK(chan_queued(a) == 0);
+	chan_free(a);
+	chan_free(b);
+	event_base_free(base);
+}
+
+static void
+test_blocking(void)
+{
+	struct chan	*a, *b;
+	struct chan_msg	 m;
+	int		 sv[2];
+	uint32_t	 v = 42;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	a = chan_new(sv[0], "a", 0);
+	b = chan_new(sv[1], "b", 0);
+	CHECK(chan_recv_blocking(b, &m, 100) == -1 && errno == ETIMEDOUT);
+	chan_compose(a, 7, 3, -1, &v, sizeof(v));
+	chan_compose(a, 8, 0, -1, NULL, 0);
+	chan_flush(a);
+	CHECK(chan_recv_blocking(b, &m, 1000) == 0);
+	CHECK(m.hdr.type == 7 && m.hdr.len == 4 && m.hdr.peerid == 3 && m.fd == -1);
+	CHECK(m.hdr.pid == (uint32_t)getpid());
+	CHECK(chan_recv_blocking(b, &m, 1000) == 0 && m.hdr.type == 8 && m.hdr.len == 0);
+	chan_free(a);
+	CHECK(chan_recv_blocking(b, &m, 1000) == -1 && errno == EPIPE);
+	chan_free(b);
+}
+
+/*
+ * Send raw bytes (a header and payload, maybe an fd) to a channel with strict_table in a
+ * child; the child must die with exit status 1.
+ */
+static int
+refused(const struct chan_hdr *hdr, const void *payload, int fd, int fd_passing)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov[2];
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr	*c;
+	int		 sv[2], status, devnull;
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return 0;
+	if ((pid = fork()) == 0) {
+		struct chan *ch;
+
+		close(sv[0]);
+		devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDERR_FILENO);	/* the refusal is logged: keep output tidy */
+		base = event_base_new();
+		ch = chan_new(sv[1], "peer", fd_passing);
+		chan_set_dispatch(ch, strict_table, NULL);
+		chan_event_add(ch, base);
+		event_base_dispatch(base);
+		_exit(0);
+	}
+	close(sv[1]);
+	memset(&mh, 0, sizeof(mh));
+	iov[0].iov_base = (void *)(uintptr_t)hdr;
+	iov[0].iov_len = sizeof(*hdr);
+	iov[1].iov_base = (void *)(uintptr_t)payload;
+	iov[1].iov_len = payload ? 4 : 0;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	(void)sendmsg(sv[0], &mh, MSG_NOSIGNAL);
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+}
+
+static void
+test_refusals(void)
+{
+	struct chan_hdr	 h;
+	uint32_t	 v = 1;
+
+	memset(&h, 0, sizeof(h));
+	h.type = 99; h.len = 4;
+	CHECK(refused(&h, &v, -1, 1));			/* unknown type */
+	h.type = 1; h.len = 4;
+	CHECK(refused(&h, &v, STDIN_FILENO, 1));	/* fd on a FD_NONE row */
+	CHECK(refused(&h, &v, STDIN_FILENO, 0));	/* fd on a channel without fd passing */
+	h.type = 2; h.len = 4;
+	CHECK(refused(&h, &v, -1, 1));			/* FD_REQUIRED without fd */
+	h.flags = CHAN_F_HASFD;
+	CHECK(refused(&h, &v, -1, 1));			/* announced fd missing */
+	h.type = 1; h.len = 0; h.flags = 0;
+	CHECK(refused(&h, NULL, -1, 1));		/* SIZE_EXACT violated */
+	h.len = CHAN_MAX_PAYLOAD + 1;
+	CHECK(refused(&h, &v, -1, 1));			/* oversized */
+	h.len = 4; h.flags = 0x80;
+	CHECK(refused(&h, &v, -1, 1));			/* unknown flags */
+	/* acceptance of good messages is what test_roundtrip checks */
+}
+
+int
+main(void)
+{
+	log_init(0, LOG_LEVEL_WARN);
+	log_procinit("test");
+	test_roundtrip();
+	test_blocking();
+	test_refusals();
+	return t_done("test_chan");
+}
