@@ -34,6 +34,12 @@ struct vq_req {
 
 /* Queue number of the virtqueue (0 = hiprio, 1.. = request queues). */
 unsigned int	vq_index(const struct vq *);
+/*
+ * Ring size (SET_VRING_NUM) of the virtqueue. The FUSE layer clamps max_pages to it (a
+ * chain, indirect or not, holds at most that many descriptors). Added by the fuse helper;
+ * implemented in virtq.c (fuse_session.c falls back to 128 while it is not).
+ */
+unsigned int	vq_num(const struct vq *);
 
 /*
  * Return the chain to the guest with used.len = written (bytes we wrote into the writable

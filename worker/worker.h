@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <stdint.h>
 
 #include "msg.h"
@@ -60,7 +61,7 @@ void	stat_to_attr(const struct stat *, struct msg_attr *out);
 /*
  * Open the node for I/O with flags (O_RDONLY/O_WRONLY/O_RDWR and harmless O_* only):
  * reopens the O_PATH fd through /proc/self/fd, refuses anything but regular files and
- * directories (ELOOP for symlinks, EACCES otherwise as virtiofsd does). Counts against the
+ * directories (ELOOP for symlinks, EBADF otherwise, as virtiofsd does). Counts against the
  * fd budget (ENFILE past it). Returns an fd or -errno.
  */
 int	node_open(struct wnode *, int flags);
@@ -110,6 +111,16 @@ void	reply_dirents(struct wreq *, const void *payload, size_t len);
 /* After a handler that answers nothing (FORGET): release the request. */
 void	wreq_free(struct wreq *);
 
+/* ---- broker channel (worker.c) ---- */
+/* Queue a message for the broker, from any thread; fd (or -1) is closed once sent. */
+void	worker_send_broker(uint32_t type, int fd, const void *data, size_t len);
+/*
+ * IMSG_BROKER_DAX_RESULT, called on the loop thread. A handler that sent a DAX request
+ * keeps its wreq and answers it from here (the loop cannot block waiting for the broker).
+ * Defined by the DAX ops; a weak fallback logs and drops the result.
+ */
+void	dax_result(const struct msg_dax_result *);
+
 /* ---- handlers: one per IMSG_FRONTEND_* type (ops_*.c) ---- */
 #define WORKER_OP(name)	void op_##name(struct wreq *)
 /* worker core: lookup, nodes, directories, reading */
@@ -130,5 +141,25 @@ WORKER_OP(setxattr);		WORKER_OP(getxattr);		WORKER_OP(listxattr);
 WORKER_OP(removexattr);
 WORKER_OP(getlk);		WORKER_OP(setlk);
 WORKER_OP(setupmapping);	WORKER_OP(removemapping);
+
+/* ---- added for the worker-ops helpers (ops_*.c) ---- */
+/*
+ * /proc/self/fd as an O_PATH directory, from sandbox_worker(); -1 when there is none.
+ * Defined by the worker core. The ops reach a node through "N" under it where no *at()
+ * call takes an O_PATH fd (chmod, xattrs, linkat without CAP_DAC_READ_SEARCH).
+ */
+extern int	wk_proc_self_fd;
+/*
+ * As node_lookup() for an inode without a name (O_TMPFILE): fd is an open fd of it, the
+ * node keeps its own O_PATH fd (the caller keeps fd). 0 or an errno value. Worker core.
+ */
+int	node_lookup_fd(int fd, struct msg_entry *out);
+/*
+ * ops_lock.c. POSIX locks are OFD locks on one fd per (node, lock owner). RELEASE calls
+ * locks_release() (flags: msg_release.flags; 1 = drop the handle's flock lock);
+ * nodes_reset() calls locks_reset() to close every lock fd.
+ */
+void	locks_release(struct whandle *, uint64_t lock_owner, uint32_t flags);
+void	locks_reset(void);
 
 #endif

@@ -1,0 +1,89 @@
+/*
+ * privfsd: the broker. Parses the command line, opens the vhost-user socket, spawns the
+ * frontend and the worker, gives up its own privileges, then only passes checked fds
+ * between them and supervises them until the export ends.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "log.h"
+#include "sandbox.h"
+
+extern char **environ;
+
+/*
+ * libbsd marks only the end of argv[0] as changed; with more arguments Linux then shows
+ * the whole old argument area (the title, then blanks). A non-NUL last byte of that area
+ * makes /proc/PID/cmdline stop at the title's NUL, so ps shows exactly "privfsd: broker".
+ */
+static void
+proctitle(char *area_start, char *area_last)
+{
+	setproctitle("-privfsd: %s", "broker");
+	if (area_last > area_start + strlen(area_start))
+		*area_last = '.';
+}
+
+/* fds 0-2 must be open, or a socketpair could land there and be kept by the children. */
+static void
+sanitize_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct broker_opts	 opts;
+	struct event_base		*base;
+	int				 listen_fd;
+	char				*arg0 = argv[0];
+	char				*arg_last = argv[argc - 1] + strlen(argv[argc - 1]);
+
+	sanitize_std_fds();
+	setproctitle_init(argc, argv, environ);
+	log_init(0, LOG_LEVEL_INFO);
+	log_procinit("broker");
+	options_parse(argc, argv, &opts);
+	log_init((opts.config.flags & CONFIG_SYSLOG) != 0, opts.config.log_level);
+	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
+	proctitle(arg0, arg_last);
+
+	if (geteuid() != 0)
+		log_warnx("not running as root: the sandboxes will probably fail");
+	signal(SIGPIPE, SIG_IGN);
+	atexit(supervise_cleanup);
+	listen_fd = listener_open(&opts);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	supervise_start(base);
+
+	spawn_children(&opts.config);
+	handshake_children();
+	sandbox_broker(&opts.config);
+#ifdef PRIVFSD_TEST_HOOKS
+	sandbox_test_hook("broker");
+#endif
+
+	supervise_children(base);
+	listener_start(listen_fd, base);
+	log_info("exporting %s on %s", opts.config.shared_dir,
+	    opts.socket_path[0] != '\0' ? opts.socket_path : "an inherited socket");
+	event_base_dispatch(base);
+	fatalx("event loop ended");
+}

@@ -1,0 +1,90 @@
+/*
+ * The broker's parts: command line, listening socket, children, relay of fds between them,
+ * supervision. Only the broker keeps privileges after start-up, so it stays small.
+ */
+#ifndef PRIVFSD_BROKER_H
+#define PRIVFSD_BROKER_H
+
+#include <sys/types.h>
+#include <limits.h>
+
+#include "dispatch.h"
+#include "msg.h"
+
+struct chan;
+struct event_base;
+
+/* What the command line says: the children's config plus what only the broker uses. */
+struct broker_opts {
+	struct msg_config config;
+	char		socket_path[PATH_MAX];	/* "" with --fd */
+	int		listen_fd;		/* --fd, or -1 */
+	gid_t		socket_gid;		/* --socket-group, or (gid_t)-1 */
+	int		translate_ids;		/* a --translate-uid/gid was given */
+	int		readdirplus_set;	/* -o readdirplus given explicitly */
+};
+
+/* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
+void	options_parse(int argc, char **argv, struct broker_opts *);
+/* Report a bad argument the same way everywhere. */
+__attribute__((__noreturn__))
+void	options_fail(const char *arg, const char *why);
+
+/* options_compat.c: one -o list of the C virtiofsd ("source=DIR,cache=none,xattr"). */
+void	options_compat(const char *list, struct broker_opts *);
+/* Shared value parsers: return NULL or why the value is bad. */
+const char *options_cache(const char *val, struct msg_config *);
+const char *options_sandbox(const char *val, struct msg_config *);
+const char *options_log_level(const char *val, struct msg_config *);
+const char *options_xattrmap(const char *val, struct msg_config *);
+const char *options_shared_dir(const char *val, struct msg_config *);
+
+/* options_idmap.c: --translate-uid/gid and --uid-map/gid-map into msg_idmap tables. */
+const char *idmap_translate(const char *val, struct msg_idmap *table);
+const char *idmap_namespace(const char *val, struct msg_idmap *table);
+
+/* listener.c: the vhost-user listening socket. */
+int	listener_open(const struct broker_opts *);	/* fatal on failure */
+void	listener_start(int fd, struct event_base *);	/* accept one connection */
+void	listener_remove_socket(void);			/* unlink it if we created it */
+
+/* sockdiag.c: 1 when a listening AF_UNIX socket is bound to dev/ino, 0 not, -1 unknown. */
+int	sockdiag_is_listening(dev_t dev, ino_t ino);
+
+/* spawn.c: the two children. */
+struct child {
+	const char			*title;		/* "frontend", "worker" */
+	enum privfsd_role		 role;
+	const char			*exe;		/* file name under the libexec dir */
+	const struct dispatch_entry	*dispatch;	/* what it may send us */
+	pid_t				 pid;		/* 0 once reaped */
+	struct chan			*chan;		/* NULL once closed */
+};
+extern struct child	children[];
+#define CHILD_FRONTEND	0
+#define CHILD_WORKER	1
+#define NCHILDREN	2
+
+void	spawn_children(const struct msg_config *);
+void	handshake_children(void);		/* fatal unless both say hello in time */
+
+/* relay.c: dispatch tables and the fd passing between children. */
+extern const struct dispatch_entry	frontend_dispatch[];
+extern const struct dispatch_entry	worker_dispatch[];
+void	relay_send_connection(int fd);
+
+/* backend.c: the vhost-user back-end channel; DAX requests go out on it. */
+void	backend_set_channel(int fd);
+int	backend_dax_map(const struct msg_dax_map *, int fd);	/* 0 or an errno value */
+int	backend_dax_unmap(const struct msg_dax_range *);
+
+/* supervise.c */
+void	supervise_start(struct event_base *);		/* signals */
+void	supervise_children(struct event_base *);	/* channels, after hello */
+__attribute__((__noreturn__))
+void	child_start_failed(struct child *, const char *why);
+void	supervise_cleanup(void);		/* atexit: kill children, remove the socket */
+__attribute__((__noreturn__))
+void	broker_shutdown(int code, const char *why);	/* kill children, clean up, exit */
+
+#endif

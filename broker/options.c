@@ -1,0 +1,517 @@
+/*
+ * The command line, compatible with both virtiofsd implementations: the Rust one's long
+ * options (--opt=value or --opt value) and the C one's -o lists. Every bad argument ends
+ * the program with "privfsd: ARG: WHY" and a usage hint, before anything is started.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "log.h"
+
+#define ARG_NONE	0
+#define ARG_VALUE	1
+
+struct option_def {
+	const char	*name;		/* long name, without "--" */
+	int		 has_arg;
+	const char	*(*set)(const char *val, struct broker_opts *);
+	uint32_t	 set_flags;	/* plain switches: CONFIG_* bits to set ... */
+	uint32_t	 clear_flags;	/* ... and to clear */
+};
+
+static const char	*usage_hint = "Try 'privfsd --help' for more information.";
+
+void
+options_fail(const char *arg, const char *why)
+{
+	fprintf(stderr, "privfsd: %s: %s\n%s\n", arg, why, usage_hint);
+	exit(1);
+}
+
+static const char *
+number(const char *val, long long max, long long *out)
+{
+	static char	 why[64];
+	const char	*errstr;
+
+	*out = strtonum(val, 0, max, &errstr);
+	if (errstr == NULL)
+		return NULL;
+	(void)snprintf(why, sizeof(why), "number %s (0 to %lld)", errstr, max);
+	return why;
+}
+
+static const char *
+set_socket_path(const char *val, struct broker_opts *o)
+{
+	struct sockaddr_un sun;
+
+	if (*val == '\0')
+		return "empty path";
+	if (strlen(val) >= sizeof(sun.sun_path))
+		return "path too long for a unix socket";
+	(void)strlcpy(o->socket_path, val, sizeof(o->socket_path));
+	return NULL;
+}
+
+static const char *
+set_fd(const char *val, struct broker_opts *o)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, INT_MAX, &n)) != NULL)
+		return why;
+	o->listen_fd = (int)n;
+	return NULL;
+}
+
+static const char *
+set_socket_group(const char *val, struct broker_opts *o)
+{
+	struct group	*gr;
+	long long	 n;
+
+	if ((gr = getgrnam(val)) != NULL) {
+		o->socket_gid = gr->gr_gid;
+		return NULL;
+	}
+	if (number(val, INT_MAX, &n) == NULL) {
+		o->socket_gid = (gid_t)n;
+		return NULL;
+	}
+	return "no such group";
+}
+
+static const char *
+set_shared_dir(const char *val, struct broker_opts *o)
+{
+	return options_shared_dir(val, &o->config);
+}
+
+static const char *
+set_sandbox(const char *val, struct broker_opts *o)
+{
+	return options_sandbox(val, &o->config);
+}
+
+static const char *
+set_seccomp(const char *val, struct broker_opts *o)
+{
+	static const char *const names[] = { "kill", "log", "trap", "none" };
+	uint32_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(val, names[i]) == 0) {
+			o->config.seccomp = i;	/* enum seccomp_mode order */
+			return NULL;
+		}
+	return "must be kill, log, trap or none";
+}
+
+static const char *
+set_log_level(const char *val, struct broker_opts *o)
+{
+	return options_log_level(val, &o->config);
+}
+
+static const char *
+set_cache(const char *val, struct broker_opts *o)
+{
+	return options_cache(val, &o->config);
+}
+
+static const char *
+set_xattrmap(const char *val, struct broker_opts *o)
+{
+	return options_xattrmap(val, &o->config);
+}
+
+static const char *
+set_rlimit_nofile(const char *val, struct broker_opts *o)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, INT_MAX, &n)) != NULL)
+		return why;
+	o->config.rlimit_nofile = (uint64_t)n;
+	return NULL;
+}
+
+static const char *
+set_thread_pool_size(const char *val, struct broker_opts *o)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, 1024, &n)) != NULL)
+		return why;
+	o->config.thread_pool_size = (uint32_t)n;
+	return NULL;
+}
+
+static const char *
+set_inode_file_handles(const char *val, struct broker_opts *o)
+{
+	if (strcmp(val, "never") == 0)
+		o->config.inode_file_handles = FILE_HANDLES_NEVER;
+	else if (strcmp(val, "prefer") == 0 || strcmp(val, "fallback") == 0)
+		o->config.inode_file_handles = FILE_HANDLES_PREFER;
+	else if (strcmp(val, "mandatory") == 0)
+		o->config.inode_file_handles = FILE_HANDLES_MANDATORY;
+	else
+		return "must be never, prefer or mandatory";
+	return NULL;
+}
+
+static const char *
+set_inode_numbers(const char *val, struct broker_opts *o)
+{
+	if (strcmp(val, "host") == 0)
+		o->config.flags &= ~CONFIG_HASHED_INODES;
+	else if (strcmp(val, "hashed") == 0)
+		o->config.flags |= CONFIG_HASHED_INODES;
+	else
+		return "must be host or hashed";
+	return NULL;
+}
+
+static const char *
+set_translate_uid(const char *val, struct broker_opts *o)
+{
+	o->translate_ids = 1;
+	return idmap_translate(val, o->config.uid_map);
+}
+
+static const char *
+set_translate_gid(const char *val, struct broker_opts *o)
+{
+	o->translate_ids = 1;
+	return idmap_translate(val, o->config.gid_map);
+}
+
+static const char *
+set_uid_map(const char *val, struct broker_opts *o)
+{
+	return idmap_namespace(val, o->config.uid_map);
+}
+
+static const char *
+set_gid_map(const char *val, struct broker_opts *o)
+{
+	return idmap_namespace(val, o->config.gid_map);
+}
+
+static const char *
+set_modcaps(const char *val, struct broker_opts *o)
+{
+	return "not supported: each privfsd process has a fixed capability set";
+}
+
+static const char *
+set_nothing(const char *val, struct broker_opts *o)
+{
+	return NULL;	/* -f: privfsd always stays in the foreground */
+}
+
+static void usage(void) __attribute__((__noreturn__));
+static void print_version(void) __attribute__((__noreturn__));
+static void print_capabilities(void) __attribute__((__noreturn__));
+
+static const char *
+do_help(const char *val, struct broker_opts *o)
+{
+	usage();
+}
+
+static const char *
+do_version(const char *val, struct broker_opts *o)
+{
+	print_version();
+}
+
+static const char *
+do_print_capabilities(const char *val, struct broker_opts *o)
+{
+	print_capabilities();
+}
+
+static const struct option_def long_options[] = {
+	{ "socket-path",	ARG_VALUE, set_socket_path, 0, 0 },
+	{ "socket",		ARG_VALUE, set_socket_path, 0, 0 },	/* Rust, deprecated */
+	{ "fd",			ARG_VALUE, set_fd, 0, 0 },
+	{ "socket-group",	ARG_VALUE, set_socket_group, 0, 0 },
+	{ "shared-dir",		ARG_VALUE, set_shared_dir, 0, 0 },
+	{ "sandbox",		ARG_VALUE, set_sandbox, 0, 0 },
+	{ "seccomp",		ARG_VALUE, set_seccomp, 0, 0 },
+	{ "log-level",		ARG_VALUE, set_log_level, 0, 0 },
+	{ "syslog",		ARG_NONE, NULL, CONFIG_SYSLOG, 0 },
+	{ "foreground",		ARG_NONE, set_nothing, 0, 0 },
+	{ "help",		ARG_NONE, do_help, 0, 0 },
+	{ "version",		ARG_NONE, do_version, 0, 0 },
+	{ "print-capabilities",	ARG_NONE, do_print_capabilities, 0, 0 },
+	{ "cache",		ARG_VALUE, set_cache, 0, 0 },
+	{ "writeback",		ARG_NONE, NULL, CONFIG_WRITEBACK, 0 },
+	{ "allow-direct-io",	ARG_NONE, NULL, CONFIG_ALLOW_DIRECT_IO, 0 },
+	{ "allow-mmap",		ARG_NONE, NULL, CONFIG_ALLOW_MMAP, 0 },
+	{ "readonly",		ARG_NONE, NULL, CONFIG_READONLY, 0 },
+	{ "no-readdirplus",	ARG_NONE, NULL, CONFIG_NO_READDIRPLUS, 0 },
+	{ "xattr",		ARG_NONE, NULL, CONFIG_XATTR, 0 },
+	{ "xattrmap",		ARG_VALUE, set_xattrmap, 0, 0 },
+	{ "posix-acl",		ARG_NONE, NULL, CONFIG_POSIX_ACL | CONFIG_XATTR, 0 },
+	{ "security-label",	ARG_NONE, NULL, CONFIG_SECURITY_LABEL | CONFIG_XATTR, 0 },
+	{ "announce-submounts",	ARG_NONE, NULL, CONFIG_ANNOUNCE_SUBMOUNTS, 0 },
+	{ "no-announce-submounts", ARG_NONE, NULL, 0, CONFIG_ANNOUNCE_SUBMOUNTS },
+	{ "killpriv-v2",	ARG_NONE, NULL, CONFIG_KILLPRIV_V2, 0 },
+	{ "no-killpriv-v2",	ARG_NONE, NULL, 0, CONFIG_KILLPRIV_V2 },
+	{ "preserve-noatime",	ARG_NONE, NULL, CONFIG_PRESERVE_NOATIME, 0 },
+	{ "rlimit-nofile",	ARG_VALUE, set_rlimit_nofile, 0, 0 },
+	{ "thread-pool-size",	ARG_VALUE, set_thread_pool_size, 0, 0 },
+	{ "inode-file-handles",	ARG_VALUE, set_inode_file_handles, 0, 0 },
+	{ "inode-numbers",	ARG_VALUE, set_inode_numbers, 0, 0 },
+	{ "translate-uid",	ARG_VALUE, set_translate_uid, 0, 0 },
+	{ "translate-gid",	ARG_VALUE, set_translate_gid, 0, 0 },
+	{ "uid-map",		ARG_VALUE, set_uid_map, 0, 0 },
+	{ "gid-map",		ARG_VALUE, set_gid_map, 0, 0 },
+	{ "modcaps",		ARG_VALUE, set_modcaps, 0, 0 },
+	{ NULL,			ARG_NONE, NULL, 0, 0 }
+};
+
+static const struct option_def *
+find_long(const char *name, size_t len)
+{
+	const struct option_def *d;
+
+	for (d = long_options; d->name != NULL; d++)
+		if (strlen(d->name) == len && strncmp(d->name, name, len) == 0)
+			return d;
+	return NULL;
+}
+
+static void
+apply(const struct option_def *d, const char *shown, const char *val, struct broker_opts *o)
+{
+	const char *why;
+
+	o->config.flags |= d->set_flags;
+	o->config.flags &= ~d->clear_flags;
+	if (d->set != NULL && (why = d->set(val, o)) != NULL)
+		options_fail(shown, why);
+}
+
+/* "--name", "--name=value" or "--name value"; returns how many argv entries it used. */
+static int
+parse_long(char **argv, int i, int argc, struct broker_opts *o)
+{
+	const struct option_def	*d;
+	const char		*arg = argv[i] + 2, *eq, *val = NULL;
+	char			 shown[PATH_MAX + 64];
+	int			 used = 1;
+
+	eq = strchr(arg, '=');
+	if ((d = find_long(arg, eq ? (size_t)(eq - arg) : strlen(arg))) == NULL)
+		options_fail(argv[i], "unknown option");
+	(void)snprintf(shown, sizeof(shown), "%s", argv[i]);
+	if (d->has_arg == ARG_NONE && eq != NULL)
+		options_fail(argv[i], "takes no value");
+	if (d->has_arg == ARG_VALUE) {
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc) {
+			val = argv[i + 1];
+			used = 2;
+			(void)snprintf(shown, sizeof(shown), "%s %s", argv[i], val);
+		} else
+			options_fail(argv[i], "needs a value");
+	}
+	apply(d, shown, val, o);
+	return used;
+}
+
+/* -h -V -f -d, and -o LIST or -oLIST. */
+static int
+parse_short(char **argv, int i, int argc, struct broker_opts *o)
+{
+	const char *a = argv[i];
+
+	if (strcmp(a, "-h") == 0)
+		usage();
+	if (strcmp(a, "-V") == 0)
+		print_version();
+	if (strcmp(a, "-f") == 0)
+		return 1;
+	if (strcmp(a, "-d") == 0) {
+		o->config.log_level = LOG_LEVEL_DEBUG;
+		return 1;
+	}
+	if (strncmp(a, "-o", 2) == 0 && a[2] != '\0') {
+		options_compat(a + 2, o);
+		return 1;
+	}
+	if (strcmp(a, "-o") == 0) {
+		if (i + 1 >= argc)
+			options_fail(a, "needs a value");
+		options_compat(argv[i + 1], o);
+		return 2;
+	}
+	options_fail(a, "unknown option");
+}
+
+static void
+set_defaults(struct broker_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->listen_fd = -1;
+	o->socket_gid = (gid_t)-1;
+	o->config.sandbox = SANDBOX_NAMESPACE;
+	o->config.seccomp = SECCOMP_MODE_KILL;
+	o->config.log_level = LOG_LEVEL_INFO;
+	o->config.cache = CACHE_AUTO;
+	o->config.inode_file_handles = FILE_HANDLES_NEVER;
+	/* Rust virtiofsd's defaults: submounts announced, killpriv_v2 off. */
+	o->config.flags = CONFIG_ANNOUNCE_SUBMOUNTS;
+	o->config.rlimit_nofile = UINT64_MAX;	/* "not given": see default_rlimit_nofile() */
+}
+
+/*
+ * virtiofsd's default fd budget: min(1000000, fs.file-max - 16384), so one guest cannot
+ * exhaust the host's file table (CVE-2020-10717).
+ */
+static uint64_t
+default_rlimit_nofile(void)
+{
+	FILE		*f;
+	unsigned long long max = 0;
+	uint64_t	 n = 1000000;
+
+	if ((f = fopen("/proc/sys/fs/file-max", "r")) != NULL) {
+		if (fscanf(f, "%llu", &max) == 1 && max > 16384 + 1024 && max - 16384 < n)
+			n = max - 16384;
+		fclose(f);
+	}
+	return n;
+}
+
+static void
+lookup_privsep_user(struct msg_config *c)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(PRIVSEP_USER)) == NULL) {
+		fprintf(stderr, "privfsd: privilege separation user \"%s\" does not exist; "
+		    "create it (useradd --system %s)\n", PRIVSEP_USER, PRIVSEP_USER);
+		exit(1);
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		fprintf(stderr, "privfsd: privilege separation user \"%s\" must not have "
+		    "uid or gid 0\n", PRIVSEP_USER);
+		exit(1);
+	}
+	c->privsep_uid = pw->pw_uid;
+	c->privsep_gid = pw->pw_gid;
+}
+
+/* What only makes sense once every option is known. */
+static void
+check_combination(struct broker_opts *o)
+{
+	struct msg_config *c = &o->config;
+
+	if (c->shared_dir[0] == '\0')
+		options_fail("--shared-dir", "missing: the directory to export is required");
+	if (o->socket_path[0] == '\0' && o->listen_fd == -1)
+		options_fail("--socket-path", "missing: a socket path or --fd is required");
+	if (o->socket_path[0] != '\0' && o->listen_fd != -1)
+		options_fail("--fd", "cannot be combined with --socket-path");
+	if (o->socket_gid != (gid_t)-1 && o->socket_path[0] == '\0')
+		options_fail("--socket-group", "only applies to --socket-path");
+	if (o->translate_ids && (c->flags & CONFIG_POSIX_ACL))
+		options_fail("--posix-acl", "cannot be combined with --translate-uid/gid "
+		    "(translated ids would break ACLs)");
+	/* The C virtiofsd: readdirplus is off with cache=none unless asked for. */
+	if (c->cache == CACHE_NEVER && !o->readdirplus_set)
+		c->flags |= CONFIG_NO_READDIRPLUS;
+	if (c->rlimit_nofile == UINT64_MAX)
+		c->rlimit_nofile = default_rlimit_nofile();
+}
+
+void
+options_parse(int argc, char **argv, struct broker_opts *o)
+{
+	int i = 1;
+
+	set_defaults(o);
+	while (i < argc) {
+		if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
+			i += parse_long(argv, i, argc, o);
+		else if (argv[i][0] == '-' && argv[i][1] != '\0' && argv[i][1] != '-')
+			i += parse_short(argv, i, argc, o);
+		else
+			options_fail(argv[i], "unexpected argument");
+	}
+	check_combination(o);
+	lookup_privsep_user(&o->config);
+}
+
+static void
+usage(void)
+{
+	printf("usage: privfsd --shared-dir=DIR (--socket-path=PATH | --fd=N) [options]\n"
+	    "\n"
+	    "  --socket-path=PATH         listen for one vhost-user connection at PATH\n"
+	    "  --fd=N                     use the inherited listening socket N instead\n"
+	    "  --socket-group=GROUP       make the socket 0660 and owned by GROUP\n"
+	    "  --shared-dir=DIR           directory to export (also -o source=DIR)\n"
+	    "  --sandbox=namespace|chroot|none\n"
+	    "  --seccomp=kill|log|trap|none\n"
+	    "  --log-level=error|warn|info|debug   (-d: debug)\n"
+	    "  --syslog                   log to syslog instead of stderr\n"
+	    "  -f, --foreground           accepted; privfsd never daemonizes\n"
+	    "  --cache=auto|always|never|metadata\n"
+	    "  --writeback  --allow-direct-io  --allow-mmap  --readonly  --no-readdirplus\n"
+	    "  --xattr  --xattrmap=RULES  --posix-acl  --security-label\n"
+	    "  --[no-]announce-submounts  --[no-]killpriv-v2  --preserve-noatime\n"
+	    "  --rlimit-nofile=N          file descriptors the guest may hold open\n"
+	    "  --thread-pool-size=N       worker threads (0: none)\n"
+	    "  --inode-file-handles=never|prefer|mandatory\n"
+	    "  --inode-numbers=host|hashed\n"
+	    "  --translate-uid=TYPE:FROM:TO:COUNT   --translate-gid=...\n"
+	    "  --uid-map=:GUEST:HOST:COUNT:   --gid-map=...\n"
+	    "  -o LIST                    options of the C virtiofsd (source=, cache=, ...)\n"
+	    "  --print-capabilities       print the vhost-user backend JSON for libvirt\n"
+	    "  -h, --help  -V, --version\n"
+	    "\n"
+	    "See privfsd(8).\n");
+	exit(0);
+}
+
+static void
+print_version(void)
+{
+	printf("privfsd %s\n", PACKAGE_VERSION);
+	exit(0);
+}
+
+/* docs/interop/vhost-user.json: the back-end's type, and that it takes --shared-dir etc. */
+static void
+print_capabilities(void)
+{
+	printf("{\n  \"type\": \"fs\",\n  \"features\": [\n"
+	    "    \"separate-options\"\n  ]\n}\n");
+	exit(0);
+}

@@ -1,0 +1,185 @@
+/*
+ * What the children may send the broker, and the fds it passes between them. Every fd
+ * is checked for its type before it moves on: the frontend reads guest bytes and may be
+ * compromised, so a failed check ends the export rather than trusting it again.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "chan.h"
+#include "dispatch.h"
+#include "log.h"
+
+__attribute__((__noreturn__))
+static void
+violation(const char *who, const char *check)
+{
+	log_warnx("%s failed a check: %s; shutting the export down", who, check);
+	broker_shutdown(1, "protocol violation");
+}
+
+static void
+to_worker(uint32_t type, int fd, const void *data, size_t len)
+{
+	struct chan *w = children[CHILD_WORKER].chan;
+
+	if (w == NULL) {	/* already going away */
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	chan_compose(w, type, 0, fd, data, len);
+}
+
+void
+relay_send_connection(int fd)
+{
+	struct chan *fe = children[CHILD_FRONTEND].chan;
+
+	if (fe == NULL) {
+		close(fd);
+		return;
+	}
+	chan_compose(fe, IMSG_BROKER_CONNECTION, 0, fd, NULL, 0);
+}
+
+/* A region fd must be a file (memfd, hugetlbfs) covering everything the table maps. */
+static const char *
+mem_region_check(const struct msg_mem_region *r, int fd)
+{
+	struct stat	st;
+	uint64_t	end;
+
+	if (r->slot >= MEM_MAX_SLOTS)
+		return "memory slot number out of range";
+	if (r->memory_size == 0)
+		return "empty memory region";
+	if (__builtin_add_overflow(r->mmap_offset, r->memory_size, &end) ||
+	    __builtin_add_overflow(r->guest_phys_addr, r->memory_size, &end) ||
+	    __builtin_add_overflow(r->userspace_addr, r->memory_size, &end))
+		return "memory region range overflows";
+	if (fstat(fd, &st) == -1)
+		return "memory region fd cannot be fstat'ed";
+	if (!S_ISREG(st.st_mode))
+		return "memory region fd is not a regular file (memfd)";
+	end = r->mmap_offset + r->memory_size;
+	if (st.st_size < 0 || (uint64_t)st.st_size < end)
+		return "memory region extends past the end of its file";
+	return NULL;
+}
+
+static void
+fe_mem_add(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_mem_region	 r;
+	const char		*why;
+
+	memcpy(&r, m->data, sizeof(r));
+	if ((why = mem_region_check(&r, m->fd)) != NULL)
+		violation("frontend", why);
+	to_worker(IMSG_BROKER_MEM_ADD, m->fd, &r, sizeof(r));
+	m->fd = -1;
+}
+
+static void
+fe_mem_del(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_mem_slot s;
+
+	memcpy(&s, m->data, sizeof(s));
+	if (s.slot >= MEM_MAX_SLOTS)
+		violation("frontend", "memory slot number out of range");
+	to_worker(IMSG_BROKER_MEM_DEL, -1, &s, sizeof(s));
+}
+
+static void
+fe_mem_commit(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_mem_commit mc;
+
+	memcpy(&mc, m->data, sizeof(mc));
+	if (mc.nslots > MEM_MAX_SLOTS)
+		violation("frontend", "memory table has too many slots");
+	to_worker(IMSG_BROKER_MEM_COMMIT, -1, &mc, sizeof(mc));
+}
+
+static void
+fe_backend_channel(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct stat st;
+
+	if (fstat(m->fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		violation("frontend", "back-end channel fd is not a socket");
+	backend_set_channel(m->fd);
+	m->fd = -1;
+}
+
+const struct dispatch_entry frontend_dispatch[] = {
+	{ IMSG_FRONTEND_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
+	    fe_mem_add },
+	{ IMSG_FRONTEND_MEM_DEL, SIZE_EXACT, sizeof(struct msg_mem_slot), FD_NONE,
+	    fe_mem_del },
+	{ IMSG_FRONTEND_MEM_COMMIT, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
+	    fe_mem_commit },
+	{ IMSG_FRONTEND_BACKEND_CHANNEL, SIZE_EXACT, 0, FD_REQUIRED, fe_backend_channel },
+	DISPATCH_END
+};
+
+static void
+dax_result(uint64_t id, int error)
+{
+	struct msg_dax_result res;
+
+	explicit_bzero(&res, sizeof(res));
+	res.id = id;
+	res.error = error;
+	to_worker(IMSG_BROKER_DAX_RESULT, -1, &res, sizeof(res));
+}
+
+/* Fixed-size and range-checked: the worker only forwards what the frontend validated. */
+static void
+wk_dax_map(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_dax_map	d;
+	struct stat		st;
+	uint64_t		end;
+
+	memcpy(&d, m->data, sizeof(d));
+	if (fstat(m->fd, &st) == -1 || !S_ISREG(st.st_mode))
+		violation("worker", "DAX fd is not a regular file");
+	if (d.len == 0 || (d.flags & ~3u) != 0 || d.flags == 0 ||
+	    __builtin_add_overflow(d.fd_offset, d.len, &end) ||
+	    __builtin_add_overflow(d.window_offset, d.len, &end))
+		violation("worker", "DAX map request out of range");
+	dax_result(d.id, backend_dax_map(&d, m->fd));
+	close(m->fd);
+	m->fd = -1;
+}
+
+static void
+wk_dax_unmap(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_dax_unmap	d;
+	uint64_t		end;
+
+	memcpy(&d, m->data, sizeof(d));
+	if (d.range.len == 0 ||
+	    __builtin_add_overflow(d.range.window_offset, d.range.len, &end))
+		violation("worker", "DAX unmap request out of range");
+	dax_result(d.id, backend_dax_unmap(&d.range));
+}
+
+const struct dispatch_entry worker_dispatch[] = {
+	{ IMSG_WORKER_DAX_MAP, SIZE_EXACT, sizeof(struct msg_dax_map), FD_REQUIRED,
+	    wk_dax_map },
+	{ IMSG_WORKER_DAX_UNMAP, SIZE_EXACT, sizeof(struct msg_dax_unmap), FD_NONE,
+	    wk_dax_unmap },
+	DISPATCH_END
+};

@@ -1,0 +1,160 @@
+/*
+ * Spawning the children, in the shape of OpenBSD vmd's proc.c: a table of roles, one
+ * socketpair per channel, fork, the channels dup2'd onto fixed fds, and execv of an
+ * absolute libexec path so each child starts with a fresh address space holding only its
+ * own code. Ends with a ready handshake under a timeout (OpenSMTPD's setup_done).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "chan.h"
+#include "log.h"
+
+#define HELLO_TIMEOUT_MS	5000
+
+struct child children[NCHILDREN] = {
+	[CHILD_FRONTEND] = { "frontend", ROLE_FRONTEND, "privfsd-frontend",
+	    frontend_dispatch, 0, NULL },
+	[CHILD_WORKER] = { "worker", ROLE_WORKER, "privfsd-worker",
+	    worker_dispatch, 0, NULL },
+};
+
+static void
+libexec_path(const char *exe, char *buf, size_t len)
+{
+	const char *dir = PRIVFSD_LIBEXECDIR;
+	int n;
+
+#ifdef PRIVFSD_TEST_HOOKS
+	/* Test builds only: the suite runs the children from the build tree. */
+	if (getenv("PRIVFSD_LIBEXEC_DIR") != NULL)
+		dir = getenv("PRIVFSD_LIBEXEC_DIR");
+#endif
+	n = snprintf(buf, len, "%s/%s", dir, exe);
+	if (n < 0 || (size_t)n >= len)
+		fatalx("libexec path too long");
+}
+
+/*
+ * In the child, between fork and exec: broker channel on fd 3, peer channel on fd 4,
+ * nothing else above 2. Both are first moved above 4 so that no dup2 lands on a source
+ * fd (and dup2 onto itself would keep FD_CLOEXEC).
+ */
+static void
+child_exec(const char *path, const char *title, int chan_fd, int peer_fd)
+{
+	char		*argv[2];
+	sigset_t	 none;
+	int		 a, b;
+
+	if ((a = fcntl(chan_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
+	    (b = fcntl(peer_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
+	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1) {
+		dprintf(STDERR_FILENO, "privfsd: %s: dup2: %s\n", title, strerror(errno));
+		_exit(127);
+	}
+	closefrom(CHAN_FD_PEER + 1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);	/* the broker ignores it; exec keeps SIG_IGN */
+	argv[0] = (char *)path;
+	argv[1] = NULL;
+	execv(path, argv);
+	dprintf(STDERR_FILENO, "privfsd: %s: exec %s: %s\n", title, path, strerror(errno));
+	_exit(127);
+}
+
+static int
+chan_pair(int sv[2])
+{
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
+}
+
+void
+spawn_children(const struct msg_config *config)
+{
+	char		 path[PATH_MAX];
+	int		 peer[2], sv[2], i;
+	struct child	*c;
+	pid_t		 pid;
+
+	if (chan_pair(peer) == -1)
+		fatal("socketpair");
+	for (i = 0; i < NCHILDREN; i++) {
+		c = &children[i];
+		libexec_path(c->exe, path, sizeof(path));
+		if (chan_pair(sv) == -1)
+			fatal("socketpair");
+		if ((pid = fork()) == -1)
+			fatal("fork");
+		if (pid == 0)
+			child_exec(path, c->title, sv[1], peer[i]);
+		close(sv[1]);
+		c->pid = pid;
+		c->chan = chan_new(sv[0], c->title, 1);
+		chan_compose(c->chan, IMSG_BROKER_CONFIG, 0, -1, config, sizeof(*config));
+		log_debug("started %s (pid %ld): %s", c->title, (long)pid, path);
+	}
+	/* frontend <-> worker is theirs alone */
+	close(peer[0]);
+	close(peer[1]);
+	for (i = 0; i < NCHILDREN; i++)
+		chan_flush(children[i].chan);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+expect_hello(struct child *c, long long deadline)
+{
+	struct chan_msg		msg;
+	struct msg_hello	hello;
+	long long		left = deadline - now_ms();
+
+	if (chan_recv_blocking(c->chan, &msg, left > 0 ? (int)left : 0) == -1)
+		child_start_failed(c, errno == ETIMEDOUT ?
+		    "no hello within 5 seconds" : "channel closed");
+	if (msg.fd != -1)
+		close(msg.fd);
+	if (msg.hdr.type != IMSG_CHILD_HELLO || msg.hdr.len != sizeof(hello) || msg.fd != -1)
+		fatalx("%s: bad start-up message (type %u, %u bytes)", c->title,
+		    msg.hdr.type, msg.hdr.len);
+	memcpy(&hello, msg.data, sizeof(hello));
+	if (hello.version != PRIVFSD_PROTO_VERSION)
+		fatalx("%s: protocol version %u, expected %u (mixed installation?)",
+		    c->title, hello.version, PRIVFSD_PROTO_VERSION);
+	if (hello.role != (uint32_t)c->role)
+		fatalx("%s: says it is role %u", c->title, hello.role);
+	log_debug("%s (pid %ld) is ready", c->title, (long)c->pid);
+}
+
+void
+handshake_children(void)
+{
+	long long	deadline = now_ms() + HELLO_TIMEOUT_MS;
+	int		i;
+
+	for (i = 0; i < NCHILDREN; i++)
+		expect_hello(&children[i], deadline);
+}

@@ -1,0 +1,777 @@
+/*
+ * Privilege drop, one function per role (sandbox.h). Each follows the same order: what needs
+ * the real /proc or full root first, then the file system view (mount namespace and
+ * pivot_root, or chroot), then ids and capabilities, rlimits, no_new_privs, and the seccomp
+ * filter last. Every step is checked afterwards against the kernel's own answer (getresuid,
+ * capget, PR_CAPBSET_READ), not against what a library says it did; any failure is fatal.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "sandbox.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The frontend keeps guest memory region fds (up to MEM_MAX_SLOTS), two eventfds per
+ * queue, its channels and the event loop: 1024 covers that and stops fd hoarding.
+ */
+#define FRONTEND_NOFILE		1024
+/* The worker's fd budget is for nodes and handles; region fds and the rest come on top. */
+#define WORKER_NOFILE_HEADROOM	(MEM_MAX_SLOTS + 64)
+
+/* Capabilities the worker keeps: file operations on behalf of any guest user. */
+static const int worker_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID,
+	CAP_SETUID, CAP_SETGID,		/* setfsuid/setfsgid per request */
+	CAP_MKNOD, CAP_SETFCAP,
+};
+/* The broker signals children that run under other uids. */
+static const int broker_caps[] = { CAP_KILL };
+
+/* Directories the frontend's empty tmpfs may be mounted on, in its private namespace. */
+static const char *const empty_root_mountpoints[] = { "/tmp", "/mnt", "/proc" };
+
+static void	add_rules(scmp_filter_ctx, const struct sandbox_syscall *);
+#ifdef PRIVFSD_SANITIZERS
+static void	sanitizer_leak_check_now(void);
+#endif
+
+/* Named in the SIGSYS trap message; set by each role's function. */
+static const char *sb_role = "privfsd";
+
+/* ---- checks ------------------------------------------------------------------------ */
+
+static uint64_t
+cap_mask(const int *caps, size_t n)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		mask |= 1ULL << caps[i];
+	return mask;
+}
+
+/* Fatal unless effective = permitted = bounding = want, and inheritable, ambient are empty. */
+static void
+check_caps(uint64_t want)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+	uint64_t eff, prm, inh, bnd = 0;
+	unsigned int cap;
+	int rc;
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		fatal("capget");
+	eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	prm = data[0].permitted | (uint64_t)data[1].permitted << 32;
+	inh = data[0].inheritable | (uint64_t)data[1].inheritable << 32;
+	for (cap = 0; cap < 64; cap++) {
+		if ((rc = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) == -1) {
+			if (errno == EINVAL)	/* past the kernel's last capability */
+				break;
+			fatal("PR_CAPBSET_READ %u", cap);
+		}
+		if (rc == 1)
+			bnd |= 1ULL << cap;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+			fatalx("ambient capability %u is still set", cap);
+	}
+	if (eff != want || prm != want || inh != 0 || bnd != want)
+		fatalx("capabilities not dropped: eff %#llx prm %#llx inh %#llx bnd %#llx, "
+		    "want %#llx", (unsigned long long)eff, (unsigned long long)prm,
+		    (unsigned long long)inh, (unsigned long long)bnd,
+		    (unsigned long long)want);
+}
+
+/* Fatal unless every uid and gid is the one given and no supplementary group is left. */
+static void
+check_ids(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		fatal("getresuid/getresgid");
+	if (ru != uid || eu != uid || su != uid)
+		fatalx("uids are %u/%u/%u, want %u", ru, eu, su, uid);
+	if (rg != gid || eg != gid || sg != gid)
+		fatalx("gids are %u/%u/%u, want %u", rg, eg, sg, gid);
+	if (getgroups(0, NULL) != 0)
+		fatalx("supplementary groups are left");
+}
+
+/*
+ * Capabilities and no_new_privs are per thread, and unshare(CLONE_NEWNS) refuses a
+ * process whose threads share its fs: the sandbox must come before any thread. procfs
+ * counts a process's threads in the link count of /proc/self/task.
+ */
+static void
+check_single_threaded(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/task", &st) == -1)
+		return;		/* no /proc (--sandbox=none in a bare container): cannot tell */
+	if (st.st_nlink > 3)
+		fatalx("the sandbox must be set up before any thread is started");
+}
+
+/* ---- steps shared by the roles ------------------------------------------------------ */
+
+/*
+ * Run first in every role: tzset() so log timestamps need no file later, and libcap-ng's
+ * first look at the process, which reads /proc/sys/kernel/cap_last_cap: it must read the
+ * real one, not a file in an empty root or in the guest's shared directory.
+ */
+static void
+sandbox_begin(const char *role)
+{
+	sb_role = role;
+#ifdef PRIVFSD_SANITIZERS
+	sanitizer_leak_check_now();
+#endif
+	tzset();
+	if (capng_get_caps_process() == -1)
+		fatalx("libcap-ng cannot read this process's capabilities");
+	check_single_threaded();
+}
+
+static void
+clear_ambient_caps(void)
+{
+	/* EINVAL: a kernel before 4.3 has no ambient set at all. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 && errno != EINVAL)
+		fatal("clearing ambient capabilities");
+}
+
+/* Prepare libcap-ng's state with exactly these caps and drop the rest of the bounding set. */
+static void
+caps_bound(const int *caps, size_t n)
+{
+	size_t i;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (i = 0; i < n; i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+		    CAPNG_BOUNDING_SET, caps[i]) == -1)
+			fatalx("capng_update %d failed", caps[i]);
+	/* Needs CAP_SETPCAP, which goes with capng_apply(CAPNG_SELECT_CAPS) later. */
+	if (capng_apply(CAPNG_SELECT_BOUNDS) == -1)
+		fatalx("cannot drop the capability bounding set");
+}
+
+/* Effective and permitted down to the set given to caps_bound(), then checked. */
+static void
+caps_apply(const int *caps, size_t n)
+{
+	clear_ambient_caps();
+	if (capng_apply(CAPNG_SELECT_CAPS) == -1)
+		fatal("capng_apply");
+	check_caps(cap_mask(caps, n));
+}
+
+static void
+set_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		fatalx("no_new_privs did not stick");
+}
+
+/*
+ * Not dumpable: the frontend and the worker map guest memory, which must not end up in a
+ * core file, and processes of the same uid (other frontends) must not ptrace them or read
+ * /proc/PID/mem. Root keeps reading /proc/PID/status; /proc/PID/root and ns/ then need
+ * CAP_SYS_PTRACE, which root has. (For the frontend this only makes deterministic what the
+ * uid change does already with fs.suid_dumpable = 0.)
+ */
+static void
+set_not_dumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_DUMPABLE");
+}
+
+static void
+set_rlimit(int resource, rlim_t value, const char *name)
+{
+	struct rlimit rl;
+
+	rl.rlim_cur = rl.rlim_max = value;
+	if (setrlimit(resource, &rl) == -1)
+		fatal("setrlimit %s", name);
+}
+
+/* Make this process's mounts its own, so that nothing below reaches the host's table. */
+static void
+private_mount_namespace(void)
+{
+	if (unshare(CLONE_NEWNS) == -1)
+		fatal("unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		fatal("making every mount private");
+}
+
+/* The current directory, a mount point, becomes "/"; the old root is detached. */
+static void
+pivot_to_cwd(void)
+{
+	if (syscall(SYS_pivot_root, ".", ".") == -1)
+		fatal("pivot_root");
+	/* The old root is now stacked on the new one at "."; lazily unmount all of it. */
+	if (umount2(".", MNT_DETACH) == -1)
+		fatal("detaching the old root");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+/* ---- frontend ----------------------------------------------------------------------- */
+
+/* An empty, read-only tmpfs as "/" of a private mount namespace (bubblewrap's sequence). */
+static void
+frontend_empty_root_namespace(void)
+{
+	const char *dir = NULL;
+	struct stat st;
+	size_t i;
+
+	private_mount_namespace();
+	for (i = 0; i < NELEM(empty_root_mountpoints) && dir == NULL; i++)
+		if (lstat(empty_root_mountpoints[i], &st) == 0 && S_ISDIR(st.st_mode))
+			dir = empty_root_mountpoints[i];
+	if (dir == NULL)
+		fatalx("no directory to mount the empty root on");
+	if (mount("privfsd-empty", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "size=4k,nr_inodes=4,mode=0555") == -1)
+		fatal("mounting the empty root on %s", dir);
+	if (chdir(dir) == -1)
+		fatal("chdir %s", dir);
+	pivot_to_cwd();
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1)
+		fatal("remounting the empty root read-only");
+}
+
+/*
+ * --sandbox=chroot is for hosts that allow no namespaces (containers), so no tmpfs can be
+ * mounted without touching the host's mount table, and installed builds have no empty
+ * directory of their own. A fresh directory, removed while we stand in it, is empty for
+ * good: nothing can be created in a deleted directory, and nothing is left behind.
+ * mkdtemp() makes it 0700 root's, so the privsep user cannot even look into it.
+ */
+static void
+frontend_empty_root_chroot(void)
+{
+	char dir[] = "/tmp/privfsd-empty.XXXXXX";
+
+	if (mkdtemp(dir) == NULL)
+		fatal("mkdtemp %s", dir);
+	if (chdir(dir) == -1) {
+		(void)rmdir(dir);
+		fatal("chdir %s", dir);
+	}
+	if (rmdir(dir) == -1)
+		fatal("rmdir %s", dir);
+	if (chroot(".") == -1)
+		fatal("chroot to the empty directory");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+/* OpenSSH uidswap.c permanently_set_uid(): the ids took, and root does not come back. */
+static void
+frontend_drop_ids(uid_t uid, gid_t gid)
+{
+	int rc;
+
+	if (uid == 0 || gid == 0)
+		fatalx("the frontend must not run as root (privsep user %u:%u)", uid, gid);
+	clear_ambient_caps();
+	capng_clear(CAPNG_SELECT_BOTH);
+	if ((rc = capng_change_id(uid, gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING)) != 0)
+		fatalx("capng_change_id(%u, %u) failed (%d)", uid, gid, rc);
+	check_ids(uid, gid);
+	if (setgid(0) != -1 || setegid(0) != -1)
+		fatalx("gid 0 could be restored");
+	if (setuid(0) != -1 || seteuid(0) != -1)
+		fatalx("uid 0 could be restored");
+	check_caps(0);
+}
+
+static void
+frontend_rlimits(void)
+{
+	struct rlimit rl;
+	struct stat st;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > FRONTEND_NOFILE)
+		rl.rlim_max = FRONTEND_NOFILE;
+	set_rlimit(RLIMIT_NOFILE, rl.rlim_max, "RLIMIT_NOFILE");
+	/* After the uid change: the limit counts the privsep user's processes. */
+	set_rlimit(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
+	/*
+	 * RLIMIT_FSIZE 0 keeps a frontend that got hold of a writable file from growing it,
+	 * but it also counts for stderr: when that is a regular file (a log file from the
+	 * service manager or a test), the first log line would raise SIGXFSZ. Then the
+	 * limit is left alone.
+	 */
+	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		log_debug("stderr is a regular file: RLIMIT_FSIZE left as it is");
+	else
+		set_rlimit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+}
+
+void
+sandbox_frontend(const struct msg_config *cfg)
+{
+	sandbox_begin("frontend");
+	switch (cfg->sandbox) {
+	case SANDBOX_NAMESPACE:
+		frontend_empty_root_namespace();
+		break;
+	case SANDBOX_CHROOT:
+		frontend_empty_root_chroot();
+		break;
+	case SANDBOX_NONE:
+		log_warnx("--sandbox=none: the frontend keeps the host's file system view");
+		break;
+	default:
+		fatalx("unknown sandbox mode %u", cfg->sandbox);
+	}
+	frontend_drop_ids(cfg->privsep_uid, cfg->privsep_gid);
+	frontend_rlimits();
+	set_no_new_privs();
+	set_not_dumpable();
+	log_debug("frontend sandbox: uid %u gid %u, no capabilities", cfg->privsep_uid,
+	    cfg->privsep_gid);
+	sandbox_seccomp(seccomp_frontend_list, cfg->seccomp);
+}
+
+/* ---- worker ------------------------------------------------------------------------- */
+
+/*
+ * A proc of our own, mounted over /proc in the private namespace, whose /proc/self/fd
+ * stays usable through the O_PATH fd after the old root (and this mount with it) is
+ * detached. subset=pid (Linux 5.8) leaves only the pid directories in it, so even ".."
+ * from that fd reaches no /proc/sys or /proc/kcore.
+ */
+static int
+worker_open_proc_namespace(void)
+{
+	int fd;
+
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "subset=pid") == -1) {
+		if (errno != EINVAL)
+			fatal("mounting proc");
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    NULL) == -1)
+			fatal("mounting proc");
+	}
+	if ((fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open /proc/self/fd");
+	return fd;
+}
+
+/*
+ * Per-mount flags on the bind of the shared directory and everything under it, in our
+ * namespace only: no device node can be opened and no setuid bit honoured through it, no
+ * symlink is followed in it (the worker resolves one component at a time and never
+ * follows; readlink still works), and with --readonly nothing can be written.
+ */
+static void
+worker_mount_flags(const char *dir, uint32_t flags)
+{
+	struct mount_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOSYMFOLLOW;
+	if (flags & CONFIG_READONLY)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mount_setattr(AT_FDCWD, dir, AT_RECURSIVE, &attr, sizeof(attr)) == -1) {
+		if (errno != ENOSYS && errno != EINVAL)
+			fatal("mount_setattr %s", dir);
+		log_warn("mount_setattr %s (kernel before 5.14?): flags not set", dir);
+	}
+}
+
+/* The shared directory as "/" of a private mount namespace; no /proc left by name. */
+static int
+worker_root_namespace(const struct msg_config *cfg)
+{
+	const char *dir = cfg->shared_dir;
+	int fd;
+
+	private_mount_namespace();
+	fd = worker_open_proc_namespace();
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) == -1)
+		fatal("bind-mounting %s", dir);
+	worker_mount_flags(dir, cfg->flags);
+	if (chdir(dir) == -1)
+		fatal("chdir %s", dir);
+	pivot_to_cwd();
+	return fd;
+}
+
+/* virtiofsd --sandbox=chroot: no namespace, the host's /proc opened before the chroot. */
+static int
+worker_root_chroot(const struct msg_config *cfg)
+{
+	int fd;
+
+	if ((fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open /proc/self/fd");
+	if (chdir(cfg->shared_dir) == -1)
+		fatal("chdir %s", cfg->shared_dir);
+	if (chroot(".") == -1)
+		fatal("chroot %s", cfg->shared_dir);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	return fd;
+}
+
+static int
+worker_root_none(const struct msg_config *cfg)
+{
+	int fd;
+
+	log_warnx("--sandbox=none: the worker sees the whole host file system");
+	if ((fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_warn("open /proc/self/fd");
+	if (chdir(cfg->shared_dir) == -1)
+		fatal("chdir %s", cfg->shared_dir);
+	return fd;
+}
+
+/* The worker reopens O_PATH fds through proc_self_fd: make sure that works from here. */
+static void
+worker_check_reopen(int proc_self_fd)
+{
+	struct stat a, b;
+	char name[16];
+	int pfd, fd;
+
+	if (proc_self_fd == -1)
+		return;
+	if ((pfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open .");
+	(void)snprintf(name, sizeof(name), "%d", pfd);
+	if ((fd = openat(proc_self_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("reopening through /proc/self/fd");
+	if (fstat(pfd, &a) == -1 || fstat(fd, &b) == -1)
+		fatal("fstat");
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		fatalx("/proc/self/fd reopened another file");
+	close(fd);
+	close(pfd);
+}
+
+/*
+ * Raise RLIMIT_NOFILE to the fd budget plus headroom. Past the hard limit only where we
+ * still have CAP_SYS_RESOURCE (and within fs.nr_open); otherwise up to the hard limit, with
+ * a warning that the budget is smaller than asked for.
+ */
+static void
+worker_rlimit_nofile(uint64_t budget)
+{
+	struct rlimit rl, raised;
+	uint64_t want;
+
+	if (budget == 0)
+		return;
+	if (budget > UINT64_MAX - WORKER_NOFILE_HEADROOM)
+		want = UINT64_MAX;
+	else
+		want = budget + WORKER_NOFILE_HEADROOM;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max) {
+		raised.rlim_cur = raised.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			return;
+		log_warnx("fd budget %llu plus %u headroom is above the hard limit %llu: "
+		    "limited to %llu", (unsigned long long)budget, WORKER_NOFILE_HEADROOM,
+		    (unsigned long long)rl.rlim_max, (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit RLIMIT_NOFILE %llu", (unsigned long long)want);
+}
+
+void
+sandbox_worker(const struct msg_config *cfg, int *proc_self_fd)
+{
+	int caps[NELEM(worker_caps) + 1];
+	size_t ncaps;
+	int fd;
+
+	sandbox_begin("worker");
+	if (cfg->shared_dir[0] != '/' ||
+	    memchr(cfg->shared_dir, '\0', sizeof(cfg->shared_dir)) == NULL)
+		fatalx("shared directory is not an absolute path");
+	memcpy(caps, worker_caps, sizeof(worker_caps));
+	ncaps = NELEM(worker_caps);
+	/* open_by_handle_at() needs it; without file handles the worker does without. */
+	if (cfg->inode_file_handles != FILE_HANDLES_NEVER)
+		caps[ncaps++] = CAP_DAC_READ_SEARCH;
+	/* Bounding set first, so libcap-ng reads /proc before the guest's files are "/". */
+	caps_bound(caps, ncaps);
+
+	switch (cfg->sandbox) {
+	case SANDBOX_NAMESPACE:
+		fd = worker_root_namespace(cfg);
+		break;
+	case SANDBOX_CHROOT:
+		fd = worker_root_chroot(cfg);
+		break;
+	case SANDBOX_NONE:
+		fd = worker_root_none(cfg);
+		break;
+	default:
+		fatalx("unknown sandbox mode %u", cfg->sandbox);
+	}
+	worker_check_reopen(fd);
+	/* While CAP_SYS_RESOURCE may still be there. */
+	worker_rlimit_nofile(cfg->rlimit_nofile);
+
+	if (setgroups(0, NULL) == -1)
+		fatal("setgroups");
+	caps_apply(caps, ncaps);
+	check_ids(0, 0);
+	set_no_new_privs();
+	set_not_dumpable();
+	*proc_self_fd = fd;
+	log_debug("worker sandbox: root %s, %zu capabilities", cfg->shared_dir, ncaps);
+	sandbox_seccomp(seccomp_worker_list, cfg->seccomp);
+}
+
+/* ---- broker ------------------------------------------------------------------------- */
+
+void
+sandbox_broker(const struct msg_config *cfg)
+{
+	sandbox_begin("broker");
+	if (setgroups(0, NULL) == -1)
+		fatal("setgroups");
+	caps_bound(broker_caps, NELEM(broker_caps));
+	caps_apply(broker_caps, NELEM(broker_caps));
+	set_no_new_privs();
+	log_debug("broker sandbox: CAP_KILL only");
+	sandbox_seccomp(seccomp_broker_list, cfg->seccomp);
+}
+
+/* ---- seccomp ------------------------------------------------------------------------ */
+
+#ifdef PRIVFSD_SANITIZERS
+/*
+ * ---- SANITIZER BUILDS ONLY (configure --enable-sanitizers; never installed) ----
+ * What the ASan/UBSan run-time calls by itself after the filter is in place, found with
+ * tests/sandbox/sandbox-probe -a exit|asan|ubsan under strace and --seccomp=log.
+ */
+#define SAN_ALLOW(name)	{ SCMP_SYS(name), 0, { { 0 } } }
+static const struct sandbox_syscall sanitizer_allow[] = {
+	/* allocator, shadow memory, reports, exit */
+	SAN_ALLOW(mmap), SAN_ALLOW(munmap), SAN_ALLOW(mprotect), SAN_ALLOW(madvise),
+	SAN_ALLOW(write), SAN_ALLOW(getpid), SAN_ALLOW(gettid), SAN_ALLOW(exit_group),
+	SAN_ALLOW(sched_yield), SAN_ALLOW(sigaltstack), SAN_ALLOW(close),
+	/* IsAccessibleMemoryRange() writes through a pipe to probe memory */
+	SAN_ALLOW(pipe), SAN_ALLOW(pipe2),
+	/* isatty(2) to decide on colours */
+	{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, TCGETS) } },
+	{ -1, 0, { { 0 } } }
+};
+/*
+ * It also reads /proc/self/exe, maps, cmdline and environ for nicer reports. Those fail
+ * with ENOENT instead of being allowed (the reports still come, with fewer names), so a
+ * sanitizer build opens no more than a release build does, unless the role's list
+ * allows the call anyway.
+ */
+static const int sanitizer_enoent[] = {
+	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+};
+
+/*
+ * LeakSanitizer's end-of-process check stops the world with clone and ptrace and reads
+ * /proc/PID/task: impossible in any sandbox. Check for leaks now, while it still works;
+ * that also switches the end-of-process check off.
+ */
+extern void __lsan_do_leak_check(void) __attribute__((__weak__));
+
+static void
+sanitizer_leak_check_now(void)
+{
+	if (__lsan_do_leak_check != NULL)
+		__lsan_do_leak_check();
+}
+
+static int
+list_allows(const struct sandbox_syscall *list, int nr)
+{
+	for (; list->nr != -1; list++)
+		if (list->nr == nr)
+			return 1;
+	return 0;
+}
+
+static void
+add_sanitizer_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
+{
+	size_t i;
+	int rc;
+
+	add_rules(ctx, sanitizer_allow);
+	for (i = 0; i < NELEM(sanitizer_enoent); i++) {
+		if (list_allows(list, sanitizer_enoent[i]))
+			continue;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), sanitizer_enoent[i], 0);
+		if (rc < 0 && !(rc == -EDOM && sanitizer_enoent[i] < 0))
+			fatalx("seccomp sanitizer rule %d: %s", sanitizer_enoent[i],
+			    strerror(-rc));
+	}
+}
+#endif	/* PRIVFSD_SANITIZERS */
+
+/* Async-signal-safe: append s to buf at *len, within size. */
+static void
+trap_append(char *buf, size_t size, size_t *len, const char *s)
+{
+	while (*s != '\0' && *len < size)
+		buf[(*len)++] = *s++;
+}
+
+static void
+sigsys_handler(int sig, siginfo_t *si, void *uctx)
+{
+	char buf[128], num[16];
+	size_t len = 0, n = sizeof(num);
+	unsigned int nr = (unsigned int)si->si_syscall;
+
+	num[--n] = '\0';
+	do {
+		num[--n] = '0' + nr % 10;
+		nr /= 10;
+	} while (nr != 0 && n > 0);
+	trap_append(buf, sizeof(buf) - 1, &len, "privfsd ");
+	trap_append(buf, sizeof(buf) - 1, &len, sb_role);
+	trap_append(buf, sizeof(buf) - 1, &len, ": seccomp trapped syscall ");
+	trap_append(buf, sizeof(buf) - 1, &len, &num[n]);
+	buf[len++] = '\n';
+	(void)write(STDERR_FILENO, buf, len);
+	_exit(128 + SIGSYS);
+}
+
+static void
+add_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
+{
+	const struct sandbox_syscall *s;
+	int rc;
+
+	for (s = list; s->nr != -1; s++) {
+		if (s->argc > NELEM(s->args))
+			fatalx("seccomp rule for syscall %d: %u conditions", s->nr, s->argc);
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, s->nr, s->argc, s->args);
+		/* A negative number is a syscall this architecture does not have. */
+		if (rc == -EDOM && s->nr < 0)
+			continue;
+		if (rc < 0 && rc != -EEXIST)
+			fatalx("seccomp rule for syscall %d: %s", s->nr, strerror(-rc));
+	}
+}
+
+void
+sandbox_seccomp(const struct sandbox_syscall *list, unsigned int mode)
+{
+	struct sigaction sa;
+	scmp_filter_ctx ctx;
+	uint32_t action;
+	int rc;
+
+	switch (mode) {
+	case SECCOMP_MODE_KILL:
+		action = SCMP_ACT_KILL_PROCESS;
+		break;
+	case SECCOMP_MODE_LOG:
+		action = SCMP_ACT_LOG;
+		break;
+	case SECCOMP_MODE_TRAP:
+		action = SCMP_ACT_TRAP;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = sigsys_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGSYS, &sa, NULL) == -1)
+			fatal("sigaction SIGSYS");
+		break;
+	case SECCOMP_MODE_NONE:
+		log_warnx("--seccomp=none: no system call filter");
+		return;
+	default:
+		fatalx("unknown seccomp mode %u", mode);
+	}
+	if ((ctx = seccomp_init(action)) == NULL)
+		fatalx("seccomp_init failed");
+	/* Threads started before us (none should be) get the filter too. */
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		fatalx("seccomp TSYNC: %s", strerror(-rc));
+	add_rules(ctx, list);
+#ifdef PRIVFSD_SANITIZERS
+	add_sanitizer_rules(ctx, list);
+#endif
+	if ((rc = seccomp_load(ctx)) < 0)
+		fatalx("seccomp_load: %s", strerror(-rc));
+	seccomp_release(ctx);
+}
+
+#ifdef PRIVFSD_TEST_HOOKS
+void
+sandbox_test_hook(const char *role)
+{
+	const char *want;
+	long rc;
+
+	if ((want = getenv("PRIVFSD_TEST_FORBIDDEN_SYSCALL")) == NULL ||
+	    strcmp(want, role) != 0)
+		return;
+	/* No role's list allows an internet socket. */
+	rc = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	log_warnx("test hook: forbidden socket() returned %ld: not stopped by seccomp", rc);
+	if (rc >= 0)
+		close((int)rc);
+}
+#endif

@@ -1,0 +1,174 @@
+/*
+ * privfsd-frontend: one per vhost-user connection. Speaks vhost-user to QEMU, reads the
+ * rings, parses FUSE, and talks to the worker (typed requests) and the broker (memory fds,
+ * the back-end channel). It starts with its channels on fixed fds, takes its configuration
+ * from the broker, drops into its sandbox and only then reads anything from the guest.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "msg.h"
+#include "chan.h"
+#include "dispatch.h"
+#include "sandbox.h"
+#include "frontend.h"
+#include "fuse.h"
+#include "vhost_user.h"
+
+#define CONFIG_TIMEOUT_MS	5000
+
+struct event_base	*fe_base;
+struct msg_config	 fe_config;
+
+static struct chan	*fe_broker;
+static struct chan	*fe_worker;
+
+extern char		**environ;
+
+void
+fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
+{
+	chan_composev(fe_worker, type, 0, -1, iov, iovcnt);
+}
+
+void
+fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
+{
+	chan_compose(fe_broker, type, 0, fd, data, len);
+}
+
+/* ---- broker channel ---- */
+
+static void
+broker_connection(struct chan *c, struct chan_msg *msg, void *arg)
+{
+	vu_start(msg->fd);
+	msg->fd = -1;
+}
+
+static const struct dispatch_entry broker_table[] = {
+	{ IMSG_BROKER_CONNECTION, SIZE_EXACT, 0, FD_REQUIRED, broker_connection },
+	DISPATCH_END
+};
+
+/* ---- worker channel ---- */
+
+static void
+worker_mem_ready(struct chan *c, struct chan_msg *msg, void *arg)
+{
+	struct msg_mem_commit mc;
+
+	memcpy(&mc, msg->data, sizeof(mc));
+	vu_mem_ready(mc.gen, mc.nslots);
+}
+
+static void
+worker_reply(struct chan *c, struct chan_msg *msg, void *arg)
+{
+	fuse_worker_reply(msg);
+}
+
+#define REP(n)	(sizeof(struct msg_rep) + (n))
+
+static const struct dispatch_entry worker_table[] = {
+	{ IMSG_WORKER_MEM_READY, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
+	    worker_mem_ready },
+	{ IMSG_WORKER_REPLY_STATUS, SIZE_EXACT, REP(0), FD_NONE, worker_reply },
+	{ IMSG_WORKER_REPLY_ENTRY, SIZE_EXACT, REP(sizeof(struct msg_entry)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_ATTR, SIZE_EXACT, REP(sizeof(struct msg_attr)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_OPEN, SIZE_EXACT, REP(sizeof(struct msg_opened)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_CREATE, SIZE_EXACT,
+	    REP(sizeof(struct msg_entry) + sizeof(struct msg_opened)), FD_NONE, worker_reply },
+	{ IMSG_WORKER_REPLY_COUNT, SIZE_EXACT, REP(sizeof(struct msg_count)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_DATA, SIZE_MIN, REP(0), FD_NONE, worker_reply },
+	{ IMSG_WORKER_REPLY_STATFS, SIZE_EXACT, REP(sizeof(struct msg_statfs)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_DIRENTS, SIZE_MIN, REP(sizeof(struct msg_dirents)), FD_NONE,
+	    worker_reply },
+	{ IMSG_WORKER_REPLY_LOCK, SIZE_EXACT, REP(sizeof(struct msg_lock_reply)), FD_NONE,
+	    worker_reply },
+	DISPATCH_END
+};
+
+/* A lost broker or worker ends the export: nobody is left to serve the guest. */
+__attribute__((__noreturn__)) static void
+channel_closed(struct chan *c, void *arg)
+{
+	log_warnx("channel to the %s closed", chan_peer(c));
+	exit(1);
+}
+
+static void
+get_config(void)
+{
+	struct chan_msg msg;
+
+	if (chan_recv_blocking(fe_broker, &msg, CONFIG_TIMEOUT_MS) == -1)
+		fatal("no configuration from the broker");
+	if (msg.hdr.type != IMSG_BROKER_CONFIG || msg.hdr.len != sizeof(fe_config) ||
+	    msg.fd != -1)
+		fatalx("expected the configuration (%zu bytes), got type %u, %u bytes",
+		    sizeof(fe_config), msg.hdr.type, msg.hdr.len);
+	memcpy(&fe_config, msg.data, sizeof(fe_config));
+	if (memchr(fe_config.shared_dir, '\0', sizeof(fe_config.shared_dir)) == NULL ||
+	    memchr(fe_config.xattrmap, '\0', sizeof(fe_config.xattrmap)) == NULL ||
+	    fe_config.log_level > LOG_LEVEL_DEBUG)
+		fatalx("malformed configuration from the broker");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct msg_hello hello;
+
+	setproctitle_init(argc, argv, environ);
+	log_init(0, LOG_LEVEL_INFO);
+	log_procinit("frontend");
+
+	fe_broker = chan_new(CHAN_FD_BROKER, "broker", 1);
+	fe_worker = chan_new(CHAN_FD_PEER, "worker", 0);
+	get_config();
+	log_init((fe_config.flags & CONFIG_SYSLOG) != 0, fe_config.log_level);
+	log_procinit("frontend");
+	/* "-": no program name prefix, so ps shows "privfsd: frontend" like the others */
+	setproctitle("-privfsd: frontend");
+
+	/* A vanished QEMU shows as EPIPE on write, not as a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((fe_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	chan_set_dispatch(fe_broker, broker_table, NULL);
+	chan_set_closed_cb(fe_broker, channel_closed, NULL);
+	chan_set_dispatch(fe_worker, worker_table, NULL);
+	chan_set_closed_cb(fe_worker, channel_closed, NULL);
+	chan_event_add(fe_broker, fe_base);
+	chan_event_add(fe_worker, fe_base);
+	vu_init(fe_base);
+	fuse_layer_init(&fe_config);
+
+	sandbox_frontend(&fe_config);
+#ifdef PRIVFSD_TEST_HOOKS
+	sandbox_test_hook("frontend");
+#endif
+
+	memset(&hello, 0, sizeof(hello));
+	hello.version = PRIVFSD_PROTO_VERSION;
+	hello.role = ROLE_FRONTEND;
+	fe_send_broker(IMSG_CHILD_HELLO, -1, &hello, sizeof(hello));
+
+	event_base_dispatch(fe_base);
+	fatalx("event loop ended");
+}

@@ -1,0 +1,128 @@
+/*
+ * Requests sent to the worker and not answered yet. The id the worker echoes is the slot
+ * index (low 32 bits) and the slot's generation (high 32 bits), so a late, duplicated or
+ * forged reply never finds a request it does not belong to.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "frontend.h"
+#include "virtq.h"
+#include "fuse.h"
+#include "fuse_priv.h"
+
+#define CALLS_NONE	UINT32_MAX
+/* Bounded by the rings (every call holds a chain); this only stops a runaway bug. */
+#define CALLS_MAX	(1u << 20)
+
+static struct fuse_call	**calls;
+static uint32_t		  ncalls;
+static uint32_t		  free_head = CALLS_NONE;
+static unsigned int	  inflight;
+
+static void
+calls_grow(void)
+{
+	struct fuse_call **n;
+	uint32_t i, newn;
+
+	if (ncalls >= CALLS_MAX)
+		fatalx("%s: too many requests in flight", __func__);
+	newn = ncalls ? ncalls * 2 : 64;
+	if ((n = reallocarray(calls, newn, sizeof(*n))) == NULL)
+		fatal("%s", __func__);
+	calls = n;
+	/* Push the new slots so that the lowest index comes out first. */
+	for (i = newn; i-- > ncalls;) {
+		if ((calls[i] = calloc(1, sizeof(**calls))) == NULL)
+			fatal("%s", __func__);
+		calls[i]->index = i;
+		calls[i]->next_free = free_head;
+		free_head = i;
+	}
+	ncalls = newn;
+}
+
+struct fuse_call *
+call_new(void)
+{
+	struct fuse_call *call;
+	uint32_t gen, index;
+
+	if (free_head == CALLS_NONE)
+		calls_grow();
+	index = free_head;
+	call = calls[index];
+	free_head = call->next_free;
+	gen = call->gen + 1;
+	if (gen == 0)		/* generation 0 is never handed out */
+		gen = 1;
+	memset(call, 0, sizeof(*call));
+	call->index = index;
+	call->gen = gen;
+	call->busy = 1;
+	call->next_free = CALLS_NONE;
+	inflight++;
+	return call;
+}
+
+uint64_t
+call_id(const struct fuse_call *call)
+{
+	return ((uint64_t)call->gen << 32) | call->index;
+}
+
+struct fuse_call *
+call_find(uint64_t id)
+{
+	uint32_t index = (uint32_t)id, gen = (uint32_t)(id >> 32);
+	struct fuse_call *call;
+
+	if (index >= ncalls)
+		return NULL;
+	call = calls[index];
+	if (!call->busy || call->gen != gen || gen == 0)
+		return NULL;
+	return call;
+}
+
+static void
+call_release(struct fuse_call *call)
+{
+	call->busy = 0;
+	call->req = NULL;
+	call->next_free = free_head;
+	free_head = call->index;
+	if (inflight == 0)
+		fatalx("%s: in-flight count underflow", __func__);
+	if (--inflight == 0)
+		fe_inflight_drained();
+}
+
+void
+call_done(struct fuse_call *call, uint32_t written)
+{
+	/* Give the chain back first: the drained callback may stop the rings. */
+	if (call->req != NULL)
+		vq_complete(call->req, written);
+	call_release(call);
+}
+
+void
+call_fail(struct fuse_call *call, int error)
+{
+	if (call->req != NULL)
+		fuse_reply_error(call->req, call->unique, error);
+	call->req = NULL;
+	call_release(call);
+}
+
+unsigned int
+fuse_inflight(void)
+{
+	return inflight;
+}

@@ -1,0 +1,43 @@
+/*
+ * The guest memory table (guest_mem.c): QEMU's regions mapped here, with stable slot
+ * numbers, translation of guest physical and QEMU virtual addresses, and staged changes
+ * that are mirrored to the worker through the broker.
+ */
+#ifndef PRIVFSD_GUEST_MEM_H
+#define PRIVFSD_GUEST_MEM_H
+
+#include <stdint.h>
+
+#include "vhost_user.h"	/* struct vu_mem_region, struct vu_mem_table */
+
+struct gm_piece {
+	uint8_t		*host;		/* this process's address of the first byte */
+	uint64_t	 offset;	/* offset in the slot's mapping (= fd offset) */
+	uint64_t	 len;		/* bytes from host to the end of the request or region */
+	uint32_t	 slot;
+};
+
+/*
+ * The piece of [gpa, gpa + len) that starts at gpa: in one region, len clipped where the
+ * region ends (callers loop to split). len > 0. Returns 0, or -1 when gpa is not mapped.
+ */
+int	gm_gpa(uint64_t gpa, uint64_t len, struct gm_piece *);
+/* A QEMU virtual range that must lie inside one region: host pointer or NULL. */
+void	*gm_uaddr(uint64_t uaddr, uint64_t len);
+uint32_t gm_gen(void);
+uint32_t gm_nslots(void);
+
+/*
+ * Changes are staged (checked, new regions mapped; the live table untouched), then
+ * committed once nothing holds segments of the old table: commit swaps the table,
+ * unmaps what went away and sends the changed slots to the broker, returning the new
+ * generation. Staging owns every fd it is given: closed on failure or when the region is
+ * already mapped, else sent to the broker by the commit. Returns 0 or -1 (logged; nothing
+ * staged).
+ */
+int	gm_stage_table(const struct vu_mem_table *, const int *fds, unsigned int nfds);
+int	gm_stage_add(const struct vu_mem_region *, int fd);
+int	gm_stage_rem(const struct vu_mem_region *);
+uint32_t gm_commit(void);
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * The vhost-user requests QEMU (7.2 to 10.0) sends a vhost-user-fs back-end: one table row
+ * per request with its payload size rule, the fds it may carry, whether it has a reply of
+ * its own, and its handler. Rows without a handler are refused with a log line (and an
+ * empty reply or a failed REPLY_ACK, so QEMU never waits for us).
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "log.h"
+#include "msg.h"
+#include "frontend.h"
+#include "fuse.h"
+#include "vhost_user.h"
+#include "guest_mem.h"
+
+#define BIT(n)		(1ULL << (n))
+
+static const uint64_t vu_offered_features =
+    BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+    BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VU_F_PROTOCOL_FEATURES);
+
+/* Never CONFIG: QEMU builds the virtio-fs config space itself (and 7.1-8.0 crash). */
+static const uint64_t vu_offered_protocol =
+    BIT(VU_PROTO_F_MQ) | BIT(VU_PROTO_F_REPLY_ACK) | BIT(VU_PROTO_F_BACKEND_REQ) |
+    BIT(VU_PROTO_F_BACKEND_SEND_FD) | BIT(VU_PROTO_F_CONFIGURE_MEM_SLOTS) |
+    BIT(VU_PROTO_F_RESET_DEVICE);
+
+static uint64_t	vu_acked_features;
+static uint64_t	vu_acked_protocol;
+
+static int
+reply_u64(struct vu_reply *rep, uint64_t v)
+{
+	rep->p.u64 = v;
+	rep->size = sizeof(rep->p.u64);
+	return VU_OK;
+}
+
+/* ---- features and ownership ---- */
+
+static int
+get_features(struct vu_msg *m, struct vu_reply *rep)
+{
+	return reply_u64(rep, vu_offered_features);
+}
+
+static int
+set_features(struct vu_msg *m, struct vu_reply *rep)
+{
+	if (m->p.u64 & ~vu_offered_features) {
+		log_warnx("refused SET_FEATURES 0x%llx: bits 0x%llx not offered",
+		    (unsigned long long)m->p.u64,
+		    (unsigned long long)(m->p.u64 & ~vu_offered_features));
+		return VU_FAIL;
+	}
+	vu_acked_features = m->p.u64;
+	vq_features_changed(vu_acked_features);
+	log_debug("features 0x%llx", (unsigned long long)vu_acked_features);
+	return VU_OK;
+}
+
+static int
+get_protocol_features(struct vu_msg *m, struct vu_reply *rep)
+{
+	return reply_u64(rep, vu_offered_protocol);
+}
+
+static int
+set_protocol_features(struct vu_msg *m, struct vu_reply *rep)
+{
+	if (m->p.u64 & ~vu_offered_protocol) {
+		log_warnx("refused SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx not offered",
+		    (unsigned long long)m->p.u64,
+		    (unsigned long long)(m->p.u64 & ~vu_offered_protocol));
+		return VU_FAIL;
+	}
+	vu_acked_protocol = m->p.u64;
+	log_debug("protocol features 0x%llx", (unsigned long long)vu_acked_protocol);
+	return VU_OK;
+}
+
+static int
+set_owner(struct vu_msg *m, struct vu_reply *rep)
+{
+	return VU_OK;
+}
+
+static int
+get_queue_num(struct vu_msg *m, struct vu_reply *rep)
+{
+	return reply_u64(rep, VQ_MAX);
+}
+
+static int
+get_max_mem_slots(struct vu_msg *m, struct vu_reply *rep)
+{
+	return reply_u64(rep, MEM_MAX_SLOTS);
+}
+
+static int
+set_backend_req_fd(struct vu_msg *m, struct vu_reply *rep)
+{
+	/* The broker talks to QEMU on it (DAX); we only pass it on. */
+	fe_send_broker(IMSG_FRONTEND_BACKEND_CHANNEL, vu_take_fd(m, 0), NULL, 0);
+	return VU_OK;
+}
+
+static int
+reset_drained(struct vu_reply *rep, uint32_t arg)
+{
+	vq_reset_all();
+	fuse_session_reset();
+	log_info("device reset");
+	return VU_OK;
+}
+
+/* RESET_OWNER (deprecated) and RESET_DEVICE: every ring stopped, the session forgotten. */
+static int
+reset_device(struct vu_msg *m, struct vu_reply *rep)
+{
+	return vu_defer(reset_drained, 0);
+}
+
+/* ---- memory ---- */
+
+static int
+mem_drained(struct vu_reply *rep, uint32_t arg)
+{
+	uint32_t gen = gm_commit();
+
+	vq_remap_all();
+	return vu_wait_ready(gen);
+}
+
+static int
+set_mem_table(struct vu_msg *m, struct vu_reply *rep)
+{
+	const struct vu_mem_table *t = &m->p.table;
+	int fds[VU_MAX_FDS];
+	unsigned int i, n = m->nfds;
+
+	if (t->nregions > VU_TABLE_REGIONS ||
+	    m->hdr.size != 8 + t->nregions * sizeof(struct vu_mem_region)) {
+		log_warnx("refused SET_MEM_TABLE: %u regions in %u bytes", t->nregions,
+		    m->hdr.size);
+		return VU_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		fds[i] = vu_take_fd(m, i);
+	if (gm_stage_table(t, fds, n) == -1) {
+		log_warnx("refused SET_MEM_TABLE");
+		return VU_FAIL;
+	}
+	return vu_defer(mem_drained, 0);
+}
+
+static int
+add_mem_reg(struct vu_msg *m, struct vu_reply *rep)
+{
+	if (gm_stage_add(&m->p.single.region, vu_take_fd(m, 0)) == -1) {
+		log_warnx("refused ADD_MEM_REG");
+		return VU_FAIL;
+	}
+	return vu_defer(mem_drained, 0);
+}
+
+static int
+rem_mem_reg(struct vu_msg *m, struct vu_reply *rep)
+{
+	/* An fd QEMU may still attach is closed unused (vu_dispatch closes it). */
+	if (gm_stage_rem(&m->p.single.region) == -1) {
+		log_warnx("refused REM_MEM_REG");
+		return VU_FAIL;
+	}
+	return vu_defer(mem_drained, 0);
+}
+
+/* ---- rings ---- */
+
+static struct vq *
+ring(uint32_t index, const char *name)
+{
+	struct vq *vq;
+
+	if ((vq = vq_get(index)) == NULL)
+		log_warnx("refused %s: queue %u (we have %u)", name, index, VQ_MAX);
+	return vq;
+}
+
+static int
+set_vring_num(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq = ring(m->p.state.index, "SET_VRING_NUM");
+
+	return vq != NULL && vq_set_num(vq, m->p.state.num) == 0 ? VU_OK : VU_FAIL;
+}
+
+static int
+set_vring_base(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq = ring(m->p.state.index, "SET_VRING_BASE");
+
+	return vq != NULL && vq_set_base(vq, m->p.state.num) == 0 ? VU_OK : VU_FAIL;
+}
+
+static int
+set_vring_addr(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq = ring(m->p.addr.index, "SET_VRING_ADDR");
+
+	if (vq == NULL)
+		return VU_FAIL;
+	if (m->p.addr.flags & (1u << VHOST_VRING_F_LOG)) {
+		log_warnx("refused SET_VRING_ADDR: logging was not offered");
+		return VU_FAIL;
+	}
+	return vq_set_addr(vq, &m->p.addr) == 0 ? VU_OK : VU_FAIL;
+}
+
+static int
+set_vring_enable(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq = ring(m->p.state.index, "SET_VRING_ENABLE");
+
+	if (vq == NULL)
+		return VU_FAIL;
+	if (m->p.state.num > 1) {
+		log_warnx("refused SET_VRING_ENABLE %u", m->p.state.num);
+		return VU_FAIL;
+	}
+	vq_set_enable(vq, m->p.state.num);
+	return VU_OK;
+}
+
+static int
+stop_drained(struct vu_reply *rep, uint32_t index)
+{
+	struct vq *vq = vq_get(index);
+
+	vq_stop(vq);
+	rep->p.state.index = index;
+	rep->p.state.num = vq_get_base(vq);
+	rep->size = sizeof(rep->p.state);
+	return VU_OK;
+}
+
+/* Stops the ring; answered once its chains are all back in the used ring. */
+static int
+get_vring_base(struct vu_msg *m, struct vu_reply *rep)
+{
+	if (ring(m->p.state.index, "GET_VRING_BASE") == NULL)
+		return VU_FAIL;
+	return vu_defer(stop_drained, m->p.state.index);
+}
+
+/* KICK/CALL/ERR payload: the queue, whether an fd came, and the fd (taken). */
+static struct vq *
+vring_file(struct vu_msg *m, const char *name, int *fd)
+{
+	uint64_t v = m->p.u64;
+	int nofd = (v & VU_VRING_NOFD) != 0;
+
+	*fd = -1;
+	if (v & ~(uint64_t)(VU_VRING_IDX_MASK | VU_VRING_NOFD)) {
+		log_warnx("refused %s: payload 0x%llx", name, (unsigned long long)v);
+		return NULL;
+	}
+	if (nofd != (m->nfds == 0)) {
+		log_warnx("refused %s: NOFD %s but %u fds", name, nofd ? "set" : "clear",
+		    m->nfds);
+		return NULL;
+	}
+	*fd = vu_take_fd(m, 0);
+	return ring(v & VU_VRING_IDX_MASK, name);
+}
+
+static int
+set_vring_kick(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq;
+	int fd;
+
+	if ((vq = vring_file(m, "SET_VRING_KICK", &fd)) == NULL || fd == -1) {
+		if (vq != NULL)
+			log_warnx("refused SET_VRING_KICK without fd: polling is not "
+			    "supported");
+		if (fd != -1)
+			close(fd);
+		return VU_FAIL;
+	}
+	vq_set_kick(vq, fd);
+	return VU_OK;
+}
+
+/* CALL/ERR without an fd: QEMU does not want that signal (we keep none). */
+static int
+set_vring_call(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq;
+	int fd;
+
+	if ((vq = vring_file(m, "SET_VRING_CALL", &fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return VU_FAIL;
+	}
+	vq_set_call(vq, fd);
+	return VU_OK;
+}
+
+static int
+set_vring_err(struct vu_msg *m, struct vu_reply *rep)
+{
+	struct vq *vq;
+	int fd;
+
+	if ((vq = vring_file(m, "SET_VRING_ERR", &fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return VU_FAIL;
+	}
+	vq_set_err(vq, fd);
+	return VU_OK;
+}
+
+/* ---- the table ---- */
+
+#define ANY		0, VU_MAX_PAYLOAD
+#define EXACT(n)	(n), (n)
+#define U64		EXACT(sizeof(uint64_t))
+#define STATE		EXACT(sizeof(struct vhost_vring_state))
+#define FDS(a, b)	(a), (b)
+#define ANYFDS		FDS(0, VU_MAX_FDS)
+
+static const struct vu_cmd vu_cmds[] = {
+	{ 1, "GET_FEATURES",		EXACT(0), FDS(0, 0), 1, get_features },
+	{ 2, "SET_FEATURES",		U64, FDS(0, 0), 0, set_features },
+	{ 3, "SET_OWNER",		EXACT(0), FDS(0, 0), 0, set_owner },
+	{ 4, "RESET_OWNER",		EXACT(0), FDS(0, 0), 0, reset_device },
+	{ 5, "SET_MEM_TABLE",		8, sizeof(struct vu_mem_table), FDS(0, VU_TABLE_REGIONS),
+	    0, set_mem_table },
+	{ 6, "SET_LOG_BASE",		ANY, ANYFDS, 0, NULL },
+	{ 7, "SET_LOG_FD",		ANY, ANYFDS, 0, NULL },
+	{ 8, "SET_VRING_NUM",		STATE, FDS(0, 0), 0, set_vring_num },
+	{ 9, "SET_VRING_ADDR",		EXACT(sizeof(struct vhost_vring_addr)), FDS(0, 0), 0,
+	    set_vring_addr },
+	{ 10, "SET_VRING_BASE",		STATE, FDS(0, 0), 0, set_vring_base },
+	{ 11, "GET_VRING_BASE",		STATE, FDS(0, 0), 1, get_vring_base },
+	{ 12, "SET_VRING_KICK",		U64, FDS(0, 1), 0, set_vring_kick },
+	{ 13, "SET_VRING_CALL",		U64, FDS(0, 1), 0, set_vring_call },
+	{ 14, "SET_VRING_ERR",		U64, FDS(0, 1), 0, set_vring_err },
+	{ 15, "GET_PROTOCOL_FEATURES",	EXACT(0), FDS(0, 0), 1, get_protocol_features },
+	{ 16, "SET_PROTOCOL_FEATURES",	U64, FDS(0, 0), 0, set_protocol_features },
+	{ 17, "GET_QUEUE_NUM",		EXACT(0), FDS(0, 0), 1, get_queue_num },
+	{ 18, "SET_VRING_ENABLE",	STATE, FDS(0, 0), 0, set_vring_enable },
+	{ 19, "SEND_RARP",		ANY, ANYFDS, 0, NULL },
+	{ 20, "NET_SET_MTU",		ANY, ANYFDS, 0, NULL },
+	{ 21, "SET_BACKEND_REQ_FD",	EXACT(0), FDS(1, 1), 0, set_backend_req_fd },
+	{ 22, "IOTLB_MSG",		ANY, ANYFDS, 0, NULL },
+	{ 23, "SET_VRING_ENDIAN",	ANY, ANYFDS, 0, NULL },
+	{ 24, "GET_CONFIG",		ANY, ANYFDS, 1, NULL },
+	{ 25, "SET_CONFIG",		ANY, ANYFDS, 0, NULL },
+	{ 26, "CREATE_CRYPTO_SESSION",	ANY, ANYFDS, 1, NULL },
+	{ 27, "CLOSE_CRYPTO_SESSION",	ANY, ANYFDS, 0, NULL },
+	{ 28, "POSTCOPY_ADVISE",	ANY, ANYFDS, 1, NULL },
+	{ 29, "POSTCOPY_LISTEN",	ANY, ANYFDS, 0, NULL },
+	{ 30, "POSTCOPY_END",		ANY, ANYFDS, 1, NULL },
+	{ 31, "GET_INFLIGHT_FD",	ANY, ANYFDS, 1, NULL },
+	{ 32, "SET_INFLIGHT_FD",	ANY, ANYFDS, 0, NULL },
+	{ 33, "GPU_SET_SOCKET",		ANY, ANYFDS, 0, NULL },
+	{ 34, "RESET_DEVICE",		EXACT(0), FDS(0, 0), 0, reset_device },
+	{ 35, "VRING_KICK",		ANY, ANYFDS, 0, NULL },
+	{ 36, "GET_MAX_MEM_SLOTS",	EXACT(0), FDS(0, 0), 1, get_max_mem_slots },
+	{ 37, "ADD_MEM_REG",		EXACT(sizeof(struct vu_mem_single)), FDS(1, 1), 0,
+	    add_mem_reg },
+	{ 38, "REM_MEM_REG",		EXACT(sizeof(struct vu_mem_single)), FDS(0, 1), 0,
+	    rem_mem_reg },
+	{ 39, "SET_STATUS",		ANY, ANYFDS, 0, NULL },
+	{ 40, "GET_STATUS",		ANY, ANYFDS, 1, NULL },
+	{ 41, "GET_SHARED_OBJECT",	ANY, ANYFDS, 1, NULL },
+	{ 42, "SET_DEVICE_STATE_FD",	ANY, ANYFDS, 1, NULL },
+	{ 43, "CHECK_DEVICE_STATE",	ANY, ANYFDS, 1, NULL },
+};
+
+const struct vu_cmd *
+vu_cmd_lookup(uint32_t request)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vu_cmds) / sizeof(vu_cmds[0]); i++)
+		if (vu_cmds[i].request == request)
+			return &vu_cmds[i];
+	return NULL;
+}
+
+const char *
+vu_request_name(uint32_t request)
+{
+	const struct vu_cmd *cmd = vu_cmd_lookup(request);
+
+	return cmd != NULL ? cmd->name : "unknown";
+}

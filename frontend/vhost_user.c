@@ -1,0 +1,412 @@
+/*
+ * The vhost-user connection: reading QEMU's messages (12-byte header, bounded payload,
+ * SCM_RIGHTS fds), checking each against its row in the request table (vhost_msg.c),
+ * answering (flags exactly 0x5), and the requests that must wait until no request is in
+ * flight (GET_VRING_BASE, memory table changes, resets). While one waits we neither read
+ * the socket nor take chains from the rings; QEMU waits for our answer anyway.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "msg.h"
+#include "frontend.h"
+#include "fuse.h"
+#include "vhost_user.h"
+#include "guest_mem.h"
+
+#define VU_IO_TIMEOUT_MS	5000	/* the rest of a message QEMU started to send */
+
+static struct event_base	*vu_base;
+static int			 vu_fd = -1;
+static struct event		*vu_ev;
+static struct vu_msg		 vu_in;
+
+/* The one request waiting for the rings to drain (and maybe for the worker). */
+static struct {
+	int			 active;
+	int			 drained;
+	int			 wait_ready;
+	uint32_t		 gen;
+	const struct vu_cmd	*cmd;
+	struct vu_hdr		 hdr;
+	vu_drained_fn		 fn;
+	uint32_t		 arg;
+	struct vu_reply		 rep;
+} vu_pend;
+
+void
+vu_init(struct event_base *base)
+{
+	vu_base = base;
+	vq_init(base);
+}
+
+__attribute__((__noreturn__)) static void
+vu_closed(void)
+{
+	log_info("vhost-user connection closed by QEMU; export ends");
+	exit(0);
+}
+
+/* Wait for fd to become ready; a peer that stalls mid-message is broken. */
+static void
+vu_poll(short events)
+{
+	struct pollfd pfd = { .fd = vu_fd, .events = events };
+	int n;
+
+	do
+		n = poll(&pfd, 1, VU_IO_TIMEOUT_MS);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		fatal("vhost-user poll");
+	if (n == 0)
+		fatalx("vhost-user protocol error: message stalled for %d ms",
+		    VU_IO_TIMEOUT_MS);
+}
+
+static void
+vu_read_full(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(vu_fd, p, len);
+		if (n == 0)
+			fatalx("vhost-user protocol error: connection closed inside a message");
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				vu_poll(POLLIN);
+				continue;
+			}
+			if (errno == ECONNRESET)
+				vu_closed();
+			fatal("vhost-user read");
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+vu_write_full(const void *buf, size_t len)
+{
+	struct iovec iov;
+	struct msghdr mh;
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		iov.iov_base = (void *)(uintptr_t)p;
+		iov.iov_len = len;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		n = sendmsg(vu_fd, &mh, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				vu_poll(POLLOUT);
+				continue;
+			}
+			if (errno == EPIPE || errno == ECONNRESET)
+				vu_closed();
+			fatal("vhost-user write");
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+vu_send(uint32_t request, const void *payload, uint32_t size)
+{
+	uint8_t buf[sizeof(struct vu_hdr) + sizeof(((struct vu_reply *)0)->p)];
+	struct vu_hdr hdr;
+
+	if (size > sizeof(buf) - sizeof(hdr))
+		fatalx("%s: reply of %u bytes", __func__, size);
+	explicit_bzero(buf, sizeof(buf));
+	hdr.request = request;
+	hdr.flags = VU_VERSION | VU_FLAG_REPLY;	/* QEMU accepts exactly 0x5 */
+	hdr.size = size;
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), payload, size);
+	vu_write_full(buf, sizeof(hdr) + size);
+}
+
+/*
+ * Answer per the request's kind: requests with a reply of their own get it (a refused one
+ * gets an empty payload, which QEMU reports as an error instead of waiting forever); any
+ * other request that asked for NEED_REPLY gets REPLY_ACK's u64, 0 for success.
+ */
+static void
+vu_answer(const struct vu_cmd *cmd, const struct vu_hdr *hdr, int rc, struct vu_reply *rep)
+{
+	uint64_t ack;
+
+	if (cmd != NULL && cmd->has_reply) {
+		if (rc != VU_OK)
+			rep->size = 0;
+		vu_send(hdr->request, &rep->p, rep->size);
+	} else if (hdr->flags & VU_FLAG_NEED_REPLY) {
+		ack = rc == VU_OK ? 0 : 1;
+		vu_send(hdr->request, &ack, sizeof(ack));
+	}
+}
+
+int
+vu_take_fd(struct vu_msg *m, unsigned int i)
+{
+	int fd;
+
+	if (i >= m->nfds)
+		return -1;
+	fd = m->fds[i];
+	m->fds[i] = -1;
+	return fd;
+}
+
+static void
+vu_close_fds(struct vu_msg *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nfds; i++)
+		if (m->fds[i] != -1)
+			close(m->fds[i]);
+	m->nfds = 0;
+}
+
+/* ---- requests that wait for in-flight chains ---- */
+
+int
+vu_defer(vu_drained_fn fn, uint32_t arg)
+{
+	vu_pend.active = 1;
+	vu_pend.drained = 0;
+	vu_pend.wait_ready = 0;
+	vu_pend.fn = fn;
+	vu_pend.arg = arg;
+	return VU_DEFER;
+}
+
+int
+vu_wait_ready(uint32_t gen)
+{
+	vu_pend.wait_ready = 1;
+	vu_pend.gen = gen;
+	return VU_DEFER;
+}
+
+static void
+vu_pend_finish(int rc)
+{
+	vu_answer(vu_pend.cmd, &vu_pend.hdr, rc, &vu_pend.rep);
+	vu_pend.active = 0;
+	if (event_add(vu_ev, NULL) == -1)
+		fatalx("event_add");
+	vq_pause_all(0);
+}
+
+void
+vu_check_drained(void)
+{
+	int rc;
+
+	if (!vu_pend.active || vu_pend.drained || vq_alive() != 0 || fuse_inflight() != 0)
+		return;
+	vu_pend.drained = 1;
+	rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg);
+	if (rc != VU_DEFER)
+		vu_pend_finish(rc);
+}
+
+void
+fe_inflight_drained(void)
+{
+	vu_check_drained();
+}
+
+void
+vu_mem_ready(uint32_t gen, uint32_t nslots)
+{
+	if (!vu_pend.active || !vu_pend.wait_ready || gen != vu_pend.gen)
+		fatalx("worker reported memory generation %u, none was pending", gen);
+	if (nslots != gm_nslots())
+		fatalx("worker mapped %u slots of generation %u, we have %u", nslots, gen,
+		    gm_nslots());
+	log_debug("memory generation %u ready in the worker", gen);
+	vu_pend_finish(VU_OK);
+}
+
+/* ---- reading and dispatching ---- */
+
+static void
+vu_collect_fds(struct msghdr *mh, struct vu_msg *m, int *overflow)
+{
+	struct cmsghdr *c;
+	int *fds;
+	size_t i, n;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		fds = (int *)(void *)CMSG_DATA(c);
+		for (i = 0; i < n; i++) {
+			if (m->nfds < VU_MAX_FDS)
+				m->fds[m->nfds++] = fds[i];
+			else {
+				close(fds[i]);
+				*overflow = 1;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		*overflow = 1;
+}
+
+/* One whole message into m. Returns 0, or -1 when nothing was there yet. */
+static int
+vu_recv(struct vu_msg *m, int *fd_overflow)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = &m->hdr, .iov_len = sizeof(m->hdr) };
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	m->nfds = 0;
+	*fd_overflow = 0;
+	n = recvmsg(vu_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == 0)
+		vu_closed();
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return -1;
+		if (errno == ECONNRESET)
+			vu_closed();
+		fatal("vhost-user recvmsg");
+	}
+	vu_collect_fds(&mh, m, fd_overflow);
+	if ((size_t)n < sizeof(m->hdr))
+		vu_read_full((uint8_t *)&m->hdr + n, sizeof(m->hdr) - n);
+	if (m->hdr.size > sizeof(m->p))
+		fatalx("vhost-user protocol error: %s (%u) with a %u-byte payload "
+		    "(at most %zu)", vu_request_name(m->hdr.request), m->hdr.request,
+		    m->hdr.size, sizeof(m->p));
+	if ((m->hdr.flags & VU_FLAG_VERSION_MASK) != VU_VERSION ||
+	    (m->hdr.flags & VU_FLAG_REPLY))
+		fatalx("vhost-user protocol error: %s with flags 0x%x",
+		    vu_request_name(m->hdr.request), m->hdr.flags);
+	memset(&m->p, 0, sizeof(m->p));
+	vu_read_full(&m->p, m->hdr.size);
+	return 0;
+}
+
+/* Size and fd count against the table row; logged when wrong. */
+static int
+vu_check(const struct vu_cmd *cmd, const struct vu_msg *m, int fd_overflow)
+{
+	if (m->hdr.size < cmd->size_min || m->hdr.size > cmd->size_max) {
+		log_warnx("refused %s: payload of %u bytes (expected %u..%u)", cmd->name,
+		    m->hdr.size, cmd->size_min, cmd->size_max);
+		return -1;
+	}
+	if (fd_overflow || m->nfds < cmd->fd_min || m->nfds > cmd->fd_max) {
+		log_warnx("refused %s: %s%u fds (expected %u..%u)", cmd->name,
+		    fd_overflow ? "more than " : "", m->nfds, cmd->fd_min, cmd->fd_max);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+vu_dispatch(struct vu_msg *m, int fd_overflow)
+{
+	const struct vu_cmd *cmd;
+	struct vu_reply rep;
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	cmd = vu_cmd_lookup(m->hdr.request);
+	log_debug("vhost-user %s (%u) size %u fds %u flags 0x%x",
+	    vu_request_name(m->hdr.request), m->hdr.request, m->hdr.size, m->nfds,
+	    m->hdr.flags);
+	if (cmd == NULL) {
+		log_warnx("refused unknown vhost-user request %u", m->hdr.request);
+		rc = VU_FAIL;
+	} else if (vu_check(cmd, m, fd_overflow) == -1)
+		rc = VU_FAIL;
+	else if (cmd->fn == NULL) {
+		log_warnx("refused %s: not offered", cmd->name);
+		rc = VU_FAIL;
+	} else
+		rc = cmd->fn(m, &rep);
+	vu_close_fds(m);
+	if (rc != VU_DEFER) {
+		vu_answer(cmd, &m->hdr, rc, &rep);
+		return;
+	}
+	vu_pend.cmd = cmd;
+	vu_pend.hdr = m->hdr;
+	memset(&vu_pend.rep, 0, sizeof(vu_pend.rep));
+	event_del(vu_ev);
+	vq_pause_all(1);
+	log_debug("%s waits for %u chains, %u worker requests", cmd->name, vq_alive(),
+	    fuse_inflight());
+	vu_check_drained();
+}
+
+static void
+vu_read_cb(int fd, short events, void *arg)
+{
+	int fd_overflow;
+
+	if (vu_recv(&vu_in, &fd_overflow) == -1)
+		return;
+	vu_dispatch(&vu_in, fd_overflow);
+}
+
+void
+vu_start(int fd)
+{
+	int fl;
+
+	if (vu_fd != -1) {
+		log_warnx("a second vhost-user connection for this frontend; closed");
+		close(fd);
+		return;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		fatal("vhost-user socket O_NONBLOCK");
+	vu_fd = fd;
+	vu_ev = event_new(vu_base, fd, EV_READ | EV_PERSIST, vu_read_cb, NULL);
+	if (vu_ev == NULL || event_add(vu_ev, NULL) == -1)
+		fatalx("vhost-user event");
+	log_info("vhost-user connection from QEMU");
+}

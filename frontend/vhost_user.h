@@ -1,0 +1,162 @@
+/*
+ * The vhost-user back-end inside the frontend: the connection to QEMU (vhost_user.c,
+ * vhost_msg.c) and the rings as the connection drives them (virtq.c). The memory table
+ * is guest_mem.h.
+ * Internal to the vhost part; the FUSE layer only sees virtq.h.
+ */
+#ifndef PRIVFSD_VHOST_USER_H
+#define PRIVFSD_VHOST_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vhost_types.h>
+
+struct event_base;
+struct vq;
+
+/* Virtio feature bit QEMU and back-ends use to announce protocol features. */
+#define VU_F_PROTOCOL_FEATURES		30
+
+/* vhost-user protocol feature bits (docs/interop/vhost-user.rst). */
+#define VU_PROTO_F_MQ			0
+#define VU_PROTO_F_LOG_SHMFD		1
+#define VU_PROTO_F_REPLY_ACK		3
+#define VU_PROTO_F_BACKEND_REQ		5
+#define VU_PROTO_F_CONFIG		9
+#define VU_PROTO_F_BACKEND_SEND_FD	10
+#define VU_PROTO_F_INFLIGHT_SHMFD	12
+#define VU_PROTO_F_RESET_DEVICE		13
+#define VU_PROTO_F_CONFIGURE_MEM_SLOTS	15
+
+/* Header flags. */
+#define VU_FLAG_VERSION_MASK		0x3u
+#define VU_VERSION			0x1u
+#define VU_FLAG_REPLY			0x4u
+#define VU_FLAG_NEED_REPLY		0x8u
+
+/* KICK/CALL/ERR payload. */
+#define VU_VRING_IDX_MASK		0xffu
+#define VU_VRING_NOFD			0x100u
+
+#define VU_MAX_FDS			8	/* fds one message may carry */
+#define VU_TABLE_REGIONS		8	/* regions in one SET_MEM_TABLE */
+
+/* 1 hiprio queue + up to 16 request queues (num-request-queues of vhost-user-fs-pci). */
+#define VQ_MAX				17
+
+struct vu_hdr {
+	uint32_t	request;
+	uint32_t	flags;
+	uint32_t	size;
+};
+
+struct vu_mem_region {
+	uint64_t	gpa;
+	uint64_t	size;
+	uint64_t	uaddr;
+	uint64_t	mmap_offset;
+};
+
+struct vu_mem_table {			/* SET_MEM_TABLE: 8 + nregions * 32 bytes */
+	uint32_t		nregions;
+	uint32_t		pad;
+	struct vu_mem_region	regions[VU_TABLE_REGIONS];
+};
+
+struct vu_mem_single {			/* ADD_MEM_REG, REM_MEM_REG */
+	uint64_t		pad;
+	struct vu_mem_region	region;
+};
+
+/* ---- vhost_user.c: the connection ---- */
+void	vu_init(struct event_base *);
+/* The accepted vhost-user socket from the broker; only one per frontend. */
+void	vu_start(int fd);
+/* The worker mapped memory table generation gen. */
+void	vu_mem_ready(uint32_t gen, uint32_t nslots);
+/* Something completed: a waiting GET_VRING_BASE / memory change / reset may go on. */
+void	vu_check_drained(void);
+
+/* ---- virtq.c: the rings, as driven by vhost_user.c ---- */
+void		 vq_init(struct event_base *);
+struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
+int		 vq_set_num(struct vq *, uint32_t num);
+int		 vq_set_base(struct vq *, uint32_t base);
+uint32_t	 vq_get_base(const struct vq *);
+int		 vq_set_addr(struct vq *, const struct vhost_vring_addr *);
+void		 vq_set_kick(struct vq *, int fd);	/* starts the ring */
+void		 vq_set_call(struct vq *, int fd);	/* -1: no notifications */
+void		 vq_set_err(struct vq *, int fd);
+void		 vq_set_enable(struct vq *, int enable);
+/* Stop: no more guest memory access for this ring until it starts again. */
+void		 vq_stop(struct vq *);
+/* Every ring stopped, enabled as the features say, indices 0. */
+void		 vq_reset_all(void);
+/* After SET_FEATURES: ring enable default and EVENT_IDX/INDIRECT_DESC. */
+void		 vq_features_changed(uint64_t features);
+/* The memory table changed: translate every ring's addresses again. */
+void		 vq_remap_all(void);
+/* While paused no new chains are taken from any ring; completions still go out. */
+void		 vq_pause_all(int paused);
+/* Chains taken from the rings and not yet completed (for any ring). */
+unsigned int	 vq_alive(void);
+
+/* ---- between vhost_user.c (the connection) and vhost_msg.c (the requests) ---- */
+#define VU_MAX_PAYLOAD			4096	/* larger messages end the connection */
+
+struct vu_msg {
+	struct vu_hdr		hdr;
+	union {
+		uint64_t			u64;
+		struct vhost_vring_state	state;
+		struct vhost_vring_addr		addr;
+		struct vu_mem_table		table;
+		struct vu_mem_single		single;
+		uint8_t				bytes[VU_MAX_PAYLOAD];
+	} p;
+	int			fds[VU_MAX_FDS];	/* -1 once a handler took one */
+	unsigned int		nfds;
+};
+
+struct vu_reply {
+	uint32_t		size;
+	union {
+		uint64_t			u64;
+		struct vhost_vring_state	state;
+	} p;
+};
+
+/* Handler results. */
+#define VU_OK		0
+#define VU_FAIL		(-1)
+#define VU_DEFER	1	/* answered later, see vu_defer() */
+
+typedef int (*vu_handler)(struct vu_msg *, struct vu_reply *);
+/* Runs once no request is in flight; returns VU_OK, VU_FAIL or vu_wait_ready(). */
+typedef int (*vu_drained_fn)(struct vu_reply *, uint32_t arg);
+
+struct vu_cmd {
+	uint32_t	 request;
+	const char	*name;
+	uint32_t	 size_min;	/* payload size rule: size_min <= size <= size_max */
+	uint32_t	 size_max;
+	uint8_t		 fd_min;	/* fds the request may carry */
+	uint8_t		 fd_max;
+	uint8_t		 has_reply;	/* always answered with a payload of its own */
+	vu_handler	 fn;		/* NULL: refused (feature not offered) */
+};
+
+const struct vu_cmd	*vu_cmd_lookup(uint32_t request);
+const char		*vu_request_name(uint32_t request);
+/* The fd at position i, now owned by the caller (-1 if absent). */
+int	vu_take_fd(struct vu_msg *, unsigned int i);
+/*
+ * From a handler: stop reading the socket and taking chains, wait until nothing is in
+ * flight, then call fn; its result answers the request. Returns VU_DEFER.
+ */
+int	vu_defer(vu_drained_fn fn, uint32_t arg);
+/* From a drained fn: answer only once the worker reports generation gen. Returns VU_DEFER. */
+int	vu_wait_ready(uint32_t gen);
+
+#endif

@@ -1,0 +1,614 @@
+/*
+ * Split virtqueues (wire.md section 2): ring setup from vhost-user, taking chains off the
+ * avail ring, completing them on the used ring, notifications (EVENT_IDX both ways). The
+ * chains themselves are parsed in virtq_chain.c. The guest writes the rings while we read
+ * them, so every value is read once, copied, and checked on the copy. Per case:
+ * - a ring whose own structure is corrupt (avail index jumping by more than the ring size,
+ *   a head index outside the table) is marked broken: we log it once, signal the error fd
+ *   and never touch it again until QEMU resets or restarts it;
+ * - a chain whose descriptors are invalid (loop, bad next, bad indirect table, buffer
+ *   outside guest memory, readable after writable, too many pieces) is returned to the
+ *   guest unused (used.len 0) after a log line: the ring itself is still consistent.
+ */
+#include <sys/types.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "log.h"
+#include "msg.h"
+#include "frontend.h"
+#include "fuse.h"
+#include "virtq.h"
+#include "virtq_chain.h"
+#include "vhost_user.h"
+#include "guest_mem.h"
+
+#define VQ_BUDGET	64	/* chains per turn of the loop, so one ring cannot starve the rest */
+
+struct vq {
+	uint32_t		 index;
+	uint32_t		 num;		/* ring size; 0 until SET_VRING_NUM */
+	struct vhost_vring_addr	 addr;		/* QEMU virtual addresses */
+	int			 addr_set;
+	uint8_t			*desc;		/* host addresses, NULL while not mapped */
+	uint8_t			*avail;
+	uint8_t			*used;
+	uint16_t		 last_avail;	/* next avail entry to take */
+	uint16_t		 used_idx;	/* next used entry to fill */
+	uint16_t		 signalled_used;
+	int			 signalled_valid;
+	int			 kick_fd;
+	int			 call_fd;
+	int			 err_fd;
+	struct event		*ev_kick;
+	struct event		*ev_proc;	/* deferred processing (budget, throttle, resume) */
+	int			 started;
+	int			 enabled;
+	int			 broken;
+	uint32_t		 epoch;		/* bumped on every start and stop */
+	uint32_t		 outstanding;	/* chains of this epoch not yet completed */
+	uint64_t		 nrejected;	/* invalid chains returned unused */
+	struct vring_desc	*itab;		/* private copy of an indirect table */
+};
+
+/* Hidden in front of each vq_req: which start of the ring the chain came from. */
+struct req_box {
+	uint32_t	epoch;
+	uint32_t	pad;
+	uint64_t	pad2;		/* keeps the vq_req after it 16-byte aligned */
+};
+
+static struct vq	 vqs[VQ_MAX];
+static struct event_base *vq_base;
+static int		 vq_paused;
+static unsigned int	 vq_nalive;
+static int		 vq_event_idx;
+static int		 vq_indirect;
+static int		 vq_enable_default;
+static struct vq_seg	 vq_scratch[MSG_MAX_IOV];
+
+/* ---- guest memory accessors: single reads and writes, little-endian ---- */
+
+static uint16_t
+ld16(const uint8_t *p)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
+}
+
+static void
+st16(uint8_t *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)(void *)p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static void
+st32(uint8_t *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
+}
+
+#define AVAIL_IDX(vq)		((vq)->avail + 2)
+#define AVAIL_RING(vq, i)	((vq)->avail + 4 + 2 * (size_t)(i))
+#define USED_EVENT(vq)		((vq)->avail + 4 + 2 * (size_t)(vq)->num)
+#define USED_IDX(vq)		((vq)->used + 2)
+#define USED_RING(vq, i)	((vq)->used + 4 + 8 * (size_t)(i))
+#define AVAIL_EVENT(vq)		((vq)->used + 4 + 8 * (size_t)(vq)->num)
+
+static void	vq_proc_cb(int, short, void *);
+
+void
+vq_init(struct event_base *base)
+{
+	uint32_t i;
+
+	vq_base = base;
+	for (i = 0; i < VQ_MAX; i++) {
+		vqs[i].index = i;
+		vqs[i].kick_fd = vqs[i].call_fd = vqs[i].err_fd = -1;
+		if ((vqs[i].ev_proc = event_new(base, -1, 0, vq_proc_cb, &vqs[i])) == NULL)
+			fatalx("event_new");
+	}
+}
+
+struct vq *
+vq_get(uint32_t index)
+{
+	return index < VQ_MAX ? &vqs[index] : NULL;
+}
+
+unsigned int
+vq_index(const struct vq *vq)
+{
+	return vq->index;
+}
+
+unsigned int
+vq_num(const struct vq *vq)
+{
+	return vq->num;
+}
+
+unsigned int
+vq_alive(void)
+{
+	return vq_nalive;
+}
+
+static int
+vq_runnable(const struct vq *vq)
+{
+	return vq->started && vq->enabled && !vq->broken && !vq_paused &&
+	    vq->desc != NULL && vq->num != 0;
+}
+
+static void
+vq_schedule(struct vq *vq)
+{
+	if (vq_runnable(vq))
+		event_active(vq->ev_proc, EV_TIMEOUT, 1);
+}
+
+static void
+vq_broken(struct vq *vq, const char *fmt, ...)
+{
+	static const uint64_t one = 1;
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);	/* truncation only shortens a log line */
+	va_end(ap);
+	log_warnx("queue %u broken: %s", vq->index, why);
+	vq->broken = 1;
+	if (vq->err_fd != -1 && write(vq->err_fd, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("queue %u: error eventfd", vq->index);
+}
+
+/* ---- configuration (from vhost-user messages) ---- */
+
+static int
+vq_map(struct vq *vq)
+{
+	size_t n = vq->num;
+	uint8_t *d, *a, *u;
+
+	vq->desc = vq->avail = vq->used = NULL;
+	if (!vq->addr_set || n == 0)
+		return -1;
+	/* Alignment of the QEMU addresses and of our mapping (virtio 1.x split ring). */
+	if ((vq->addr.desc_user_addr & 15) || (vq->addr.avail_user_addr & 1) ||
+	    (vq->addr.used_user_addr & 3)) {
+		log_warnx("queue %u: ring addresses misaligned", vq->index);
+		return -1;
+	}
+	d = gm_uaddr(vq->addr.desc_user_addr, 16 * n);
+	a = gm_uaddr(vq->addr.avail_user_addr, 6 + 2 * n);
+	u = gm_uaddr(vq->addr.used_user_addr, 6 + 8 * n);
+	if (d == NULL || a == NULL || u == NULL) {
+		log_warnx("queue %u: ring not inside one mapped region (desc %s, avail %s, "
+		    "used %s)", vq->index, d ? "ok" : "unmapped", a ? "ok" : "unmapped",
+		    u ? "ok" : "unmapped");
+		return -1;
+	}
+	if (((uintptr_t)d & 15) || ((uintptr_t)a & 1) || ((uintptr_t)u & 3)) {
+		log_warnx("queue %u: ring mapping misaligned", vq->index);
+		return -1;
+	}
+	vq->desc = d;
+	vq->avail = a;
+	vq->used = u;
+	return 0;
+}
+
+int
+vq_set_num(struct vq *vq, uint32_t num)
+{
+	struct vring_desc *t;
+
+	if (vq->started) {
+		log_warnx("queue %u: SET_VRING_NUM on a started ring", vq->index);
+		return -1;
+	}
+	if (num == 0 || num > VQ_MAX_SIZE || (num & (num - 1)) != 0) {
+		log_warnx("queue %u: size %u is not a power of two in 1..%u", vq->index,
+		    num, VQ_MAX_SIZE);
+		return -1;
+	}
+	if ((t = reallocarray(vq->itab, num, sizeof(*t))) == NULL) {
+		log_warn("queue %u: indirect table", vq->index);
+		return -1;
+	}
+	vq->itab = t;
+	vq->num = num;
+	if (vq->addr_set)
+		vq_map(vq);
+	return 0;
+}
+
+int
+vq_set_base(struct vq *vq, uint32_t base)
+{
+	if (vq->started) {
+		log_warnx("queue %u: SET_VRING_BASE on a started ring", vq->index);
+		return -1;
+	}
+	if (base > 0xffff) {
+		log_warnx("queue %u: base 0x%x has bits above the split ring index",
+		    vq->index, base);
+		return -1;
+	}
+	vq->last_avail = (uint16_t)base;
+	vq->used_idx = (uint16_t)base;
+	vq->signalled_valid = 0;
+	return 0;
+}
+
+uint32_t
+vq_get_base(const struct vq *vq)
+{
+	return vq->last_avail;
+}
+
+int
+vq_set_addr(struct vq *vq, const struct vhost_vring_addr *a)
+{
+	if (vq->num == 0) {
+		log_warnx("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
+		return -1;
+	}
+	vq->addr = *a;
+	vq->addr_set = 1;
+	if (vq_map(vq) == -1) {
+		vq->addr_set = 0;
+		return -1;
+	}
+	vq_schedule(vq);
+	return 0;
+}
+
+static void
+vq_kick_cb(int fd, short events, void *arg)
+{
+	struct vq *vq = arg;
+	uint64_t v;
+	ssize_t n;
+
+	n = read(fd, &v, sizeof(v));
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		/* An eventfd never ends; anything else would spin the loop. */
+		log_warnx("queue %u: kick fd failed or closed", vq->index);
+		event_del(vq->ev_kick);
+		return;
+	}
+	if (vq_runnable(vq))
+		event_active(vq->ev_proc, EV_TIMEOUT, 1);
+}
+
+static void
+vq_drop_kick(struct vq *vq)
+{
+	if (vq->ev_kick != NULL) {
+		event_free(vq->ev_kick);
+		vq->ev_kick = NULL;
+	}
+	if (vq->kick_fd != -1) {
+		close(vq->kick_fd);
+		vq->kick_fd = -1;
+	}
+}
+
+static void
+set_nonblock(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("fcntl O_NONBLOCK");
+}
+
+void
+vq_set_kick(struct vq *vq, int fd)
+{
+	vq_drop_kick(vq);
+	set_nonblock(fd);
+	vq->kick_fd = fd;
+	vq->ev_kick = event_new(vq_base, fd, EV_READ | EV_PERSIST, vq_kick_cb, vq);
+	if (vq->ev_kick == NULL || event_add(vq->ev_kick, NULL) == -1)
+		fatalx("queue %u: kick event", vq->index);
+	if (!vq->started) {
+		vq->started = 1;
+		vq->epoch++;
+		vq->outstanding = 0;
+		vq->broken = 0;
+		vq->signalled_valid = 0;
+		if (vq->addr_set)
+			vq_map(vq);
+		if (vq->used != NULL && ld16(USED_IDX(vq)) != vq->used_idx) {
+			log_info("queue %u: used index %u in guest memory, base %u",
+			    vq->index, ld16(USED_IDX(vq)), vq->used_idx);
+			vq->used_idx = ld16(USED_IDX(vq));
+		}
+		log_debug("queue %u started (size %u, base %u)", vq->index, vq->num,
+		    vq->last_avail);
+	}
+	vq_schedule(vq);
+}
+
+static void
+replace_fd(int *slot, int fd)
+{
+	if (*slot != -1)
+		close(*slot);
+	*slot = fd;
+	if (fd != -1)
+		set_nonblock(fd);
+}
+
+void
+vq_set_call(struct vq *vq, int fd)
+{
+	replace_fd(&vq->call_fd, fd);
+	vq->signalled_valid = 0;
+}
+
+void
+vq_set_err(struct vq *vq, int fd)
+{
+	replace_fd(&vq->err_fd, fd);
+}
+
+void
+vq_set_enable(struct vq *vq, int enable)
+{
+	vq->enabled = enable;
+	vq_schedule(vq);
+}
+
+void
+vq_stop(struct vq *vq)
+{
+	if (vq->started)
+		log_debug("queue %u stopped at %u", vq->index, vq->last_avail);
+	vq->started = 0;
+	vq->epoch++;
+	vq->outstanding = 0;
+	vq_drop_kick(vq);
+	event_del(vq->ev_proc);
+}
+
+void
+vq_reset_all(void)
+{
+	uint32_t i;
+	struct vq *vq;
+
+	for (i = 0; i < VQ_MAX; i++) {
+		vq = &vqs[i];
+		vq_stop(vq);
+		vq->num = 0;
+		vq->addr_set = 0;
+		vq->desc = vq->avail = vq->used = NULL;
+		vq->last_avail = vq->used_idx = 0;
+		vq->signalled_valid = 0;
+		vq->broken = 0;
+		vq->enabled = vq_enable_default;
+	}
+}
+
+void
+vq_features_changed(uint64_t features)
+{
+	uint32_t i;
+
+	vq_event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
+	vq_indirect = (features >> VIRTIO_RING_F_INDIRECT_DESC) & 1;
+	/* Without protocol features rings are enabled as soon as they start. */
+	vq_enable_default = !((features >> VU_F_PROTOCOL_FEATURES) & 1);
+	if (vq_enable_default)
+		for (i = 0; i < VQ_MAX; i++)
+			vqs[i].enabled = 1;
+}
+
+void
+vq_remap_all(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < VQ_MAX; i++) {
+		if (!vqs[i].addr_set)
+			continue;
+		/* A ring can be unmapped for a while (QEMU removes before it adds). */
+		if (vq_map(&vqs[i]) == -1 && vqs[i].started)
+			log_info("queue %u: rings not mapped after the memory change; "
+			    "waiting for a new table or address", i);
+	}
+}
+
+void
+vq_pause_all(int paused)
+{
+	uint32_t i;
+
+	vq_paused = paused;
+	if (!paused)
+		for (i = 0; i < VQ_MAX; i++)
+			vq_schedule(&vqs[i]);
+}
+
+/* ---- the used ring ---- */
+
+static void
+vq_notify(struct vq *vq)
+{
+	static const uint64_t one = 1;
+	uint16_t old, new, event;
+	int need;
+
+	if (vq->call_fd == -1)
+		return;
+	/* Our used.idx store must be visible before we read the guest's wish. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq_event_idx) {
+		event = ld16(USED_EVENT(vq));
+		old = vq->signalled_used;
+		new = vq->used_idx;
+		need = !vq->signalled_valid || vring_need_event(event, new, old);
+		vq->signalled_used = new;
+		vq->signalled_valid = 1;
+	} else
+		need = !(ld16(vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);
+	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("queue %u: call eventfd", vq->index);
+}
+
+static void
+vq_push(struct vq *vq, uint32_t head, uint32_t len)
+{
+	uint8_t *elem = USED_RING(vq, vq->used_idx & (vq->num - 1));
+
+	st32(elem, head);
+	st32(elem + 4, len);
+	/* The element must be visible before the index that publishes it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vq->used_idx++;
+	st16(USED_IDX(vq), vq->used_idx);
+	vq_notify(vq);
+}
+
+static struct req_box *
+box_of(struct vq_req *req)
+{
+	return (struct req_box *)(void *)((uint8_t *)req - sizeof(struct req_box));
+}
+
+void
+vq_complete(struct vq_req *req, uint32_t written)
+{
+	struct vq *vq = req->vq;
+	struct req_box *box = box_of(req);
+
+	if (box->epoch == vq->epoch && vq->started) {
+		vq->outstanding--;
+		if (written > req->wr_len) {
+			log_warnx("queue %u: completion of %u bytes into %u writable",
+			    vq->index, written, req->wr_len);
+			written = req->wr_len;
+		}
+		if (!vq->broken && vq->used != NULL)
+			vq_push(vq, req->head, written);
+		if (vq->outstanding + 1 == vq->num)
+			vq_schedule(vq);	/* it was throttled */
+	}
+	/* else: the ring stopped since; its guest memory is not ours to touch. */
+	vq_nalive--;
+	free(box);
+	vu_check_drained();
+}
+
+/* ---- taking chains off the avail ring ---- */
+
+static void
+vq_take(struct vq *vq, uint16_t head)
+{
+	struct vq_ring_view view = { vq->desc, vq->num, vq_indirect, vq->itab };
+	struct vq_chain c = { .seg = vq_scratch };
+	struct req_box *box;
+	struct vq_req *req;
+	const char *err;
+
+	if ((err = vq_chain_walk(&view, head, &c)) != NULL) {
+		/*
+		 * The ring is sound, only this chain is bad: give it back unused (the
+		 * guest sees used.len 0 and fails the request). The first few, then at
+		 * powers of two: a guest must not flood the log.
+		 */
+		vq->nrejected++;
+		if (vq->nrejected <= 8 || (vq->nrejected & (vq->nrejected - 1)) == 0)
+			log_warnx("queue %u: chain at %u rejected: %s (%llu so far)",
+			    vq->index, head, err, (unsigned long long)vq->nrejected);
+		vq_push(vq, head, 0);
+		return;
+	}
+	box = malloc(sizeof(*box) + sizeof(*req) + c.nseg * sizeof(struct vq_seg));
+	if (box == NULL)
+		fatal("vq_req");
+	memset(box, 0, sizeof(*box) + sizeof(*req));
+	box->epoch = vq->epoch;
+	req = (struct vq_req *)(void *)(box + 1);
+	req->vq = vq;
+	req->head = head;
+	req->nrd = c.nrd;
+	req->nwr = c.nseg - c.nrd;
+	req->rd_len = (uint32_t)c.rd_len;
+	req->wr_len = (uint32_t)c.wr_len;
+	req->memgen = gm_gen();
+	memcpy(req->seg, vq_scratch, c.nseg * sizeof(struct vq_seg));
+	vq->outstanding++;
+	vq_nalive++;
+	fuse_request(req);
+}
+
+static void
+vq_process(struct vq *vq)
+{
+	unsigned int budget = VQ_BUDGET;
+	uint16_t avail_idx, pending, head;
+
+	while (vq_runnable(vq)) {
+		/* A guest can have at most num chains out; more means it reuses heads. */
+		if (vq->outstanding >= vq->num)
+			return;
+		if (budget-- == 0) {
+			event_active(vq->ev_proc, EV_TIMEOUT, 1);
+			return;
+		}
+		avail_idx = ld16(AVAIL_IDX(vq));
+		pending = (uint16_t)(avail_idx - vq->last_avail);
+		/* More entries than the ring holds: the index itself is garbage. Broken. */
+		if (pending > vq->num) {
+			vq_broken(vq, "avail index %u is %u entries past %u (size %u)",
+			    avail_idx, pending, vq->last_avail, vq->num);
+			return;
+		}
+		if (pending == 0) {
+			if (!vq_event_idx)
+				return;
+			/* Ask for a kick at the next entry, then look once more (race). */
+			st16(AVAIL_EVENT(vq), vq->last_avail);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (ld16(AVAIL_IDX(vq)) == vq->last_avail)
+				return;
+			continue;
+		}
+		/* Ring entries are read only after the index that published them. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		head = ld16(AVAIL_RING(vq, vq->last_avail & (vq->num - 1)));
+		/* No descriptor to return in the used ring for such a head. Broken. */
+		if (head >= vq->num) {
+			vq_broken(vq, "head %u at avail %u outside the table of %u", head,
+			    vq->last_avail, vq->num);
+			return;
+		}
+		vq->last_avail++;
+		vq_take(vq, head);
+	}
+}
+
+static void
+vq_proc_cb(int fd, short events, void *arg)
+{
+	vq_process(arg);
+}

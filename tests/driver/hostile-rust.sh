@@ -1,0 +1,3 @@
+# Hostile-guest cases against virtiofsd-rust.
+DRIVER_BACKEND=virtiofsd-rust
+. "$PRIVFSD_SRCDIR/tests/driver/hostile.sh"

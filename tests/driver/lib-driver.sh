@@ -1,0 +1,113 @@
+# Helpers for the driver's shell tests. Source after setting DRIVER_BACKEND (privfsd,
+# virtiofsd, virtiofsd-rust); sources tests/lib.sh.
+#
+#   start_backend DIR SOCK LOG   start the chosen back-end on DIR, wait for SOCK; BACKEND_PID
+#   stop_backend                 stop it (TERM, then KILL)
+#   backend_alive                0 when the back-end (for privfsd: broker, frontend and
+#                                worker) is still running
+#   privfsd_procs                "broker frontend worker" titles found under BACKEND_PID
+
+. "$PRIVFSD_SRCDIR/tests/lib.sh"
+
+DRIVER_BACKEND=${DRIVER_BACKEND:-privfsd}
+DRIVER_BIN=${PRIVFSD_TESTS_BUILDDIR:-.}/driver
+VIRTIOFSD_C=${VIRTIOFSD_C:-/usr/lib/qemu/virtiofsd}
+VIRTIOFSD_RUST=${VIRTIOFSD_RUST:-/opt/peers/bin/virtiofsd-rust}
+
+require_backend() {
+	require_root
+	case $DRIVER_BACKEND in
+	privfsd)
+		[ -x "${PRIVFSD:-}" ] || skip "no privfsd test build (PRIVFSD)"
+		[ -x "$PRIVFSD_LIBEXEC_DIR/privfsd-frontend" ] || skip "no frontend test build"
+		[ -x "$PRIVFSD_LIBEXEC_DIR/privfsd-worker" ] || skip "no worker test build"
+		;;
+	virtiofsd) [ -x "$VIRTIOFSD_C" ] || skip "no $VIRTIOFSD_C" ;;
+	virtiofsd-rust) [ -x "$VIRTIOFSD_RUST" ] || skip "no $VIRTIOFSD_RUST" ;;
+	*) fail "unknown DRIVER_BACKEND $DRIVER_BACKEND" ;;
+	esac
+}
+
+_wait_socket() {
+	i=0
+	while [ ! -S "$1" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$BACKEND_PID" 2>/dev/null; then
+			cat "$2"
+			fail "$DRIVER_BACKEND did not create $1"
+		fi
+		sleep 0.05
+	done
+}
+
+start_backend() {
+	dir=$1 sock=$2 log=$3
+	rm -f "$sock"
+	case $DRIVER_BACKEND in
+	privfsd)
+		start_privfsd "$log" --socket-path="$sock" --shared-dir="$dir" \
+		    ${DRIVER_PRIVFSD_ARGS:-}
+		BACKEND_PID=$PRIVFSD_PID
+		return 0
+		;;
+	virtiofsd)
+		"$VIRTIOFSD_C" --socket-path="$sock" -o source="$dir" -o cache=none \
+		    ${DRIVER_PEER_ARGS:-} >"$log" 2>&1 &
+		;;
+	virtiofsd-rust)
+		"$VIRTIOFSD_RUST" --socket-path "$sock" --shared-dir "$dir" \
+		    ${DRIVER_PEER_ARGS:-} >"$log" 2>&1 &
+		;;
+	esac
+	BACKEND_PID=$!
+	at_exit "kill -9 $BACKEND_PID 2>/dev/null"
+	_wait_socket "$sock" "$log"
+}
+
+stop_backend() {
+	[ -n "${BACKEND_PID:-}" ] || return 0
+	kill "$BACKEND_PID" 2>/dev/null
+	i=0
+	while ! _exited "$BACKEND_PID" && [ $i -lt 20 ]; do i=$((i + 1)); sleep 0.1; done
+	_exited "$BACKEND_PID" || kill -9 "$BACKEND_PID" 2>/dev/null
+	wait "$BACKEND_PID" 2>/dev/null
+	BACKEND_PID=
+}
+
+# Titles of the broker and its children (broker, frontend, worker).
+privfsd_procs() {
+	{
+		ps -o args= -p "$BACKEND_PID"
+		for c in $(children_of "$BACKEND_PID"); do ps -o args= -p "$c"; done
+	} 2>/dev/null | sed -n 's/.*privfsd: \([a-z]*\).*/\1/p' | sort | tr '\n' ' '
+}
+
+backend_alive() {
+	kill -0 "$BACKEND_PID" 2>/dev/null || return 1
+	[ "$DRIVER_BACKEND" = privfsd ] || return 0
+	[ "$(privfsd_procs)" = "broker frontend worker " ]
+}
+
+# backend_exit_status SECONDS: sets BACKEND_STATUS to "exit N" or "running"
+# (still up after SECONDS). Not in a subshell: only the parent can wait for the status.
+_exited() {	# gone or a zombie waiting for us
+	[ -e "/proc/$1/stat" ] || return 0
+	[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]
+}
+backend_exit_status() {
+	i=0
+	while ! _exited "$BACKEND_PID"; do
+		i=$((i + 1))
+		[ $i -le $(($1 * 10)) ] || { BACKEND_STATUS=running; return 0; }
+		sleep 0.1
+	done
+	wait "$BACKEND_PID" 2>/dev/null
+	st=$?
+	BACKEND_PID=
+	BACKEND_STATUS="exit $st"	# > 128: a signal or such an exit code
+}
+
+# privfsd_crashes LOG: lines saying a child died of a signal other than our SIGTERM.
+privfsd_crashes() {
+	grep -E 'killed by signal|dumped core' "$1" | grep -v 'signal 15 (SIGTERM)'
+}

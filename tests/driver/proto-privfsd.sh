@@ -1,0 +1,3 @@
+# Protocol tests against privfsd.
+DRIVER_BACKEND=privfsd
+. "$PRIVFSD_SRCDIR/tests/driver/proto.sh"

@@ -1,0 +1,3 @@
+# Protocol tests against virtiofsd-rust.
+DRIVER_BACKEND=virtiofsd-rust
+. "$PRIVFSD_SRCDIR/tests/driver/proto.sh"

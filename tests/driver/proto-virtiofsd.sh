@@ -1,0 +1,3 @@
+# Protocol tests against virtiofsd.
+DRIVER_BACKEND=virtiofsd
+. "$PRIVFSD_SRCDIR/tests/driver/proto.sh"

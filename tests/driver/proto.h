@@ -1,0 +1,40 @@
+/*
+ * What the protocol test cases share.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stdarg.h>
+
+#include "vu_cli.h"
+#include "vu_fuse.h"
+
+struct proto_case {
+	const char	*name;
+	void		(*fn)(void);
+	int		 flags;
+};
+
+extern struct vu_cli	cli;
+extern int		failures;
+
+void	check(int ok, const char *fmt, ...) __attribute__((__format__(printf, 2, 3)));
+void	note(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
+int	open_dev(struct vu_dev *, const struct vu_opts *);
+int	do_init(struct vu_dev *);
+char	*host_listing(const char *path);
+/* Files the cases look for, created in --host-dir. */
+int	populate(const char *dir);
+
+void	case_mount(void);
+void	case_mq(void);
+void	case_indirect(void);
+void	case_event_idx(void);
+void	case_out_of_order(void);
+void	case_reboot(void);
+void	case_enosys(void);
+void	case_before_init(void);
+void	case_second_init(void);
+void	case_add_mem_reg(void);
+
+#endif

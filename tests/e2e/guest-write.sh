@@ -1,0 +1,38 @@
+# Runs inside the end-to-end guest (busybox sh) as /mnt/.e2e/run.sh for the write test:
+# changes the tree under /mnt/data/w in ways the host checks afterwards (write.sh), and reads
+# its own changes back. One "ok"/"not ok" line per step; exits 0 when all passed.
+W=/mnt/data/w
+n=0
+failed=0
+step() {	# step WHAT COMMAND...
+	what=$1
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $what"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $what: $out"
+	fi
+}
+
+step "create and write a file" sh -c "echo 'hello from the guest' >$W/new.txt"
+step "mkdir" mkdir $W/newdir
+step "write 600 KiB" sh -c "seq 1 100000 >$W/newdir/seq.txt"
+step "read it back" sh -c "seq 1 100000 | cmp - $W/newdir/seq.txt"
+step "rename" mv $W/new.txt $W/renamed.txt
+step "create and unlink" sh -c "echo x >$W/gone.txt && rm $W/gone.txt"
+step "symlink" ln -s renamed.txt $W/sym
+step "hard link" ln $W/renamed.txt $W/hard.txt
+step "chmod" chmod 640 $W/renamed.txt
+step "truncate" truncate -s 1000 $W/trunc.bin
+step "append" sh -c "echo more >>$W/append.txt"
+step "overwrite in the middle" sh -c "printf XYZ | dd of=$W/patch.bin bs=1 seek=10 conv=notrunc 2>/dev/null"
+step "rmdir" rmdir $W/rmme
+step "chown" chown 1000:1000 $W/owned
+step "set mtime" touch -d '2002-03-04 05:06:07' $W/renamed.txt
+step "fsync" sh -c "sync $W/newdir/seq.txt"
+step "listing shows the changes" sh -c "ls $W | tr '\n' ' ' | grep -q 'append.txt hard.txt newdir owned patch.bin renamed.txt sym trunc.bin'"
+
+echo "n=$n failed=$failed" >/tmp/e2e-summary
+[ $failed = 0 ]

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Boots the end-to-end guest on a vhost-user-fs back-end serving SHARE and reports its result.
+#
+# Usage: run-guest.sh [options] BACKEND SHARE
+#   BACKEND  privfsd (the binary in $PRIVFSD, else privfsd from PATH), virtiofsd (the C one,
+#            /usr/lib/qemu/virtiofsd) or virtiofsd-rust (/opt/peers/bin/virtiofsd-rust)
+#   SHARE    the directory to export; the guest runs SHARE/.e2e/run.sh (see mkinitramfs.sh)
+# Options:
+#   --qemu=PATH       the VMM (default qemu-system-x86_64; "qemu10" means
+#                     /opt/peers/bin/qemu10-system-x86_64)
+#   --queues=N        num-request-queues of the device
+#   --reboot          let the guest reboot once (the host acknowledges its reboot request by
+#                     creating SHARE/.e2e/reboot-ack; the second boot sees it)
+#   --shell           a guest shell on this terminal after run.sh; no time limit
+#   --show-console    copy the console to stdout as it comes
+#   --timeout=S       give up after S seconds (default 120)
+#   --tag=TAG         the mount tag (default privfsd)
+#   --logdir=DIR      where console.log and backend.log go (default: a new directory, printed)
+#   --backend-arg=A   one more argument for the back-end (repeatable)
+#   --lenient         do not fail when a back-end other than privfsd ends uncleanly
+# Exit status: 0 the guest printed PASS and the back-end ended cleanly (exit 0, its socket
+# removed, none of its processes left); 1 the guest printed FAIL; 2 no result (time-out,
+# crash, the back-end died early); 3 the back-end did not end cleanly; 77 something needed is
+# missing. The last line printed is a one-line summary.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+qemu=qemu-system-x86_64
+queues=""
+reboot=0
+shell=0
+show=0
+timeout=120
+tag=privfsd
+logdir=""
+lenient=0
+backend_args=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--qemu=*) qemu=${1#*=} ;;
+	--queues=*) queues=${1#*=} ;;
+	--reboot) reboot=1 ;;
+	--shell) shell=1 ;;
+	--show-console) show=1 ;;
+	--timeout=*) timeout=${1#*=} ;;
+	--tag=*) tag=${1#*=} ;;
+	--logdir=*) logdir=${1#*=} ;;
+	--backend-arg=*) backend_args+=("${1#*=}") ;;
+	--lenient) lenient=1 ;;
+	--) shift; break ;;
+	-*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+	shift
+done
+[ $# -eq 2 ] || { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+backend=$1
+share=$(cd "$2" && pwd) || exit 2
+
+case $qemu in
+qemu10) qemu=/opt/peers/bin/qemu10-system-x86_64 ;;
+esac
+command -v "$qemu" >/dev/null || { echo "run-guest: no VMM $qemu"; exit 77; }
+
+case $backend in
+privfsd)
+	bin=${PRIVFSD:-$(command -v privfsd)}
+	[ -n "$bin" ] && [ -x "$bin" ] || { echo "run-guest: no privfsd (set PRIVFSD)"; exit 77; }
+	;;
+virtiofsd) bin=/usr/lib/qemu/virtiofsd ;;
+virtiofsd-rust) bin=/opt/peers/bin/virtiofsd-rust ;;
+*) echo "run-guest: unknown back-end $backend" >&2; exit 2 ;;
+esac
+[ -x "$bin" ] || { echo "run-guest: no $backend at $bin"; exit 77; }
+
+images=$(bash "$here/mkinitramfs.sh") || exit $?
+kernel=$(echo "$images" | sed -n 1p)
+initrd=$(echo "$images" | sed -n 2p)
+
+if [ -z "$logdir" ]; then
+	logdir=$(mktemp -d /tmp/privfsd-e2e.XXXXXX)
+else
+	mkdir -p "$logdir" || exit 2
+fi
+sock=$logdir/vhost.sock
+console=$logdir/console.log
+blog=$logdir/backend.log
+rm -f "$sock" "$console" "$blog" "$share/.e2e/reboot-ack"
+
+case $backend in
+privfsd)
+	cmd=("$bin" --socket-path="$sock" --shared-dir="$share" --seccomp=kill) ;;
+virtiofsd)
+	cmd=("$bin" --socket-path="$sock" -o source="$share" -o cache=none) ;;
+virtiofsd-rust)
+	cmd=("$bin" --socket-path="$sock" --shared-dir="$share" --cache=never) ;;
+esac
+cmd+=("${backend_args[@]}")
+
+qpid=""
+bpid=""
+tpid=""
+cleanup() {
+	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
+	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
+	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
+
+# alive PID: the process exists and is not a zombie waiting for us.
+alive() {
+	[ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+# descendants PID: every process below PID.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
+			if (q == root && p != root) print p } }'
+}
+
+echo "run-guest: $backend: ${cmd[*]}" >"$blog.cmd"
+start=$(date +%s.%N)
+"${cmd[@]}" >"$blog" 2>&1 </dev/null &
+bpid=$!
+i=0
+while [ ! -S "$sock" ]; do
+	i=$((i + 1))
+	if ! alive "$bpid" || [ $i -gt 100 ]; then
+		wait "$bpid" 2>/dev/null
+		echo "run-guest: $backend did not create its socket (exit $?); its log:"
+		cat "$blog"
+		echo "run-guest: RESULT=none backend=$backend (no socket)"
+		exit 2
+	fi
+	sleep 0.1
+done
+
+dev="vhost-user-fs-pci,chardev=char0,tag=$tag"
+[ -n "$queues" ] && dev="$dev,num-request-queues=$queues"
+append="console=ttyS0 panic=-1 quiet e2e.tag=$tag"
+[ $shell = 1 ] && append="$append e2e.shell=1"
+qargs=(-accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none
+	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
+	-chardev socket,id=char0,path="$sock" -device "$dev"
+	-kernel "$kernel" -initrd "$initrd" -append "$append")
+[ $reboot = 1 ] || qargs+=(-no-reboot)
+echo "run-guest: $qemu ${qargs[*]}" >"$logdir/qemu.cmd"
+
+if [ $shell = 1 ]; then
+	# Interactive: the console is this terminal (Ctrl-A X quits QEMU), copied to the log.
+	"$qemu" "${qargs[@]}" -serial mon:stdio 2>"$logdir/qemu.err" | tee "$console"
+	qrc=${PIPESTATUS[0]}
+	qpid=""
+else
+	"$qemu" "${qargs[@]}" -serial file:"$console" >"$logdir/qemu.err" 2>&1 </dev/null &
+	qpid=$!
+	if [ $show = 1 ]; then
+		while [ ! -e "$console" ] && alive "$qpid"; do sleep 0.05; done
+		tail -n +1 -f --pid="$qpid" "$console" 2>/dev/null &
+		tpid=$!
+	fi
+fi
+
+# Watch the run: answer the reboot request, remember the back-end's processes (to check at
+# the end that none is left), stop at the time limit or when the back-end dies under QEMU.
+pids=" "
+acked=0
+early=""
+deadline=$(($(date +%s) + timeout))
+while [ -n "$qpid" ] && alive "$qpid"; do
+	for p in $(descendants "$bpid"); do
+		case $pids in *" $p "*) ;; *) pids="$pids$p " ;; esac
+	done
+	if [ $reboot = 1 ] && [ $acked = 0 ] && grep -q '^E2E-REQUEST-REBOOT' "$console" 2>/dev/null; then
+		touch "$share/.e2e/reboot-ack"
+		acked=1
+	fi
+	if ! alive "$bpid"; then
+		early="the back-end exited while QEMU was running"
+		sleep 1
+		kill "$qpid" 2>/dev/null
+		break
+	fi
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		early="time-out after ${timeout}s"
+		kill "$qpid" 2>/dev/null
+		break
+	fi
+	sleep 0.2
+done
+if [ -n "$qpid" ]; then
+	wait "$qpid"
+	qrc=$?
+	qpid=""
+fi
+[ -n "$tpid" ] && { wait "$tpid" 2>/dev/null; tpid=""; }
+guest_end=$(date +%s.%N)
+
+# The back-end must end by itself once QEMU has gone.
+i=0
+while alive "$bpid" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+end=clean
+problems=""
+if alive "$bpid"; then
+	problems="$problems; still running 10 s after QEMU exited"
+	kill -9 "$bpid" 2>/dev/null
+fi
+wait "$bpid" 2>/dev/null
+brc=$?
+bpid=""
+[ "$brc" = 0 ] || problems="$problems; exit status $brc"
+[ -e "$sock" ] && problems="$problems; socket $sock left behind"
+left=""
+sleep 0.2
+for p in $pids; do
+	[ -d "/proc/$p" ] && left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-40))"
+done
+[ -n "$left" ] && problems="$problems; processes left:$left"
+[ -n "$problems" ] && end="unclean${problems}"
+for p in $pids; do [ -d "/proc/$p" ] && kill -9 "$p" 2>/dev/null; done
+
+result=$(grep -a '^E2E-RESULT:' "$console" 2>/dev/null | tail -n 1 | tr -d '\r')
+boots=$(grep -ac '^E2E-BOOTED' "$console" 2>/dev/null)
+secs=$(echo "$start $guest_end" | awk '{ printf "%.1f", $2 - $1 }')
+nprocs=$(echo $pids | wc -w)
+summary="backend=$backend vmm=${qemu##*/} qemu-exit=$qrc boots=$boots time=${secs}s children=$nprocs end=$end"
+[ -n "$early" ] && summary="$summary problem=\"$early\""
+echo "run-guest: logs in $logdir"
+if [ -z "$result" ]; then
+	echo "run-guest: RESULT=none $summary"
+	exit 2
+fi
+echo "run-guest: ${result#E2E-RESULT: }"
+case $result in
+*PASS*) ;;
+*) echo "run-guest: RESULT=fail $summary"; exit 1 ;;
+esac
+if [ "$end" != clean ] && { [ "$backend" = privfsd ] || [ $lenient = 0 ]; }; then
+	echo "run-guest: RESULT=unclean-end $summary"
+	exit 3
+fi
+echo "run-guest: RESULT=pass $summary"
+exit 0

@@ -1,0 +1,119 @@
+#!/bin/bash
+# The running daemon's three processes, seen from outside through /proc: ids, groups,
+# capabilities, no_new_privs, seccomp, root directory and mount namespace of each.
+. "$PRIVFSD_SRCDIR/tests/lib.sh"
+require_root
+
+[ -x "$PRIVFSD" ] || fail "no test broker $PRIVFSD"
+user=${PRIVSEP_USER:-privfsd}
+getent passwd "$user" >/dev/null || skip "no user $user (contrib/test-all.sh creates it)"
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+
+# CAP_CHOWN DAC_OVERRIDE FOWNER FSETID SETGID SETUID MKNOD SETFCAP, + DAC_READ_SEARCH
+# (bit 2) with file handles; the broker: CAP_KILL.
+hex() { printf '%016x' "$1"; }
+WORKER_CAPS=$(hex $(( (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 7) |
+	(1 << 27) | (1 << 31) )))
+WORKER_CAPS_FH=$(hex $(( 0x$WORKER_CAPS | (1 << 2) )))
+BROKER_CAPS=$(hex $(( 1 << 5 )))
+NO_CAPS=$(hex 0)
+
+# dead PID SECONDS: 0 once the process has ended within the time. A zombie counts as
+# ended: orphans go to a PID 1 that may be slow to reap them (containers).
+dead() {
+	i=0
+	while [ -e /proc/$1 ] &&
+	    [ "$(awk '$1 == "State:" { print $2 }' /proc/$1/status 2>/dev/null)" != Z ]; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ +/, ""); print; exit }' "/proc/$1/status"; }
+check() {	# check ROLE PID FIELD WANT
+	got=$(field "$2" "$3")
+	[ "$got" = "$4" ] || fail "$1 (pid $2): $3 is '$got', want '$4'"
+}
+
+# The pid among the broker's children titled "privfsd: ROLE" (or still named privfsd-ROLE).
+pid_of() {
+	for p in $(children_of "$PRIVFSD_PID"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qE "(: |privfsd-)$1( |$)" &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+
+run_case() {	# run_case NAME EXPECTED_WORKER_CAPS BROKER_ARGS...
+	name=$1 want_worker=$2; shift 2
+	rm -rf "$T/share" "$T/sock"
+	mkdir "$T/share"
+	start_privfsd "$T/$name.log" --socket-path="$T/sock" --shared-dir="$T/share" "$@"
+	# The broker seals itself after both children answered from inside their sandboxes.
+	i=0
+	until [ "$(field "$PRIVFSD_PID" Seccomp 2>/dev/null)" = 2 ]; do
+		i=$((i + 1))
+		[ $i -le 50 ] || { cat "$T/$name.log"; fail "$name: broker never sandboxed"; }
+		sleep 0.1
+	done
+	b=$PRIVFSD_PID
+	f=$(pid_of frontend) || { cat "$T/$name.log"; fail "$name: no frontend"; }
+	w=$(pid_of worker) || { cat "$T/$name.log"; fail "$name: no worker"; }
+	broker_ns=$(readlink /proc/$b/ns/mnt)
+
+	# frontend: privsep user, nothing else
+	check frontend $f Uid "$uid $uid $uid $uid"
+	check frontend $f Gid "$gid $gid $gid $gid"
+	check frontend $f Groups ""
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do check frontend $f $c $NO_CAPS; done
+	check frontend $f NoNewPrivs 1
+	check frontend $f Seccomp 2
+	[ -z "$(ls -A /proc/$f/root/)" ] || fail "$name: frontend root is not empty"
+	[ "$(readlink /proc/$f/ns/mnt)" != "$broker_ns" ] ||
+		fail "$name: frontend shares the broker's mount namespace"
+	[ "$(wc -l </proc/$f/mountinfo)" = 1 ] || { cat /proc/$f/mountinfo;
+		fail "$name: the frontend sees more than its empty root"; }
+	grep -q ' / / ro,.* - tmpfs ' /proc/$f/mountinfo ||
+		{ cat /proc/$f/mountinfo; fail "$name: frontend root is not a read-only tmpfs"; }
+	grep -qE '^Max processes +0 +0 ' /proc/$f/limits ||
+		fail "$name: frontend RLIMIT_NPROC is not 0"
+	pass "$name: frontend"
+
+	# worker: root, file capabilities only, the shared directory as "/"
+	check worker $w Uid "0 0 0 0"
+	check worker $w Gid "0 0 0 0"
+	check worker $w Groups ""
+	for c in CapPrm CapEff CapBnd; do check worker $w $c "$want_worker"; done
+	check worker $w CapInh $NO_CAPS
+	check worker $w CapAmb $NO_CAPS
+	check worker $w NoNewPrivs 1
+	check worker $w Seccomp 2
+	[ "$(stat -L -c %d:%i /proc/$w/root/)" = "$(stat -L -c %d:%i "$T/share")" ] ||
+		fail "$name: worker root is not the shared directory"
+	[ "$(readlink /proc/$w/ns/mnt)" != "$broker_ns" ] ||
+		fail "$name: worker shares the broker's mount namespace"
+	! grep -q ' - proc ' /proc/$w/mountinfo ||
+		{ cat /proc/$w/mountinfo; fail "$name: a proc is mounted in the worker's view"; }
+	[ ! -e /proc/$w/root/proc ] || fail "$name: /proc reachable in the worker"
+	pass "$name: worker"
+
+	# broker: CAP_KILL only
+	for c in CapPrm CapEff CapBnd; do check broker $b $c $BROKER_CAPS; done
+	check broker $b CapAmb $NO_CAPS
+	check broker $b Groups ""
+	check broker $b NoNewPrivs 1
+	check broker $b Seccomp 2
+	pass "$name: broker"
+
+	kill "$PRIVFSD_PID"
+	wait_gone "$PRIVFSD_PID" 5 || fail "$name: broker did not stop on SIGTERM"
+	wait "$PRIVFSD_PID" 2>/dev/null
+	for p in $f $w; do dead $p 2 || fail "$name: child $p left behind"; done
+}
+
+run_case default "$WORKER_CAPS"
+run_case file-handles "$WORKER_CAPS_FH" --inode-file-handles=prefer
+exit 0

@@ -1,0 +1,659 @@
+/*
+ * Worker test harness: see harness.h.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "log.h"
+#include "msg.h"
+#include "harness.h"
+
+int wh_checks, wh_failures;
+
+struct wh_stash {
+	struct wh_stash	*next;
+	uint64_t	 id;
+	struct wh_reply	 rep;
+};
+
+static void
+wh_die(const char *what)
+{
+	fprintf(stderr, "harness: %s: %s\n", what, strerror(errno));
+	exit(99);
+}
+
+void
+wh_opts_default(struct wh_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sandbox = SANDBOX_NAMESPACE;
+	o->seccomp = SECCOMP_MODE_KILL;
+}
+
+static const char *
+worker_path(void)
+{
+	static char	 path[PATH_MAX];
+	const char	*s;
+
+	if ((s = getenv("PRIVFSD_WORKER")) != NULL)
+		return s;
+	if ((s = getenv("PRIVFSD_BUILDDIR")) != NULL) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/worker/privfsd-worker-test", s) <
+		    sizeof(path) && access(path, X_OK) == 0)
+			return path;
+	}
+	if ((s = getenv("PRIVFSD_LIBEXEC_DIR")) != NULL) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/privfsd-worker", s) < sizeof(path))
+			return path;
+	}
+	return "../worker/privfsd-worker-test";
+}
+
+static void
+wh_exec(int bfd, int ffd, const char *log, const struct wh_opts *o)
+{
+	const char	*path = worker_path();
+	int		 lfd;
+
+	if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
+		_exit(98);
+	/* Move the ends out of the way of 3 and 4 first. */
+	if ((bfd = fcntl(bfd, F_DUPFD, 10)) == -1 || (ffd = fcntl(ffd, F_DUPFD, 10)) == -1 ||
+	    dup2(lfd, STDERR_FILENO) == -1 || dup2(bfd, CHAN_FD_BROKER) == -1 ||
+	    dup2(ffd, CHAN_FD_PEER) == -1)
+		_exit(98);
+	closefrom(CHAN_FD_PEER + 1);
+	if (o->env != NULL)
+		putenv((char *)(uintptr_t)o->env);
+	execl(path, "privfsd-worker", (char *)NULL);
+	dprintf(STDERR_FILENO, "harness: exec %s: %s\n", path, strerror(errno));
+	_exit(97);
+}
+
+static void
+wh_config(struct wh *w, const struct wh_opts *o)
+{
+	struct msg_config *cfg;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		wh_die("calloc");
+	strlcpy(cfg->shared_dir, w->dir, sizeof(cfg->shared_dir));
+	cfg->flags = o->flags;
+	cfg->sandbox = o->sandbox;
+	cfg->seccomp = o->seccomp;
+	cfg->log_level = getenv("WH_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+	cfg->thread_pool_size = o->threads;
+	cfg->rlimit_nofile = o->rlimit_nofile;
+	memcpy(cfg->uid_map, o->uid_map, sizeof(cfg->uid_map));
+	memcpy(cfg->gid_map, o->gid_map, sizeof(cfg->gid_map));
+	chan_compose(w->broker, IMSG_BROKER_CONFIG, 0, -1, cfg, sizeof(*cfg));
+	chan_flush(w->broker);
+	free(cfg);
+}
+
+static int
+wh_hello(struct wh *w)
+{
+	struct chan_msg		m;
+	struct msg_hello	h;
+
+	if (chan_recv_blocking(w->broker, &m, WH_TIMEOUT_MS) == -1) {
+		fprintf(stderr, "harness: no HELLO from the worker\n");
+		return -1;
+	}
+	if (m.hdr.type != IMSG_CHILD_HELLO || m.hdr.len != sizeof(h))
+		return -1;
+	memcpy(&h, m.data, sizeof(h));
+	return h.version == PRIVFSD_PROTO_VERSION && h.role == ROLE_WORKER ? 0 : -1;
+}
+
+static int
+wh_memory(struct wh *w, const struct wh_opts *o)
+{
+	struct msg_mem_region	r;
+	struct msg_mem_commit	c;
+	struct chan_msg		m;
+	int			fd;
+
+	w->mem_offset = o->mem_offset;
+	w->memlen = WH_MEM_SIZE + o->mem_offset;
+	if ((fd = memfd_create("wh-guest", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(fd, (off_t)w->memlen) == -1)
+		wh_die("memfd");
+	w->mem = mmap(NULL, w->memlen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (w->mem == MAP_FAILED)
+		wh_die("mmap");
+	memset(&r, 0, sizeof(r));
+	r.gen = 1;
+	r.slot = 0;
+	r.guest_phys_addr = 0;
+	r.memory_size = WH_MEM_SIZE;
+	r.mmap_offset = o->mem_offset;
+	chan_compose(w->broker, IMSG_BROKER_MEM_ADD, 0, fd, &r, sizeof(r));	/* closes fd */
+	memset(&c, 0, sizeof(c));
+	c.gen = 1;
+	c.nslots = 1;
+	chan_compose(w->broker, IMSG_BROKER_MEM_COMMIT, 0, -1, &c, sizeof(c));
+	chan_flush(w->broker);
+	if (chan_recv_blocking(w->fe, &m, WH_TIMEOUT_MS) == -1 ||
+	    m.hdr.type != IMSG_WORKER_MEM_READY || m.hdr.len != sizeof(c)) {
+		fprintf(stderr, "harness: no MEM_READY from the worker\n");
+		return -1;
+	}
+	memcpy(&c, m.data, sizeof(c));
+	return c.gen == 1 ? 0 : -1;
+}
+
+int
+wh_start(struct wh *w, const struct wh_opts *o)
+{
+	int bsp[2], fsp[2];
+
+	if (geteuid() != 0) {
+		printf("SKIP: the worker needs root (namespaces, capabilities)\n");
+		exit(77);
+	}
+	log_init(0, LOG_LEVEL_WARN);
+	log_procinit("harness");
+	memset(w, 0, sizeof(*w));
+	w->status = -1;
+	w->next_id = 1;
+	strlcpy(w->top, "/tmp/privfsd-wh.XXXXXX", sizeof(w->top));
+	if (mkdtemp(w->top) == NULL)
+		wh_die("mkdtemp");
+	chmod(w->top, 0755);
+	if ((size_t)snprintf(w->dir, sizeof(w->dir), "%s/shared", w->top) >= sizeof(w->dir) ||
+	    (size_t)snprintf(w->log, sizeof(w->log), "%s/log", w->top) >= sizeof(w->log))
+		wh_die("path too long");
+	if (mkdir(w->dir, 0755) == -1)
+		wh_die("mkdir");
+	if (o->prepare != NULL)
+		o->prepare(w->dir);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, bsp) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fsp) == -1)
+		wh_die("socketpair");
+	if ((w->pid = fork()) == -1)
+		wh_die("fork");
+	if (w->pid == 0)
+		wh_exec(bsp[1], fsp[1], w->log, o);
+	close(bsp[1]);
+	close(fsp[1]);
+	w->broker = chan_new(bsp[0], "worker", 1);
+	w->fe = chan_new(fsp[0], "worker", 0);
+	wh_config(w, o);
+	if (wh_hello(w) == -1 || (!o->no_mem && wh_memory(w, o) == -1)) {
+		wh_dump_log(w);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+int
+wh_stop(struct wh *w)
+{
+	struct wh_stash *s;
+
+	if (w->broker != NULL)
+		chan_free(w->broker);
+	if (w->fe != NULL)
+		chan_free(w->fe);
+	w->broker = w->fe = NULL;
+	if (w->status == -1 && waitpid(w->pid, &w->status, 0) == -1)
+		w->status = -1;
+	if (w->mem != NULL)
+		munmap(w->mem, w->memlen);
+	w->mem = NULL;
+	while ((s = w->stash) != NULL) {
+		w->stash = s->next;
+		free(s);
+	}
+	if (getenv("WH_KEEP") == NULL)
+		nftw(w->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return w->status;
+}
+
+int
+wh_alive(struct wh *w)
+{
+	pid_t r;
+
+	if (w->status != -1)
+		return 0;
+	r = waitpid(w->pid, &w->status, WNOHANG);
+	if (r == 0) {
+		w->status = -1;
+		return 1;
+	}
+	return 0;
+}
+
+void
+wh_dump_log(const struct wh *w)
+{
+	char	 buf[4096];
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = fopen(w->log, "r")) == NULL)
+		return;
+	fprintf(stderr, "---- worker log ----\n");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fprintf(stderr, "--------------------\n");
+	fclose(f);
+}
+
+const char *
+wh_path(const struct wh *w, const char *name)
+{
+	static char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path))
+		wh_die("path too long");
+	return path;
+}
+
+void
+wh_file(const struct wh *w, const char *name, const char *content)
+{
+	FILE *f;
+
+	if ((f = fopen(wh_path(w, name), "w")) == NULL)
+		wh_die(name);
+	fputs(content, f);
+	fclose(f);
+}
+
+void
+wh_mkdir(const struct wh *w, const char *name)
+{
+	if (mkdir(wh_path(w, name), 0755) == -1)
+		wh_die(name);
+}
+
+/* ---- requests ---- */
+
+uint64_t
+wh_send_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
+    const void *body, size_t len)
+{
+	struct msg_req	req;
+	struct iovec	iov[2];
+
+	memset(&req, 0, sizeof(req));
+	req.id = w->next_id++;
+	req.nodeid = nodeid;
+	req.uid = uid;
+	req.gid = gid;
+	req.pid = 1;
+	iov[0].iov_base = &req;
+	iov[0].iov_len = sizeof(req);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = len;
+	chan_composev(w->fe, type, 0, -1, iov, len > 0 ? 2 : 1);
+	chan_flush(w->fe);
+	return req.id;
+}
+
+uint64_t
+wh_send(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len)
+{
+	return wh_send_as(w, type, nodeid, 0, 0, body, len);
+}
+
+void
+wh_send_noreply(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len)
+{
+	(void)wh_send(w, type, nodeid, body, len);
+}
+
+int
+wh_recv(struct wh *w, uint64_t id, struct wh_reply *rep, int timeout_ms)
+{
+	struct wh_stash	**sp, *s;
+	struct chan_msg	  m;
+	struct msg_rep	  hdr;
+
+	for (sp = &w->stash; (s = *sp) != NULL; sp = &s->next) {
+		if (s->id == id) {
+			*sp = s->next;
+			memcpy(rep, &s->rep, sizeof(*rep));
+			free(s);
+			return 0;
+		}
+	}
+	for (;;) {
+		if (chan_recv_blocking(w->fe, &m, timeout_ms) == -1)
+			return -1;
+		if (m.hdr.len < sizeof(hdr)) {
+			fprintf(stderr, "harness: short reply type %u\n", m.hdr.type);
+			return -1;
+		}
+		memcpy(&hdr, m.data, sizeof(hdr));
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			wh_die("calloc");
+		s->id = hdr.id;
+		s->rep.type = m.hdr.type;
+		s->rep.error = hdr.error;
+		s->rep.len = m.hdr.len - sizeof(hdr);
+		memcpy(s->rep.data, m.data + sizeof(hdr), s->rep.len);
+		if (hdr.id == id) {
+			memcpy(rep, &s->rep, sizeof(*rep));
+			free(s);
+			return 0;
+		}
+		s->next = w->stash;
+		w->stash = s;
+	}
+}
+
+int
+wh_call(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len,
+    struct wh_reply *rep)
+{
+	uint64_t id = wh_send(w, type, nodeid, body, len);
+
+	if (wh_recv(w, id, rep, WH_TIMEOUT_MS) == -1)
+		return -1;
+	return rep->error;
+}
+
+size_t
+wh_name_body(uint8_t *buf, size_t size, const char *name)
+{
+	uint32_t n = (uint32_t)strlen(name);
+
+	if (size < sizeof(n) + n)
+		wh_die("name too long for the buffer");
+	memcpy(buf, &n, sizeof(n));
+	memcpy(buf + sizeof(n), name, n);
+	return sizeof(n) + n;
+}
+
+/* ---- typed helpers ---- */
+
+static struct wh_reply *
+rep_buf(void)
+{
+	static struct wh_reply rep;
+
+	return &rep;
+}
+
+/* Checks a successful reply's type and size; copies the body. */
+static int
+rep_take(struct wh_reply *rep, int error, uint32_t type, void *out, size_t len)
+{
+	if (error != 0)
+		return error;
+	if (rep->type != type || rep->len != len) {
+		fprintf(stderr, "harness: reply type %u len %zu, want %u len %zu\n",
+		    rep->type, rep->len, type, len);
+		return -1;
+	}
+	if (out != NULL)
+		memcpy(out, rep->data, len);
+	return 0;
+}
+
+int
+wh_lookup(struct wh *w, uint64_t parent, const char *name, struct msg_entry *e)
+{
+	uint8_t		 body[8 + PATH_MAX];
+	struct wh_reply	*rep = rep_buf();
+	size_t		 len = wh_name_body(body, sizeof(body), name);
+
+	return rep_take(rep, wh_call(w, IMSG_FRONTEND_LOOKUP, parent, body, len, rep),
+	    IMSG_WORKER_REPLY_ENTRY, e, sizeof(*e));
+}
+
+int
+wh_getattr(struct wh *w, uint64_t nodeid, struct msg_attr *a)
+{
+	struct msg_getattr	 g;
+	struct wh_reply		*rep = rep_buf();
+
+	memset(&g, 0, sizeof(g));
+	return rep_take(rep, wh_call(w, IMSG_FRONTEND_GETATTR, nodeid, &g, sizeof(g), rep),
+	    IMSG_WORKER_REPLY_ATTR, a, sizeof(*a));
+}
+
+int
+wh_getattr_fh(struct wh *w, uint64_t nodeid, uint64_t fh, struct msg_attr *a)
+{
+	struct msg_getattr	 g;
+	struct wh_reply		*rep = rep_buf();
+
+	memset(&g, 0, sizeof(g));
+	g.fh = fh;
+	g.flags = MSG_GETATTR_FH;
+	return rep_take(rep, wh_call(w, IMSG_FRONTEND_GETATTR, nodeid, &g, sizeof(g), rep),
+	    IMSG_WORKER_REPLY_ATTR, a, sizeof(*a));
+}
+
+void
+wh_forget(struct wh *w, uint64_t nodeid, uint64_t nlookup)
+{
+	struct msg_forget f;
+
+	f.nlookup = nlookup;
+	wh_send_noreply(w, IMSG_FRONTEND_FORGET, nodeid, &f, sizeof(f));
+}
+
+static int
+wh_open_type(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t flags, uint64_t *fh)
+{
+	struct msg_open		 o;
+	struct msg_opened	 opened;
+	struct wh_reply		*rep = rep_buf();
+	int			 error;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = flags;
+	error = rep_take(rep, wh_call(w, type, nodeid, &o, sizeof(o), rep),
+	    IMSG_WORKER_REPLY_OPEN, &opened, sizeof(opened));
+	if (error == 0)
+		*fh = opened.fh;
+	return error;
+}
+
+int
+wh_open(struct wh *w, uint64_t nodeid, uint32_t flags, uint64_t *fh)
+{
+	return wh_open_type(w, IMSG_FRONTEND_OPEN, nodeid, flags, fh);
+}
+
+int
+wh_opendir(struct wh *w, uint64_t nodeid, uint64_t *fh)
+{
+	return wh_open_type(w, IMSG_FRONTEND_OPENDIR, nodeid, O_RDONLY, fh);
+}
+
+static int
+wh_release_type(struct wh *w, uint32_t type, uint64_t fh)
+{
+	struct msg_release	 r;
+	struct wh_reply		*rep = rep_buf();
+
+	memset(&r, 0, sizeof(r));
+	r.fh = fh;
+	return rep_take(rep, wh_call(w, type, WH_ROOT, &r, sizeof(r), rep),
+	    IMSG_WORKER_REPLY_STATUS, NULL, 0);
+}
+
+int
+wh_release(struct wh *w, uint64_t fh)
+{
+	return wh_release_type(w, IMSG_FRONTEND_RELEASE, fh);
+}
+
+int
+wh_releasedir(struct wh *w, uint64_t fh)
+{
+	return wh_release_type(w, IMSG_FRONTEND_RELEASEDIR, fh);
+}
+
+uint8_t *
+wh_guest(struct wh *w, uint64_t off)
+{
+	return w->mem + w->mem_offset + off;
+}
+
+struct msg_iov
+wh_iov(const struct wh *w, uint64_t off, uint32_t len)
+{
+	struct msg_iov iov;
+
+	memset(&iov, 0, sizeof(iov));
+	iov.slot = 0;
+	iov.len = len;
+	iov.offset = w->mem_offset + off;
+	return iov;
+}
+
+int
+wh_read(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, uint64_t off_in_mem,
+    uint64_t *got)
+{
+	struct {
+		struct msg_io	io;
+		struct msg_iov	iov;
+	} body;
+	struct msg_count	 c;
+	struct wh_reply		*rep = rep_buf();
+	int			 error;
+
+	memset(&body, 0, sizeof(body));
+	body.io.fh = fh;
+	body.io.offset = offset;
+	body.io.size = size;
+	body.io.niov = 1;
+	body.iov = wh_iov(w, off_in_mem, size);
+	error = rep_take(rep, wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body),
+	    rep), IMSG_WORKER_REPLY_COUNT, &c, sizeof(c));
+	if (error == 0)
+		*got = c.count;
+	return error;
+}
+
+int
+wh_readlink(struct wh *w, uint64_t nodeid, char *buf, size_t size)
+{
+	struct wh_reply	*rep = rep_buf();
+	int		 error;
+
+	if ((error = wh_call(w, IMSG_FRONTEND_READLINK, nodeid, NULL, 0, rep)) != 0)
+		return error;
+	if (rep->type != IMSG_WORKER_REPLY_DATA || rep->len >= size)
+		return -1;
+	memcpy(buf, rep->data, rep->len);
+	buf[rep->len] = '\0';
+	return 0;
+}
+
+int
+wh_statfs(struct wh *w, uint64_t nodeid, struct msg_statfs *s)
+{
+	struct wh_reply *rep = rep_buf();
+
+	return rep_take(rep, wh_call(w, IMSG_FRONTEND_STATFS, nodeid, NULL, 0, rep),
+	    IMSG_WORKER_REPLY_STATFS, s, sizeof(*s));
+}
+
+int
+wh_readdir(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, int plus,
+    struct wh_reply *rep)
+{
+	struct msg_readdir	rd;
+	int			error;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.fh = fh;
+	rd.offset = offset;
+	rd.size = size;
+	rd.plus = plus ? 1 : 0;
+	if ((error = wh_call(w, IMSG_FRONTEND_READDIR, WH_ROOT, &rd, sizeof(rd), rep)) != 0)
+		return error;
+	return rep->type == IMSG_WORKER_REPLY_DIRENTS && rep->len >= sizeof(struct msg_dirents)
+	    ? 0 : -1;
+}
+
+void
+wh_dirents_begin(struct wh_dirent_iter *it, const struct wh_reply *rep, int plus)
+{
+	struct msg_dirents h;
+
+	memset(it, 0, sizeof(*it));
+	it->plus = plus;
+	if (rep->len < sizeof(h)) {
+		it->bad = 1;
+		return;
+	}
+	memcpy(&h, rep->data, sizeof(h));
+	it->count = h.count;
+	it->p = rep->data + sizeof(h);
+	it->left = rep->len - sizeof(h);
+}
+
+int
+wh_dirents_next(struct wh_dirent_iter *it, struct wh_dirent *out)
+{
+	size_t need;
+
+	if (it->bad || it->seen == it->count) {
+		if (!it->bad && it->left != 0)
+			it->bad = 1;	/* trailing bytes */
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	if (it->left < sizeof(out->d))
+		goto bad;
+	memcpy(&out->d, it->p, sizeof(out->d));
+	need = sizeof(out->d) + (it->plus ? sizeof(out->e) : 0) + out->d.namelen;
+	if (out->d.namelen == 0 || out->d.namelen > NAME_MAX || it->left < need)
+		goto bad;
+	if (it->plus)
+		memcpy(&out->e, it->p + sizeof(out->d), sizeof(out->e));
+	memcpy(out->name, it->p + need - out->d.namelen, out->d.namelen);
+	it->p += need;
+	it->left -= need;
+	it->seen++;
+	return 1;
+bad:
+	it->bad = 1;
+	return 0;
+}
+
+int
+wh_done(const char *name)
+{
+	printf("%s: %d checks, %d failed\n", name, wh_checks, wh_failures);
+	return wh_failures ? 1 : 0;
+}

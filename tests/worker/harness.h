@@ -1,0 +1,154 @@
+/*
+ * A harness that runs the worker binary on its own: it plays the broker (configuration,
+ * guest memory table) on fd 3 and the frontend (typed requests) on fd 4, with a temporary
+ * shared directory and a memfd as guest memory. Requests and replies are synchronous.
+ *
+ *	struct wh w;
+ *	struct wh_opts o;
+ *
+ *	wh_opts_default(&o);			(namespace sandbox, seccomp kill)
+ *	if (wh_start(&w, &o) != 0) ...		(skips with 77 when not root)
+ *	wh_file(&w, "a", "hello");		(host side: create files in w.dir)
+ *	wh_lookup(&w, WH_ROOT, "a", &e);	(returns 0 or the worker's errno)
+ *	wh_stop(&w);
+ *
+ * Failures print the worker's log (stderr goes to a file in the temporary directory).
+ */
+#ifndef PRIVFSD_TESTS_WORKER_HARNESS_H
+#define PRIVFSD_TESTS_WORKER_HARNESS_H
+
+#include <sys/types.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chan.h"
+#include "msg.h"
+
+#define WH_ROOT		1		/* FUSE_ROOT_ID */
+#define WH_TIMEOUT_MS	5000
+#define WH_MEM_SIZE	(4 * 1024 * 1024)
+
+struct wh_opts {
+	uint32_t	flags;		/* CONFIG_* */
+	uint32_t	sandbox;	/* SANDBOX_NAMESPACE by default */
+	uint32_t	seccomp;	/* SECCOMP_MODE_KILL by default */
+	uint32_t	threads;	/* thread_pool_size, 0 by default */
+	uint64_t	rlimit_nofile;	/* 0: the worker's default */
+	uint64_t	mem_offset;	/* guest memory starts this far into the memfd */
+	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
+	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
+	const char	*env;		/* "NAME=value" put in the worker's environment, or NULL */
+	int		 no_mem;	/* do not send a memory table */
+	/* Called with the new shared directory before the worker starts. */
+	void		(*prepare)(const char *dir);
+};
+
+struct wh_reply {
+	uint32_t	type;		/* IMSG_WORKER_REPLY_* */
+	int32_t		error;		/* from struct msg_rep */
+	size_t		len;		/* payload after struct msg_rep */
+	uint8_t		data[CHAN_MAX_PAYLOAD];
+};
+
+struct wh_stash;
+
+struct wh {
+	pid_t		 pid;
+	struct chan	*broker;	/* our end of the worker's fd 3 */
+	struct chan	*fe;		/* our end of the worker's fd 4 */
+	char		 top[PATH_MAX];	/* temporary directory, removed by wh_stop */
+	char		 dir[PATH_MAX];	/* the shared directory (host path) */
+	char		 log[PATH_MAX];	/* the worker's stderr */
+	uint8_t		*mem;		/* the whole memfd, mapped */
+	size_t		 memlen;
+	uint64_t	 mem_offset;
+	uint64_t	 next_id;
+	int		 status;	/* wait status once it exited, -1 before */
+	struct wh_stash	*stash;		/* replies that came for other ids */
+};
+
+void	wh_opts_default(struct wh_opts *);
+/* Starts the worker and waits for HELLO and MEM_READY. 0, or exits 77 without root. */
+int	wh_start(struct wh *, const struct wh_opts *);
+/* Closes both channels and reaps the worker; returns its wait status. */
+int	wh_stop(struct wh *);
+/* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
+int	wh_alive(struct wh *);
+void	wh_dump_log(const struct wh *);
+/* Path of name inside the shared directory (static buffer). */
+const char *wh_path(const struct wh *, const char *name);
+/* Host side helpers; fatal on failure. */
+void	wh_file(const struct wh *, const char *name, const char *content);
+void	wh_mkdir(const struct wh *, const char *name);
+
+/* ---- raw requests ---- */
+/* Sends a request (body = the payload after struct msg_req); returns its id. */
+uint64_t wh_send(struct wh *, uint32_t type, uint64_t nodeid, const void *body, size_t len);
+uint64_t wh_send_as(struct wh *, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
+	    const void *body, size_t len);
+/* Waits for the reply to id. 0, or -1 on timeout or a dead worker. */
+int	wh_recv(struct wh *, uint64_t id, struct wh_reply *, int timeout_ms);
+/* send + recv: the reply's error (0 ok), or -1 when no reply came. */
+int	wh_call(struct wh *, uint32_t type, uint64_t nodeid, const void *body, size_t len,
+	    struct wh_reply *);
+/* A request that gets no reply (FORGET): sends it. */
+void	wh_send_noreply(struct wh *, uint32_t type, uint64_t nodeid, const void *body,
+	    size_t len);
+
+/* A name body: u32 length + bytes (msg_put_str), what LOOKUP/UNLINK/... carry. */
+size_t	wh_name_body(uint8_t *buf, size_t size, const char *name);
+
+/* ---- typed helpers: each returns the worker's errno (0 ok) or -1 on no reply ---- */
+int	wh_lookup(struct wh *, uint64_t parent, const char *name, struct msg_entry *);
+int	wh_getattr(struct wh *, uint64_t nodeid, struct msg_attr *);
+int	wh_getattr_fh(struct wh *, uint64_t nodeid, uint64_t fh, struct msg_attr *);
+void	wh_forget(struct wh *, uint64_t nodeid, uint64_t nlookup);
+int	wh_open(struct wh *, uint64_t nodeid, uint32_t flags, uint64_t *fh);
+int	wh_opendir(struct wh *, uint64_t nodeid, uint64_t *fh);
+int	wh_release(struct wh *, uint64_t fh);
+int	wh_releasedir(struct wh *, uint64_t fh);
+/* READ into guest memory at buffer offset off_in_mem, one iov; *got bytes read. */
+int	wh_read(struct wh *, uint64_t fh, uint64_t offset, uint32_t size,
+	    uint64_t off_in_mem, uint64_t *got);
+/* Guest memory at buffer offset off (after mem_offset). */
+uint8_t	*wh_guest(struct wh *, uint64_t off);
+/* A msg_iov for guest buffer offset off. */
+struct msg_iov wh_iov(const struct wh *, uint64_t off, uint32_t len);
+int	wh_readlink(struct wh *, uint64_t nodeid, char *buf, size_t size);
+int	wh_statfs(struct wh *, uint64_t nodeid, struct msg_statfs *);
+
+/* READDIR(PLUS): the raw reply payload (struct msg_dirents + entries). */
+int	wh_readdir(struct wh *, uint64_t fh, uint64_t offset, uint32_t size, int plus,
+	    struct wh_reply *);
+/* Walks a DIRENTS payload: returns the next entry or NULL at the end / on a bad payload. */
+struct wh_dirent {
+	struct msg_dirent	 d;
+	struct msg_entry	 e;		/* READDIRPLUS only */
+	char			 name[NAME_MAX + 1];
+};
+struct wh_dirent_iter {
+	const uint8_t	*p;
+	size_t		 left;
+	uint32_t	 count, seen;
+	int		 plus;
+	int		 bad;
+};
+void	wh_dirents_begin(struct wh_dirent_iter *, const struct wh_reply *, int plus);
+int	wh_dirents_next(struct wh_dirent_iter *, struct wh_dirent *);
+
+/* ---- checks ---- */
+extern int wh_checks, wh_failures;
+#define WH_CHECK(cond) do {						\
+	wh_checks++;							\
+	if (!(cond)) {							\
+		wh_failures++;						\
+		fprintf(stderr, "%s:%d: CHECK failed: %s\n",		\
+		    __FILE__, __LINE__, #cond);				\
+	}								\
+} while (0)
+/* Prints the tally; returns the exit code (1 when anything failed). */
+int	wh_done(const char *name);
+
+#endif

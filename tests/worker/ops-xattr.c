@@ -1,0 +1,225 @@
+/*
+ * SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR against the real worker: values, size
+ * probes, ERANGE, flags, special files (never opened), an unprivileged caller, POSIX ACL
+ * names with and without --posix-acl (and SGID cleared on an ACL set when asked), and
+ * ENOSYS when xattrs are off.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <linux/fuse.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "harness.h"
+#include "ops-lib.h"
+
+static uint64_t
+node(struct wh *w, const char *name)
+{
+	struct msg_entry	e;
+
+	if (wh_lookup(w, WH_ROOT, name, &e) != 0)
+		return 0;
+	return e.nodeid;
+}
+
+static void
+start(struct wh *w, uint32_t flags)
+{
+	struct wh_opts	o;
+
+	wh_opts_default(&o);
+	o.flags = flags;
+	o.threads = 2;		/* xattr calls change the cwd of their own thread only */
+	wh_start(w, &o);
+	WH_CHECK(t_session(w, 0) == 0);
+}
+
+static void
+stop(struct wh *w)
+{
+	WH_CHECK(wh_alive(w));
+	if (wh_failures)
+		wh_dump_log(w);
+	wh_stop(w);
+}
+
+static void
+test_values(struct wh *w)
+{
+	char		buf[256];
+	uint64_t	f, n;
+
+	wh_file(w, "f", "x");
+	f = node(w, "f");
+	WH_CHECK(t_setxattr(w, f, "user.a", "value", 5, 0, 0) == 0);
+	WH_CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == 5 &&
+	    memcmp(buf, "value", 5) == 0);
+	WH_CHECK(t_getxattr(w, f, "user.a", 0, NULL, &n) == 0 && n == 5);
+	WH_CHECK(t_getxattr(w, f, "user.a", sizeof(buf), buf, &n) == 0 && n == 5 &&
+	    memcmp(buf, "value", 5) == 0);
+	WH_CHECK(t_getxattr(w, f, "user.a", 2, buf, &n) == ERANGE);
+	WH_CHECK(t_getxattr(w, f, "user.none", sizeof(buf), buf, &n) == ENODATA);
+	WH_CHECK(t_setxattr(w, f, "user.a", "v2", 2, XATTR_CREATE, 0) == EEXIST);
+	WH_CHECK(t_setxattr(w, f, "user.b", "v2", 2, XATTR_REPLACE, 0) == ENODATA);
+	WH_CHECK(t_setxattr(w, f, "user.b", "", 0, XATTR_CREATE, 0) == 0);
+	WH_CHECK(t_setxattr(w, f, "user.c", "v", 1, 0x40, 0) == EINVAL);
+	WH_CHECK(t_listxattr(w, f, 0, NULL, &n) == 0 && n == 14);
+	WH_CHECK(t_listxattr(w, f, sizeof(buf), buf, &n) == 0 && n == 14 &&
+	    memcmp(buf, "user.a\0user.b\0", 14) == 0);
+	WH_CHECK(t_listxattr(w, f, 10, buf, &n) == ERANGE);
+	WH_CHECK(t_removexattr(w, f, "user.a") == 0);
+	WH_CHECK(t_removexattr(w, f, "user.a") == ENODATA);
+	WH_CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == -1);
+	WH_CHECK(t_getxattr(w, f, "", sizeof(buf), buf, &n) > 0);
+	WH_CHECK(t_setxattr(w, f, "nonamespace", "v", 1, 0, 0) == EOPNOTSUPP);
+	WH_CHECK(t_getxattr(w, 5555555, "user.a", sizeof(buf), buf, &n) > 0);
+}
+
+/* A FIFO and a symlink: reached through /proc, never opened (a FIFO open would hang). */
+static void
+test_special(struct wh *w)
+{
+	char		buf[256];
+	uint64_t	p, l, n;
+
+	WH_CHECK(mkfifo(wh_path(w, "p"), 0644) == 0);
+	WH_CHECK(symlink("f", wh_path(w, "l")) == 0);
+	p = node(w, "p");
+	l = node(w, "l");
+	WH_CHECK(t_setxattr(w, p, "user.a", "v", 1, 0, 0) == EPERM);
+	WH_CHECK(t_getxattr(w, p, "user.a", sizeof(buf), buf, &n) == ENODATA);
+	WH_CHECK(t_listxattr(w, l, sizeof(buf), buf, &n) == 0);
+	WH_CHECK(t_setxattr(w, l, "user.a", "v", 1, 0, 0) == EPERM);
+	/* the symlink's own attributes, not its target's */
+	WH_CHECK(setxattr(wh_path(w, "f"), "user.target", "v", 1, 0) == 0);
+	WH_CHECK(t_getxattr(w, l, "user.target", sizeof(buf), buf, &n) == ENODATA);
+	/* trusted.* takes CAP_SYS_ADMIN, which the worker does not keep (as virtiofsd) */
+	WH_CHECK(t_setxattr(w, l, "trusted.t", "v", 1, 0, 0) == EPERM);
+}
+
+static void
+test_unprivileged(struct wh *w)
+{
+	static const uint8_t	cap[20] = { 0x00, 0x00, 0x00, 0x02, 0x00, 0x04 };
+	char		buf[256];
+	uint64_t	f, s, n;
+
+	wh_file(w, "ro", "x");
+	wh_file(w, "secret", "x");
+	chmod(wh_path(w, "secret"), 0600);
+	WH_CHECK(setxattr(wh_path(w, "ro"), "user.k", "v", 1, 0) == 0);
+	WH_CHECK(setxattr(wh_path(w, "secret"), "user.k", "v", 1, 0) == 0);
+	f = node(w, "ro");
+	s = node(w, "secret");
+	t_uid = t_gid = 1000;
+	WH_CHECK(t_getxattr(w, f, "user.k", sizeof(buf), buf, &n) == 0 && n == 1);
+	WH_CHECK(t_setxattr(w, f, "user.k", "w", 1, 0, 0) == EACCES);
+	WH_CHECK(t_removexattr(w, f, "user.k") == EACCES);
+	WH_CHECK(t_getxattr(w, s, "user.k", sizeof(buf), buf, &n) == EACCES);
+	WH_CHECK(t_setxattr(w, f, "trusted.x", "v", 1, 0, 0) == EPERM);
+	WH_CHECK(t_getxattr(w, f, "trusted.x", sizeof(buf), buf, &n) == ENODATA);
+	/* file capabilities: only a privileged caller, as locally */
+	wh_file(w, "own", "x");
+	WH_CHECK(chown(wh_path(w, "own"), 1000, 1000) == 0);
+	WH_CHECK(t_setxattr(w, node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	    0) == EPERM);
+	t_uid = t_gid = 0;
+	WH_CHECK(t_setxattr(w, node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	    0) == 0);
+	t_uid = t_gid = 1000;
+	WH_CHECK(t_removexattr(w, node(w, "own"), "security.capability") == EPERM);
+	t_uid = t_gid = 0;
+	WH_CHECK(t_removexattr(w, node(w, "own"), "security.capability") == 0);
+	WH_CHECK(getxattr(wh_path(w, "ro"), "user.k", buf, sizeof(buf)) == 1 && buf[0] == 'v');
+}
+
+/* A minimal access ACL: user rwx, group r-x, other r-x. */
+static const uint8_t acl[] = {
+	2, 0, 0, 0,
+	1, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,
+	4, 0, 5, 0, 0xff, 0xff, 0xff, 0xff,
+	0x20, 0, 5, 0, 0xff, 0xff, 0xff, 0xff,
+};
+
+static mode_t
+hmode(const struct wh *w, const char *name)
+{
+	struct stat	st;
+
+	t_stat(w, name, &st);
+	return st.st_mode & 07777;
+}
+
+static void
+test_acl(struct wh *w, int enabled)
+{
+	char		buf[256];
+	uint64_t	f, n;
+
+	wh_file(w, "acl", "x");
+	WH_CHECK(chown(wh_path(w, "acl"), 1000, 1000) == 0);
+	WH_CHECK(chmod(wh_path(w, "acl"), 02775) == 0);
+	f = node(w, "acl");
+	if (!enabled) {
+		WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
+		    0) == EOPNOTSUPP);
+		WH_CHECK(t_getxattr(w, f, "system.posix_acl_access", sizeof(buf), buf,
+		    &n) == EOPNOTSUPP);
+		WH_CHECK(t_getxattr(w, f, "system.posix_acl_default", 0, NULL,
+		    &n) == EOPNOTSUPP);
+		return;
+	}
+	/* guest root is not in group 1000: with KILL_SGID the kernel drops SGID */
+	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0, 0) == 0);
+	WH_CHECK(hmode(w, "acl") == 02755);
+	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
+	    FUSE_SETXATTR_ACL_KILL_SGID) == 0);
+	WH_CHECK(hmode(w, "acl") == 0755);
+}
+
+static void
+test_disabled(void)
+{
+	struct wh	w;
+	char		buf[16];
+	uint64_t	f, n;
+
+	start(&w, 0);
+	wh_file(&w, "f", "x");
+	f = node(&w, "f");
+	WH_CHECK(t_setxattr(&w, f, "user.a", "v", 1, 0, 0) == ENOSYS);
+	WH_CHECK(t_getxattr(&w, f, "user.a", sizeof(buf), buf, &n) == ENOSYS);
+	WH_CHECK(t_listxattr(&w, f, sizeof(buf), buf, &n) == ENOSYS);
+	WH_CHECK(t_removexattr(&w, f, "user.a") == ENOSYS);
+	stop(&w);
+}
+
+int
+main(void)
+{
+	struct wh	w;
+
+	start(&w, CONFIG_XATTR);
+	test_values(&w);
+	test_special(&w);
+	test_unprivileged(&w);
+	test_acl(&w, 0);
+	stop(&w);
+
+	start(&w, CONFIG_XATTR | CONFIG_POSIX_ACL);
+	test_acl(&w, 1);
+	stop(&w);
+
+	test_disabled();
+	return wh_done("ops-xattr");
+}

@@ -1,0 +1,54 @@
+/*
+ * The fd budget (--rlimit-nofile): every fd the worker holds for the guest (node O_PATH
+ * fds, open handles) is counted, and past the budget the guest gets ENFILE while the worker
+ * keeps its own fds and keeps running (CVE-2020-10717: a guest must not exhaust the host).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "log.h"
+#include "worker.h"
+#include "wcore.h"
+
+/* fds the worker needs for itself: channels, eventfd, epoll, root, /proc/self/fd, log */
+#define FD_RESERVE	16
+
+static uint64_t			budget;
+static _Atomic uint64_t		used;
+
+void
+fd_budget_init(uint64_t configured)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	budget = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+	if (configured != 0 && configured < budget)
+		budget = configured;
+	log_debug("fd budget %llu", (unsigned long long)budget);
+}
+
+int
+fd_budget_take(void)
+{
+	uint64_t cur = atomic_load(&used);
+
+	do {
+		if (cur >= budget)
+			return ENFILE;
+	} while (!atomic_compare_exchange_weak(&used, &cur, cur + 1));
+	return 0;
+}
+
+void
+fd_budget_give(void)
+{
+	if (atomic_fetch_sub(&used, 1) == 0)
+		fatalx("fd budget underflow");
+}

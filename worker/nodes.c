@@ -1,0 +1,428 @@
+/*
+ * The node table (DESIGN.md "Identity"). A guest node id is a slot index in the low 32 bits
+ * and the slot's generation in the high 32 bits, never a pointer or an fd: an id the table
+ * never gave out is EBADF, one whose slot was reused since is ESTALE. The root is slot 1,
+ * generation 0, which is FUSE_ROOT_ID.
+ *
+ * Each node keeps the guest's lookup count (saturating) apart from internal references
+ * (requests in flight, open handles); it leaves the table when both are zero, or at a
+ * session reset, and is freed when the last internal reference goes. Nodes are also found
+ * by host identity (device, inode, mount id) through a hash table keyed with a keyed hash.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "worker.h"
+#include "wcore.h"
+
+#define ROOT_INDEX	1
+#define HASH_MIN	1024
+
+struct wnode {
+	struct wnode	*hnext;		/* hash chain */
+	uint64_t	 hkey;
+	uint64_t	 dev, ino, mnt_id;
+	uint64_t	 nlookup;	/* the guest's count */
+	uint32_t	 refs;		/* ours */
+	uint32_t	 index, gen;
+	int		 attached;	/* in the slot and hash tables */
+	int		 fd;		/* O_PATH | O_NOFOLLOW */
+	mode_t		 type;
+};
+
+struct node_slot {
+	struct wnode	*node;
+	uint32_t	 gen;
+	uint32_t	 next_free;	/* 0: end of the free list */
+};
+
+static pthread_mutex_t	 nodes_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct node_slot	*slots;
+static uint32_t		 nslots, slots_cap, free_head;
+static struct wnode	**buckets;
+static size_t		 nbuckets, nhashed;
+static struct wnode	*root;
+
+static uint64_t
+make_id(uint32_t index, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | index;
+}
+
+/* ---- hash table (nodes_lock held) ---- */
+
+static void
+hash_resize(size_t n)
+{
+	struct wnode	**nb, *p, *next;
+	size_t		  i;
+
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		fatal("node hash");
+	for (i = 0; i < nbuckets; i++) {
+		for (p = buckets[i]; p != NULL; p = next) {
+			next = p->hnext;
+			p->hnext = nb[p->hkey & (n - 1)];
+			nb[p->hkey & (n - 1)] = p;
+		}
+	}
+	free(buckets);
+	buckets = nb;
+	nbuckets = n;
+}
+
+static void
+hash_insert(struct wnode *n)
+{
+	if (nhashed + 1 > nbuckets * 2)
+		hash_resize(nbuckets * 2);
+	n->hnext = buckets[n->hkey & (nbuckets - 1)];
+	buckets[n->hkey & (nbuckets - 1)] = n;
+	nhashed++;
+}
+
+static void
+hash_remove(struct wnode *n)
+{
+	struct wnode **pp;
+
+	for (pp = &buckets[n->hkey & (nbuckets - 1)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			nhashed--;
+			return;
+		}
+	}
+	fatalx("node missing from its hash chain");
+}
+
+static struct wnode *
+hash_find(uint64_t hkey, uint64_t dev, uint64_t ino, uint64_t mnt_id)
+{
+	struct wnode *p;
+
+	for (p = buckets[hkey & (nbuckets - 1)]; p != NULL; p = p->hnext)
+		if (p->hkey == hkey && p->dev == dev && p->ino == ino && p->mnt_id == mnt_id)
+			return p;
+	return NULL;
+}
+
+/* ---- slots (nodes_lock held) ---- */
+
+static uint32_t
+slot_alloc(void)
+{
+	struct node_slot	*ns;
+	uint32_t		 i;
+
+	if (free_head != 0) {
+		i = free_head;
+		free_head = slots[i].next_free;
+		return i;
+	}
+	if (nslots == slots_cap) {
+		if (slots_cap >= UINT32_MAX / 2)
+			fatalx("node table full");
+		ns = reallocarray(slots, slots_cap * 2, sizeof(*slots));
+		if (ns == NULL)
+			fatal("node table");
+		memset(ns + slots_cap, 0, slots_cap * sizeof(*slots));
+		slots = ns;
+		slots_cap *= 2;
+	}
+	return nslots++;
+}
+
+static void
+node_detach(struct wnode *n)
+{
+	struct node_slot *s = &slots[n->index];
+
+	s->node = NULL;
+	/* A slot whose generation would wrap is retired, so old ids never come back. */
+	if (++s->gen != UINT32_MAX) {
+		s->next_free = free_head;
+		free_head = n->index;
+	}
+	hash_remove(n);
+	n->attached = 0;
+}
+
+static void
+node_free(struct wnode *n)
+{
+	close(n->fd);
+	fd_budget_give();
+	free(n);
+}
+
+/* Drop the node if nothing holds it any more. Returns it when the caller must free it. */
+static struct wnode *
+node_maybe_drop(struct wnode *n)
+{
+	if (n == root)
+		return NULL;
+	if (n->attached && (n->nlookup > 0 || n->refs > 0))
+		return NULL;
+	if (n->attached)
+		node_detach(n);
+	return n->refs == 0 ? n : NULL;
+}
+
+/* ---- interface ---- */
+
+void
+nodes_init(int root_fd)
+{
+	struct statx stx;
+
+	slots_cap = 1024;
+	if ((slots = calloc(slots_cap, sizeof(*slots))) == NULL)
+		fatal("node table");
+	nslots = ROOT_INDEX + 1;		/* slot 0 is never used: node id 0 means none */
+	hash_resize(HASH_MIN);
+	if (statx(root_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_BASIC_STATS | STATX_MNT_ID, &stx) == -1)
+		fatal("statx of the shared directory");
+	if ((root = calloc(1, sizeof(*root))) == NULL)
+		fatal("root node");
+	root->fd = root_fd;
+	root->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	root->ino = stx.stx_ino;
+	root->mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+	root->hkey = keyhash_identity(root->dev, root->ino, root->mnt_id);
+	root->type = stx.stx_mode & S_IFMT;
+	root->index = ROOT_INDEX;
+	root->refs = 1;			/* never goes */
+	root->attached = 1;
+	slots[ROOT_INDEX].node = root;
+	hash_insert(root);
+}
+
+struct wnode *
+node_get(uint64_t nodeid, int *err)
+{
+	uint32_t	 index = (uint32_t)nodeid, gen = (uint32_t)(nodeid >> 32);
+	struct wnode	*n = NULL;
+
+	pthread_mutex_lock(&nodes_lock);
+	if (index == 0 || index >= nslots)
+		*err = EBADF;
+	else if (slots[index].node == NULL || slots[index].gen != gen)
+		*err = gen < slots[index].gen ? ESTALE : EBADF;
+	else {
+		n = slots[index].node;
+		n->refs++;
+	}
+	pthread_mutex_unlock(&nodes_lock);
+	return n;
+}
+
+void
+node_hold(struct wnode *n)
+{
+	pthread_mutex_lock(&nodes_lock);
+	n->refs++;
+	pthread_mutex_unlock(&nodes_lock);
+}
+
+void
+node_put(struct wnode *n)
+{
+	struct wnode *dead;
+
+	if (n == NULL)
+		return;
+	pthread_mutex_lock(&nodes_lock);
+	if (n->refs == 0)
+		fatalx("node reference underflow");
+	n->refs--;
+	dead = node_maybe_drop(n);
+	pthread_mutex_unlock(&nodes_lock);
+	if (dead != NULL)
+		node_free(dead);
+}
+
+struct wnode *
+node_root(void)
+{
+	node_hold(root);
+	return root;
+}
+
+struct wnode *
+node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id)
+{
+	uint64_t	 hkey = keyhash_identity(dev, ino, mnt_id);
+	struct wnode	*n;
+
+	pthread_mutex_lock(&nodes_lock);
+	if ((n = hash_find(hkey, dev, ino, mnt_id)) != NULL)
+		n->refs++;
+	pthread_mutex_unlock(&nodes_lock);
+	return n;
+}
+
+/*
+ * A new node around fd (O_PATH, counted in the fd budget). When another request made a
+ * node for the same identity meanwhile, that one is returned and fd is closed.
+ */
+struct wnode *
+node_insert(int fd, const struct statx *stx)
+{
+	struct wnode	*n, *old;
+	uint64_t	 dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	uint64_t	 mnt_id = (stx->stx_mask & STATX_MNT_ID) ? stx->stx_mnt_id : 0;
+	uint64_t	 hkey = keyhash_identity(dev, stx->stx_ino, mnt_id);
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("node");
+	n->fd = fd;
+	n->dev = dev;
+	n->ino = stx->stx_ino;
+	n->mnt_id = mnt_id;
+	n->hkey = hkey;
+	n->type = stx->stx_mode & S_IFMT;
+	n->refs = 1;
+	pthread_mutex_lock(&nodes_lock);
+	if ((old = hash_find(hkey, dev, n->ino, mnt_id)) != NULL) {
+		old->refs++;
+		pthread_mutex_unlock(&nodes_lock);
+		node_free(n);
+		return old;
+	}
+	n->index = slot_alloc();
+	n->gen = slots[n->index].gen;
+	n->attached = 1;
+	slots[n->index].node = n;
+	hash_insert(n);
+	pthread_mutex_unlock(&nodes_lock);
+	return n;
+}
+
+void
+node_ref_lookup(struct wnode *n)
+{
+	pthread_mutex_lock(&nodes_lock);
+	if (n->nlookup != UINT64_MAX)
+		n->nlookup++;
+	pthread_mutex_unlock(&nodes_lock);
+}
+
+void
+node_forget(uint64_t nodeid, uint64_t nlookup)
+{
+	uint32_t	 index = (uint32_t)nodeid, gen = (uint32_t)(nodeid >> 32);
+	struct wnode	*n, *dead = NULL;
+
+	pthread_mutex_lock(&nodes_lock);
+	/* Unknown or stale ids are ignored: FORGET has no reply to carry an error. */
+	if (index != 0 && index < nslots && (n = slots[index].node) != NULL &&
+	    slots[index].gen == gen) {
+		n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
+		dead = node_maybe_drop(n);
+	}
+	pthread_mutex_unlock(&nodes_lock);
+	if (dead != NULL)
+		node_free(dead);
+}
+
+void
+nodes_reset(void)
+{
+	struct wnode	*n, *dead = NULL;
+	uint32_t	 i;
+
+	handles_reset();
+	locks_reset();		/* lock fds hold node references too */
+	pthread_mutex_lock(&nodes_lock);
+	root->nlookup = 0;
+	for (i = ROOT_INDEX + 1; i < nslots; i++) {
+		if ((n = slots[i].node) == NULL)
+			continue;
+		n->nlookup = 0;
+		node_detach(n);
+		/* Nodes still used by requests in flight go at their last node_put(). */
+		if (n->refs == 0) {
+			n->hnext = dead;
+			dead = n;
+		}
+	}
+	pthread_mutex_unlock(&nodes_lock);
+	while ((n = dead) != NULL) {
+		dead = n->hnext;
+		node_free(n);
+	}
+}
+
+int
+node_fd(const struct wnode *n)
+{
+	return n->fd;
+}
+
+mode_t
+node_type(const struct wnode *n)
+{
+	return n->type;
+}
+
+uint64_t
+node_id(const struct wnode *n)
+{
+	return make_id(n->index, n->gen);
+}
+
+uint64_t
+node_generation(const struct wnode *n)
+{
+	return n->gen;
+}
+
+uint64_t
+node_mnt_id(const struct wnode *n)
+{
+	return n->mnt_id;
+}
+
+uint64_t
+node_dev(const struct wnode *n)
+{
+	return n->dev;
+}
+
+uint64_t
+node_ino(const struct wnode *n)
+{
+	return n->ino;
+}
+
+int
+node_is_root(const struct wnode *n)
+{
+	return n == root;
+}
+
+int
+node_getattr(struct wnode *n, struct msg_attr *out)
+{
+	struct statx stx;
+
+	if (statx(n->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+	    &stx) == -1)
+		return errno;
+	statx_to_attr(&stx, out);
+	return 0;
+}

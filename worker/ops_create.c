@@ -1,0 +1,351 @@
+/*
+ * Operations that make a new directory entry: CREATE, TMPFILE, MKNOD, MKDIR, SYMLINK.
+ * Each is one *at() call under the parent's O_PATH fd; a file is created O_EXCL (the
+ * guest checked existence already, a racing host file is EEXIST) and never opened unless
+ * it is a regular file we just made.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "msg_reader.h"
+#include "names.h"
+#include "worker.h"
+#include "wcore.h"
+#include "ops_util.h"
+
+struct newnode {
+	struct msg_newnode	 nn;
+	char			 name[NAME_MAX + 1];
+	char			 target[PATH_MAX];
+	char			 ctxname[XATTR_NAME_MAX + 1];
+	const uint8_t		*ctxval;
+	uint32_t		 ctxlen;
+};
+
+#define NN_NAME		0x1
+#define NN_TARGET	0x2
+
+static int
+newnode_parse(struct wreq *req, struct newnode *n, int what)
+{
+	struct msg_reader	r;
+	int			err;
+
+	memset(n, 0, sizeof(*n));
+	if (ops_begin(req, &r, &n->nn, sizeof(n->nn)) != 0)
+		return EINVAL;
+	if ((what & NN_NAME) && (err = ops_get_name(&r, n->name)) != 0)
+		return err;
+	if (what & NN_TARGET) {
+		if (msg_get_str(&r, n->target, sizeof(n->target)) == -1)
+			return EINVAL;
+		if ((err = link_target_check(n->target, strlen(n->target))) != 0)
+			return err;
+	}
+	if (n->nn.flags & NEWNODE_SECCTX) {
+		if (msg_get_str(&r, n->ctxname, sizeof(n->ctxname)) == -1 ||
+		    msg_get_bytes(&r, &n->ctxval, &n->ctxlen, MSG_MAX_XATTR) == -1)
+			return EINVAL;
+		if ((err = xattr_name_check(n->ctxname, strlen(n->ctxname))) != 0)
+			return err;
+	}
+	if (msg_end(&r) == -1)
+		return EINVAL;
+	return 0;
+}
+
+/*
+ * The guest's security context for the new entry (SECURITY_CTX), only when the export
+ * carries security labels; otherwise the frontend never negotiated it and we ignore it.
+ * On failure the entry goes again, so the guest never sees an unlabelled object.
+ */
+static int
+newnode_label(int parent_fd, const struct newnode *n, int isdir)
+{
+	int	fd, err;
+
+	if ((n->nn.flags & NEWNODE_SECCTX) == 0 ||
+	    (wk_config.flags & CONFIG_SECURITY_LABEL) == 0)
+		return 0;
+	if ((err = fd_budget_take()) != 0)
+		goto undo;
+	fd = openat(parent_fd, n->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		err = errno;
+		fd_budget_give();
+		goto undo;
+	}
+	err = ops_xattr_label(fd, n->ctxname, n->ctxval, n->ctxlen);
+	close(fd);
+	fd_budget_give();
+	if (err == 0)
+		return 0;
+ undo:
+	if (unlinkat(parent_fd, n->name, isdir ? AT_REMOVEDIR : 0) == -1)
+		log_warn("removing unlabelled %s", n->name);
+	return err;
+}
+
+/* Entry reply for a name just made under parent. */
+static void
+newnode_reply(struct wreq *req, struct wnode *parent, const struct newnode *n, int isdir)
+{
+	struct msg_entry	e;
+	int			err;
+
+	if ((err = newnode_label(node_fd(parent), n, isdir)) == 0) {
+		explicit_bzero(&e, sizeof(e));
+		err = node_lookup(parent, n->name, &e);
+	}
+	if (err != 0)
+		reply_status(req, err);
+	else
+		reply_entry(req, &e);
+}
+
+/* O_* flags a new regular file may be opened with. */
+static int
+create_flags(uint32_t guest)
+{
+	int	fl;
+
+	fl = guest & (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_DIRECT | O_NOATIME |
+	    O_LARGEFILE | O_NONBLOCK);
+	if ((wk_config.flags & CONFIG_ALLOW_DIRECT_IO) == 0)
+		fl &= ~O_DIRECT;
+	if (wk_session_flags & SESSION_WRITEBACK) {
+		/* The guest page cache reads back what it writes and appends itself. */
+		if ((fl & O_ACCMODE) == O_WRONLY)
+			fl = (fl & ~O_ACCMODE) | O_RDWR;
+		fl &= ~O_APPEND;
+	}
+	return fl | O_NOFOLLOW | O_CLOEXEC;
+}
+
+/* A handle for fd and the entry e of its node; answers req. */
+static void
+reply_new_handle(struct wreq *req, const struct msg_entry *e, int fd)
+{
+	struct wnode	*node;
+	uint64_t	 fh;
+	int		 err = EBADF;
+
+	if ((node = node_get(e->nodeid, &err)) == NULL) {
+		close(fd);
+		fd_budget_give();
+		node_forget(e->nodeid, 1);
+		reply_status(req, err);
+		return;
+	}
+	fh = handle_new(node, fd, 0);
+	node_put(node);
+	reply_create(req, e, fh);
+}
+
+void
+op_create(struct wreq *req)
+{
+	struct newnode		 n;
+	struct msg_entry	 e;
+	struct wnode		*parent;
+	mode_t			 mode;
+	int			 fd, err;
+
+	if ((err = newnode_parse(req, &n, NN_NAME)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	if ((err = fd_budget_take()) != 0)
+		goto out;
+	mode = ops_create_mode(n.nn.mode, n.nn.umask);
+	fd = openat(node_fd(parent), n.name, create_flags(n.nn.open_flags) |
+	    O_CREAT | O_EXCL, mode);
+	if (fd == -1) {
+		err = errno;
+		fd_budget_give();
+		goto out;
+	}
+	if ((err = newnode_label(node_fd(parent), &n, 0)) == 0) {
+		explicit_bzero(&e, sizeof(e));
+		err = node_lookup(parent, n.name, &e);
+	}
+	if (err != 0) {
+		close(fd);
+		fd_budget_give();
+		goto out;
+	}
+	node_put(parent);
+	reply_new_handle(req, &e, fd);
+	return;
+ out:
+	node_put(parent);
+	reply_status(req, err);
+}
+
+void
+op_tmpfile(struct wreq *req)
+{
+	struct newnode		 n;
+	struct msg_entry	 e;
+	struct wnode		*parent;
+	mode_t			 mode;
+	int			 fd, fl, err;
+
+	if ((err = newnode_parse(req, &n, 0)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	fl = create_flags(n.nn.open_flags);
+	if ((err = fd_budget_take()) != 0)
+		goto out;
+	mode = ops_create_mode(n.nn.mode, n.nn.umask);
+	if ((fd = openat(node_fd(parent), ".", fl | O_TMPFILE, mode)) == -1) {
+		err = errno;
+		fd_budget_give();
+		goto out;
+	}
+	explicit_bzero(&e, sizeof(e));
+	if ((err = node_lookup_fd(fd, &e)) != 0) {
+		close(fd);
+		fd_budget_give();
+		goto out;
+	}
+	node_put(parent);
+	reply_new_handle(req, &e, fd);
+	return;
+ out:
+	node_put(parent);
+	reply_status(req, err);
+}
+
+void
+op_mknod(struct wreq *req)
+{
+	struct newnode	 n;
+	struct wnode	*parent;
+	mode_t		 type;
+	int		 err;
+
+	if ((err = newnode_parse(req, &n, NN_NAME)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req))
+		return;
+	type = n.nn.mode & S_IFMT;
+	/* The worker holds CAP_MKNOD for everyone; locally only a privileged caller may. */
+	if ((S_ISCHR(type) || S_ISBLK(type)) && !ops_caller_root(req)) {
+		reply_status(req, EPERM);
+		return;
+	}
+	if ((parent = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	if (mknodat(node_fd(parent), n.name,
+	    type | ops_create_mode(n.nn.mode, n.nn.umask), n.nn.rdev) == -1)
+		reply_status(req, errno);
+	else
+		newnode_reply(req, parent, &n, 0);
+	node_put(parent);
+}
+
+void
+op_mkdir(struct wreq *req)
+{
+	struct newnode	 n;
+	struct wnode	*parent;
+	int		 err;
+
+	if ((err = newnode_parse(req, &n, NN_NAME)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	if (mkdirat(node_fd(parent), n.name,
+	    ops_create_mode(n.nn.mode, n.nn.umask)) == -1)
+		reply_status(req, errno);
+	else
+		newnode_reply(req, parent, &n, 1);
+	node_put(parent);
+}
+
+void
+op_symlink(struct wreq *req)
+{
+	struct newnode	 n;
+	struct wnode	*parent;
+	int		 err;
+
+	if ((err = newnode_parse(req, &n, NN_NAME | NN_TARGET)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	if (symlinkat(n.target, node_fd(parent), n.name) == -1)
+		reply_status(req, errno);
+	else
+		newnode_reply(req, parent, &n, 0);
+	node_put(parent);
+}
+
+/*
+ * The node of an inode without a name (TMPFILE), from its open fd. Weak: the worker core
+ * may provide its own; this one uses the core's table calls (wcore.h) the way
+ * node_lookup() does, with the identity taken from an O_PATH reopen of fd.
+ */
+__attribute__((weak)) int
+node_lookup_fd(int fd, struct msg_entry *out)
+{
+	char		 proc[OPS_PROCNAME_LEN];
+	struct statx	 stx;
+	struct wnode	*n;
+	int		 pfd, err;
+
+	explicit_bzero(out, sizeof(*out));
+	if ((err = ops_procname(fd, proc)) != 0)
+		return err;
+	if ((err = fd_budget_take()) != 0)
+		return err;
+	if ((pfd = openat(wk_proc_self_fd, proc, O_PATH | O_CLOEXEC)) == -1) {
+		err = errno;
+		fd_budget_give();
+		return err;
+	}
+	if (statx(pfd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_BASIC_STATS | STATX_MNT_ID, &stx) == -1) {
+		err = errno;
+		close(pfd);
+		fd_budget_give();
+		return err;
+	}
+	n = node_find(makedev(stx.stx_dev_major, stx.stx_dev_minor), stx.stx_ino,
+	    (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0);
+	if (n != NULL) {
+		close(pfd);
+		fd_budget_give();
+	} else
+		n = node_insert(pfd, &stx);
+	out->nodeid = node_id(n);
+	out->generation = node_generation(n);
+	statx_to_attr(&stx, &out->attr);
+	node_ref_lookup(n);
+	node_put(n);
+	return 0;
+}

@@ -1,0 +1,449 @@
+/*
+ * GETLK, SETLK, SETLKW. POSIX locks belong to a lock owner (a guest process) and cover
+ * every fd it has on the inode; closing any of them drops them all. OFD locks on one fd
+ * per (node, owner) behave that way: the owner's locks merge and split on that fd, other
+ * owners conflict with it, and FLUSH closes it. flock() locks belong to an open file,
+ * which is exactly the guest handle's own fd. A SETLKW that must wait does so on a
+ * thread of its own, so it blocks no other request.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <linux/fuse.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "msg_reader.h"
+#include "worker.h"
+#include "ops_util.h"
+
+#define LOCK_BUCKETS		256
+#define LOCK_MAX_WAITERS	64
+#define LOCK_OFFSET_MAX		INT64_MAX	/* the guest's "to the end of the file" */
+
+struct lockfd {
+	LIST_ENTRY(lockfd)	 entry;
+	uint64_t		 nodeid;
+	uint64_t		 owner;
+	int			 fd;
+	int			 refs;		/* the table's, plus each user's */
+	uint32_t		 pid;		/* guest pid that last locked, for GETLK */
+};
+
+static LIST_HEAD(, lockfd)	lock_table[LOCK_BUCKETS];
+static pthread_mutex_t		lock_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int			lock_waiters;
+
+static unsigned int
+lock_bucket(uint64_t nodeid, uint64_t owner)
+{
+	return (unsigned int)((nodeid * 0x9e3779b97f4a7c15ULL ^ owner) % LOCK_BUCKETS);
+}
+
+/* Under lock_mtx. */
+static struct lockfd *
+lockfd_find(uint64_t nodeid, uint64_t owner)
+{
+	struct lockfd	*lf;
+
+	LIST_FOREACH(lf, &lock_table[lock_bucket(nodeid, owner)], entry)
+		if (lf->nodeid == nodeid && lf->owner == owner)
+			return lf;
+	return NULL;
+}
+
+/* Under lock_mtx. */
+static void
+lockfd_unref(struct lockfd *lf)
+{
+	if (--lf->refs > 0)
+		return;
+	close(lf->fd);		/* the kernel drops its OFD locks here */
+	fd_budget_give();
+	free(lf);
+}
+
+static void
+lockfd_put(struct lockfd *lf)
+{
+	pthread_mutex_lock(&lock_mtx);
+	lockfd_unref(lf);
+	pthread_mutex_unlock(&lock_mtx);
+}
+
+/* The handle's access mode; -1 with errno set. */
+static int
+handle_accmode(struct whandle *h)
+{
+	int	fl;
+
+	if ((fl = fcntl(handle_fd(h), F_GETFL)) == -1)
+		return -1;
+	return fl & O_ACCMODE;
+}
+
+/*
+ * The owner's lock fd on h's node, with a reference; NULL with *err = 0 when there is
+ * none and create is 0. It is shared by all the owner's handles, so it is opened for
+ * reading and writing where the caller may (the handle's own mode otherwise); which lock
+ * a handle may take is checked against the handle (lock_mode_check).
+ */
+static struct lockfd *
+lockfd_get(struct whandle *h, uint64_t owner, int create, int *err)
+{
+	struct wnode	*node = handle_node(h);
+	uint64_t	 nodeid = node_id(node);
+	struct lockfd	*lf, *lf2;
+	int		 fd = -1, acc;
+
+	*err = 0;
+	pthread_mutex_lock(&lock_mtx);
+	if ((lf = lockfd_find(nodeid, owner)) != NULL)
+		lf->refs++;
+	pthread_mutex_unlock(&lock_mtx);
+	if (lf != NULL || !create)
+		return lf;
+	if ((acc = handle_accmode(h)) == -1) {
+		*err = errno;
+		return NULL;
+	}
+	if (S_ISREG(node_type(node)) && acc != O_RDWR)
+		fd = node_open(node, O_RDWR);
+	if (fd < 0 && (fd = node_open(node, acc)) < 0) {
+		*err = -fd;
+		return NULL;
+	}
+	if ((lf = calloc(1, sizeof(*lf))) == NULL) {
+		close(fd);
+		fd_budget_give();
+		*err = ENOLCK;
+		return NULL;
+	}
+	lf->nodeid = nodeid;
+	lf->owner = owner;
+	lf->fd = fd;
+	lf->refs = 2;
+	pthread_mutex_lock(&lock_mtx);
+	if ((lf2 = lockfd_find(nodeid, owner)) != NULL) {
+		/* Another thread made it meanwhile: use that one. */
+		lf2->refs++;
+		close(lf->fd);
+		fd_budget_give();
+		free(lf);
+		lf = lf2;
+	} else
+		LIST_INSERT_HEAD(&lock_table[lock_bucket(nodeid, owner)], lf, entry);
+	pthread_mutex_unlock(&lock_mtx);
+	return lf;
+}
+
+/* As fcntl() on the guest's own fd: a read lock needs reading, a write lock writing. */
+static int
+lock_mode_check(struct whandle *h, uint32_t type)
+{
+	int	acc;
+
+	if ((acc = handle_accmode(h)) == -1)
+		return errno;
+	if ((type == F_RDLCK && acc == O_WRONLY) || (type == F_WRLCK && acc == O_RDONLY))
+		return EBADF;
+	return 0;
+}
+
+void
+locks_drop_owner(struct wnode *node, uint64_t owner)
+{
+	struct lockfd	*lf;
+
+	pthread_mutex_lock(&lock_mtx);
+	if ((lf = lockfd_find(node_id(node), owner)) != NULL) {
+		LIST_REMOVE(lf, entry);
+		lockfd_unref(lf);	/* a waiter still using it keeps it open */
+	}
+	pthread_mutex_unlock(&lock_mtx);
+}
+
+void
+locks_release(struct whandle *h, uint64_t lock_owner, uint32_t flags)
+{
+	if (flags & FUSE_RELEASE_FLOCK_UNLOCK)
+		(void)flock(handle_fd(h), LOCK_UN);
+	/* POSIX locks went with FLUSH; a guest that skipped it loses them now. */
+	locks_drop_owner(handle_node(h), lock_owner);
+}
+
+void
+locks_reset(void)
+{
+	struct lockfd	*lf;
+	int		 i;
+
+	pthread_mutex_lock(&lock_mtx);
+	for (i = 0; i < LOCK_BUCKETS; i++) {
+		while ((lf = LIST_FIRST(&lock_table[i])) != NULL) {
+			LIST_REMOVE(lf, entry);
+			lockfd_unref(lf);
+		}
+	}
+	pthread_mutex_unlock(&lock_mtx);
+}
+
+/* msg_lock -> struct flock; EINVAL for what no local fcntl() accepts. */
+static int
+lock_to_flock(const struct msg_lock *m, struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	if (m->type != F_RDLCK && m->type != F_WRLCK && m->type != F_UNLCK)
+		return EINVAL;
+	if (m->start > LOCK_OFFSET_MAX || m->end > LOCK_OFFSET_MAX || m->end < m->start)
+		return EINVAL;
+	fl->l_type = (short)m->type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = (off_t)m->start;
+	fl->l_len = m->end == LOCK_OFFSET_MAX ? 0 : (off_t)(m->end - m->start + 1);
+	fl->l_pid = 0;		/* OFD locks want 0 */
+	return 0;
+}
+
+static int
+lock_parse(struct wreq *req, struct msg_lock *m, struct flock *fl)
+{
+	struct msg_reader	r;
+
+	if (ops_begin(req, &r, m, sizeof(*m)) != 0 || msg_end(&r) == -1)
+		return EINVAL;
+	return lock_to_flock(m, fl);
+}
+
+/* Same lock: type and range as fcntl() reports them. */
+static int
+flock_same(const struct flock *a, const struct flock *b)
+{
+	return a->l_type == b->l_type && a->l_start == b->l_start && a->l_len == b->l_len;
+}
+
+/*
+ * The guest pid behind a conflicting lock, as a local F_GETLK names it. OFD locks have
+ * no process, so ask each other owner's fd: a test from the holder's own fd no longer
+ * sees its lock. 0 when no owner can be told apart (identical shared locks).
+ */
+static uint32_t
+lock_holder_pid(uint64_t nodeid, uint64_t owner, const struct flock *found)
+{
+	struct lockfd	*lf;
+	struct flock	 t;
+	uint32_t	 pid = 0;
+	int		 i;
+
+	pthread_mutex_lock(&lock_mtx);
+	for (i = 0; i < LOCK_BUCKETS && pid == 0; i++) {
+		LIST_FOREACH(lf, &lock_table[i], entry) {
+			if (lf->nodeid != nodeid || lf->owner == owner)
+				continue;
+			t = *found;
+			t.l_type = F_WRLCK;
+			t.l_pid = 0;
+			if (fcntl(lf->fd, F_OFD_GETLK, &t) == 0 && !flock_same(&t, found)) {
+				pid = lf->pid;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&lock_mtx);
+	return pid;
+}
+
+void
+op_getlk(struct wreq *req)
+{
+	struct msg_lock		 m;
+	struct msg_lock_reply	 rep;
+	struct flock		 fl;
+	struct whandle		*h;
+	struct lockfd		*lf;
+	uint64_t		 nodeid;
+	int			 err;
+
+	if ((err = lock_parse(req, &m, &fl)) == 0 && (m.flock || m.type == F_UNLCK))
+		err = EINVAL;
+	if (err != 0 || (h = handle_get(m.fh, &err)) == NULL) {
+		reply_status(req, err);
+		return;
+	}
+	/* An owner without a lock fd holds no lock: any other fd tests the same. */
+	lf = lockfd_get(h, m.owner, 0, &err);
+	if (fcntl(lf != NULL ? lf->fd : handle_fd(h), F_OFD_GETLK, &fl) == -1)
+		err = errno;
+	if (lf != NULL)
+		lockfd_put(lf);
+	nodeid = node_id(handle_node(h));
+	handle_put(h);
+	if (err != 0) {
+		reply_status(req, err);
+		return;
+	}
+	explicit_bzero(&rep, sizeof(rep));
+	rep.type = (uint32_t)fl.l_type;
+	if (fl.l_type != F_UNLCK) {
+		rep.start = (uint64_t)fl.l_start;
+		rep.end = fl.l_len == 0 ? LOCK_OFFSET_MAX :
+		    (uint64_t)fl.l_start + (uint64_t)fl.l_len - 1;
+		rep.pid = lock_holder_pid(nodeid, m.owner, &fl);
+	}
+	reply_lock(req, &rep);
+}
+
+struct lock_wait {
+	struct wreq	*req;
+	struct whandle	*h;
+	struct lockfd	*lf;		/* NULL for flock */
+	struct flock	 fl;
+	int		 flock_op;
+	uint32_t	 pid;		/* the guest's, kept for GETLK */
+};
+
+/* After a SETLK(W): who holds it now, and the references w took. */
+static void
+lock_done(struct lock_wait *w, int err)
+{
+	if (w->lf != NULL) {
+		if (err == 0 && w->fl.l_type != F_UNLCK) {
+			pthread_mutex_lock(&lock_mtx);
+			w->lf->pid = w->pid;
+			pthread_mutex_unlock(&lock_mtx);
+		}
+		lockfd_put(w->lf);
+	}
+	handle_put(w->h);
+}
+
+/* Runs the blocking call and answers; owns w. */
+static void *
+lock_wait_run(void *arg)
+{
+	struct lock_wait	*w = arg;
+	int			 ret, err = 0;
+
+	do {
+		if (w->lf != NULL)
+			ret = fcntl(w->lf->fd, F_OFD_SETLKW, &w->fl);
+		else
+			ret = flock(handle_fd(w->h), w->flock_op);
+	} while (ret == -1 && errno == EINTR);
+	if (ret == -1)
+		err = errno;
+	lock_done(w, err);
+	reply_status(w->req, err);
+	free(w);
+	pthread_mutex_lock(&lock_mtx);
+	lock_waiters--;
+	pthread_mutex_unlock(&lock_mtx);
+	return NULL;
+}
+
+/* Hand w to a thread of its own. 0, or an errno value (w is still the caller's). */
+static int
+lock_wait_start(struct lock_wait *w)
+{
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	int		ret;
+
+	pthread_mutex_lock(&lock_mtx);
+	if (lock_waiters >= LOCK_MAX_WAITERS) {
+		pthread_mutex_unlock(&lock_mtx);
+		return ENOLCK;
+	}
+	lock_waiters++;
+	pthread_mutex_unlock(&lock_mtx);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	ret = pthread_create(&tid, &attr, lock_wait_run, w);
+	pthread_attr_destroy(&attr);
+	if (ret != 0) {
+		pthread_mutex_lock(&lock_mtx);
+		lock_waiters--;
+		pthread_mutex_unlock(&lock_mtx);
+		return ENOLCK;
+	}
+	return 0;
+}
+
+/* A lock that may have to wait: try without waiting, then wait on a thread. */
+static void
+lock_set_wait(struct wreq *req, struct lock_wait *w)
+{
+	int	ret, err;
+
+	if (w->lf != NULL)
+		ret = fcntl(w->lf->fd, F_OFD_SETLK, &w->fl);
+	else
+		ret = flock(handle_fd(w->h), w->flock_op | LOCK_NB);
+	err = ret == -1 ? errno : 0;
+	if ((err == EAGAIN || err == EACCES) && w->req != NULL &&
+	    (err = lock_wait_start(w)) == 0)
+		return;
+	lock_done(w, err);
+	free(w);
+	reply_status(req, err);
+}
+
+static int
+flock_op(uint32_t type)
+{
+	if (type == F_RDLCK)
+		return LOCK_SH;
+	if (type == F_WRLCK)
+		return LOCK_EX;
+	return LOCK_UN;
+}
+
+void
+op_setlk(struct wreq *req)
+{
+	struct msg_lock		 m;
+	struct flock		 fl;
+	struct lock_wait	*w;
+	int			 err;
+
+	if ((err = lock_parse(req, &m, &fl)) != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		reply_status(req, ENOLCK);
+		return;
+	}
+	w->fl = fl;
+	w->pid = m.pid;
+	w->req = m.sleep ? req : NULL;	/* only SETLKW may wait */
+	if ((w->h = handle_get(m.fh, &err)) == NULL)
+		goto fail;
+	if (m.flock)
+		w->flock_op = flock_op(m.type);
+	else if ((err = lock_mode_check(w->h, m.type)) != 0) {
+		handle_put(w->h);
+		goto fail;
+	} else if ((w->lf = lockfd_get(w->h, m.owner, m.type != F_UNLCK, &err)) == NULL) {
+		/* err 0: unlocking what the owner never locked succeeds, as locally */
+		handle_put(w->h);
+		goto fail;
+	}
+	lock_set_wait(req, w);
+	return;
+ fail:
+	free(w);
+	reply_status(req, err);
+}

@@ -1,0 +1,112 @@
+/*
+ * FLUSH, FSYNC, FSYNCDIR, SYNCFS: what the guest wants on stable storage, and the
+ * close-time release of an owner's POSIX locks.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "msg_reader.h"
+#include "worker.h"
+#include "log.h"
+#include "wcore.h"
+#include "ops_util.h"
+
+void
+op_flush(struct wreq *req)
+{
+	struct msg_reader	 r;
+	struct msg_release	 m;
+	struct whandle		*h;
+	int			 err;
+
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
+		return;
+	}
+	if ((h = handle_get(m.fh, &err)) == NULL) {
+		reply_status(req, err);
+		return;
+	}
+	/*
+	 * A local close() drops every POSIX lock the owner holds on the inode; ours live
+	 * on the owner's lock fd, so that fd goes. (virtiofsd's close(dup(fd)) would drop
+	 * every lock of the whole process instead.)
+	 */
+	locks_drop_owner(handle_node(h), m.lock_owner);
+	handle_put(h);
+	reply_status(req, 0);
+}
+
+static void
+fsync_handle(struct wreq *req)
+{
+	struct msg_reader	 r;
+	struct msg_fsync	 m;
+	struct whandle		*h;
+	int			 err = 0;
+
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
+		return;
+	}
+	if ((h = handle_get(m.fh, &err)) == NULL) {
+		reply_status(req, err);
+		return;
+	}
+	if ((m.datasync ? fdatasync(handle_fd(h)) : fsync(handle_fd(h))) == -1)
+		err = errno;
+	handle_put(h);
+	reply_status(req, err);
+}
+
+void
+op_fsync(struct wreq *req)
+{
+	fsync_handle(req);
+}
+
+void
+op_fsyncdir(struct wreq *req)
+{
+	fsync_handle(req);
+}
+
+void
+op_syncfs(struct wreq *req)
+{
+	struct msg_reader	 r;
+	struct wnode		*node;
+	int			 fd, err = 0;
+
+	ops_begin(req, &r, NULL, 0);
+	if (msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
+		return;
+	}
+	if ((node = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
+	/*
+	 * syncfs() refuses O_PATH fds, so the node is opened; with the worker's own ids,
+	 * since anyone may sync(2) locally, also where the caller may not read the root.
+	 */
+	creds_leave();
+	fd = node_open(node, O_RDONLY);
+	if ((err = creds_enter(req->hdr.uid, req->hdr.gid)) != 0)
+		fatalx("syncfs: caller's ids back: %d", err);
+	if (fd < 0)
+		err = -fd;
+	else {
+		if (syncfs(fd) == -1)
+			err = errno;
+		close(fd);
+		fd_budget_give();
+	}
+	node_put(node);
+	reply_status(req, err);
+}

@@ -1,0 +1,124 @@
+/*
+ * WRITE: pwritev() on the handle's fd straight from guest memory; only the list of
+ * validated guest buffers crossed the channel.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "msg_reader.h"
+#include "worker.h"
+#include "ops_util.h"
+
+/* Read the iov list that follows struct msg_io; checks the sizes add up. */
+static int
+write_iovs(struct msg_reader *r, const struct msg_io *io, struct msg_iov **out)
+{
+	struct msg_iov	*v;
+	uint64_t	 sum = 0;
+	uint32_t	 i;
+
+	*out = NULL;
+	if (io->niov > MSG_MAX_IOV || io->size > MSG_MAX_IO || io->offset > INT64_MAX)
+		return EINVAL;
+	if (io->niov == 0)		/* a write of nothing, as pwrite(fd, p, 0, off) */
+		return io->size == 0 && msg_end(r) == 0 ? 0 : EINVAL;
+	if ((v = reallocarray(NULL, io->niov, sizeof(*v))) == NULL)
+		return ENOMEM;
+	for (i = 0; i < io->niov; i++) {
+		if (msg_get(r, &v[i], sizeof(v[i])) == -1)
+			break;
+		sum += v[i].len;
+	}
+	if (i < io->niov || msg_end(r) == -1 || sum != io->size) {
+		free(v);
+		return EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* pwritev in pieces of at most IOV_MAX buffers; stops at the first short write. */
+static int
+write_all(int fd, struct iovec *iov, uint32_t n, uint64_t off, uint64_t *done)
+{
+	ssize_t		 ret;
+	uint64_t	 want;
+	uint32_t	 i, cnt;
+
+	*done = 0;
+	while (n > 0) {
+		cnt = n > IOV_MAX ? IOV_MAX : n;
+		for (want = 0, i = 0; i < cnt; i++)
+			want += iov[i].iov_len;
+		if (off + *done > INT64_MAX)
+			return EFBIG;
+		ret = pwritev(fd, iov, cnt, (off_t)(off + *done));
+		if (ret == -1)
+			return *done > 0 ? 0 : errno;
+		*done += (uint64_t)ret;
+		if ((uint64_t)ret < want)
+			break;
+		iov += cnt;
+		n -= cnt;
+	}
+	return 0;
+}
+
+void
+op_write(struct wreq *req)
+{
+	struct msg_reader	 r;
+	struct msg_io		 io;
+	struct msg_iov		*v = NULL;
+	struct iovec		*iov = NULL;
+	struct whandle		*h;
+	uint64_t		 done = 0;
+	int			 err;
+
+	if ((err = ops_begin(req, &r, &io, sizeof(io))) == 0)
+		err = write_iovs(&r, &io, &v);
+	if (err != 0) {
+		reply_status(req, err);
+		return;
+	}
+	if (ops_readonly(req) || (h = handle_get(io.fh, &err)) == NULL) {
+		if (err != 0)
+			reply_status(req, err);
+		free(v);
+		return;
+	}
+	if (io.niov == 0)
+		err = 0;
+	else if ((iov = reallocarray(NULL, io.niov, sizeof(*iov))) == NULL)
+		err = ENOMEM;
+	else
+		err = guest_iov_map(v, io.niov, iov);
+	if (err == 0 && io.niov > 0) {
+		/*
+		 * killpriv: an unprivileged writer's fsuid has no CAP_FSETID, so the kernel
+		 * clears SUID/SGID itself; guest root asking for it (WRITE_KILL_SUIDGID)
+		 * gets the same here, before the data lands as in the kernel.
+		 */
+		if (io.flags & IO_KILL_SUIDGID)
+			err = ops_kill_suidgid(handle_node(h), handle_fd(h), 0);
+		if (err == 0)
+			err = write_all(handle_fd(h), iov, io.niov, io.offset, &done);
+	}
+	handle_put(h);
+	free(iov);
+	free(v);
+	if (err != 0)
+		reply_status(req, err);
+	else
+		reply_count(req, done);
+}

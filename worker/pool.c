@@ -1,0 +1,124 @@
+/*
+ * The request thread pool (--thread-pool-size). The loop thread queues requests; pool
+ * threads run them and hand replies back through reply.c. A slow request (a large read,
+ * an fsync) then no longer holds up the ones behind it.
+ *
+ * Threads are started after the sandbox (namespaces, credentials and seccomp must hold for
+ * every thread), so the seccomp list allows clone() with thread flags only. glibc tries
+ * clone3() first, whose flags seccomp cannot see; pool_prepare() installs a filter that
+ * answers clone3() with ENOSYS so glibc falls back to clone().
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "msg.h"
+#include "worker.h"
+#include "wcore.h"
+
+#define POOL_MAX_THREADS	64
+
+struct pool_item {
+	TAILQ_ENTRY(pool_item)	 entry;
+	struct wreq		*req;
+};
+
+static TAILQ_HEAD(, pool_item)	 pool_q = TAILQ_HEAD_INITIALIZER(pool_q);
+static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 pool_cond = PTHREAD_COND_INITIALIZER;
+static unsigned int		 pool_threads;
+
+void
+pool_prepare(unsigned int nthreads, unsigned int seccomp_mode)
+{
+	scmp_filter_ctx ctx;
+
+	/* Always: the allow-list lets clone3 through, so this filter must be there. */
+	if (seccomp_mode == SECCOMP_MODE_NONE)
+		return;
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		fatalx("seccomp_init");
+	/* libseccomp sets no_new_privs with it: the worker never executes anything. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		fatalx("clone3 filter");
+	seccomp_release(ctx);
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct pool_item	*it;
+	struct wreq		*r;
+
+	for (;;) {
+		pthread_mutex_lock(&pool_lock);
+		while ((it = TAILQ_FIRST(&pool_q)) == NULL)
+			pthread_cond_wait(&pool_cond, &pool_lock);
+		TAILQ_REMOVE(&pool_q, it, entry);
+		pthread_mutex_unlock(&pool_lock);
+		r = it->req;
+		free(it);
+		wreq_run(r);
+	}
+	return NULL;
+}
+
+void
+pool_start(unsigned int nthreads)
+{
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	sigset_t	all, old;
+	unsigned int	i;
+	int		error;
+
+	if (nthreads > POOL_MAX_THREADS)
+		nthreads = POOL_MAX_THREADS;
+	if (nthreads == 0)
+		return;
+	/* Signals stay with the loop thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < nthreads; i++) {
+		if ((error = pthread_create(&tid, &attr, pool_main, NULL)) != 0) {
+			errno = error;
+			fatal("pthread_create");
+		}
+	}
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pool_threads = nthreads;
+	log_debug("%u request threads", nthreads);
+}
+
+int
+pool_active(void)
+{
+	return pool_threads > 0;
+}
+
+void
+pool_submit(struct wreq *r)
+{
+	struct pool_item *it;
+
+	if ((it = malloc(sizeof(*it))) == NULL)
+		fatal("pool_submit");
+	it->req = r;
+	pthread_mutex_lock(&pool_lock);
+	TAILQ_INSERT_TAIL(&pool_q, it, entry);
+	pthread_cond_signal(&pool_cond);
+	pthread_mutex_unlock(&pool_lock);
+}

@@ -1,0 +1,89 @@
+/*
+ * The worker core's private interface: what worker.c, the pool, the memory mirror and the
+ * tables tell each other. Handlers use worker.h only.
+ */
+#ifndef PRIVFSD_WCORE_H
+#define PRIVFSD_WCORE_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct chan;
+struct event_base;
+struct statx;
+struct msg_attr;
+struct msg_config;
+struct whandle;
+struct msg_mem_region;
+struct msg_mem_slot;
+struct msg_mem_commit;
+struct wreq;
+struct wnode;
+
+extern int	wk_proc_self_fd;	/* /proc/self/fd (O_PATH), -1 when unavailable */
+
+/* ---- worker.c: the request runner (credentials around one handler) ---- */
+void	wreq_run(struct wreq *);
+
+/* ---- reply.c: the outgoing side, safe from any thread ---- */
+void	reply_init(struct event_base *, struct chan *frontend, struct chan *broker);
+/* Send on a channel from any thread: direct on the loop thread, queued otherwise. */
+void	out_send(int to_broker, uint32_t type, int fd, const struct iovec *, int iovcnt);
+
+/* ---- pool.c ---- */
+/* Before the sandbox: lets glibc's thread creation pass the seccomp filter. */
+void	pool_prepare(unsigned int nthreads, unsigned int seccomp_mode);
+void	pool_start(unsigned int nthreads);
+int	pool_active(void);
+void	pool_submit(struct wreq *);
+
+/* ---- creds.c ---- */
+/* Switch this thread's fsuid/fsgid to the mapped caller. 0, or EPERM (forbidden id). */
+int	creds_enter(uint32_t guest_uid, uint32_t guest_gid);
+void	creds_leave(void);
+void	idmap_init(const struct msg_config *);
+
+/* ---- keyhash.c: keyed hashes of host identities (libcrypto) ---- */
+void		keyhash_init(void);
+uint64_t	keyhash_identity(uint64_t dev, uint64_t ino, uint64_t mnt_id);
+uint64_t	keyhash_ino(uint64_t dev, uint64_t ino);
+
+/* ---- attr.c ---- */
+void	statx_to_attr(const struct statx *, struct msg_attr *);
+uint64_t attr_ino(uint64_t dev, uint64_t ino);
+
+/* ---- nodes.c ---- */
+void	nodes_init(int root_fd);
+/* Find the node for an identity or make one around fd (which it then owns). */
+struct wnode *node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id);
+struct wnode *node_insert(int fd, const struct statx *);
+void	node_hold(struct wnode *);		/* one more internal reference */
+void	node_ref_lookup(struct wnode *);	/* one more guest lookup */
+uint64_t node_generation(const struct wnode *);
+uint64_t node_mnt_id(const struct wnode *);
+uint64_t node_dev(const struct wnode *);
+uint64_t node_ino(const struct wnode *);
+int	node_is_root(const struct wnode *);
+struct wnode *node_root(void);		/* with a reference */
+
+/* ---- handles.c ---- */
+void	handles_reset(void);
+int	handle_is_dir(const struct whandle *);
+/* Serialises directory reads (offset games on a shared fd). */
+void	handle_lock(struct whandle *);
+void	handle_unlock(struct whandle *);
+
+/* ---- fd_budget.c ---- */
+void	fd_budget_init(uint64_t configured);
+
+/* ---- guest_mem.c ---- */
+void	guest_mem_add(const struct msg_mem_region *, int fd);
+void	guest_mem_del(const struct msg_mem_slot *);
+/* Returns 0, or -1 when the generation does not match what was built. */
+int	guest_mem_commit(const struct msg_mem_commit *);
+/* After each handler: drop the table reference guest_iov_map() took for this thread. */
+void	guest_mem_release(void);
+
+#endif
