@@ -50,7 +50,7 @@ number(const char *val, long long max, long long *out)
 	*out = strtonum(val, 0, max, &errstr);
 	if (errstr == NULL)
 		return NULL;
-	(void)snprintf(why, sizeof(why), "number %s (0 to %lld)", errstr, max);
+	(void)snprintf(why, sizeof(why), "must be a number from 0 to %lld (%s)", max, errstr);
 	return why;
 }
 

@@ -157,8 +157,8 @@ child_start_failed(struct child *c, const char *why)
 
 	if (reap_within(c, CLOSE_GRACE_MS, &status)) {
 		describe(status, how, sizeof(how));
-		log_warnx("%s (pid %ld) did not start: %s; it %s", c->title, (long)c->pid,
-		    why, how);
+		log_warnx("%s (pid %ld) %s before it was ready (%s)", c->title,
+		    (long)c->pid, how, why);
 		c->pid = 0;
 	} else
 		log_warnx("%s (pid %ld) did not start: %s", c->title, (long)c->pid, why);

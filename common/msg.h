@@ -273,7 +273,7 @@ struct msg_req {		/* first in every IMSG_FRONTEND_<op> */
 #define SESSION_POSIX_ACL	0x04
 #define SESSION_SECURITY_CTX	0x08
 #define SESSION_SUBMOUNTS	0x10
-#define SESSION_DONT_MASK	0x20	/* the guest applies umask itself */
+#define SESSION_DONT_MASK	0x20	/* the guest left umask to us: apply msg_newnode.umask */
 #define SESSION_HANDLE_KILLPRIV	0x40
 
 struct msg_session {

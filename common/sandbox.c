@@ -660,7 +660,7 @@ add_sanitizer_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
 		if (list_allows(list, sanitizer_enoent[i]))
 			continue;
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), sanitizer_enoent[i], 0);
-		if (rc < 0 && !(rc == -EDOM && sanitizer_enoent[i] < 0))
+		if (rc < 0)
 			fatalx("seccomp sanitizer rule %d: %s", sanitizer_enoent[i],
 			    strerror(-rc));
 	}
@@ -705,11 +705,9 @@ add_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
 	for (s = list; s->nr != -1; s++) {
 		if (s->argc > NELEM(s->args))
 			fatalx("seccomp rule for syscall %d: %u conditions", s->nr, s->argc);
+		/* libseccomp skips syscalls this architecture does not have (nr < 0). */
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, s->nr, s->argc, s->args);
-		/* A negative number is a syscall this architecture does not have. */
-		if (rc == -EDOM && s->nr < 0)
-			continue;
-		if (rc < 0 && rc != -EEXIST)
+		if (rc < 0)
 			fatalx("seccomp rule for syscall %d: %s", s->nr, strerror(-rc));
 	}
 }

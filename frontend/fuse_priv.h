@@ -75,9 +75,9 @@ struct fuse_ctx {
 	struct fuse_in_header	 in;
 	const uint8_t		*arg;		/* cursor into the private argument copy */
 	uint32_t		 left;		/* argument bytes not consumed yet */
-	uint32_t		 extlen;	/* 7.38 extension bytes at the end (total_extlen * 8) */
-	uint32_t		 size;		/* buffer size the reply must respect (see fuse_call) */
-	uint32_t		 aux;		/* per opcode, see fuse_call */
+	uint32_t		 extlen;	/* 7.38 extension bytes (total_extlen * 8) */
+	uint32_t		 size;		/* see fuse_call */
+	uint32_t		 aux;		/* see fuse_call */
 };
 
 /* A request sent to the worker and not answered yet. */
@@ -86,9 +86,9 @@ struct fuse_call {
 	const struct fuse_op	*op;
 	uint64_t		 unique;
 	uint32_t		 index;		/* slot in the table: low half of the id */
-	uint32_t		 gen;		/* generation of the slot: high half of the id */
-	uint32_t		 size;		/* READ/READDIR/GETXATTR/LISTXATTR size, copy len cap */
-	uint32_t		 aux;		/* OPEN 1: directory; READDIR 1: plus; INIT: phase */
+	uint32_t		 gen;		/* slot generation: high half of the id */
+	uint32_t		 size;		/* READ, READDIR, *XATTR size; copy length */
+	uint32_t		 aux;		/* OPENDIR: 1; READDIRPLUS: 1; INIT: phase */
 	uint32_t		 epoch;		/* fuse_sess.epoch when sent */
 	int			 busy;
 	uint32_t		 next_free;

@@ -349,12 +349,22 @@ rep_type(const struct fuse_call *call)
 	return reps[call->op->rep].type;
 }
 
+/* A reply we cannot use: the guest gets EIO, and a session step fails as a whole. */
+static void
+rep_bug(struct fuse_call *call)
+{
+	if (call->op->rep == REP_INIT || call->op->rep == REP_DESTROY)
+		fuse_session_reply(call, EIO);
+	else
+		call_fail(call, EIO);
+}
+
 static void
 rep_status(struct fuse_call *call, struct msg_reader *r, const struct msg_rep *rep)
 {
 	if (msg_end(r) == -1) {
 		log_warnx("fuse: %s: status reply with trailing bytes", call->op->name);
-		call_fail(call, EIO);
+		rep_bug(call);
 		return;
 	}
 	if (call->op->rep == REP_INIT || call->op->rep == REP_DESTROY) {
@@ -397,7 +407,7 @@ fuse_worker_reply(struct chan_msg *msg)
 	if (msg->hdr.type != rep_type(call) || rep.error != 0) {
 		log_warnx("fuse: %s: worker answered with type %u error %d", call->op->name,
 		    msg->hdr.type, rep.error);
-		call_fail(call, EIO);
+		rep_bug(call);
 		return;
 	}
 	if (reps[call->op->rep].fn(call, &r) == -1) {

@@ -24,8 +24,6 @@
 #define FUSE_CHAIN_OVERHEAD	4	/* in header, in args, out header, out args */
 #define FUSE_DEFAULT_QUEUE	128	/* QEMU's queue-size when the ring cannot tell */
 
-/* Until virtq.c provides it, a link-time fallback keeps the layer buildable. */
-#pragma weak vq_num
 #define FUSE_MAX_BACKGROUND	64
 #define FUSE_CONGESTION		48	/* 3/4 of max_background, as Linux defaults */
 
@@ -37,6 +35,8 @@ fuse_layer_init(const struct msg_config *cfg)
 	memset(&fuse_sess, 0, sizeof(fuse_sess));
 	fuse_sess.config_flags = cfg->flags;
 	fuse_sess.cache = cfg->cache;
+	/* We cannot know what the worker holds: the first INIT starts from a clean slate. */
+	fuse_sess.worker_dirty = 1;
 	if (cfg->flags & CONFIG_ALLOW_MMAP)
 		log_info("fuse: --allow-mmap needs FUSE 7.39 (DIRECT_IO_ALLOW_MMAP); ignored");
 }
@@ -137,7 +137,7 @@ fuse_max_pages(const struct vq *vq)
 {
 	uint32_t n = FUSE_MAX_PAGES_LIMIT, qsize = FUSE_DEFAULT_QUEUE;
 
-	if (vq_num != NULL && vq != NULL && vq_num(vq) != 0)
+	if (vq != NULL && vq_num(vq) != 0)
 		qsize = vq_num(vq);
 	if (qsize <= FUSE_CHAIN_OVERHEAD)
 		n = 1;

@@ -36,8 +36,7 @@ struct vq_req {
 unsigned int	vq_index(const struct vq *);
 /*
  * Ring size (SET_VRING_NUM) of the virtqueue. The FUSE layer clamps max_pages to it (a
- * chain, indirect or not, holds at most that many descriptors). Added by the fuse helper;
- * implemented in virtq.c (fuse_session.c falls back to 128 while it is not).
+ * chain, indirect or not, holds at most that many descriptors).
  */
 unsigned int	vq_num(const struct vq *);
 

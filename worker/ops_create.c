@@ -8,7 +8,6 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include <errno.h>
@@ -22,7 +21,6 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
-#include "wcore.h"
 #include "ops_util.h"
 
 struct newnode {
@@ -211,7 +209,8 @@ op_tmpfile(struct wreq *req)
 	}
 	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	fl = create_flags(n.nn.open_flags);
+	/* O_EXCL with O_TMPFILE: the file may never be linked in, as locally. */
+	fl = create_flags(n.nn.open_flags) | (n.nn.open_flags & O_EXCL);
 	if ((err = fd_budget_take()) != 0)
 		goto out;
 	mode = ops_create_mode(n.nn.mode, n.nn.umask);
@@ -303,49 +302,4 @@ op_symlink(struct wreq *req)
 	else
 		newnode_reply(req, parent, &n, 0);
 	node_put(parent);
-}
-
-/*
- * The node of an inode without a name (TMPFILE), from its open fd. Weak: the worker core
- * may provide its own; this one uses the core's table calls (wcore.h) the way
- * node_lookup() does, with the identity taken from an O_PATH reopen of fd.
- */
-__attribute__((weak)) int
-node_lookup_fd(int fd, struct msg_entry *out)
-{
-	char		 proc[OPS_PROCNAME_LEN];
-	struct statx	 stx;
-	struct wnode	*n;
-	int		 pfd, err;
-
-	explicit_bzero(out, sizeof(*out));
-	if ((err = ops_procname(fd, proc)) != 0)
-		return err;
-	if ((err = fd_budget_take()) != 0)
-		return err;
-	if ((pfd = openat(wk_proc_self_fd, proc, O_PATH | O_CLOEXEC)) == -1) {
-		err = errno;
-		fd_budget_give();
-		return err;
-	}
-	if (statx(pfd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
-	    STATX_BASIC_STATS | STATX_MNT_ID, &stx) == -1) {
-		err = errno;
-		close(pfd);
-		fd_budget_give();
-		return err;
-	}
-	n = node_find(makedev(stx.stx_dev_major, stx.stx_dev_minor), stx.stx_ino,
-	    (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0);
-	if (n != NULL) {
-		close(pfd);
-		fd_budget_give();
-	} else
-		n = node_insert(pfd, &stx);
-	out->nodeid = node_id(n);
-	out->generation = node_generation(n);
-	statx_to_attr(&stx, &out->attr);
-	node_ref_lookup(n);
-	node_put(n);
-	return 0;
 }

@@ -71,7 +71,7 @@ cwd_leave_proc(void)
 	if ((root = node_get(FUSE_ROOT_ID, &err)) == NULL)
 		return;
 	if (fchdir(node_fd(root)) == -1)
-		log_warn("fchdir to the export root");
+		log_debug("fchdir to the export root failed");
 	node_put(root);
 }
 

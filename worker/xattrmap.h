@@ -1,6 +1,7 @@
 /*
- * The --xattrmap rule engine, in virtiofsd's syntax (":type:scope:key:prepend:" rules,
- * types prefix/ok/bad/unsupported, scopes client/server/all, and one final ":map:key:prepend:").
+ * The --xattrmap rule engine, in virtiofsd's syntax: ":type:scope:key:prepend:" rules
+ * (types prefix/ok/bad/unsupported, scopes client/server/all) and one final
+ * ":map:key:prepend:".
  */
 #ifndef PRIVFSD_XATTRMAP_H
 #define PRIVFSD_XATTRMAP_H

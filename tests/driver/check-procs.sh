@@ -16,7 +16,7 @@ fi
 titles=$({
 	ps -o args= -p "$pid"
 	for c in $(ps -o pid= --ppid "$pid"); do ps -o args= -p "$c"; done
-} 2>/dev/null | sed -n 's/.*privfsd: \([a-z]*\).*/\1/p' | sort | tr '\n' ' ')
+} 2>/dev/null | sed -n 's/.*privfsd[-a-z]*: \([a-z]*\).*/\1/p' | sort | tr '\n' ' ')
 echo "check-procs: privfsd processes: $titles"
 case $mode in
 all) [ "$titles" = "broker frontend worker " ] ;;

@@ -113,5 +113,7 @@ int	h_getxattr_size_too_large(struct hctx *);
 int	h_toctou_header(struct hctx *);
 int	h_reply_padding(struct hctx *);
 int	h_open_flags(struct hctx *);
+int	h_open_special(struct hctx *);
+int	h_symlink_escape(struct hctx *);
 
 #endif

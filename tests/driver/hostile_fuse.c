@@ -52,12 +52,11 @@ int
 h_fuse_truncated_header(struct hctx *h)
 {
 	uint8_t buf[64];
-	size_t n = mkreq(h, buf, FUSE_GETATTR, 1, NULL, 0);
 	int rc;
 
+	mkreq(h, buf, FUSE_GETATTR, 1, NULL, 0);
 	set_len(buf, 20);
 	rc = fuse_bytes(h, buf, 20, 4096, NULL);
-	(void)n;
 	if (rc == VU_FUSE_TIMEOUT)
 		return hcheck(1, "20-byte request (half a header): dropped, chain not returned "
 		    "within %d ms", cli.opts.timeout_ms);
@@ -322,4 +321,57 @@ h_open_flags(struct hctx *h)
 	r = vu_fuse_open(&h->dev, 1, O_RDWR | O_TMPFILE, 0, &oo);
 	return hcheck(r == -EINVAL || r == -EISDIR, "OPEN of the root with O_TMPFILE|O_RDWR: "
 	    "%s (want EINVAL)", vu_fuse_why(&h->dev, r));
+}
+
+/* hostile-guest.md "OPEN of a device node / FIFO / socket" */
+int
+h_open_special(struct hctx *h)
+{
+	struct fuse_entry_out e;
+	struct fuse_open_out oo;
+	char path[4096];
+	int r;
+
+	if (cli.host_dir == NULL)
+		return hcheck(0, "needs --host-dir");
+	snprintf(path, sizeof(path), "%s/fifo", cli.host_dir);
+	if (mkfifo(path, 0666) == -1)
+		return hcheck(0, "mkfifo %s", path);
+	r = vu_fuse_lookup(&h->dev, 1, "fifo", &e);
+	if (r != 0)
+		return hcheck(r < 0, "LOOKUP fifo: %s", vu_fuse_why(&h->dev, r));
+	r = vu_fuse_open(&h->dev, e.nodeid, O_RDONLY | O_NONBLOCK, 0, &oo);
+	if (r == 0)
+		vu_fuse_release(&h->dev, e.nodeid, oo.fh, 0);
+	return hcheck(r < 0 && r > -4096, "OPEN of a FIFO on the host: %s (want an error, "
+	    "and no hang)", vu_fuse_why(&h->dev, r));
+}
+
+/* hostile-guest.md "symlink followed out of the share" */
+int
+h_symlink_escape(struct hctx *h)
+{
+	struct fuse_entry_out e, in;
+	struct fuse_open_out oo;
+	char path[4096];
+	int r;
+
+	if (cli.host_dir == NULL)
+		return hcheck(0, "needs --host-dir");
+	snprintf(path, sizeof(path), "%s/escape", cli.host_dir);
+	if (symlink("/etc", path) == -1)
+		return hcheck(0, "symlink %s", path);
+	r = vu_fuse_lookup(&h->dev, 1, "escape", &e);
+	if (r != 0)
+		return hcheck(r < 0, "LOOKUP escape: %s", vu_fuse_why(&h->dev, r));
+	hcheck((e.attr.mode & 0170000) == 0120000, "LOOKUP escape gives the link itself "
+	    "(mode 0%o)", e.attr.mode);
+	r = vu_fuse_lookup(&h->dev, e.nodeid, "passwd", &in);
+	hcheck(r < 0, "LOOKUP passwd under the link to /etc: %s (want an error)",
+	    vu_fuse_why(&h->dev, r));
+	r = vu_fuse_open(&h->dev, e.nodeid, O_RDONLY, 1, &oo);
+	if (r == 0)
+		vu_fuse_release(&h->dev, e.nodeid, oo.fh, 1);
+	return hcheck(r < 0, "OPENDIR of the link to /etc: %s (want an error)",
+	    vu_fuse_why(&h->dev, r));
 }

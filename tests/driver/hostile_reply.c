@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,20 @@
 
 struct lookup_req {
 	struct fuse_in_header	h;
-	char			name[10];
+	char			name[16];
 };
 
 /* sizeof(struct lookup_req) has tail padding: send only header + name + NUL */
 #define LOOKUP_LEN	(sizeof(struct fuse_in_header) + 10)
+/* 15 characters + NUL: LOOKUP of it is as long as a GETATTR (56 bytes) */
+#define TOCTOU_NAME	"toctou-target15"
 
 struct getattr_req {
 	struct fuse_in_header	h;
 	struct fuse_getattr_in	g;
 };
 
-/* A reply consistent with LOOKUP hello.txt, with GETATTR of the root, or an error. */
+/* A reply consistent with LOOKUP TOCTOU_NAME, with GETATTR of the root, or an error. */
 static int
 toctou_reply_ok(struct hctx *h, const struct vu_fuse_req *r, const struct fuse_in_header *ih,
     const char **what)
@@ -52,7 +55,7 @@ toctou_reply_ok(struct hctx *h, const struct vu_fuse_req *r, const struct fuse_i
 	if (n == sizeof(e)) {
 		memcpy(&e, r->out + sizeof(oh), sizeof(e));
 		*what = "first version (LOOKUP)";
-		return e.nodeid == h->hello && e.attr.size == 13;
+		return e.nodeid != 0 && (e.attr.mode & 0170000) == 0100000 && e.attr.size == 13;
 	}
 	if (n == sizeof(a)) {
 		memcpy(&a, r->out + sizeof(oh), sizeof(a));
@@ -63,56 +66,109 @@ toctou_reply_ok(struct hctx *h, const struct vu_fuse_req *r, const struct fuse_i
 	return 0;
 }
 
-int
-h_toctou_header(struct hctx *h)
+/* Second half of the rounds: a thread flips the request between both versions. */
+struct flipper {
+	struct vu_mem		*mem;
+	uint64_t		 gpa;
+	const void		*a, *b;
+	size_t			 len;
+	volatile int		 stop;
+};
+
+static void *
+flip(void *arg)
+{
+	struct flipper *f = arg;
+
+	while (!f->stop) {
+		vu_mem_write(f->mem, f->gpa, f->b, f->len);
+		vu_mem_write(f->mem, f->gpa, f->a, f->len);
+	}
+	return NULL;
+}
+
+struct toctou_tally {
+	int	firsts, seconds, errors;
+};
+
+/* One round: 0 fine, -1 an inconsistent reply (what says which), -2 no reply. */
+static int
+toctou_round(struct hctx *h, int i, struct toctou_tally *t, const char **what)
 {
 	struct lookup_req a;
 	struct getattr_req b;
 	struct vu_fuse_req r;
-	const char *what = "";
-	int i, bad = 0, firsts = 0, seconds = 0, errors = 0, lost = 0;
+	struct flipper f;
+	pthread_t th;
+	int threaded = i >= TOCTOU_ROUNDS / 2, w;
 
-	for (i = 0; i < TOCTOU_ROUNDS && !bad; i++) {
-		memset(&a, 0, sizeof(a));
-		vu_fuse_hdr(&h->dev, &a.h, FUSE_LOOKUP, 1, LOOKUP_LEN);
-		memcpy(a.name, "hello.txt", 10);
-		memset(&b, 0, sizeof(b));
-		b.h = a.h;
-		b.h.opcode = FUSE_GETATTR;
-		b.h.len = i % 2 ? sizeof(b) : 0xfffffff0;	/* odd: valid; even: absurd len */
-		memset(&r, 0, sizeof(r));
-		r.queue = 1;
-		r.in = &a;
-		r.inlen = LOOKUP_LEN;
-		r.layout = VU_LAYOUT_FLAT;
-		r.out_args = sizeof(struct fuse_entry_out);
-		if (vu_fuse_submit(&h->dev, &r) == -1)
-			return hcheck(0, "submit: %s", h->dev.err);
-		vu_fuse_publish(&h->dev, 1);
-		/* rewrite right after the kick: header and name */
+	memset(&a, 0, sizeof(a));
+	vu_fuse_hdr(&h->dev, &a.h, FUSE_LOOKUP, 1, sizeof(a));
+	memcpy(a.name, TOCTOU_NAME, sizeof(a.name));
+	memset(&b, 0, sizeof(b));
+	b.h = a.h;
+	b.h.opcode = FUSE_GETATTR;
+	b.h.len = i % 2 ? sizeof(b) : 0xfffffff0;	/* odd: valid; even: absurd len */
+	memset(&r, 0, sizeof(r));
+	r.queue = 1;
+	r.in = &a;
+	r.inlen = sizeof(a);
+	r.layout = VU_LAYOUT_FLAT;
+	r.out_args = sizeof(struct fuse_entry_out);
+	if (vu_fuse_submit(&h->dev, &r) == -1)
+		return -2;
+	memset(&f, 0, sizeof(f));
+	f.mem = &h->dev.mem;
+	f.gpa = r.gpa_in;
+	f.a = &a;
+	f.b = &b;
+	f.len = sizeof(a);
+	vu_fuse_publish(&h->dev, 1);
+	if (threaded && pthread_create(&th, NULL, flip, &f) != 0)
+		threaded = 0;
+	if (!threaded)		/* rewrite once, right after the kick */
 		vu_mem_write(&h->dev.mem, r.gpa_in, &b, sizeof(b));
-		if (vu_fuse_wait(&h->dev, &r, cli.opts.timeout_ms) != 1) {
-			lost++;
-			break;
-		}
-		if (!toctou_reply_ok(h, &r, &a.h, &what))
-			bad = 1;
-		else if (strcmp(what, "error") == 0 || strcmp(what, "malformed") == 0)
-			errors++;
-		else if (what[0] == 'f')
-			firsts++;
-		else
-			seconds++;
-		vu_fuse_req_free(&r);
+	w = vu_fuse_wait(&h->dev, &r, cli.opts.timeout_ms);
+	if (threaded) {
+		f.stop = 1;
+		pthread_join(th, NULL);
 	}
-	hnote("%d rounds: %d answered as the first version, %d as the second, %d errors",
-	    i, firsts, seconds, errors);
-	if (seconds > 0)
-		hnote("%s read the request after the guest rewrote it (no copy-then-validate "
-		    "visible, yet consistent)", cli.backend);
-	return hcheck(!bad && !lost, "every reply matched one whole version of the request or "
-	    "was an error%s%s", bad ? "; got a reply that is " : "", bad ? what :
-	    (lost ? "; a request was never answered" : ""));
+	if (w != 1)
+		return -2;
+	w = toctou_reply_ok(h, &r, &a.h, what) ? 0 : -1;
+	if (w == 0 && (strcmp(*what, "error") == 0 || strcmp(*what, "malformed") == 0))
+		t->errors++;
+	else if (w == 0 && (*what)[0] == 'f')
+		t->firsts++;
+	else if (w == 0)
+		t->seconds++;
+	vu_fuse_req_free(&r);
+	return w;
+}
+
+int
+h_toctou_header(struct hctx *h)
+{
+	struct toctou_tally t;
+	const char *what = "";
+	char path[4096];
+	FILE *f;
+	int i, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", cli.host_dir ? cli.host_dir : ".", TOCTOU_NAME);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("hello, world\n", f);
+		fclose(f);
+	}
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < TOCTOU_ROUNDS && rc == 0; i++)
+		rc = toctou_round(h, i, &t, &what);
+	hnote("%d rounds (half rewritten once after the kick, half flipped by a thread while "
+	    "the back-end works): %d answered as LOOKUP, %d as the rewritten GETATTR, %d errors",
+	    i, t.firsts, t.seconds, t.errors);
+	return hcheck(rc == 0, "every reply matched one whole version of the request or "
+	    "was an error%s%s", rc == -1 ? "; got a reply that is " : "", rc == -1 ? what :
+	    (rc == -2 ? "; a request was never answered" : ""));
 }
 
 /* No run of four 0xAA bytes inside what the back-end says it wrote. */

@@ -37,7 +37,7 @@ expect(struct hctx *h, struct rawreq *q, const char *what)
 {
 	struct outcome o;
 
-	wait_outcome(h, q->r, 1500, &o);
+	wait_outcome(h, q->r, cli.opts.timeout_ms, &o);
 	return broken_or_failed(h, &o, q->out, what);
 }
 
@@ -304,7 +304,7 @@ bad_ring_start(struct hctx *h, const char *what)
 			return -1;
 		vu_fuse_publish(&h->dev, 1);
 	}
-	wait_outcome(h, r, 1500, &o);
+	wait_outcome(h, r, cli.opts.timeout_ms, &o);
 	return broken_or_failed(h, &o, 0, what);
 }
 

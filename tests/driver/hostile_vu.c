@@ -70,7 +70,7 @@ h_vu_oversized(struct hctx *h)
 		} else
 			break;
 	}
-	rep = reply_of(h, VU_SET_MEM_TABLE, 2000);
+	rep = reply_of(h, VU_SET_MEM_TABLE, cli.opts.timeout_ms);
 	if (strcmp(rep, "nothing") == 0 && vu_dev_peer_closed(&h->dev, 500))
 		rep = "closed";
 	return hcheck(refused(rep), "SET_MEM_TABLE claiming 64 MiB of payload (%zu bytes "
@@ -86,7 +86,7 @@ h_vu_wrong_size(struct hctx *h)
 	if (vu_send(h->dev.sock, VU_SET_VRING_NUM, VU_FLAG_NEED_REPLY, &four, sizeof(four),
 	    NULL, 0) == -1)
 		return hcheck(0, "send");
-	rep = reply_of(h, VU_SET_VRING_NUM, 2000);
+	rep = reply_of(h, VU_SET_VRING_NUM, cli.opts.timeout_ms);
 	return hcheck(refused(rep), "SET_VRING_NUM with a 4-byte payload (needs 8): %s",
 	    rep);
 }
@@ -99,7 +99,7 @@ h_vu_unknown_request(struct hctx *h)
 
 	if (vu_send(h->dev.sock, 200, VU_FLAG_NEED_REPLY, &v, sizeof(v), NULL, 0) == -1)
 		return hcheck(0, "send");
-	rep = reply_of(h, 200, 2000);
+	rep = reply_of(h, 200, cli.opts.timeout_ms);
 	return hcheck(refused(rep), "request code 200 with NEED_REPLY: %s", rep);
 }
 
@@ -120,7 +120,7 @@ h_vu_extra_fds(struct hctx *h)
 		return hcheck(0, "send");
 	close(p1[1]);
 	close(p2[1]);
-	rep = reply_of(h, VU_SET_VRING_ENABLE, 2000);
+	rep = reply_of(h, VU_SET_VRING_ENABLE, cli.opts.timeout_ms);
 	hnote("SET_VRING_ENABLE {1, 1} with two unexpected fds: %s", rep);
 	/* the pipes see EOF only once the back-end closed its copies */
 	pf[0].fd = p1[0];

@@ -79,7 +79,7 @@ privfsd_procs() {
 	{
 		ps -o args= -p "$BACKEND_PID"
 		for c in $(children_of "$BACKEND_PID"); do ps -o args= -p "$c"; done
-	} 2>/dev/null | sed -n 's/.*privfsd: \([a-z]*\).*/\1/p' | sort | tr '\n' ' '
+	} 2>/dev/null | sed -n 's/.*privfsd[-a-z]*: \([a-z]*\).*/\1/p' | sort | tr '\n' ' '
 }
 
 backend_alive() {

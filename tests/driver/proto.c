@@ -128,6 +128,7 @@ static const struct proto_case cases[] = {
 	{ "before-init", case_before_init, 0 },
 	{ "second-init", case_second_init, 0 },
 	{ "add-mem-reg", case_add_mem_reg, 0 },
+	{ "qemu-acks", case_qemu_acks, 0 },
 };
 
 int
@@ -137,13 +138,13 @@ main(int argc, char *argv[])
 	int a, found;
 
 	vu_cli_parse(&cli, argc, argv, "mount mq indirect event-idx out-of-order reboot "
-	    "enosys before-init second-init add-mem-reg all");
+	    "enosys before-init second-init add-mem-reg qemu-acks\n(one case per connection: "
+	    "privfsd and virtiofsd end when the front-end disconnects)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (a = 0; a < cli.argc; a++) {
 		found = 0;
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			if (strcmp(cli.argv[a], cases[i].name) != 0 &&
-			    strcmp(cli.argv[a], "all") != 0)
+			if (strcmp(cli.argv[a], cases[i].name) != 0)
 				continue;
 			found = 1;
 			printf("== %s (%s)\n", cases[i].name, cli.backend);

@@ -181,6 +181,12 @@ case_event_idx(void)
 	if (vu_fuse_submit(&dev, &a.r) == -1)
 		goto out;
 	vu_ring_set_used_event(ring, (uint16_t)(ring->last_used + 100));
+	{
+		uint64_t stale;	/* a call of an earlier completion may still be pending */
+
+		while (read(ring->callfd, &stale, sizeof(stale)) == sizeof(stale))
+			;
+	}
 	calls = ring->calls;
 	vu_fuse_publish(&dev, 1);
 	for (waited = 0; waited < o.timeout_ms; waited += 10) {

@@ -13,7 +13,7 @@
 
 enum {
 	OPT_SOCKET = 256, OPT_BACKEND, OPT_HOST_DIR, OPT_QUEUES, OPT_QUEUE_SIZE, OPT_INDIRECT,
-	OPT_EVENT_IDX, OPT_REGIONS, OPT_GPA_GAP, OPT_ADD_MEM_REG, OPT_TIMEOUT, OPT_VERBOSE,
+	OPT_EVENT_IDX, OPT_REGIONS, OPT_GPA_GAP, OPT_ADD_MEM_REG, OPT_TIMEOUT, OPT_VERBOSE, OPT_QEMU_ACKS,
 };
 
 static const struct option longopts[] = {
@@ -29,6 +29,7 @@ static const struct option longopts[] = {
 	{ "add-mem-reg", no_argument, NULL, OPT_ADD_MEM_REG },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "qemu-acks", no_argument, NULL, OPT_QEMU_ACKS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -37,7 +38,8 @@ usage(const char *prog, const char *cases)
 {
 	fprintf(stderr, "usage: %s --socket=PATH [--backend=privfsd|virtiofsd|virtiofsd-rust]\n"
 	    "\t[--host-dir=DIR] [--queues=N] [--queue-size=N] [--indirect] [--event-idx]\n"
-	    "\t[--regions=N] [--gpa-gap=BYTES] [--add-mem-reg] [--timeout=MS] [--verbose]"
+	    "\t[--regions=N] [--gpa-gap=BYTES] [--add-mem-reg] [--qemu-acks] [--timeout=MS]"
+	    " [--verbose]"
 	    " CASE...\ncases: %s\n", prog, cases);
 	exit(2);
 }
@@ -100,6 +102,9 @@ vu_cli_parse(struct vu_cli *c, int argc, char **argv, const char *cases)
 			break;
 		case OPT_VERBOSE:
 			c->opts.verbose = 1;
+			break;
+		case OPT_QEMU_ACKS:
+			c->opts.qemu_acks = 1;
 			break;
 		default:
 			usage(argv[0], cases);

@@ -2,7 +2,7 @@
  * Command line shared by the driver's programs:
  *   PROG --socket=S [--backend=NAME] [--host-dir=DIR] [--queues=N] [--queue-size=N]
  *        [--indirect] [--event-idx] [--regions=N] [--gpa-gap=BYTES] [--add-mem-reg]
- *        [--timeout=MS] [--verbose] CASE...
+ *        [--qemu-acks] [--timeout=MS] [--verbose] CASE...
  * NAME is privfsd, virtiofsd or virtiofsd-rust: tests print where a peer differs and,
  * for a peer, report instead of failing on hostile cases.
  */

@@ -251,6 +251,12 @@ vu_dev_start(struct vu_dev *dev)
 		if (set_vring_fd(dev, VU_SET_VRING_CALL, q, dev->ring[q].callfd) == -1)
 			return -1;
 	dev->started = 1;
+	/*
+	 * Without acks nothing tells us the back-end has processed the ring set-up; a real
+	 * guest mounts long after DRIVER_OK. Give the back-end that moment before any kick.
+	 */
+	if (dev->opts.qemu_acks)
+		usleep(100 * 1000);
 	return 0;
 }
 

@@ -105,7 +105,11 @@ struct vu_opts {
 	uint64_t	 gpa_base;		/* first region's guest physical address */
 	uint64_t	 gpa_gap;		/* hole between regions (0: contiguous) */
 	int		 add_mem_reg;		/* ADD_MEM_REG instead of SET_MEM_TABLE */
+	int		 qemu_acks;		/* NEED_REPLY only where QEMU 7.2 asks for it
+						   (memory, back-end channel); default: always */
 	int		 timeout_ms;		/* wait for replies and used entries, 5000 */
+	int		 no_overrun_check;	/* skip the check that nothing was written
+						   around the writable buffers (benchmarks) */
 	int		 verbose;
 };
 

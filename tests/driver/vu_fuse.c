@@ -170,6 +170,31 @@ vu_fuse_publish(struct vu_dev *dev, unsigned int queue)
 		vu_ring_publish(ring);
 }
 
+/*
+ * The out area was filled with 0xAA; the bytes of it that no writable segment covers
+ * (the gap after the args, the tail of the last page) must still be 0xAA.
+ */
+static int
+overrun(struct vu_dev *dev, const struct vu_fuse_req *r)
+{
+	const uint8_t *p = vu_mem_ptr(&dev->mem, r->gpa_out, r->alloc_out);
+	uint64_t pos = r->gpa_out, end = r->gpa_out + r->alloc_out;
+	unsigned int i;
+
+	if (p == NULL)
+		return 0;
+	for (i = r->nrd; i <= r->nrd + r->nwr; i++) {
+		uint64_t upto = i < r->nrd + r->nwr ? r->segs[i].gpa : end;
+
+		for (; pos < upto && pos < end; pos++)
+			if (p[pos - r->gpa_out] != VU_FUSE_FILL)
+				return 1;
+		if (i < r->nrd + r->nwr && r->segs[i].gpa + r->segs[i].len > pos)
+			pos = r->segs[i].gpa + r->segs[i].len;
+	}
+	return 0;
+}
+
 /* The whole writable area, segment by segment, as the guest would see it. */
 static void
 complete(struct vu_dev *dev, struct vu_fuse_req *r, uint32_t len)
@@ -187,6 +212,8 @@ complete(struct vu_dev *dev, struct vu_fuse_req *r, uint32_t len)
 			vu_mem_read(&dev->mem, r->segs[i].gpa, r->out + off, r->segs[i].len);
 			off += r->segs[i].len;
 		}
+	if (r->outcap > 0 && !dev->opts.no_overrun_check)
+		r->overrun = overrun(dev, r);
 	release_mem(dev, r);
 }
 
@@ -229,6 +256,11 @@ vu_fuse_check(struct vu_dev *dev, const struct vu_fuse_req *r, const struct fuse
 		return VU_FUSE_BADREPLY;
 	}
 	memcpy(&oh, r->out, sizeof(oh));
+	if (r->overrun) {
+		snprintf(dev->err, sizeof(dev->err), "guest memory around the writable buffers "
+		    "was written");
+		return VU_FUSE_BADREPLY;
+	}
 	if (oh.len != r->used_len) {
 		snprintf(dev->err, sizeof(dev->err), "out.len %u != used len %u", oh.len,
 		    r->used_len);

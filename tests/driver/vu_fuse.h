@@ -46,6 +46,7 @@ struct vu_fuse_req {
 	int		 done;
 	uint32_t	 used_len;
 	uint64_t	 done_order;	/* completion sequence number, over all requests */
+	int		 overrun;	/* the back-end wrote guest memory around the buffers */
 	uint8_t		*out;		/* copy of the whole writable area after completion */
 	size_t		 outcap;
 	uint64_t	 gpa_in, gpa_out;

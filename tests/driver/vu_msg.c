@@ -259,11 +259,17 @@ vu_dev_request(struct vu_dev *dev, uint32_t request, const void *payload, uint32
 {
 	uint64_t ack;
 
+	int want = dev->reply_ack;
+
+	/* QEMU 7.2 wants an ack only for the memory table and the back-end channel */
+	if (dev->opts.qemu_acks && request != VU_SET_MEM_TABLE && request != VU_ADD_MEM_REG &&
+	    request != VU_REM_MEM_REG && request != VU_SET_BACKEND_REQ_FD)
+		want = 0;
 	vu_log(dev, "-> %s (%u bytes, %d fds)", vu_request_name(request), size, nfds);
-	if (vu_send(dev->sock, request, dev->reply_ack ? VU_FLAG_NEED_REPLY : 0, payload, size,
+	if (vu_send(dev->sock, request, want ? VU_FLAG_NEED_REPLY : 0, payload, size,
 	    fds, nfds) == -1)
 		return dev_fail(dev, "send", request);
-	if (!dev->reply_ack)
+	if (!want)
 		return 0;
 	if (recv_reply(dev, request, &ack, sizeof(ack)) == -1)
 		return -1;

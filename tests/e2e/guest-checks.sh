@@ -90,6 +90,10 @@ check "hard links share an inode" test "$(stat -c %i $D/hello.txt)" = "$(stat -c
 check "a missing name is ENOENT" sh -c "! stat $D/no-such-file 2>/dev/null"
 check "a dangling symlink does not resolve" sh -c "! cat $D/dangling 2>/dev/null"
 
+# The guest kernel had nothing to complain about (a bad reply makes virtio_fs/fuse log).
+complaints=$(dmesg | grep -iE 'virtio|fuse' | grep -vE 'fuse: init|No cache capability')
+same "no virtio or fuse messages in the kernel log" "$complaints" ""
+
 echo "n=$n failed=$failed" >/tmp/e2e-summary
 [ $failed = 0 ] || exit 1
 if [ "${E2E_BOOT:-1}" = 1 ] && [ -e $E/want-reboot ]; then

@@ -33,6 +33,8 @@ step "chown" chown 1000:1000 $W/owned
 step "set mtime" touch -d '2002-03-04 05:06:07' $W/renamed.txt
 step "fsync" sh -c "sync $W/newdir/seq.txt"
 step "listing shows the changes" sh -c "ls $W | tr '\n' ' ' | grep -q 'append.txt hard.txt newdir owned patch.bin renamed.txt sym trunc.bin'"
+step "no virtio or fuse messages in the kernel log" \
+	sh -c "! dmesg | grep -iE 'virtio|fuse' | grep -vE 'fuse: init|No cache capability'"
 
 echo "n=$n failed=$failed" >/tmp/e2e-summary
 [ $failed = 0 ]

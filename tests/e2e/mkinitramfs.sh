@@ -154,6 +154,15 @@ if [ $rc = 100 ]; then
 	[ -e /mnt/.e2e/reboot-ack ] || echo "E2E: the host did not acknowledge the reboot"
 	finish reboot
 fi
+# A second mount in the same boot: DESTROY ends the first session, a new INIT starts one.
+if [ $rc = 0 ]; then
+	if umount /mnt && mount -t virtiofs "$tag" /mnt && [ -f /mnt/.e2e/run.sh ]; then
+		echo "E2E: unmounted and mounted again"
+	else
+		echo "E2E: unmount and mount again failed"
+		rc=99
+	fi
+fi
 summary="$(cat /tmp/e2e-summary 2>/dev/null) uptime=$(cut -d' ' -f1 /proc/uptime)"
 if [ $rc = 0 ]; then
 	echo "E2E-RESULT: PASS boot=$E2E_BOOT $summary"

@@ -178,8 +178,9 @@ while [ -n "$qpid" ] && alive "$qpid"; do
 		touch "$share/.e2e/reboot-ack"
 		acked=1
 	fi
-	if ! alive "$bpid"; then
-		early="the back-end exited while QEMU was running"
+	# Once the guest has powered off QEMU closes the socket before it exits itself.
+	if ! alive "$bpid" && ! grep -q '^E2E-END' "$console" 2>/dev/null; then
+		early="the back-end exited while the guest was running"
 		sleep 1
 		kill "$qpid" 2>/dev/null
 		break

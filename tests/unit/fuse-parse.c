@@ -20,6 +20,7 @@
 #include "frontend.h"
 #include "virtq.h"
 #include "fuse.h"
+#include "fuse_priv.h"
 #include "t.h"
 
 /* ---- stubs of the vhost side ---- */
@@ -755,6 +756,7 @@ test_secctx(void)
 	struct msg_req h;
 	const uint8_t *val;
 	uint32_t vlen, len;
+	int k;
 	char str[300];
 	uint8_t buf[512];
 	struct vq_req *r;
@@ -771,7 +773,10 @@ test_secctx(void)
 	CHECK(answer(r) == EPROTO);		/* the guest cannot do it: refused */
 	ii.flags2 = (uint32_t)(FUSE_SECURITY_CTX >> 32);
 	r = send_op(FUSE_INIT, 0, &ii, sizeof(ii), 16 + sizeof(io));
-	worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(nsent - 1), 0, NULL, 0);
+	/* SESSION_DESTROY (a fresh layer cannot know the worker's state), SESSION_INIT. */
+	for (k = 0; k < nsent && done_req != r; k++)
+		worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(k), 0, NULL, 0);
+	CHECK(k == 2 && sent[0].type == IMSG_FRONTEND_SESSION_DESTROY);
 	memcpy(&io, r->seg[1].host + 16, sizeof(io));
 	CHECK(done_req == r && io.flags2 == 1);
 
@@ -833,6 +838,110 @@ test_secctx(void)
 	CHECK(fuse_inflight() == 0);
 }
 
+/* Deterministic xorshift: the same run every time. */
+static uint32_t
+rnd(void)
+{
+	static uint64_t x = 88172645463325252ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (uint32_t)x;
+}
+
+/* Arguments shaped like the opcode's: its fixed struct (small values), then names. */
+static uint32_t
+fuzz_args(uint32_t op, uint8_t *arg)
+{
+	static const uint8_t fixed[53] = {
+		[FUSE_FORGET] = 8, [FUSE_GETATTR] = 16, [FUSE_SETATTR] = 88,
+		[FUSE_MKNOD] = 16, [FUSE_MKDIR] = 8, [FUSE_RENAME] = 8, [FUSE_LINK] = 8,
+		[FUSE_OPEN] = 8, [FUSE_READ] = 40, [FUSE_WRITE] = 40, [FUSE_RELEASE] = 24,
+		[FUSE_FSYNC] = 16, [FUSE_SETXATTR] = 16, [FUSE_GETXATTR] = 8,
+		[FUSE_LISTXATTR] = 8, [FUSE_FLUSH] = 24, [FUSE_INIT] = 64, [FUSE_OPENDIR] = 8,
+		[FUSE_READDIR] = 40, [FUSE_RELEASEDIR] = 24, [FUSE_FSYNCDIR] = 16,
+		[FUSE_GETLK] = 48, [FUSE_SETLK] = 48, [FUSE_SETLKW] = 48, [FUSE_ACCESS] = 8,
+		[FUSE_CREATE] = 16, [FUSE_BATCH_FORGET] = 8, [FUSE_FALLOCATE] = 32,
+		[FUSE_READDIRPLUS] = 40, [FUSE_RENAME2] = 16, [FUSE_LSEEK] = 24,
+		[FUSE_COPY_FILE_RANGE] = 56, [FUSE_SETUPMAPPING] = 40,
+		[FUSE_REMOVEMAPPING] = 4, [FUSE_SYNCFS] = 8, [FUSE_TMPFILE] = 16,
+	};
+	static const uint8_t names[53] = {
+		[FUSE_LOOKUP] = 1, [FUSE_SYMLINK] = 2, [FUSE_MKNOD] = 1, [FUSE_MKDIR] = 1,
+		[FUSE_UNLINK] = 1, [FUSE_RMDIR] = 1, [FUSE_RENAME] = 2, [FUSE_LINK] = 1,
+		[FUSE_SETXATTR] = 2, [FUSE_GETXATTR] = 1, [FUSE_REMOVEXATTR] = 1,
+		[FUSE_CREATE] = 1, [FUSE_RENAME2] = 2, [FUSE_TMPFILE] = 1,
+		[FUSE_BATCH_FORGET] = 0,
+	};
+	uint32_t len = fixed[op], i, n, k;
+
+	for (i = 0; i < len; i++)
+		arg[i] = rnd() % 2 ? 0 : (uint8_t)(rnd() % 8);
+	for (n = 0; n < names[op]; n++) {
+		k = rnd() % 6;
+		for (i = 0; i < k; i++)
+			arg[len++] = (uint8_t)("ab./x\0"[rnd() % 6]);
+		arg[len++] = '\0';
+	}
+	/* A few trailing bytes now and then (extension blocks, BATCH_FORGET entries). */
+	if (rnd() % 4 == 0)
+		for (k = (rnd() % 4) * 8, i = 0; i < k; i++)
+			arg[len++] = (uint8_t)(rnd() % 3);
+	return len;
+}
+
+/*
+ * Random requests, then random worker answers to whatever was sent: nothing may crash
+ * (run under ASan/UBSan), and every request is completed exactly once.
+ */
+static void
+test_fuzz(void)
+{
+	static const uint32_t replen[] = { 0, 136, 104, 16, 152, 8, 0, 56, 8, 24 };
+	uint8_t arg[600], rep[700];
+	uint32_t op, alen, wr, type, len, k, j;
+	struct msg_config cfg;
+	int i, once = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	fuse_layer_init(&cfg);
+	for (i = 0; i < 20000; i++) {
+		if (fuse_sess.state != FUSE_STATE_READY)
+			do_init(FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS |
+			    FUSE_SETXATTR_EXT);
+		reset();
+		op = rnd() % 53;
+		if (rnd() % 4 != 0)
+			alen = fuzz_args(op, arg);
+		else {
+			alen = rnd() % (rnd() % 2 ? 64 : sizeof(arg));
+			for (k = 0; k < alen; k++)
+				arg[k] = rnd() % 4 == 0 ? 0 : (uint8_t)rnd();
+		}
+		wr = rnd() % 2 ? 16 + rnd() % 8192 : rnd() % 200;
+		(void)send_op(op, rnd() % 4, arg, alen, wr);
+		for (k = 0; k < (uint32_t)nsent; k++) {
+			type = 200 + rnd() % 10;
+			len = rnd() % 3 ? replen[type - 200] : rnd() % sizeof(rep);
+			for (j = 0; j < len; j++)
+				rep[j] = (uint8_t)rnd();
+			if (type == IMSG_WORKER_REPLY_DIRENTS && len >= 8)
+				rep[0] %= 4, rep[1] = rep[2] = rep[3] = 0;
+			worker_reply(type, sent_id((int)k), rnd() % 4 ? 0 : (int)(rnd() % 700),
+			    rep, len);
+		}
+		if (ndone != 1 || fuse_inflight() != 0) {
+			if (once)
+				fprintf(stderr, "fuzz %d: opcode %u done %d inflight %u\n", i,
+				    op, ndone, fuse_inflight());
+			once = 0;
+			t_failures++;
+		}
+		t_checks++;
+	}
+}
+
 int
 main(void)
 {
@@ -850,6 +959,7 @@ main(void)
 	test_xattr_readdir();
 	test_misc();
 	test_secctx();
+	test_fuzz();
 	CHECK(fuse_inflight() == 0 && ndrained > 0);
 	reset();
 	return t_done("fuse-parse");

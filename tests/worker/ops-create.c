@@ -101,6 +101,10 @@ test_link_tmpfile(struct wh *w)
 	t_stat(w, "d/t", &st);
 	WH_CHECK(S_ISREG(st.st_mode) && st.st_size == 3);
 	WH_CHECK(wh_release(w, fh) == 0);
+	/* O_TMPFILE | O_EXCL: never to be linked */
+	WH_CHECK(t_tmpfile(w, d.nodeid, S_IFREG | 0600, O_RDWR | O_EXCL, &t, &fh) == 0);
+	WH_CHECK(t_link(w, t.nodeid, d.nodeid, "t2", &e) == ENOENT);
+	WH_CHECK(wh_release(w, fh) == 0);
 }
 
 static void
@@ -318,9 +322,43 @@ test_labels(void)
 	wh_stop(&w);
 }
 
+/* The fd budget: CREATE and TMPFILE get ENFILE past it, the worker runs on. */
+static void
+test_budget(void)
+{
+	struct wh		w;
+	struct wh_opts		o;
+	struct msg_entry	e;
+	uint64_t		fh[64];
+	char			name[16];
+	int			i, n, err = 0;
+
+	wh_opts_default(&o);
+	o.rlimit_nofile = 20;
+	wh_start(&w, &o);
+	WH_CHECK(t_session(&w, 0) == 0);
+	for (n = 0; n < 64; n++) {
+		snprintf(name, sizeof(name), "b%d", n);
+		if ((err = t_create(&w, WH_ROOT, name, S_IFREG | 0644, O_RDWR, &e,
+		    &fh[n])) != 0)
+			break;
+	}
+	WH_CHECK(err == ENFILE && n > 3 && n < 20);
+	WH_CHECK(t_tmpfile(&w, WH_ROOT, S_IFREG | 0600, O_RDWR, &e, &fh[63]) == ENFILE);
+	for (i = 0; i < n; i++)
+		WH_CHECK(wh_release(&w, fh[i]) == 0);
+	WH_CHECK(t_create(&w, WH_ROOT, "again", S_IFREG | 0644, O_RDWR, &e, &fh[0]) == 0);
+	WH_CHECK(wh_release(&w, fh[0]) == 0);
+	WH_CHECK(wh_alive(&w));
+	if (wh_failures)
+		wh_dump_log(&w);
+	wh_stop(&w);
+}
+
 int
 main(void)
 {
+	test_budget();
 	test_labels();
 	run(0);
 	run(3);

@@ -225,7 +225,8 @@ test_copy(struct wh *w, uint64_t fh)
 	WH_CHECK(host_read(w, "g", buf, sizeof(buf)) == 17 &&
 	    memcmp(buf + 10, "copy me", 7) == 0 && buf[0] == 0);
 	WH_CHECK(t_copy(w, fnode, fh, 0, g, 99999, 0, 7, &n) == EBADF);
-	WH_CHECK(t_copy(w, fnode, fh, 0, fnode, gfh, 0, 7, &n) == EBADF);	/* wrong node */
+	/* a handle that is not the named node's */
+	WH_CHECK(t_copy(w, fnode, fh, 0, fnode, gfh, 0, 7, &n) == EBADF);
 	WH_CHECK(wh_release(w, gfh) == 0);
 }
 

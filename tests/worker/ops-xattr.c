@@ -187,6 +187,61 @@ test_acl(struct wh *w, int enabled)
 	WH_CHECK(hmode(w, "acl") == 0755);
 }
 
+/* 1 when the NUL-separated list holds name. */
+static int
+listed(const char *list, size_t len, const char *name)
+{
+	size_t	off;
+
+	for (off = 0; off < len; off += strlen(list + off) + 1)
+		if (strcmp(list + off, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* --xattrmap rules applied by the worker (virtiofsd's second documented example). */
+static void
+test_map(void)
+{
+	struct wh	w;
+	struct wh_opts	o;
+	char		buf[256];
+	uint64_t	f, n;
+
+	wh_opts_default(&o);
+	o.flags = CONFIG_XATTR;
+	o.env = "PRIVFSD_TEST_XATTRMAP=/prefix/all/trusted./user.virtiofs./ "
+	    "/bad/server//trusted./ /bad/client/user.virtiofs.// "
+	    "/unsupported/all/security.selinux/security.selinux/ /ok/all///";
+	wh_start(&w, &o);
+	WH_CHECK(t_session(&w, 0) == 0);
+	wh_file(&w, "f", "x");
+	WH_CHECK(setxattr(wh_path(&w, "f"), "trusted.hidden", "h", 1, 0) == 0);
+	f = node(&w, "f");
+	WH_CHECK(t_setxattr(&w, f, "trusted.a", "A", 1, 0, 0) == 0);
+	WH_CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, sizeof(buf)) == 1);
+	WH_CHECK(t_getxattr(&w, f, "trusted.a", sizeof(buf), buf, &n) == 0 && n == 1 &&
+	    buf[0] == 'A');
+	WH_CHECK(t_setxattr(&w, f, "user.plain", "P", 1, 0, 0) == 0);
+	WH_CHECK(getxattr(wh_path(&w, "f"), "user.plain", buf, sizeof(buf)) == 1);
+	/* the prefix itself is off limits; bad names read as absent */
+	WH_CHECK(t_setxattr(&w, f, "user.virtiofs.z", "Z", 1, 0, 0) == EPERM);
+	WH_CHECK(t_getxattr(&w, f, "user.virtiofs.trusted.a", sizeof(buf), buf,
+	    &n) == ENODATA);
+	WH_CHECK(t_removexattr(&w, f, "user.virtiofs.trusted.a") == EPERM);
+	WH_CHECK(t_setxattr(&w, f, "security.selinux", "s", 1, 0, 0) == EOPNOTSUPP);
+	WH_CHECK(t_getxattr(&w, f, "security.selinux", sizeof(buf), buf, &n) == EOPNOTSUPP);
+	/* the list: renamed, host trusted.* hidden, sized as the guest sees it */
+	WH_CHECK(t_listxattr(&w, f, 0, NULL, &n) == 0 && n == 21);
+	WH_CHECK(t_listxattr(&w, f, sizeof(buf), buf, &n) == 0 && n == 21 &&
+	    listed(buf, n, "trusted.a") && listed(buf, n, "user.plain") &&
+	    !listed(buf, n, "trusted.hidden"));
+	WH_CHECK(t_listxattr(&w, f, 20, buf, &n) == ERANGE);
+	WH_CHECK(t_removexattr(&w, f, "trusted.a") == 0);
+	WH_CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, 1) == -1);
+	stop(&w);
+}
+
 static void
 test_disabled(void)
 {
@@ -220,6 +275,7 @@ main(void)
 	test_acl(&w, 1);
 	stop(&w);
 
+	test_map();
 	test_disabled();
 	return wh_done("ops-xattr");
 }

@@ -98,7 +98,8 @@ test_map_unsupported(void)
 	CHECK(strcmp(to_client("user.g.a"), "a") == 0);
 	CHECK(strcmp(to_client("user.h"), "") == 0);
 
-	CHECK(xattrmap_parse("/unsupported/all/security.selinux/security.selinux//ok/all///") == 0);
+	CHECK(xattrmap_parse("/unsupported/all/security.selinux/security.selinux/"
+	    "/ok/all///") == 0);
 	CHECK(to_server("security.selinux") == EOPNOTSUPP);
 	CHECK(strcmp(to_client("security.selinux"), "") == 0);
 	CHECK(to_server("user.x") == 0);
