@@ -74,6 +74,7 @@ main(int argc, char **argv)
 	supervise_start(base);
 
 	spawn_children(&opts.config);
+	logrelay_start(base);
 	handshake_children();
 	sandbox_broker(&opts.config);
 #ifdef PRIVFSD_TEST_HOOKS

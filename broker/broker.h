@@ -68,6 +68,15 @@ extern struct child	children[];
 void	spawn_children(const struct msg_config *);
 void	handshake_children(void);		/* fatal unless both say hello in time */
 
+/*
+ * logrelay.c: each child's stderr is a pipe to us. logrelay_pipe() makes it before the
+ * fork (returns the child's end); logrelay_drain() copies out what a child wrote, so its
+ * last words come before the line that reports its death.
+ */
+int	logrelay_pipe(int child);
+void	logrelay_start(struct event_base *);
+void	logrelay_drain(int child);
+
 /* relay.c: dispatch tables and the fd passing between children. */
 extern const struct dispatch_entry	frontend_dispatch[];
 extern const struct dispatch_entry	worker_dispatch[];

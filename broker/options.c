@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,8 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+
 #include "broker.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define ARG_NONE	0
 #define ARG_VALUE	1
@@ -331,7 +335,7 @@ parse_long(char **argv, int i, int argc, struct broker_opts *o)
 	if (d->has_arg == ARG_VALUE) {
 		if (eq != NULL)
 			val = eq + 1;
-		else if (i + 1 < argc) {
+		else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
 			val = argv[i + 1];
 			used = 2;
 			(void)snprintf(shown, sizeof(shown), "%s %s", argv[i], val);
@@ -389,12 +393,15 @@ set_defaults(struct broker_opts *o)
 
 /*
  * virtiofsd's default fd budget: min(1000000, fs.file-max - 16384), so one guest cannot
- * exhaust the host's file table (CVE-2020-10717).
+ * exhaust the host's file table (CVE-2020-10717). Without CAP_SYS_RESOURCE the worker
+ * cannot go past our hard limit, so the default stays below it rather than promising a
+ * budget the worker would meet as EMFILE.
  */
 static uint64_t
 default_rlimit_nofile(void)
 {
 	FILE		*f;
+	struct rlimit	 rl;
 	unsigned long long max = 0;
 	uint64_t	 n = 1000000;
 
@@ -403,6 +410,11 @@ default_rlimit_nofile(void)
 			n = max - 16384;
 		fclose(f);
 	}
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_RESOURCE) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max > WORKER_NOFILE_HEADROOM + 1024 &&
+	    rl.rlim_max - WORKER_NOFILE_HEADROOM < n)
+		n = rl.rlim_max - WORKER_NOFILE_HEADROOM;
 	return n;
 }
 

@@ -51,11 +51,11 @@ libexec_path(const char *exe, char *buf, size_t len)
 
 /*
  * In the child, between fork and exec: broker channel on fd 3, peer channel on fd 4,
- * nothing else above 2. Both are first moved above 4 so that no dup2 lands on a source
+ * stderr the log relay pipe, nothing else above 2. Both are first moved above 4 so that no dup2 lands on a source
  * fd (and dup2 onto itself would keep FD_CLOEXEC).
  */
 static void
-child_exec(const char *path, const char *title, int chan_fd, int peer_fd)
+child_exec(const char *path, const char *title, int chan_fd, int peer_fd, int err_fd)
 {
 	char		*argv[2];
 	sigset_t	 none;
@@ -63,7 +63,8 @@ child_exec(const char *path, const char *title, int chan_fd, int peer_fd)
 
 	if ((a = fcntl(chan_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
 	    (b = fcntl(peer_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
-	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1) {
+	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1 ||
+	    dup2(err_fd, STDERR_FILENO) == -1) {
 		dprintf(STDERR_FILENO, "privfsd: %s: dup2: %s\n", title, strerror(errno));
 		_exit(127);
 	}
@@ -88,7 +89,7 @@ void
 spawn_children(const struct msg_config *config)
 {
 	char		 path[PATH_MAX];
-	int		 peer[2], sv[2], i;
+	int		 peer[2], sv[2], i, err_fd;
 	struct child	*c;
 	pid_t		 pid;
 
@@ -99,11 +100,13 @@ spawn_children(const struct msg_config *config)
 		libexec_path(c->exe, path, sizeof(path));
 		if (chan_pair(sv) == -1)
 			fatal("socketpair");
+		err_fd = logrelay_pipe(i);
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0)
-			child_exec(path, c->title, sv[1], peer[i]);
+			child_exec(path, c->title, sv[1], peer[i], err_fd);
 		close(sv[1]);
+		close(err_fd);
 		c->pid = pid;
 		c->chan = chan_new(sv[0], c->title, 1);
 		chan_compose(c->chan, IMSG_BROKER_CONFIG, 0, -1, config, sizeof(*config));

@@ -99,6 +99,7 @@ reap_within(struct child *c, long ms, int *status)
 {
 	pid_t r;
 
+	*status = 0;	/* stays 0 only if someone else reaped it: cannot happen */
 	for (;;) {
 		r = waitpid(c->pid, status, WNOHANG);
 		if (r == c->pid || (r == -1 && errno == ECHILD))
@@ -115,6 +116,7 @@ log_death(struct child *c, int status, enum log_level level)
 {
 	char how[64];
 
+	logrelay_drain((int)(c - children));
 	describe(status, how, sizeof(how));
 	if (level == LOG_LEVEL_WARN)
 		log_warnx("%s (pid %ld) %s", c->title, (long)c->pid, how);
@@ -145,6 +147,8 @@ broker_shutdown(int code, const char *why)
 			log_death(&children[i], status, LOG_LEVEL_INFO);
 		children[i].pid = 0;
 	}
+	for (i = 0; i < NCHILDREN; i++)
+		logrelay_drain(i);
 	listener_remove_socket();
 	exit(code);
 }
@@ -153,8 +157,10 @@ void
 child_start_failed(struct child *c, const char *why)
 {
 	char	how[64];
-	int	status;
+	int	status, i;
 
+	for (i = 0; i < NCHILDREN; i++)	/* what they said before dying explains why */
+		logrelay_drain(i);
 	if (reap_within(c, CLOSE_GRACE_MS, &status)) {
 		describe(status, how, sizeof(how));
 		log_warnx("%s (pid %ld) %s before it was ready (%s)", c->title,

@@ -42,7 +42,6 @@
  */
 #define FRONTEND_NOFILE		1024
 /* The worker's fd budget is for nodes and handles; region fds and the rest come on top. */
-#define WORKER_NOFILE_HEADROOM	(MEM_MAX_SLOTS + 64)
 
 /* Capabilities the worker keeps: file operations on behalf of any guest user. */
 static const int worker_caps[] = {
@@ -343,15 +342,14 @@ frontend_rlimits(void)
 	/* After the uid change: the limit counts the privsep user's processes. */
 	set_rlimit(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
 	/*
-	 * RLIMIT_FSIZE 0 keeps a frontend that got hold of a writable file from growing it,
-	 * but it also counts for stderr: when that is a regular file (a log file from the
-	 * service manager or a test), the first log line would raise SIGXFSZ. Then the
-	 * limit is left alone.
+	 * RLIMIT_FSIZE 0 keeps a frontend that got hold of a writable file from growing it.
+	 * Its stderr is the broker's log relay pipe (broker/logrelay.c), which the limit does
+	 * not count; a regular file there means we were started by hand or by a foreign
+	 * parent, and its first log line would raise SIGXFSZ: refuse rather than die later.
 	 */
 	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-		log_debug("stderr is a regular file: RLIMIT_FSIZE left as it is");
-	else
-		set_rlimit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+		fatalx("stderr is a regular file: the frontend must be started by the broker");
+	set_rlimit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
 }
 
 void

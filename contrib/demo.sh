@@ -60,7 +60,7 @@ make -s -j"$(nproc)" >make.log 2>&1 || { tail -n 30 make.log; die "make failed (
 make -s install >>make.log 2>&1 || { tail -n 30 make.log; die "make install failed"; }
 privfsd=$prefix/sbin/privfsd
 [ -x "$privfsd" ] || die "no $privfsd after make install"
-ls -l "$privfsd" "$prefix"/libexec/privfsd-* 2>/dev/null | sed 's/^/  /'
+find "$prefix/sbin" "$prefix/libexec" -type f -exec ls -l {} + 2>/dev/null | sed "s/^/  /"
 
 step "3. The unprivileged user the frontend runs as: privfsd"
 if getent passwd privfsd >/dev/null; then

@@ -19,7 +19,9 @@ step() {	# step WHAT COMMAND...
 step "create and write a file" sh -c "echo 'hello from the guest' >$W/new.txt"
 step "mkdir" mkdir $W/newdir
 step "write 600 KiB" sh -c "seq 1 100000 >$W/newdir/seq.txt"
-step "read it back" sh -c "seq 1 100000 | cmp - $W/newdir/seq.txt"
+step "write 4 MiB of random bytes" sh -c "dd if=/dev/urandom of=$W/big.bin bs=1M count=4 2>/dev/null &&
+	sha256sum <$W/big.bin | cut -d' ' -f1 >$W/big.sha256"
+step "read the 600 KiB back" sh -c "seq 1 100000 | cmp - $W/newdir/seq.txt"
 step "rename" mv $W/new.txt $W/renamed.txt
 step "create and unlink" sh -c "echo x >$W/gone.txt && rm $W/gone.txt"
 step "symlink" ln -s renamed.txt $W/sym
@@ -32,7 +34,7 @@ step "rmdir" rmdir $W/rmme
 step "chown" chown 1000:1000 $W/owned
 step "set mtime" touch -d '2002-03-04 05:06:07' $W/renamed.txt
 step "fsync" sh -c "sync $W/newdir/seq.txt"
-step "listing shows the changes" sh -c "ls $W | tr '\n' ' ' | grep -q 'append.txt hard.txt newdir owned patch.bin renamed.txt sym trunc.bin'"
+step "listing shows the changes" sh -c "ls $W | tr '\n' ' ' | grep -q 'append.txt big.bin big.sha256 hard.txt newdir owned patch.bin renamed.txt sym trunc.bin'"
 step "no virtio or fuse messages in the kernel log" \
 	sh -c "! dmesg | grep -iE 'virtio|fuse' | grep -vE 'fuse: init|No cache capability'"
 

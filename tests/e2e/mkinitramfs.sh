@@ -40,6 +40,8 @@ if [ -s "$out" ]; then
 fi
 
 mkdir -p "$cache"
+# Images of older versions of this script pile up otherwise.
+find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +7 -delete 2>/dev/null
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root

@@ -27,6 +27,8 @@ want() {	# want WHAT COMMAND...: one host-side check
 want "renamed.txt has the guest's line" test "$(cat "$w/renamed.txt" 2>/dev/null)" = "hello from the guest"
 want "new.txt is gone (renamed)" test ! -e "$w/new.txt"
 want "newdir/seq.txt has seq 1 100000" sh -c "seq 1 100000 | cmp -s - '$w/newdir/seq.txt'"
+want "big.bin: 4 MiB with the sha256 the guest saw" sh -c "[ \$(stat -c %s '$w/big.bin') = 4194304 ] &&
+	[ \"\$(sha256sum <'$w/big.bin' | cut -d' ' -f1)\" = \"\$(cat '$w/big.sha256')\" ]"
 want "gone.txt is gone" test ! -e "$w/gone.txt"
 want "sym -> renamed.txt" test "$(readlink "$w/sym" 2>/dev/null)" = renamed.txt
 want "hard.txt is renamed.txt" test "$(stat -c %i "$w/hard.txt" 2>/dev/null)" = "$(stat -c %i "$w/renamed.txt")"

@@ -28,6 +28,7 @@ extern const struct check dirs_checks[];
 extern const struct check perm_checks[];
 extern const struct check locks_checks[];
 extern const struct check xattr_checks[];
+extern const struct check io_checks[];
 
 /* The run's settings. */
 extern uid_t	 ps_uid;	/* the unprivileged user (--uid) */

@@ -198,6 +198,14 @@ rename_over(void)
 	T_ERR(rename("missing", "c"), ENOENT);
 	T_SYS(rename("b", "full/y"));	/* across directories */
 	T_ASSERT(file_is("full/y", "A"), "full/y");
+	/* A moved directory's ".." is its new parent. */
+	T_SYS(mkdir("d2/sub", 0755));
+	T_SYS(rename("d2/sub", "full/sub"));
+	T_SYS(stat("full/sub/..", &a));
+	T_SYS(stat("full", &b));
+	T_EQ(a.st_ino, b.st_ino);
+	T_SYS(stat("d2", &b));
+	T_EQ(b.st_nlink, 2);
 	return R_PASS;
 }
 
@@ -325,6 +333,38 @@ symlink_readlink(void)
 	T_ERR(open("l2", O_RDONLY | O_NOFOLLOW), ELOOP);
 	T_SYS(symlink("loop", "loop"));
 	T_ERR(stat("loop", &st), ELOOP);
+	return R_PASS;
+}
+
+/*
+ * An absolute link is resolved by the guest in the guest's own tree: a link to /proc/version
+ * reads the guest kernel's file, whatever the host has at that path.
+ */
+static int
+symlink_absolute(void)
+{
+	char a[512], b[512];
+	ssize_t n, m;
+	int fd;
+
+	T_SYS(symlink("/proc/version", "l"));
+	T_SYS(symlink("/", "root"));
+	T_SYS(fd = open("/proc/version", O_RDONLY));
+	T_SYS(n = read(fd, a, sizeof(a)));
+	close(fd);
+	T_SYS(fd = open("l", O_RDONLY));
+	T_SYS(m = read(fd, b, sizeof(b)));
+	close(fd);
+	T_ASSERT(n == m && memcmp(a, b, n) == 0, "the link did not lead to this kernel's file");
+	T_SYS(fd = open("root/proc/version", O_RDONLY));
+	T_SYS(m = read(fd, b, sizeof(b)));
+	close(fd);
+	T_ASSERT(n == m && memcmp(a, b, n) == 0, "root/proc/version is not /proc/version");
+	T_SYS(symlink("../../../../../../../../../../proc/version", "up"));
+	T_SYS(fd = open("up", O_RDONLY));
+	T_SYS(m = read(fd, b, sizeof(b)));
+	close(fd);
+	T_ASSERT(n == m && memcmp(a, b, n) == 0, "a ../ chain did not reach this kernel's /");
 	return R_PASS;
 }
 
@@ -886,6 +926,7 @@ const struct check files_checks[] = {
 	{ "link_nlink", link_nlink, 0 },
 	{ "hardlink_ino", hardlink_ino, 0 },
 	{ "symlink_readlink", symlink_readlink, 0 },
+	{ "symlink_absolute", symlink_absolute, 0 },
 	{ "symlink_dangling", symlink_dangling, 0 },
 	{ "mknod_fifo", mknod_fifo, 0 },
 	{ "mknod_chr", mknod_chr, C_ROOT },

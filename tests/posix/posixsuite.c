@@ -335,8 +335,8 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	const struct check *tables[] = { files_checks, dirs_checks, perm_checks, locks_checks,
-	    xattr_checks, NULL };
+	const struct check *tables[] = { files_checks, io_checks, dirs_checks, perm_checks,
+	    locks_checks, xattr_checks, NULL };
 	const struct check *c;
 	const char *dir = NULL, *only = NULL;
 	char top[PATH_MAX];

@@ -80,6 +80,11 @@ run_case() {	# run_case NAME EXPECTED_WORKER_CAPS BROKER_ARGS...
 		{ cat /proc/$f/mountinfo; fail "$name: frontend root is not a read-only tmpfs"; }
 	grep -qE '^Max processes +0 +0 ' /proc/$f/limits ||
 		fail "$name: frontend RLIMIT_NPROC is not 0"
+	# the test's log file is the broker's stderr: the frontend's reaches it by the relay
+	grep -qE '^Max file size +0 +0 ' /proc/$f/limits ||
+		fail "$name: frontend RLIMIT_FSIZE is not 0"
+	[ "$(stat -L -c %F /proc/$f/fd/2)" = fifo ] ||
+		fail "$name: frontend stderr is not the broker's relay pipe"
 	pass "$name: frontend"
 
 	# worker: root, file capabilities only, the shared directory as "/"

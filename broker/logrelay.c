@@ -1,0 +1,88 @@
+/*
+ * The children's stderr comes to the broker through a pipe, and the broker copies it to
+ * its own stderr. That lets the frontend run with RLIMIT_FSIZE 0 even when the broker's
+ * stderr is a regular file (a log file under libvirt or the tests): the limit applies to
+ * regular files only, never to pipes. Log lines are written whole (common/log.c) and are
+ * shorter than PIPE_BUF, so lines of the three processes never interleave.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "broker.h"
+#include "log.h"
+
+static int		 relay_fd[NCHILDREN] = { -1, -1 };
+static struct event	*relay_ev[NCHILDREN];
+
+int
+logrelay_pipe(int child)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	relay_fd[child] = p[0];
+	return p[1];
+}
+
+/* Copy what is there now; 0 at EOF (the child and all its threads are gone). */
+static int
+relay_copy(int child)
+{
+	char	 buf[16384];
+	ssize_t	 n;
+
+	while ((n = read(relay_fd[child], buf, sizeof(buf))) > 0)
+		(void)write(STDERR_FILENO, buf, (size_t)n);
+	return !(n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR));
+}
+
+static void
+relay_close(int child)
+{
+	if (relay_ev[child] != NULL) {
+		event_free(relay_ev[child]);
+		relay_ev[child] = NULL;
+	}
+	if (relay_fd[child] != -1) {
+		close(relay_fd[child]);
+		relay_fd[child] = -1;
+	}
+}
+
+static void
+relay_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	int child = (int)(intptr_t)arg;
+
+	if (!relay_copy(child))
+		relay_close(child);
+}
+
+void
+logrelay_start(struct event_base *base)
+{
+	int i;
+
+	for (i = 0; i < NCHILDREN; i++) {
+		if (relay_fd[i] == -1)
+			continue;
+		relay_ev[i] = event_new(base, relay_fd[i], EV_READ | EV_PERSIST, relay_cb,
+		    (void *)(intptr_t)i);
+		if (relay_ev[i] == NULL || event_add(relay_ev[i], NULL) == -1)
+			fatalx("logrelay: event_add");
+	}
+}
+
+void
+logrelay_drain(int child)
+{
+	if (relay_fd[child] != -1 && !relay_copy(child))
+		relay_close(child);
+}
