@@ -22,6 +22,8 @@
 #include <cap-ng.h>
 
 #include "broker.h"
+
+#define DEFAULT_THREAD_POOL_SIZE	8
 #include "log.h"
 #include "sandbox.h"
 
@@ -389,6 +391,8 @@ set_defaults(struct broker_opts *o)
 	/* Rust virtiofsd's defaults: submounts announced, killpriv_v2 off. */
 	o->config.flags = CONFIG_ANNOUNCE_SUBMOUNTS;
 	o->config.rlimit_nofile = UINT64_MAX;	/* "not given": see default_rlimit_nofile() */
+	/* A slow read or a stuck host file system must not stall every other request. */
+	o->config.thread_pool_size = DEFAULT_THREAD_POOL_SIZE;
 }
 
 /*
@@ -499,7 +503,7 @@ usage(void)
 	    "  --xattr  --xattrmap=RULES  --posix-acl  --security-label\n"
 	    "  --[no-]announce-submounts  --[no-]killpriv-v2  --preserve-noatime\n"
 	    "  --rlimit-nofile=N          file descriptors the guest may hold open\n"
-	    "  --thread-pool-size=N       worker threads (0: none)\n"
+	    "  --thread-pool-size=N       worker threads (default 8; 0: none)\n"
 	    "  --inode-file-handles=never|prefer|mandatory\n"
 	    "  --inode-numbers=host|hashed\n"
 	    "  --translate-uid=TYPE:FROM:TO:COUNT   --translate-gid=...\n"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end tests; source after tests/lib.sh.
 #   E2E_BACKEND  the back-end under test: privfsd (default), virtiofsd or virtiofsd-rust (the
 #                peers prove the tests themselves)
@@ -92,7 +93,7 @@ e2e_make_share() {
 # $T/NAME), prints the run's output, and on failure the console and the back-end's log.
 # Returns run-guest.sh's status.
 e2e_run() {
-	local name=$1 rc lenient= a extra=()
+	local name=$1 rc lenient='' a extra=()
 	shift
 	for a in ${E2E_BACKEND_ARGS:-}; do extra+=(--backend-arg="$a"); done
 	# The peers' own shutdown habits (the C virtiofsd leaves its socket) are not under test.

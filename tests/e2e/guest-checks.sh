@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Runs inside the end-to-end guest (busybox sh) as /mnt/.e2e/run.sh: checks what the guest
 # sees under /mnt/data against what the host wrote into /mnt/.e2e (see e2e-lib.sh:
 # e2e_make_share). Prints one "ok N - what" or "not ok N - what: why" line per check, leaves

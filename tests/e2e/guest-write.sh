@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Runs inside the end-to-end guest (busybox sh) as /mnt/.e2e/run.sh for the write test:
 # changes the tree under /mnt/data/w in ways the host checks afterwards (write.sh), and reads
 # its own changes back. One "ok"/"not ok" line per step; exits 0 when all passed.
