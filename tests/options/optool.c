@@ -7,7 +7,8 @@
  *   optool aclset PATH UID		a POSIX access ACL: owner rwx, UID rw-, group r, other r
  *   optool stat PATH			"OK ino dev mode(octal) uid gid size"
  *   optool open PATH FLAG...		rdonly wronly rdwr creat direct noatime; then
- *					direct: one aligned 4 KiB write (if writable) and read
+ *					direct: one aligned 4 KiB write (if writable) and read;
+ *					else one read of up to 4 KiB (if readable)
  *   optool mmap PATH shared|private	maps the first page and reads it
  *   optool hold DIR N			creates and keeps DIR/h0..h(N-1) open; prints how many
  *					opened and the first error; closes them
@@ -169,6 +170,7 @@ do_open(int argc, char **argv)
 {
 	int	 flags = 0, i, fd, direct = 0;
 	void	*buf;
+	char	 rbuf[4096];
 
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "rdonly") == 0) flags |= O_RDONLY;
@@ -189,7 +191,8 @@ do_open(int argc, char **argv)
 			return err("pwrite O_DIRECT");
 		if ((flags & O_ACCMODE) != O_WRONLY && pread(fd, buf, 4096, 0) < 0)
 			return err("pread O_DIRECT");
-	}
+	} else if ((flags & O_ACCMODE) != O_WRONLY && read(fd, rbuf, sizeof(rbuf)) < 0)
+		return err("read");
 	printf("OK\n");
 	return 0;
 }
@@ -200,10 +203,10 @@ do_mmap(const char *path, const char *how)
 	int	 fd, shared = strcmp(how, "shared") == 0;
 	char	*p;
 
-	if ((fd = open(path, shared ? O_RDWR : O_RDONLY)) == -1)
+	if ((fd = open(path, O_RDONLY)) == -1)
 		return err("open");
-	p = mmap(NULL, 4096, PROT_READ | (shared ? PROT_WRITE : 0),
-	    shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+	/* A read-only MAP_SHARED still needs what a shared mapping needs (VM_MAYSHARE). */
+	p = mmap(NULL, 4096, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		return err("mmap");
 	printf("OK %c\n", p[0]);
