@@ -222,6 +222,10 @@ fuse_request(struct vq_req *req)
 		error = ENOSYS;
 		goto fail;
 	}
+	/* One line per request at debug level, as virtiofsd logs "Received request". */
+	if (log_getlevel() >= LOG_LEVEL_DEBUG)
+		log_debug("fuse: %s node %llu unique %llu", c.op->name,
+		    (unsigned long long)c.in.nodeid, (unsigned long long)c.in.unique);
 	if ((error = fuse_check(&c)) != 0 || (error = c.op->handler(&c)) != 0) {
 		log_debug("fuse: %s failed: %s", c.op->name, strerror(error));
 		goto fail;

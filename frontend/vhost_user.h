@@ -42,8 +42,13 @@ struct vq;
 #define VU_MAX_FDS			8	/* fds one message may carry */
 #define VU_TABLE_REGIONS		8	/* regions in one SET_MEM_TABLE */
 
-/* 1 hiprio queue + up to 16 request queues (num-request-queues of vhost-user-fs-pci). */
-#define VQ_MAX				17
+/*
+ * 1 hiprio queue + request queues: as many as QEMU allows a virtio device
+ * (VIRTIO_QUEUE_MAX, 1024), so any num-request-queues of vhost-user-fs-pci is served.
+ * A queue costs its struct until the guest sets it up; nothing on the request path
+ * walks them all.
+ */
+#define VQ_MAX				1024
 
 struct vu_hdr {
 	uint32_t	request;

@@ -36,4 +36,5 @@ want "host tree unchanged by the read-only guest" cmp -s "$T/before" "$T/after"
 want "log shows READDIR" grep -q 'READDIR\b' "$blog"
 want "log never shows READDIRPLUS" sh -c "! grep -q READDIRPLUS '$blog'"
 want "O_NOATIME dropped: the host atime moved" test "$(stat -c %X "$d/atime")" != "$atime0"
+cp "$T/before" "$T/after" "$blog" /tmp/optdbg/ 2>/dev/null
 opt_finish $rc "restricting options seen from the guest"
