@@ -91,9 +91,10 @@ const struct sandbox_syscall seccomp_worker_list[] = {
 	ALLOW(rt_sigaction), ALLOW(rt_sigprocmask), ALLOW(rt_sigreturn), ALLOW(sigaltstack),
 	ALLOW(getpid), ALLOW(gettid), ALLOW(getrandom),
 	ALLOW(exit), ALLOW(exit_group),
-#ifdef PRIVFSD_SANITIZERS
-	/* ASan's thread creation asks for the CPU set */
+	/*
+	 * glibc's malloc asks for the CPU count when a thread first needs an arena of its
+	 * own (the pool's and the lock waiters' threads); ASan asks too.
+	 */
 	ALLOW(sched_getaffinity),
-#endif
 	{ -1, 0, { { 0 } } }
 };

@@ -115,6 +115,10 @@ call_done(struct fuse_call *call, uint32_t written)
 void
 call_fail(struct fuse_call *call, int error)
 {
+	/* Each error answer at debug level, after the request's own line (fuse_request.c). */
+	if (log_getlevel() >= LOG_LEVEL_DEBUG)
+		log_debug("fuse: unique %llu: error %d (%s)", (unsigned long long)call->unique,
+		    error, strerror(error));
 	if (call->req != NULL)
 		fuse_reply_error(call->req, call->unique, error);
 	call->req = NULL;

@@ -112,8 +112,11 @@ fop_lseek(struct fuse_ctx *c)
 
 	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
 		return error;
-	/* Linux asks only for SEEK_DATA/SEEK_HOLE; the others are harmless. */
-	if (in.whence > SEEK_HOLE || in.offset > INT64_MAX)
+	/*
+	 * Linux asks only for SEEK_DATA/SEEK_HOLE; the others are harmless. The offset is
+	 * signed: a negative one is the host kernel's to judge (SEEK_DATA says ENXIO).
+	 */
+	if (in.whence > SEEK_HOLE)
 		return EINVAL;
 	memset(&l, 0, sizeof(l));
 	l.fh = in.fh;

@@ -122,6 +122,7 @@ fop_setattr(struct fuse_ctx *c)
 	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
 		return error;
 	memset(&s, 0, sizeof(s));
+	log_debug("fuse: SETATTR valid %#x mode %#o", in.valid, in.mode);
 	s.valid = fuse_setattr_valid(in.valid);
 	/* "Now" implies the time is being set, whatever the guest put beside it. */
 	if (s.valid & SETATTR_ATIME_NOW)

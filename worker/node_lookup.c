@@ -53,7 +53,9 @@ lookup_open(struct wnode *parent, const char *name, struct wnode **out,
 		fd_budget_give();
 		return error;
 	}
-	*out = node_insert(fd, stx);
+	/* NULL: --inode-file-handles=mandatory and this file system has none. */
+	if ((*out = node_insert(fd, stx)) == NULL)
+		return EOPNOTSUPP;
 	return 0;
 }
 
@@ -144,6 +146,8 @@ node_lookup_fd(int fd, struct msg_entry *out)
 		return error;
 	}
 	n = node_insert(pfd, &stx);	/* an existing node for it wins; pfd is closed */
+	if (n == NULL)
+		return EOPNOTSUPP;
 	out->nodeid = node_id(n);
 	out->generation = node_generation(n);
 	statx_to_attr(&stx, &out->attr);

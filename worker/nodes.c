@@ -38,7 +38,9 @@ struct wnode {
 	uint32_t	 refs;		/* ours */
 	uint32_t	 index, gen;
 	int		 attached;	/* in the slot and hash tables */
-	int		 fd;		/* O_PATH | O_NOFOLLOW */
+	int		 fd;		/* O_PATH | O_NOFOLLOW, or -1 with fh */
+	struct file_handle *fh;		/* --inode-file-handles: instead of fd */
+	int		 mount_fd;	/* for open_by_handle_at (not ours) */
 	mode_t		 type;
 };
 
@@ -163,9 +165,36 @@ node_detach(struct wnode *n)
 static void
 node_free(struct wnode *n)
 {
+	if (n->fh != NULL)
+		free(n->fh);
+	else {
+		close(n->fd);
+		fd_budget_give();
+	}
+	free(n);
+}
+
+/*
+ * --inode-file-handles: trade the node's O_PATH fd for a file handle where the file system
+ * has them. Returns 0, or EOPNOTSUPP when handles are mandatory and there is none.
+ */
+static int
+node_use_handle(struct wnode *n)
+{
+	int error;
+
+	if (wk_config.inode_file_handles == FILE_HANDLES_NEVER)
+		return 0;
+	error = node_handle_take(n->fd, n->type, &n->fh, &n->mount_fd);
+	if (error != 0) {
+		n->fh = NULL;
+		return wk_config.inode_file_handles == FILE_HANDLES_MANDATORY ?
+		    EOPNOTSUPP : 0;
+	}
 	close(n->fd);
 	fd_budget_give();
-	free(n);
+	n->fd = -1;
+	return 0;
 }
 
 /* Drop the node if nothing holds it any more. Returns it when the caller must free it. */
@@ -198,7 +227,15 @@ nodes_init(int root_fd)
 		fatal("statx of the shared directory");
 	if ((root = calloc(1, sizeof(*root))) == NULL)
 		fatal("root node");
-	root->fd = root_fd;
+	root->fd = root_fd;		/* the root keeps its fd: every path starts there */
+	/* This also opens the export's mount fd while we may still open anything. */
+	if (wk_config.inode_file_handles != FILE_HANDLES_NEVER &&
+	    node_handle_take(root_fd, S_IFDIR, &root->fh, &root->mount_fd) != 0 &&
+	    wk_config.inode_file_handles == FILE_HANDLES_MANDATORY)
+		fatalx("--inode-file-handles=mandatory: the shared directory's file system "
+		    "has no file handles");
+	free(root->fh);
+	root->fh = NULL;
 	root->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	root->ino = stx.stx_ino;
 	root->mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
@@ -277,7 +314,8 @@ node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id)
 
 /*
  * A new node around fd (O_PATH, counted in the fd budget). When another request made a
- * node for the same identity meanwhile, that one is returned and fd is closed.
+ * node for the same identity meanwhile, that one is returned and fd is closed. NULL (fd
+ * closed) when --inode-file-handles=mandatory and the file has no handle.
  */
 struct wnode *
 node_insert(int fd, const struct statx *stx)
@@ -296,6 +334,10 @@ node_insert(int fd, const struct statx *stx)
 	n->hkey = hkey;
 	n->type = stx->stx_mode & S_IFMT;
 	n->refs = 1;
+	if (node_use_handle(n) != 0) {
+		node_free(n);
+		return NULL;
+	}
 	pthread_mutex_lock(&nodes_lock);
 	if ((old = hash_find(hkey, dev, n->ino, mnt_id)) != NULL) {
 		old->refs++;
@@ -370,7 +412,9 @@ nodes_reset(void)
 int
 node_fd(const struct wnode *n)
 {
-	return n->fd;
+	if (n->fh == NULL)
+		return n->fd;
+	return node_handle_fd(n, n->fh, n->mount_fd);
 }
 
 mode_t
@@ -420,7 +464,7 @@ node_getattr(struct wnode *n, struct msg_attr *out)
 {
 	struct statx stx;
 
-	if (statx(n->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+	if (statx(node_fd(n), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
 	    &stx) == -1)
 		return errno;
 	statx_to_attr(&stx, out);

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,9 +105,52 @@ attr_timespec(struct timespec *ts, uint32_t valid, uint32_t set, uint32_t now,
 }
 
 static int
+times_set(struct wnode *node, int hfd, const struct timespec ts[2])
+{
+	if (hfd != -1)
+		return futimens(hfd, ts) == -1 ? errno : 0;
+	if (utimensat(node_fd(node), "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	return 0;
+}
+
+/*
+ * With the writeback cache the guest keeps mtime and ctime itself and sends them after a
+ * write, on the writer's handle (FH | MTIME | CTIME, no _NOW). A writer who does not own the
+ * file may not set explicit times on the host (the guest already let it: it may write), so
+ * virtiofsd, which runs SETATTR as root, succeeds where the caller's fsuid gets EPERM.
+ */
+static int
+cmtime_from_writer(const struct msg_setattr *s, int hfd)
+{
+	int fl;
+
+	if (hfd == -1 || (s->valid & (SETATTR_ATIME | SETATTR_ATIME_NOW | SETATTR_MTIME_NOW |
+	    SETATTR_MODE | SETATTR_UID | SETATTR_GID | SETATTR_SIZE)) != 0 ||
+	    (s->valid & (SETATTR_MTIME | SETATTR_CTIME)) != (SETATTR_MTIME | SETATTR_CTIME))
+		return 0;
+	fl = fcntl(hfd, F_GETFL);
+	return fl != -1 && (fl & O_ACCMODE) != O_RDONLY;
+}
+
+/* fsuid 0 brings CAP_FOWNER back into this thread's effective set for one call. */
+static int
+cmtime_as_owner(int hfd, const struct timespec ts[2])
+{
+	uid_t	old;
+	int	err;
+
+	old = (uid_t)syscall(SYS_setfsuid, 0);
+	err = futimens(hfd, ts) == -1 ? errno : 0;
+	(void)syscall(SYS_setfsuid, old);
+	return err;
+}
+
+static int
 attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 {
 	struct timespec	ts[2];
+	int		err;
 
 	/* Out of range nanoseconds would be UTIME_NOW/OMIT by accident. */
 	if (((s->valid & SETATTR_ATIME) && s->atimensec >= 1000000000) ||
@@ -116,11 +160,10 @@ attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 	    s->atimensec);
 	attr_timespec(&ts[1], s->valid, SETATTR_MTIME, SETATTR_MTIME_NOW, s->mtime,
 	    s->mtimensec);
-	if (hfd != -1)
-		return futimens(hfd, ts) == -1 ? errno : 0;
-	if (utimensat(node_fd(node), "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
-		return errno;
-	return 0;
+	err = times_set(node, hfd, ts);
+	if (err == EPERM && cmtime_from_writer(s, hfd))
+		err = cmtime_as_owner(hfd, ts);
+	return err;
 }
 
 static int

@@ -50,8 +50,9 @@ op_lseek(struct wreq *req)
 	off_t			 off;
 	int			 err = 0;
 
+	/* a negative offset goes to lseek(2) as it is: ENXIO/EINVAL as on a local file */
 	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1 ||
-	    m.offset > INT64_MAX || (m.whence != SEEK_SET && m.whence != SEEK_END &&
+	    (m.whence != SEEK_SET && m.whence != SEEK_END &&
 	    m.whence != SEEK_DATA && m.whence != SEEK_HOLE)) {
 		reply_status(req, EINVAL);
 		return;
@@ -61,7 +62,7 @@ op_lseek(struct wreq *req)
 		return;
 	}
 	/* The handle's file position is not used by anything else (pread/pwrite). */
-	off = lseek(handle_fd(h), (off_t)m.offset, (int)m.whence);
+	off = lseek(handle_fd(h), (off_t)(int64_t)m.offset, (int)m.whence);
 	if (off == -1)
 		err = errno;
 	handle_put(h);

@@ -68,6 +68,14 @@ uint64_t node_ino(const struct wnode *);
 int	node_is_root(const struct wnode *);
 struct wnode *node_root(void);		/* with a reference */
 
+/* ---- node_handles.c (--inode-file-handles) ---- */
+struct file_handle;
+/* A handle for the O_PATH fd and its mount's fd: 0, or an errno value (keep the fd). */
+int	node_handle_take(int fd, mode_t type, struct file_handle **, int *mount_fd);
+/* A temporary O_PATH fd for node, valid until node_tmpfds_release(); -1 on failure. */
+int	node_handle_fd(const void *node, struct file_handle *, int mount_fd);
+void	node_tmpfds_release(void);
+
 /* ---- handles.c ---- */
 void	handles_reset(void);
 int	handle_is_dir(const struct whandle *);

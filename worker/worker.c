@@ -128,6 +128,7 @@ wreq_run(struct wreq *r)
 	op->fn(r);
 	if (op->as_caller)
 		creds_leave();
+	node_tmpfds_release();
 	guest_mem_release();
 }
 

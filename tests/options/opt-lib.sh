@@ -82,6 +82,8 @@ want() {
 
 # opt_finish RC WHAT: fail on a failed guest run or host check, else pass.
 opt_finish() {
+	# OPT_KEEP=DIR keeps the run's logs (console, back-end) for a look afterwards.
+	[ -n "${OPT_KEEP:-}" ] && mkdir -p "$OPT_KEEP" && cp -r "$T"/*/ "$OPT_KEEP"/ 2>/dev/null
 	[ "$1" = 0 ] || fail "the guest run failed (status $1)"
 	[ $HOST_BAD = 0 ] || fail "$HOST_BAD host-side checks failed"
 	pass "$2"

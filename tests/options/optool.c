@@ -9,6 +9,7 @@
  *   optool open PATH FLAG...		rdonly wronly rdwr creat direct noatime; then
  *					direct: one aligned 4 KiB write (if writable) and read;
  *					else one read of up to 4 KiB (if readable)
+ *   optool append PATH TEXT		appends TEXT and a newline
  *   optool mmap PATH shared|private	maps the first page and reads it
  *   optool hold DIR N			creates and keeps DIR/h0..h(N-1) open; prints how many
  *					opened and the first error; closes them
@@ -198,6 +199,19 @@ do_open(int argc, char **argv)
 }
 
 static int
+do_append(const char *path, const char *text)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND)) == -1)
+		return err("open");
+	if (dprintf(fd, "%s\n", text) < 0 || close(fd) == -1)
+		return err("write");
+	printf("OK\n");
+	return 0;
+}
+
+static int
 do_mmap(const char *path, const char *how)
 {
 	int	 fd, shared = strcmp(how, "shared") == 0;
@@ -358,6 +372,8 @@ run(int argc, char **argv)
 		return do_stat(argv[2]);
 	if (strcmp(a, "open") == 0 && argc >= 3)
 		return do_open(argc, argv);
+	if (strcmp(a, "append") == 0 && argc == 4)
+		return do_append(argv[2], argv[3]);
 	if (strcmp(a, "mmap") == 0 && argc == 4)
 		return do_mmap(argv[2], argv[3]);
 	if (strcmp(a, "hold") == 0 && argc == 4)

@@ -54,7 +54,7 @@ if [ -x /opt/peers/bin/virtiofsd-rust ]; then
 		$3 != $6 { print $1, $2, $3, $6 }' >"$out/diff"
 	grep -q MISALIGNED "$out/diff" && { cat "$out/diff"; fail "the two runs list different checks"; }
 	while read -r run name ours theirs; do
-		if grep -Eq "^($run:)?$name[[:space:]]" "$here/deliberate-differences.txt"; then
+		if grep -Eq "^(${run}:)?${name}[[:space:]]" "$here/deliberate-differences.txt"; then
 			echo "difference (listed): $run $name: privfsd $ours, virtiofsd-rust $theirs"
 		else
 			echo "difference NOT LISTED: $run $name: privfsd $ours, virtiofsd-rust $theirs"

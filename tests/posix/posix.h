@@ -24,6 +24,8 @@ struct check {
 };
 
 extern const struct check files_checks[];
+extern const struct check links_checks[];
+extern const struct check space_checks[];
 extern const struct check dirs_checks[];
 extern const struct check perm_checks[];
 extern const struct check locks_checks[];

@@ -275,6 +275,78 @@ dir_fd_ops(void)
 	return R_PASS;
 }
 
+
+/* Long names fill the readdir buffers after few entries: many refills, none lost. */
+static int
+readdir_long_names(void)
+{
+	enum { N = 400 };
+	struct dirent *de;
+	char name[256], seen[N];
+	long i, n = 0;
+	DIR *d;
+	int dfd;
+
+	T_SYS(mkdir("d", 0755));
+	T_SYS(dfd = open("d", O_RDONLY | O_DIRECTORY));
+	memset(name, 'L', sizeof(name));
+	name[250] = '\0';
+	for (i = 0; i < N; i++) {
+		snprintf(name, 5, "%04ld", i);
+		name[4] = 'L';
+		T_SYS(mknodat(dfd, name, S_IFREG | 0644, 0));
+	}
+	memset(seen, 0, sizeof(seen));
+	T_ASSERT((d = fdopendir(dfd)) != NULL, "fdopendir");
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		T_EQ(strlen(de->d_name), 250);
+		i = strtol(de->d_name, NULL, 10);
+		T_ASSERT(i >= 0 && i < N && !seen[i], "entry %.8s... unknown or repeated",
+		    de->d_name);
+		seen[i] = 1;
+		n++;
+	}
+	T_EQ(n, N);
+	closedir(d);
+	return R_PASS;
+}
+
+/* A deep chain of directories: lookups through it, a rename near the top, removal. */
+static int
+deep_tree(void)
+{
+	enum { DEPTH = 60 };
+	char path[DEPTH * 3 + 16];
+	struct stat st;
+	int i;
+
+	/* path: "d0/d0/.../d0", component i ending at 3 * i + 2 */
+	for (i = 0; i < DEPTH; i++) {
+		if (i == 0)
+			memcpy(path, "d0", 3);
+		else
+			memcpy(path + 3 * i - 1, "/d0", 4);
+		T_SYS(mkdir(path, 0755));
+	}
+	memcpy(path + 3 * DEPTH - 1, "/f", 3);
+	T_SYS(put_file(path, "deep", 0644));
+	drop_caches();
+	T_ASSERT(file_is(path, "deep"), "the deep file");
+	T_SYS(rename("d0/d0", "d0/d1"));
+	path[4] = '1';
+	T_SYS(stat(path, &st));
+	T_EQ(st.st_size, 4);
+	T_ASSERT(file_is(path, "deep"), "the deep file after the rename");
+	T_SYS(unlink(path));
+	for (i = DEPTH; i > 0; i--) {
+		path[i * 3 - 1] = '\0';
+		T_SYS(rmdir(path));
+	}
+	return R_PASS;
+}
+
 const struct check dirs_checks[] = {
 	{ "mkdir_rmdir", mkdir_rmdir, 0 },
 	{ "names", names, 0 },
@@ -282,6 +354,8 @@ const struct check dirs_checks[] = {
 	{ "readdir_dtype", readdir_dtype, 0 },
 	{ "readdir_after_unlink", readdir_after_unlink, 0 },
 	{ "readdir_seek", readdir_seek, 0 },
+	{ "readdir_long_names", readdir_long_names, 0 },
+	{ "deep_tree", deep_tree, 0 },
 	{ "dir_fd_ops", dir_fd_ops, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -1,12 +1,15 @@
 /*
  * posixsuite: the data path and what writes do to a file's times: large scattered I/O read
- * back at odd offsets, concurrent O_APPEND writers, O_DIRECT, timestamp updates.
+ * back at odd offsets, concurrent O_APPEND writers, O_DIRECT, timestamp updates, running a
+ * program from the mount, many open files, inode number reuse, mmap.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,10 +213,184 @@ times_update(void)
 	return R_PASS;
 }
 
+
+/* The suite's own binary, copied onto the mount and run from there (exec maps it). */
+static int
+exec_file(void)
+{
+	static char buf[65536];
+	char *argv[] = { "prog", "--exec-probe", NULL };
+	pid_t pid;
+	ssize_t n;
+	int in, out, st;
+
+	T_SYS(in = open("/proc/self/exe", O_RDONLY));
+	T_SYS(out = open("prog", O_WRONLY | O_CREAT | O_EXCL, 0755));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		T_EQ(write(out, buf, n), n);
+	T_SYS(n);
+	close(in);
+	T_SYS(close(out));
+	T_SYS(pid = fork());
+	if (pid == 0) {
+		execv("./prog", argv);
+		_exit(errno);
+	}
+	T_SYS(waitpid(pid, &st, 0));
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 42, "the copy did not run (status %#x)",
+	    st);
+	/* A running program's file cannot be opened for writing. */
+	T_SYS(pid = fork());
+	if (pid == 0) {
+		char *sleeper[] = { "prog", "--exec-probe", "sleep", NULL };
+
+		execv("./prog", sleeper);
+		_exit(errno);
+	}
+	usleep(300000);
+	errno = 0;
+	out = open("prog", O_WRONLY);
+	st = errno;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	T_ASSERT(out == -1 && st == ETXTBSY, "open for writing of a running program: %s",
+	    out == -1 ? ename(st) : "success");
+	T_SYS(chmod("prog", 0644));
+	T_SYS(pid = fork());
+	if (pid == 0) {
+		execv("./prog", argv);
+		_exit(errno);
+	}
+	T_SYS(waitpid(pid, &st, 0));
+	/* even root needs an x bit */
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == EACCES, "exec of a 0644 file: %#x", st);
+	return R_PASS;
+}
+
+/* Many files open at once, each with its own content. */
+static int
+many_open(void)
+{
+	enum { N = 600 };
+	static int fds[N];
+	char name[32], buf[32], want[32];
+	int i, len;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "f%04d", i);
+		T_SYS(fds[i] = open(name, O_RDWR | O_CREAT | O_EXCL, 0644));
+		len = snprintf(want, sizeof(want), "file %d", i);
+		T_EQ(write(fds[i], want, len), len);
+	}
+	for (i = N - 1; i >= 0; i--) {
+		len = snprintf(want, sizeof(want), "file %d", i);
+		T_EQ(pread(fds[i], buf, sizeof(buf), 0), len);
+		T_ASSERT(memcmp(buf, want, len) == 0, "f%04d holds %.*s", i, len, buf);
+		T_SYS(close(fds[i]));
+	}
+	return R_PASS;
+}
+
+/*
+ * A host inode number used again: the old file is gone, a new one takes its number, and
+ * nothing of the old one shows through the new name.
+ */
+static int
+ino_reuse(void)
+{
+	struct stat st;
+	char want[32];
+	int i, fd;
+
+	for (i = 0; i < 30; i++) {
+		snprintf(want, sizeof(want), "generation %d", i);
+		T_SYS(fd = open("f", O_RDWR | O_CREAT | O_EXCL, 0600 | (i & 1 ? 044 : 0)));
+		T_EQ(write(fd, want, strlen(want)), strlen(want));
+		T_SYS(fstat(fd, &st));
+		T_EQ(st.st_mode & 0777, i & 1 ? 0644 : 0600);
+		T_SYS(close(fd));
+		T_ASSERT(file_is("f", want), "f does not hold \"%s\"", want);
+		T_SYS(stat("f", &st));
+		T_EQ(st.st_size, strlen(want));
+		T_EQ(st.st_nlink, 1);
+		T_SYS(unlink("f"));
+		if (i % 10 == 9)
+			drop_caches();
+	}
+	return R_PASS;
+}
+
+static int
+rename_open(void)
+{
+	char buf[16];
+	int fd;
+
+	T_SYS(mkdir("d", 0755));
+	T_SYS(put_file("a", "0123", 0644));
+	T_SYS(fd = open("a", O_RDWR));
+	T_SYS(rename("a", "d/b"));
+	T_EQ(pwrite(fd, "XY", 2, 1), 2);
+	T_ASSERT(file_is("d/b", "0XY3"), "write through an fd opened before the rename");
+	T_SYS(rename("d", "e"));
+	T_EQ(pread(fd, buf, sizeof(buf), 0), 4);
+	T_SYS(fsync(fd));
+	close(fd);
+	T_ASSERT(file_is("e/b", "0XY3"), "e/b");
+	return R_PASS;
+}
+
+static int
+mmap_shared(void)
+{
+	char buf[16], *p;
+	int fd;
+
+	T_SYS(fd = open("f", O_RDWR | O_CREAT, 0644));
+	T_SYS(ftruncate(fd, 4096));
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED && (errno == ENODEV || errno == EINVAL))
+		return skip("MAP_SHARED: %s (no shared mmap on this mount)", ename(errno));
+	T_ASSERT(p != MAP_FAILED, "mmap: %s", ename(errno));
+	memcpy(p + 100, "mapped", 6);
+	T_SYS(msync(p, 4096, MS_SYNC));
+	T_EQ(pread(fd, buf, 6, 100), 6);
+	T_ASSERT(memcmp(buf, "mapped", 6) == 0, "read(2) does not see the mapped write");
+	T_EQ(pwrite(fd, "WRITE", 5, 200), 5);
+	T_ASSERT(memcmp(p + 200, "WRITE", 5) == 0, "the mapping does not see write(2)");
+	munmap(p, 4096);
+	close(fd);
+	return R_PASS;
+}
+
+static int
+mmap_private(void)
+{
+	char *p;
+	int fd;
+
+	T_SYS(put_file("f", "private mapping", 0644));
+	T_SYS(fd = open("f", O_RDONLY));
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	T_ASSERT(p != MAP_FAILED, "mmap MAP_PRIVATE: %s", ename(errno));
+	T_ASSERT(memcmp(p, "private mapping", 15) == 0 && p[15] == 0, "mapped content");
+	p[0] = 'P';	/* copy on write, never reaches the file */
+	munmap(p, 4096);
+	close(fd);
+	T_ASSERT(file_is("f", "private mapping"), "a private write reached the file");
+	return R_PASS;
+}
+
 const struct check io_checks[] = {
 	{ "large_io", large_io, 0 },
 	{ "append_concurrent", append_concurrent, 0 },
 	{ "o_direct", o_direct, 0 },
 	{ "times_update", times_update, 0 },
+	{ "exec_file", exec_file, 0 },
+	{ "many_open", many_open, 0 },
+	{ "ino_reuse", ino_reuse, 0 },
+	{ "rename_open", rename_open, 0 },
+	{ "mmap_shared", mmap_shared, 0 },
+	{ "mmap_private", mmap_private, 0 },
 	{ NULL, NULL, 0 }
 };

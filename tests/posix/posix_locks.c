@@ -66,6 +66,7 @@ child_trylock(int cmd, short type, off_t start, off_t len)
 static int
 fcntl_lock_conflict(void)
 {
+	pid_t pid;
 	int fd;
 
 	T_SYS(put_file("f", "0123456789", 0644));
@@ -74,6 +75,13 @@ fcntl_lock_conflict(void)
 	T_EQ(wait_child(child_trylock(F_SETLK, F_WRLCK, 50, 10)), EAGAIN);
 	T_EQ(wait_child(child_trylock(F_SETLK, F_RDLCK, 0, 1)), EAGAIN);
 	T_EQ(wait_child(child_trylock(F_SETLK, F_WRLCK, 100, 10)), 0);	/* beyond the range */
+	/* A child using the inherited descriptor is another owner: it conflicts too. */
+	T_SYS(pid = fork());
+	if (pid == 0) {
+		alarm(10);
+		_exit(setlk(fd, F_SETLK, F_WRLCK, 0, 1) == -1 ? errno : 0);
+	}
+	T_EQ(wait_child(pid), EAGAIN);
 	/* Downgrade to a read lock: readers may share it, writers may not. */
 	T_SYS(setlk(fd, F_SETLK, F_RDLCK, 0, 100));
 	T_EQ(wait_child(child_trylock(F_SETLK, F_RDLCK, 0, 100)), 0);
@@ -207,7 +215,19 @@ ofd_locks(void)
 	T_SYS(setlk(b, F_OFD_SETLK, F_WRLCK, 5, 1));
 	T_ERR(setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0), EAGAIN);
 	close(b);	/* closing the description drops its lock */
-	T_SYS(setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0));
+	if (setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0) == -1) {
+		int e = errno, ms;
+
+		/* Say whether it comes free a little later or stays held. */
+		for (ms = 0; ms < 2000; ms += 100) {
+			usleep(100000);
+			if (setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0) == 0)
+				T_FAIL("an OFD lock outlived close() of its description by about "
+				    "%d ms (%s at once)", ms + 100, ename(e));
+		}
+		T_FAIL("an OFD lock is still held 2 s after close() of its description (%s)",
+		    ename(e));
+	}
 	close(a);
 	return R_PASS;
 }

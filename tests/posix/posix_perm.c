@@ -157,7 +157,7 @@ suid_write_other(void)
 	T_MODE("f", 0777);
 	/*
 	 * S_ISGID without group execute is not a set-gid program: it stays when the writer is
-	 * in the file's group (from Linux 6.2 it goes when the writer is not).
+	 * in the file's group (newer kernels than 6.1 drop it when the writer is not).
 	 */
 	T_SYS(put_file("g", "x", 0644));
 	T_SYS(chown("g", 0, ps_gid));

@@ -192,6 +192,26 @@ xattr_trusted(void)
 	return R_PASS;
 }
 
+/* Attributes of a file that is open but has no name any more. */
+static int
+xattr_fd_unlinked(void)
+{
+	char buf[16];
+	int fd;
+
+	T_SYS(fd = open("f", O_RDWR | O_CREAT, 0644));
+	if (fsetxattr(fd, "user.a", "1", 1, 0) == -1 && XATTR_UNSUPPORTED(errno))
+		return skip("user xattrs: %s", ename(errno));
+	T_SYS(unlink("f"));
+	T_SYS(fsetxattr(fd, "user.b", "22", 2, 0));
+	T_EQ(fgetxattr(fd, "user.a", buf, sizeof(buf)), 1);
+	T_EQ(fgetxattr(fd, "user.b", buf, sizeof(buf)), 2);
+	T_SYS(fremovexattr(fd, "user.a"));
+	T_EQ(flistxattr(fd, buf, sizeof(buf)), 7);
+	close(fd);
+	return R_PASS;
+}
+
 /* acl_support: R_PASS when the mount takes POSIX ACLs on PATH; else a skip. */
 static int
 acl_support(const char *path)
@@ -310,6 +330,7 @@ const struct check xattr_checks[] = {
 	{ "xattr_flags", xattr_flags, 0 },
 	{ "xattr_erange", xattr_erange, 0 },
 	{ "xattr_symlink", xattr_symlink, 0 },
+	{ "xattr_fd_unlinked", xattr_fd_unlinked, 0 },
 	{ "xattr_perm", xattr_perm, C_USER },
 	{ "xattr_trusted", xattr_trusted, C_USER },
 	{ "acl_access", acl_access, C_USER },
