@@ -24,6 +24,7 @@
 
 #define STOP_GRACE_MS	1000	/* SIGTERM, then SIGKILL after this */
 #define CLOSE_GRACE_MS	500	/* a closed channel, then the child must be gone */
+#define DYING_GRACE_MS	150	/* a child whose peer saw it go may still be exiting */
 
 static struct event_base	*sv_base;
 static struct event		*stop_timer;
@@ -129,9 +130,15 @@ broker_shutdown(int code, const char *why)
 {
 	int i, status;
 
-	/* A child that died on its own (it may have taken the other along) is named first. */
+	/*
+	 * A child that died on its own (it may have taken the other along) is named first.
+	 * Its exit may still be under way: a process closes its fds before it becomes a
+	 * zombie, so its peer can see the closed channel, exit, and be reaped by us first.
+	 * Give it a moment, or we would kill it ourselves and never say what killed it.
+	 */
 	for (i = 0; i < NCHILDREN; i++)
-		if (children[i].pid > 0 && reap_within(&children[i], 0, &status)) {
+		if (children[i].pid > 0 && reap_within(&children[i],
+		    stopping ? 0 : DYING_GRACE_MS, &status)) {
 			log_death(&children[i], status, stopping ? LOG_LEVEL_INFO :
 			    LOG_LEVEL_WARN);
 			children[i].pid = 0;
