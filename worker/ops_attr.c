@@ -18,7 +18,9 @@
 
 #include "msg.h"
 #include "msg_reader.h"
+#include "log.h"
 #include "worker.h"
+#include "wcore.h"
 #include "ops_util.h"
 
 #define SETATTR_TIMES	(SETATTR_ATIME | SETATTR_MTIME | SETATTR_ATIME_NOW | \
@@ -37,6 +39,45 @@ attr_mode(struct wnode *node, int hfd, uint32_t mode)
 	if (fchmodat(wk_proc_self_fd, proc, mode & 07777, 0) == -1)
 		return errno;
 	return 0;
+}
+
+/*
+ * A guest without killpriv_v2 clears S_ISUID/S_ISGID itself before an unprivileged write
+ * or truncate: a SETATTR of the mode without them, with the writer's ids. Locally the
+ * kernel does that on its own authority (ATTR_FORCE), so a writer who does not own the
+ * file must not get EPERM from it. Only a pure removal of set-id bits from a regular file
+ * the caller may write qualifies (it can only take privileges away); anything else is a
+ * chmod and stays the owner's. The file's mode is read afresh, not taken from the guest.
+ */
+static int
+mode_is_kill(struct wnode *node, int hfd, uint32_t mode)
+{
+	struct stat	st;
+	mode_t		old, new = mode & 07777;
+	int		fl;
+
+	if (fstat(hfd != -1 ? hfd : node_fd(node), &st) == -1 || !S_ISREG(st.st_mode))
+		return 0;
+	old = st.st_mode & 07777;
+	if (new == old || (new & ~old) != 0 || ((old ^ new) & ~(S_ISUID | S_ISGID)) != 0)
+		return 0;
+	if (hfd != -1 && (fl = fcntl(hfd, F_GETFL)) != -1 && (fl & O_ACCMODE) != O_RDONLY)
+		return 1;
+	return faccessat(node_fd(node), "", W_OK,
+	    AT_EMPTY_PATH | AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The set-id removal with the worker's own ids; the caller's come back before the rest. */
+static int
+attr_mode_kill(struct wreq *req, struct wnode *node, int hfd, uint32_t mode)
+{
+	int	err, cerr;
+
+	creds_leave();
+	err = attr_mode(node, hfd, mode);
+	if ((cerr = creds_enter(req->hdr.uid, req->hdr.gid)) != 0)
+		fatalx("setattr: caller's ids back: %d", cerr);
+	return err;
 }
 
 static int
@@ -167,12 +208,15 @@ attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 }
 
 static int
-setattr_apply(struct wnode *node, int hfd, const struct msg_setattr *s)
+setattr_apply(struct wreq *req, struct wnode *node, int hfd, const struct msg_setattr *s)
 {
 	int	err = 0;
 
-	if (s->valid & SETATTR_MODE)
+	if (s->valid & SETATTR_MODE) {
 		err = attr_mode(node, hfd, s->mode);
+		if (err == EPERM && mode_is_kill(node, hfd, s->mode))
+			err = attr_mode_kill(req, node, hfd, s->mode);
+	}
 	if (err == 0 && (s->valid & (SETATTR_UID | SETATTR_GID)))
 		err = attr_owner(node, s);
 	if (err == 0 && (s->valid & SETATTR_SIZE))
@@ -202,7 +246,7 @@ op_setattr(struct wreq *req)
 	err = 0;
 	if ((s.valid & SETATTR_FH) && (h = handle_get(s.fh, &err)) == NULL)
 		goto out;
-	err = setattr_apply(node, h != NULL ? handle_fd(h) : -1, &s);
+	err = setattr_apply(req, node, h != NULL ? handle_fd(h) : -1, &s);
 	if (err == 0) {
 		explicit_bzero(&a, sizeof(a));
 		err = node_getattr(node, &a);

@@ -5,6 +5,12 @@
  * owners conflict with it, and FLUSH closes it. flock() locks belong to an open file,
  * which is exactly the guest handle's own fd. A SETLKW that must wait does so on a
  * thread of its own, so it blocks no other request.
+ *
+ * OFD locks (owner = the guest's open file description) get no unlock and no FLUSH of
+ * their owner when the description closes: the guest's only word is RELEASE of its
+ * handle. So each lock fd remembers the handles its owner locked through, and RELEASE of
+ * one closes it. For a process's POSIX locks that is right too: RELEASE means every fd
+ * of that description is closed, the owner's among them, which locally drops them all.
  */
 #include "config.h"
 
@@ -32,16 +38,29 @@
 #define LOCK_MAX_WAITERS	64
 #define LOCK_OFFSET_MAX		INT64_MAX	/* the guest's "to the end of the file" */
 
+struct lockuse;
+
 struct lockfd {
 	LIST_ENTRY(lockfd)	 entry;
+	LIST_HEAD(, lockuse)	 uses;		/* handles the owner locked through */
 	uint64_t		 nodeid;
 	uint64_t		 owner;
 	int			 fd;
 	int			 refs;		/* the table's, plus each user's */
+	int			 listed;	/* in lock_table */
 	uint32_t		 pid;		/* guest pid that last locked, for GETLK */
 };
 
+/* Handle fh was used by lf's owner to lock: RELEASE of fh closes lf. */
+struct lockuse {
+	LIST_ENTRY(lockuse)	 by_fh;		/* use_table bucket */
+	LIST_ENTRY(lockuse)	 by_lf;		/* lf->uses */
+	uint64_t		 fh;
+	struct lockfd		*lf;
+};
+
 static LIST_HEAD(, lockfd)	lock_table[LOCK_BUCKETS];
+static LIST_HEAD(, lockuse)	use_table[LOCK_BUCKETS];
 static pthread_mutex_t		lock_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int			lock_waiters;
 
@@ -49,6 +68,12 @@ static unsigned int
 lock_bucket(uint64_t nodeid, uint64_t owner)
 {
 	return (unsigned int)((nodeid * 0x9e3779b97f4a7c15ULL ^ owner) % LOCK_BUCKETS);
+}
+
+static unsigned int
+use_bucket(uint64_t fh)
+{
+	return (unsigned int)((fh * 0x9e3779b97f4a7c15ULL >> 32) % LOCK_BUCKETS);
 }
 
 /* Under lock_mtx. */
@@ -79,6 +104,67 @@ lockfd_put(struct lockfd *lf)
 {
 	pthread_mutex_lock(&lock_mtx);
 	lockfd_unref(lf);
+	pthread_mutex_unlock(&lock_mtx);
+}
+
+/* Under lock_mtx: out of the tables; a waiter still using it keeps it open. */
+static void
+lockfd_detach(struct lockfd *lf)
+{
+	struct lockuse	*u;
+
+	while ((u = LIST_FIRST(&lf->uses)) != NULL) {
+		LIST_REMOVE(u, by_lf);
+		LIST_REMOVE(u, by_fh);
+		free(u);
+	}
+	LIST_REMOVE(lf, entry);
+	lf->listed = 0;
+	lockfd_unref(lf);
+}
+
+/* Remember that lf's owner locks through handle fh. 0, or ENOLCK. */
+static int
+lockfd_use(struct lockfd *lf, uint64_t fh)
+{
+	struct lockuse	*u;
+	int		 err = 0;
+
+	pthread_mutex_lock(&lock_mtx);
+	/* Detached meanwhile (FLUSH): the lock goes with the fd, nothing to remember. */
+	if (!lf->listed)
+		goto out;
+	LIST_FOREACH(u, &lf->uses, by_lf)
+		if (u->fh == fh)
+			goto out;
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		err = ENOLCK;
+		goto out;
+	}
+	u->fh = fh;
+	u->lf = lf;
+	LIST_INSERT_HEAD(&lf->uses, u, by_lf);
+	LIST_INSERT_HEAD(&use_table[use_bucket(fh)], u, by_fh);
+ out:
+	pthread_mutex_unlock(&lock_mtx);
+	return err;
+}
+
+void
+locks_release_fh(uint64_t fh)
+{
+	struct lockuse	*u, *next;
+
+	pthread_mutex_lock(&lock_mtx);
+	/* Detaching frees other uses of the same lock fd, maybe next: start over then. */
+ again:
+	for (u = LIST_FIRST(&use_table[use_bucket(fh)]); u != NULL; u = next) {
+		next = LIST_NEXT(u, by_fh);
+		if (u->fh == fh) {
+			lockfd_detach(u->lf);
+			goto again;
+		}
+	}
 	pthread_mutex_unlock(&lock_mtx);
 }
 
@@ -134,6 +220,7 @@ lockfd_get(struct whandle *h, uint64_t owner, int create, int *err)
 	lf->owner = owner;
 	lf->fd = fd;
 	lf->refs = 2;
+	LIST_INIT(&lf->uses);
 	pthread_mutex_lock(&lock_mtx);
 	if ((lf2 = lockfd_find(nodeid, owner)) != NULL) {
 		/* Another thread made it meanwhile: use that one. */
@@ -142,8 +229,10 @@ lockfd_get(struct whandle *h, uint64_t owner, int create, int *err)
 		fd_budget_give();
 		free(lf);
 		lf = lf2;
-	} else
+	} else {
 		LIST_INSERT_HEAD(&lock_table[lock_bucket(nodeid, owner)], lf, entry);
+		lf->listed = 1;
+	}
 	pthread_mutex_unlock(&lock_mtx);
 	return lf;
 }
@@ -167,10 +256,8 @@ locks_drop_owner(struct wnode *node, uint64_t owner)
 	struct lockfd	*lf;
 
 	pthread_mutex_lock(&lock_mtx);
-	if ((lf = lockfd_find(node_id(node), owner)) != NULL) {
-		LIST_REMOVE(lf, entry);
-		lockfd_unref(lf);	/* a waiter still using it keeps it open */
-	}
+	if ((lf = lockfd_find(node_id(node), owner)) != NULL)
+		lockfd_detach(lf);
 	pthread_mutex_unlock(&lock_mtx);
 }
 
@@ -191,10 +278,8 @@ locks_reset(void)
 
 	pthread_mutex_lock(&lock_mtx);
 	for (i = 0; i < LOCK_BUCKETS; i++) {
-		while ((lf = LIST_FIRST(&lock_table[i])) != NULL) {
-			LIST_REMOVE(lf, entry);
-			lockfd_unref(lf);
-		}
+		while ((lf = LIST_FIRST(&lock_table[i])) != NULL)
+			lockfd_detach(lf);
 	}
 	pthread_mutex_unlock(&lock_mtx);
 }
@@ -438,6 +523,10 @@ op_setlk(struct wreq *req)
 		goto fail;
 	} else if ((w->lf = lockfd_get(w->h, m.owner, m.type != F_UNLCK, &err)) == NULL) {
 		/* err 0: unlocking what the owner never locked succeeds, as locally */
+		handle_put(w->h);
+		goto fail;
+	} else if (m.type != F_UNLCK && (err = lockfd_use(w->lf, m.fh)) != 0) {
+		lockfd_put(w->lf);
 		handle_put(w->h);
 		goto fail;
 	}

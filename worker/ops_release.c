@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "worker.h"
 #include "wcore.h"
+#include "ops_util.h"
 
 static void
 release(struct wreq *r, int is_dir)
@@ -35,7 +36,11 @@ release(struct wreq *r, int is_dir)
 	if (!is_dir)
 		locks_release(h, rel.lock_owner, rel.flags);
 	handle_put(h);
-	reply_status(r, handle_release(rel.fh));
+	error = handle_release(rel.fh);
+	/* OFD locks taken through it (after: no SETLK finds the handle any more) */
+	if (!is_dir && error == 0)
+		locks_release_fh(rel.fh);
+	reply_status(r, error);
 }
 
 void

@@ -83,7 +83,8 @@ ops_thread_fs(void)
 		} else
 			state = 1;
 	}
-	return state == 1 ? 0 : ENOSYS;
+	/* EIO, never ENOSYS: the guest would take ENOSYS as "CREATE unsupported" for good. */
+	return state == 1 ? 0 : EIO;
 }
 
 mode_t

@@ -52,6 +52,8 @@ int	ops_xattr_label(int fd, const char *name, const void *value, size_t len);
 
 /* ops_lock.c: close the lock fd of (node, owner): its POSIX locks go, as on close(). */
 void	locks_drop_owner(struct wnode *, uint64_t owner);
+/* ops_lock.c: RELEASE of fh closes the lock fds of the owners that locked through it. */
+void	locks_release_fh(uint64_t fh);
 
 /* 1 when the request comes from guest root (for checks the guest kernel does by caps). */
 int	ops_caller_root(const struct wreq *);
