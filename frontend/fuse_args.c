@@ -79,6 +79,16 @@ arg_end(struct fuse_ctx *c)
 	return 0;
 }
 
+int
+arg_only(struct fuse_ctx *c, void *dst, size_t len)
+{
+	int error;
+
+	if ((error = arg_fixed(c, dst, len)) != 0)
+		return error;
+	return arg_end(c);
+}
+
 /*
  * The security context block (FUSE_SECURITY_CTX): fuse_secctx_header {size, nr_secctx},
  * then for each context fuse_secctx {size}, the xattr name NUL-terminated, the value, and

@@ -24,7 +24,7 @@ open_common(struct fuse_ctx *c, uint32_t type, int is_dir)
 	struct msg_open o;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	memset(&o, 0, sizeof(o));
 	if ((error = fuse_open_flags_in(in.flags, c->in.opcode, &o.flags)) != 0)
@@ -108,7 +108,7 @@ fop_read(struct fuse_ctx *c)
 	struct msg_io io;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.size > MSG_MAX_IO || in.size > c->req->wr_len - FUSE_OUT_HDR)
 		return EINVAL;
@@ -151,22 +151,30 @@ fop_write(struct fuse_ctx *c)
 	return io_send(c, IMSG_FRONTEND_WRITE, &io, 0, FUSE_IN_HDR + sizeof(in));
 }
 
+/* RELEASE, RELEASEDIR and FLUSH all name a handle and the lock owner it is closed for. */
+static int
+release_send(struct fuse_ctx *c, uint32_t type, uint64_t fh, uint64_t lock_owner,
+    uint32_t flags)
+{
+	struct msg_release r;
+
+	memset(&r, 0, sizeof(r));
+	r.fh = fh;
+	r.lock_owner = lock_owner;
+	r.flags = flags;
+	return fuse_msg_send_fixed(c, type, &r, sizeof(r));
+}
+
 static int
 release_common(struct fuse_ctx *c, uint32_t type)
 {
 	struct fuse_release_in in;
-	struct msg_release r;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
-	memset(&r, 0, sizeof(r));
-	r.fh = in.fh;
-	r.lock_owner = in.lock_owner;
-	if (in.release_flags & FUSE_RELEASE_FLOCK_UNLOCK)
-		r.flags = 1;
-	msg_put(fuse_msg_begin(), &r, sizeof(r));
-	return fuse_msg_send(c, type);
+	return release_send(c, type, in.fh, in.lock_owner,
+	    (in.release_flags & FUSE_RELEASE_FLOCK_UNLOCK) ? 1 : 0);
 }
 
 int
@@ -185,16 +193,11 @@ int
 fop_flush(struct fuse_ctx *c)
 {
 	struct fuse_flush_in in;
-	struct msg_release r;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
-	memset(&r, 0, sizeof(r));
-	r.fh = in.fh;
-	r.lock_owner = in.lock_owner;
-	msg_put(fuse_msg_begin(), &r, sizeof(r));
-	return fuse_msg_send(c, IMSG_FRONTEND_FLUSH);
+	return release_send(c, IMSG_FRONTEND_FLUSH, in.fh, in.lock_owner, 0);
 }
 
 static int
@@ -204,13 +207,12 @@ fsync_common(struct fuse_ctx *c, uint32_t type)
 	struct msg_fsync f;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	memset(&f, 0, sizeof(f));
 	f.fh = in.fh;
 	f.datasync = (in.fsync_flags & FUSE_FSYNC_FDATASYNC) ? 1 : 0;
-	msg_put(fuse_msg_begin(), &f, sizeof(f));
-	return fuse_msg_send(c, type);
+	return fuse_msg_send_fixed(c, type, &f, sizeof(f));
 }
 
 int
@@ -245,7 +247,7 @@ readdir_common(struct fuse_ctx *c, int plus)
 
 	if (plus && (fuse_sess.flags & FUSE_DO_READDIRPLUS) == 0)
 		return ENOSYS;		/* not negotiated (--no-readdirplus) */
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.size > MSG_MAX_READDIR || in.size > c->req->wr_len - FUSE_OUT_HDR)
 		return EINVAL;

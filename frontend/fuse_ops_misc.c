@@ -22,7 +22,7 @@ lock_common(struct fuse_ctx *c, uint32_t type, uint32_t sleep)
 	struct msg_lock l;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.lk.type != F_RDLCK && in.lk.type != F_WRLCK && in.lk.type != F_UNLCK)
 		return EINVAL;
@@ -37,8 +37,7 @@ lock_common(struct fuse_ctx *c, uint32_t type, uint32_t sleep)
 	l.pid = in.lk.pid;
 	l.flock = (in.lk_flags & FUSE_LK_FLOCK) ? 1 : 0;
 	l.sleep = sleep;
-	msg_put(fuse_msg_begin(), &l, sizeof(l));
-	return fuse_msg_send(c, type);
+	return fuse_msg_send_fixed(c, type, &l, sizeof(l));
 }
 
 int
@@ -66,14 +65,13 @@ fop_access(struct fuse_ctx *c)
 	struct msg_access a;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.mask & ~(uint32_t)(R_OK | W_OK | X_OK))
 		return EINVAL;
 	memset(&a, 0, sizeof(a));
 	a.mask = in.mask;
-	msg_put(fuse_msg_begin(), &a, sizeof(a));
-	return fuse_msg_send(c, IMSG_FRONTEND_ACCESS);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_ACCESS, &a, sizeof(a));
 }
 
 int
@@ -86,7 +84,7 @@ fop_fallocate(struct fuse_ctx *c)
 	struct msg_fallocate f;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.mode & ~modes)
 		return EOPNOTSUPP;
@@ -99,8 +97,7 @@ fop_fallocate(struct fuse_ctx *c)
 	f.offset = in.offset;
 	f.length = in.length;
 	f.mode = in.mode;
-	msg_put(fuse_msg_begin(), &f, sizeof(f));
-	return fuse_msg_send(c, IMSG_FRONTEND_FALLOCATE);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_FALLOCATE, &f, sizeof(f));
 }
 
 int
@@ -110,7 +107,7 @@ fop_lseek(struct fuse_ctx *c)
 	struct msg_lseek l;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	/*
 	 * Linux asks only for SEEK_DATA/SEEK_HOLE; the others are harmless. The offset is
@@ -122,8 +119,7 @@ fop_lseek(struct fuse_ctx *c)
 	l.fh = in.fh;
 	l.offset = in.offset;
 	l.whence = in.whence;
-	msg_put(fuse_msg_begin(), &l, sizeof(l));
-	return fuse_msg_send(c, IMSG_FRONTEND_LSEEK);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_LSEEK, &l, sizeof(l));
 }
 
 int
@@ -133,7 +129,7 @@ fop_copy_file_range(struct fuse_ctx *c)
 	struct msg_copy_range r;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if (in.flags != 0)
 		return EINVAL;
@@ -148,8 +144,7 @@ fop_copy_file_range(struct fuse_ctx *c)
 	/* The reply counts in 32 bits: ask for no more (a short copy is allowed). */
 	r.len = in.len > (UINT32_MAX & ~4095u) ? (UINT32_MAX & ~4095u) : in.len;
 	c->size = (uint32_t)r.len;
-	msg_put(fuse_msg_begin(), &r, sizeof(r));
-	return fuse_msg_send(c, IMSG_FRONTEND_COPY_FILE_RANGE);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_COPY_FILE_RANGE, &r, sizeof(r));
 }
 
 int
@@ -158,7 +153,7 @@ fop_syncfs(struct fuse_ctx *c)
 	struct fuse_syncfs_in in;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	(void)fuse_msg_begin();
 	return fuse_msg_send(c, IMSG_FRONTEND_SYNCFS);
@@ -178,7 +173,7 @@ fop_setupmapping(struct fuse_ctx *c)
 	struct msg_setupmapping m;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	if ((in.flags & ~known) != 0 || !range_ok(in.foffset, in.len) ||
 	    !range_ok(in.moffset, in.len) || in.foffset > INT64_MAX)
@@ -189,8 +184,7 @@ fop_setupmapping(struct fuse_ctx *c)
 	m.len = in.len;
 	m.moffset = in.moffset;
 	m.flags = (uint32_t)in.flags;
-	msg_put(fuse_msg_begin(), &m, sizeof(m));
-	return fuse_msg_send(c, IMSG_FRONTEND_SETUPMAPPING);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_SETUPMAPPING, &m, sizeof(m));
 }
 
 int

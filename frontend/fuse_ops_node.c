@@ -37,7 +37,7 @@ fop_forget(struct fuse_ctx *c)
 	struct msg_forget f;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	memset(&f, 0, sizeof(f));
 	f.nlookup = in.nlookup;
@@ -95,15 +95,14 @@ fop_getattr(struct fuse_ctx *c)
 	struct msg_getattr g;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	memset(&g, 0, sizeof(g));
 	if (in.getattr_flags & FUSE_GETATTR_FH) {
 		g.flags = MSG_GETATTR_FH;
 		g.fh = in.fh;
 	}
-	msg_put(fuse_msg_begin(), &g, sizeof(g));
-	return fuse_msg_send(c, IMSG_FRONTEND_GETATTR);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_GETATTR, &g, sizeof(g));
 }
 
 static int
@@ -119,7 +118,7 @@ fop_setattr(struct fuse_ctx *c)
 	struct msg_setattr s;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0)
+	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
 	memset(&s, 0, sizeof(s));
 	log_debug("fuse: SETATTR valid %#x mode %#o", in.valid, in.mode);
@@ -146,8 +145,7 @@ fop_setattr(struct fuse_ctx *c)
 	s.atimensec = in.atimensec;
 	s.mtimensec = in.mtimensec;
 	s.ctimensec = in.ctimensec;
-	msg_put(fuse_msg_begin(), &s, sizeof(s));
-	return fuse_msg_send(c, IMSG_FRONTEND_SETATTR);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_SETATTR, &s, sizeof(s));
 }
 
 int

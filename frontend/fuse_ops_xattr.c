@@ -102,13 +102,12 @@ fop_listxattr(struct fuse_ctx *c)
 	struct msg_xattr x;
 	int error;
 
-	if ((error = arg_fixed(c, &in, sizeof(in))) != 0 || (error = arg_end(c)) != 0 ||
+	if ((error = arg_only(c, &in, sizeof(in))) != 0 ||
 	    (error = xattr_size(c, in.size)) != 0)
 		return error;
 	memset(&x, 0, sizeof(x));
 	x.size = in.size;
-	msg_put(fuse_msg_begin(), &x, sizeof(x));
-	return fuse_msg_send(c, IMSG_FRONTEND_LISTXATTR);
+	return fuse_msg_send_fixed(c, IMSG_FRONTEND_LISTXATTR, &x, sizeof(x));
 }
 
 int

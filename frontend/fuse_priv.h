@@ -145,6 +145,8 @@ int	arg_string(struct fuse_ctx *, const char **s, size_t *len);
 /* A string that is one path component (name_check with flags). */
 int	arg_name(struct fuse_ctx *, const char **s, int flags);
 int	arg_end(struct fuse_ctx *);				/* EINVAL on trailing bytes */
+/* The opcode's one fixed-size argument and nothing after it: arg_fixed + arg_end. */
+int	arg_only(struct fuse_ctx *, void *dst, size_t len);
 /* The security context of a node-creating op, when negotiated (name NULL: none). */
 struct fuse_secctx_arg {
 	const char	*name;		/* NUL-terminated xattr name, checked */
@@ -160,6 +162,8 @@ void	put_secctx(struct msg_writer *, const struct fuse_secctx_arg *);
 struct msg_writer *fuse_msg_begin(void);
 /* Track a call for c and send the message; 0 or an errno (then nothing was sent). */
 int	fuse_msg_send(struct fuse_ctx *, uint32_t type);
+/* fuse_msg_begin, one fixed-size payload m, fuse_msg_send. */
+int	fuse_msg_send_fixed(struct fuse_ctx *, uint32_t type, const void *m, size_t len);
 /* For messages the worker never answers (FORGET): no call is tracked. */
 void	fuse_msg_send_noreply(struct fuse_ctx *, uint32_t type);
 /* Send with the id of an existing call (INIT's second step). */

@@ -81,6 +81,7 @@ static const struct fuse_op fuse_ops[] = {
 	    REP_CREATE, fop_create },
 	/* Linux virtiofs never interrupts; a local file system has nothing to interrupt. */
 	{ FUSE_INTERRUPT, "INTERRUPT", 0, 0, 0, REP_STATUS, fop_enosys },
+	/* BMAP is for block-device file systems; IOCTL and POLL are not for virtiofs. */
 	{ FUSE_BMAP, "BMAP", 0, 0, 0, REP_STATUS, fop_enosys },
 	{ FUSE_DESTROY, "DESTROY", 0, 0, 0, REP_DESTROY, fuse_op_destroy },
 	{ FUSE_IOCTL, "IOCTL", 0, 0, 0, REP_STATUS, fop_enosys },
@@ -219,7 +220,7 @@ fuse_request(struct vq_req *req)
 	}
 	if (c.op == NULL) {
 		log_debug("fuse: unknown opcode %u", c.in.opcode);
-		error = ENOSYS;
+		error = ENOSYS;		/* FUSE's answer for "not implemented", as virtiofsd */
 		goto fail;
 	}
 	/* One line per request at debug level, as virtiofsd logs "Received request". */
@@ -322,6 +323,13 @@ fuse_msg_send(struct fuse_ctx *c, uint32_t type)
 	return 0;
 }
 
+int
+fuse_msg_send_fixed(struct fuse_ctx *c, uint32_t type, const void *m, size_t len)
+{
+	msg_put(fuse_msg_begin(), m, len);
+	return fuse_msg_send(c, type);
+}
+
 void
 fuse_msg_send_noreply(struct fuse_ctx *c, uint32_t type)
 {
@@ -340,6 +348,7 @@ fuse_msg_send_call(struct fuse_call *call, uint32_t type)
 	fuse_msg_emit(&none, call_id(call), type);
 }
 
+/* Opcodes this server does not implement, on purpose (see the table). */
 int
 fop_enosys(struct fuse_ctx *c)
 {

@@ -3,6 +3,7 @@
  * descriptor table into a checked list of buffer pieces, and the copies over those pieces.
  * Every descriptor is copied into private memory before it is looked at (an indirect table
  * whole, even when it spans regions); every check of wire.md section 2 items 3-6 is here.
+ * The copies over a parsed chain's pieces are in virtq_copy.c.
  */
 #include <sys/types.h>
 
@@ -125,44 +126,4 @@ vq_chain_walk(const struct vq_ring_view *vq, uint16_t head, struct vq_chain *c)
 		if (i >= tsize)
 			return "next index out of range";
 	}
-}
-
-/* ---- copies for the FUSE layer ---- */
-
-static size_t
-copy_segs(const struct vq_seg *seg, uint32_t nseg, size_t skip, uint8_t *buf, size_t len,
-    int to_guest)
-{
-	size_t done = 0, n;
-	uint32_t i;
-
-	for (i = 0; i < nseg && done < len; i++) {
-		if (skip >= seg[i].len) {
-			skip -= seg[i].len;
-			continue;
-		}
-		n = seg[i].len - skip;
-		if (n > len - done)
-			n = len - done;
-		if (to_guest)
-			memcpy(seg[i].host + skip, buf + done, n);
-		else
-			memcpy(buf + done, seg[i].host + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
-size_t
-vq_copy_from_req(const struct vq_req *req, size_t from, void *dst, size_t len)
-{
-	return copy_segs(req->seg, req->nrd, from, dst, len, 0);
-}
-
-size_t
-vq_copy_to_req(struct vq_req *req, size_t to, const void *src, size_t len)
-{
-	return copy_segs(req->seg + req->nrd, req->nwr, to, (uint8_t *)(uintptr_t)src,
-	    len, 1);
 }

@@ -9,6 +9,15 @@ pass() { echo "PASS: $*"; }
 
 require_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 
+# require_privsep_user: the unprivileged user exists; sets user (its name), uid and gid.
+require_privsep_user() {
+	user=${PRIVSEP_USER:-privfsd}
+	getent passwd "$user" >/dev/null ||
+	    skip "no user $user (contrib/test-all.sh creates it)"
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
+}
+
 # A scratch directory removed at exit, plus the exit hooks of the test.
 T=$(mktemp -d /tmp/privfsd-test.XXXXXX)
 chmod 755 "$T"
@@ -54,6 +63,19 @@ role_pid() {
 wait_gone() {
 	i=0
 	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# dead PID SECONDS: 0 once the process has ended within the time. A zombie counts as
+# ended: orphans go to a PID 1 that may be slow to reap them (containers).
+dead() {
+	i=0
+	while [ -e /proc/$1 ] &&
+	    [ "$(awk '$1 == "State:" { print $2 }' /proc/$1/status 2>/dev/null)" != Z ]; do
 		i=$((i + 1))
 		[ $i -le $(($2 * 10)) ] || return 1
 		sleep 0.1

@@ -9,7 +9,9 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "worker.h"
@@ -51,4 +53,26 @@ fd_budget_give(void)
 {
 	if (atomic_fetch_sub(&used, 1) == 0)
 		fatalx("fd budget underflow");
+}
+
+int
+fd_budget_openat(int dirfd, const char *path, int flags, mode_t mode, int *fd)
+{
+	int error;
+
+	if ((error = fd_budget_take()) != 0)
+		return error;
+	if ((*fd = openat(dirfd, path, flags, mode)) == -1) {
+		error = errno;
+		fd_budget_give();
+		return error;
+	}
+	return 0;
+}
+
+void
+fd_budget_close(int fd)
+{
+	close(fd);
+	fd_budget_give();
 }

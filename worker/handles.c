@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "worker.h"
 #include "wcore.h"
+#include "idtable.h"
 
 struct whandle {
 	struct wnode	*node;		/* with a reference */
@@ -27,64 +28,24 @@ struct whandle {
 	pthread_mutex_t	 dir_lock;	/* directory reads move the shared offset */
 };
 
-struct handle_slot {
-	struct whandle	*h;
-	uint32_t	 gen;
-	uint32_t	 next_free;
-};
-
-static pthread_mutex_t		 handles_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle_slot	*hslots;
-static uint32_t			 nhslots, hslots_cap, hfree_head;
+static pthread_mutex_t	handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct idtable	handles = IDTABLE_INITIALIZER("handle", 256);
 
 static void
 handle_free(struct whandle *h)
 {
-	close(h->fd);
-	fd_budget_give();
+	fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
 	free(h);
 }
 
-/* handles_lock held */
-static uint32_t
-hslot_alloc(void)
-{
-	struct handle_slot	*ns;
-	uint32_t		 i, cap;
-
-	if (hfree_head != 0) {
-		i = hfree_head;
-		hfree_head = hslots[i].next_free;
-		return i;
-	}
-	if (nhslots == hslots_cap) {
-		cap = hslots_cap == 0 ? 256 : hslots_cap * 2;
-		if (cap <= hslots_cap)
-			fatalx("handle table full");
-		if ((ns = reallocarray(hslots, cap, sizeof(*hslots))) == NULL)
-			fatal("handle table");
-		memset(ns + hslots_cap, 0, (cap - hslots_cap) * sizeof(*hslots));
-		hslots = ns;
-		hslots_cap = cap;
-		if (nhslots == 0)
-			nhslots = 1;	/* fh index 0 is never given out */
-	}
-	return nhslots++;
-}
-
-/* handles_lock held; returns the handle when its last reference went */
+/* handles_lock held: empty slot i; returns its handle when that was the last reference */
 static struct whandle *
-hslot_clear(uint32_t i)
+handle_remove(uint32_t i)
 {
-	struct whandle *h = hslots[i].h;
+	struct whandle *h = idtable_remove(&handles, i);
 
-	hslots[i].h = NULL;
-	if (++hslots[i].gen != UINT32_MAX) {
-		hslots[i].next_free = hfree_head;
-		hfree_head = i;
-	}
 	return --h->refs == 0 ? h : NULL;
 }
 
@@ -92,7 +53,6 @@ uint64_t
 handle_new(struct wnode *n, int fd, int is_dir)
 {
 	struct whandle	*h;
-	uint32_t	 i;
 	uint64_t	 fh;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -104,35 +64,21 @@ handle_new(struct wnode *n, int fd, int is_dir)
 	h->refs = 1;
 	pthread_mutex_init(&h->dir_lock, NULL);
 	pthread_mutex_lock(&handles_lock);
-	i = hslot_alloc();
-	hslots[i].h = h;
-	fh = (uint64_t)hslots[i].gen << 32 | i;
+	fh = idtable_add(&handles, h);
 	pthread_mutex_unlock(&handles_lock);
 	return fh;
-}
-
-/* handles_lock held: the slot for fh, or NULL */
-static uint32_t
-hslot_find(uint64_t fh)
-{
-	uint32_t i = (uint32_t)fh, gen = (uint32_t)(fh >> 32);
-
-	if (i == 0 || i >= nhslots || hslots[i].h == NULL || hslots[i].gen != gen)
-		return 0;
-	return i;
 }
 
 struct whandle *
 handle_get(uint64_t fh, int *err)
 {
-	struct whandle	*h = NULL;
-	uint32_t	 i;
+	struct whandle	*h;
 
 	pthread_mutex_lock(&handles_lock);
-	if ((i = hslot_find(fh)) != 0) {
-		h = hslots[i].h;
+	/* A released fh is EBADF, whether or not its slot was reused since. */
+	if ((h = idtable_find(&handles, fh, NULL)) != NULL)
 		h->refs++;
-	} else
+	else
 		*err = EBADF;
 	pthread_mutex_unlock(&handles_lock);
 	return h;
@@ -158,12 +104,11 @@ int
 handle_release(uint64_t fh)
 {
 	struct whandle	*dead = NULL;
-	uint32_t	 i;
 	int		 error = 0;
 
 	pthread_mutex_lock(&handles_lock);
-	if ((i = hslot_find(fh)) != 0)
-		dead = hslot_clear(i);
+	if (idtable_find(&handles, fh, NULL) != NULL)
+		dead = handle_remove(IDTABLE_INDEX(fh));
 	else
 		error = EBADF;
 	pthread_mutex_unlock(&handles_lock);
@@ -180,11 +125,11 @@ handles_reset(void)
 
 	for (i = 1;; i++) {
 		pthread_mutex_lock(&handles_lock);
-		if (i >= nhslots) {
+		if (i >= idtable_end(&handles)) {
 			pthread_mutex_unlock(&handles_lock);
 			break;
 		}
-		h = hslots[i].h != NULL ? hslot_clear(i) : NULL;
+		h = idtable_at(&handles, i) != NULL ? handle_remove(i) : NULL;
 		pthread_mutex_unlock(&handles_lock);
 		if (h != NULL)
 			handle_free(h);

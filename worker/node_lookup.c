@@ -38,19 +38,13 @@ lookup_open(struct wnode *parent, const char *name, struct wnode **out,
 {
 	int fd, error;
 
-	if ((error = fd_budget_take()) != 0)
+	if ((error = fd_budget_openat(node_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+	    0, &fd)) != 0)
 		return error;
-	fd = openat(node_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		error = errno;
-		fd_budget_give();
-		return error;
-	}
 	/* The identity is taken from what was opened, not from the name. */
 	if (statx(fd, "", AT_EMPTY_PATH | LOOKUP_STATX_FLAGS, LOOKUP_STATX_MASK, stx) == -1) {
 		error = errno;
-		close(fd);
-		fd_budget_give();
+		fd_budget_close(fd);
 		return error;
 	}
 	/* NULL: --inode-file-handles=mandatory and this file system has none. */
@@ -131,18 +125,12 @@ node_lookup_fd(int fd, struct msg_entry *out)
 	explicit_bzero(out, sizeof(*out));
 	if (wk_proc_self_fd == -1 || fd < 0)
 		return EBADF;
-	if ((error = fd_budget_take()) != 0)
-		return error;
 	(void)snprintf(name, sizeof(name), "%d", fd);
-	if ((pfd = openat(wk_proc_self_fd, name, O_PATH | O_CLOEXEC)) == -1) {
-		error = errno;
-		fd_budget_give();
+	if ((error = fd_budget_openat(wk_proc_self_fd, name, O_PATH | O_CLOEXEC, 0, &pfd)) != 0)
 		return error;
-	}
 	if (statx(pfd, "", AT_EMPTY_PATH | LOOKUP_STATX_FLAGS, LOOKUP_STATX_MASK, &stx) == -1) {
 		error = errno;
-		close(pfd);
-		fd_budget_give();
+		fd_budget_close(pfd);
 		return error;
 	}
 	n = node_insert(pfd, &stx);	/* an existing node for it wins; pfd is closed */
@@ -178,17 +166,11 @@ node_open(struct wnode *n, int flags)
 	}
 	/* The magic link must be followed: O_NOFOLLOW would refuse every reopen. */
 	flags = (flags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY;
-	if ((error = fd_budget_take()) != 0)
-		return -error;
 	(void)snprintf(name, sizeof(name), "%d", node_fd(n));
-	if ((fd = openat(wk_proc_self_fd, name, flags)) == -1) {
-		error = errno;
-		fd_budget_give();
+	if ((error = fd_budget_openat(wk_proc_self_fd, name, flags, 0, &fd)) != 0)
 		return -error;
-	}
 	if (fstat(fd, &st) == -1 || (st.st_mode & S_IFMT) != node_type(n)) {
-		close(fd);
-		fd_budget_give();
+		fd_budget_close(fd);
 		return -EBADF;
 	}
 	return fd;

@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "worker.h"
 #include "wcore.h"
+#include "idtable.h"
 
 #define ROOT_INDEX	1
 #define HASH_MIN	1024
@@ -44,24 +45,11 @@ struct wnode {
 	mode_t		 type;
 };
 
-struct node_slot {
-	struct wnode	*node;
-	uint32_t	 gen;
-	uint32_t	 next_free;	/* 0: end of the free list */
-};
-
 static pthread_mutex_t	 nodes_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct node_slot	*slots;
-static uint32_t		 nslots, slots_cap, free_head;
+static struct idtable	 node_ids = IDTABLE_INITIALIZER("node", 1024);
 static struct wnode	**buckets;
 static size_t		 nbuckets, nhashed;
 static struct wnode	*root;
-
-static uint64_t
-make_id(uint32_t index, uint32_t gen)
-{
-	return (uint64_t)gen << 32 | index;
-}
 
 /* ---- hash table (nodes_lock held) ---- */
 
@@ -121,43 +109,23 @@ hash_find(uint64_t hkey, uint64_t dev, uint64_t ino, uint64_t mnt_id)
 	return NULL;
 }
 
-/* ---- slots (nodes_lock held) ---- */
-
-static uint32_t
-slot_alloc(void)
+/* nodes_lock held */
+static void
+node_attach(struct wnode *n)
 {
-	struct node_slot	*ns;
-	uint32_t		 i;
+	uint64_t id = idtable_add(&node_ids, n);
 
-	if (free_head != 0) {
-		i = free_head;
-		free_head = slots[i].next_free;
-		return i;
-	}
-	if (nslots == slots_cap) {
-		if (slots_cap >= UINT32_MAX / 2)
-			fatalx("node table full");
-		ns = reallocarray(slots, slots_cap * 2, sizeof(*slots));
-		if (ns == NULL)
-			fatal("node table");
-		memset(ns + slots_cap, 0, slots_cap * sizeof(*slots));
-		slots = ns;
-		slots_cap *= 2;
-	}
-	return nslots++;
+	n->index = IDTABLE_INDEX(id);
+	n->gen = IDTABLE_GEN(id);
+	n->attached = 1;
+	hash_insert(n);
 }
 
+/* nodes_lock held */
 static void
 node_detach(struct wnode *n)
 {
-	struct node_slot *s = &slots[n->index];
-
-	s->node = NULL;
-	/* A slot whose generation would wrap is retired, so old ids never come back. */
-	if (++s->gen != UINT32_MAX) {
-		s->next_free = free_head;
-		free_head = n->index;
-	}
+	idtable_remove(&node_ids, n->index);
 	hash_remove(n);
 	n->attached = 0;
 }
@@ -167,10 +135,8 @@ node_free(struct wnode *n)
 {
 	if (n->fh != NULL)
 		free(n->fh);
-	else {
-		close(n->fd);
-		fd_budget_give();
-	}
+	else
+		fd_budget_close(n->fd);
 	free(n);
 }
 
@@ -191,8 +157,7 @@ node_use_handle(struct wnode *n)
 		return wk_config.inode_file_handles == FILE_HANDLES_MANDATORY ?
 		    EOPNOTSUPP : 0;
 	}
-	close(n->fd);
-	fd_budget_give();
+	fd_budget_close(n->fd);
 	n->fd = -1;
 	return 0;
 }
@@ -217,10 +182,6 @@ nodes_init(int root_fd)
 {
 	struct statx stx;
 
-	slots_cap = 1024;
-	if ((slots = calloc(slots_cap, sizeof(*slots))) == NULL)
-		fatal("node table");
-	nslots = ROOT_INDEX + 1;		/* slot 0 is never used: node id 0 means none */
 	hash_resize(HASH_MIN);
 	if (statx(root_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
 	    STATX_BASIC_STATS | STATX_MNT_ID, &stx) == -1)
@@ -241,28 +202,20 @@ nodes_init(int root_fd)
 	root->mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
 	root->hkey = keyhash_identity(root->dev, root->ino, root->mnt_id);
 	root->type = stx.stx_mode & S_IFMT;
-	root->index = ROOT_INDEX;
 	root->refs = 1;			/* never goes */
-	root->attached = 1;
-	slots[ROOT_INDEX].node = root;
-	hash_insert(root);
+	node_attach(root);		/* the table's first id */
+	if (root->index != ROOT_INDEX || root->gen != 0)
+		fatalx("root node id %llu", (unsigned long long)node_id(root));
 }
 
 struct wnode *
 node_get(uint64_t nodeid, int *err)
 {
-	uint32_t	 index = (uint32_t)nodeid, gen = (uint32_t)(nodeid >> 32);
-	struct wnode	*n = NULL;
+	struct wnode *n;
 
 	pthread_mutex_lock(&nodes_lock);
-	if (index == 0 || index >= nslots)
-		*err = EBADF;
-	else if (slots[index].node == NULL || slots[index].gen != gen)
-		*err = gen < slots[index].gen ? ESTALE : EBADF;
-	else {
-		n = slots[index].node;
+	if ((n = idtable_find(&node_ids, nodeid, err)) != NULL)
 		n->refs++;
-	}
 	pthread_mutex_unlock(&nodes_lock);
 	return n;
 }
@@ -345,11 +298,7 @@ node_insert(int fd, const struct statx *stx)
 		node_free(n);
 		return old;
 	}
-	n->index = slot_alloc();
-	n->gen = slots[n->index].gen;
-	n->attached = 1;
-	slots[n->index].node = n;
-	hash_insert(n);
+	node_attach(n);
 	pthread_mutex_unlock(&nodes_lock);
 	return n;
 }
@@ -366,13 +315,11 @@ node_ref_lookup(struct wnode *n)
 void
 node_forget(uint64_t nodeid, uint64_t nlookup)
 {
-	uint32_t	 index = (uint32_t)nodeid, gen = (uint32_t)(nodeid >> 32);
 	struct wnode	*n, *dead = NULL;
 
 	pthread_mutex_lock(&nodes_lock);
 	/* Unknown or stale ids are ignored: FORGET has no reply to carry an error. */
-	if (index != 0 && index < nslots && (n = slots[index].node) != NULL &&
-	    slots[index].gen == gen) {
+	if ((n = idtable_find(&node_ids, nodeid, NULL)) != NULL) {
 		n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
 		dead = node_maybe_drop(n);
 	}
@@ -391,8 +338,8 @@ nodes_reset(void)
 	locks_reset();		/* lock fds hold node references too */
 	pthread_mutex_lock(&nodes_lock);
 	root->nlookup = 0;
-	for (i = ROOT_INDEX + 1; i < nslots; i++) {
-		if ((n = slots[i].node) == NULL)
+	for (i = ROOT_INDEX + 1; i < idtable_end(&node_ids); i++) {
+		if ((n = idtable_at(&node_ids, i)) == NULL)
 			continue;
 		n->nlookup = 0;
 		node_detach(n);
@@ -426,7 +373,7 @@ node_type(const struct wnode *n)
 uint64_t
 node_id(const struct wnode *n)
 {
-	return make_id(n->index, n->gen);
+	return (uint64_t)n->gen << 32 | n->index;
 }
 
 uint64_t

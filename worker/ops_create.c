@@ -77,17 +77,11 @@ newnode_label(int parent_fd, const struct newnode *n, int isdir)
 	if ((n->nn.flags & NEWNODE_SECCTX) == 0 ||
 	    (wk_config.flags & CONFIG_SECURITY_LABEL) == 0)
 		return 0;
-	if ((err = fd_budget_take()) != 0)
+	err = fd_budget_openat(parent_fd, n->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, &fd);
+	if (err != 0)
 		goto undo;
-	fd = openat(parent_fd, n->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		err = errno;
-		fd_budget_give();
-		goto undo;
-	}
 	err = ops_xattr_label(fd, n->ctxname, n->ctxval, n->ctxlen);
-	close(fd);
-	fd_budget_give();
+	fd_budget_close(fd);
 	if (err == 0)
 		return 0;
  undo:
@@ -96,17 +90,39 @@ newnode_label(int parent_fd, const struct newnode *n, int isdir)
 	return err;
 }
 
-/* Entry reply for a name just made under parent. */
+/*
+ * Parse a node-making request and find its parent (with a reference); NULL when req has
+ * been answered.
+ */
+static struct wnode *
+newnode_begin(struct wreq *req, struct newnode *n, int what)
+{
+	int	err;
+
+	if ((err = newnode_parse(req, n, what)) != 0) {
+		reply_status(req, err);
+		return NULL;
+	}
+	if (ops_readonly(req))
+		return NULL;
+	return ops_node(req, req->hdr.nodeid);
+}
+
+/*
+ * The end of MKNOD, MKDIR and SYMLINK (err: the call's errno, 0 when it made the name):
+ * the entry reply for the new name under parent, whose reference goes.
+ */
 static void
-newnode_reply(struct wreq *req, struct wnode *parent, const struct newnode *n, int isdir)
+newnode_reply(struct wreq *req, struct wnode *parent, const struct newnode *n, int isdir,
+    int err)
 {
 	struct msg_entry	e;
-	int			err;
 
-	if ((err = newnode_label(node_fd(parent), n, isdir)) == 0) {
+	if (err == 0 && (err = newnode_label(node_fd(parent), n, isdir)) == 0) {
 		explicit_bzero(&e, sizeof(e));
 		err = node_lookup(parent, n->name, &e);
 	}
+	node_put(parent);
 	if (err != 0)
 		reply_status(req, err);
 	else
@@ -141,8 +157,7 @@ reply_new_handle(struct wreq *req, const struct msg_entry *e, int fd)
 	int		 err = EBADF;
 
 	if ((node = node_get(e->nodeid, &err)) == NULL) {
-		close(fd);
-		fd_budget_give();
+		fd_budget_close(fd);
 		node_forget(e->nodeid, 1);
 		reply_status(req, err);
 		return;
@@ -152,6 +167,24 @@ reply_new_handle(struct wreq *req, const struct msg_entry *e, int fd)
 	reply_create(req, e, fh);
 }
 
+/*
+ * The end of CREATE and TMPFILE: drops the parent; err 0: answers with a handle for fd
+ * and entry e; otherwise answers err, and closes fd when the open had worked (fd >= 0).
+ */
+static void
+created_reply(struct wreq *req, struct wnode *parent, const struct msg_entry *e, int fd,
+    int err)
+{
+	node_put(parent);
+	if (err == 0) {
+		reply_new_handle(req, e, fd);
+		return;
+	}
+	if (fd >= 0)
+		fd_budget_close(fd);
+	reply_status(req, err);
+}
+
 void
 op_create(struct wreq *req)
 {
@@ -159,39 +192,18 @@ op_create(struct wreq *req)
 	struct msg_entry	 e;
 	struct wnode		*parent;
 	mode_t			 mode;
-	int			 fd, err;
+	int			 fd = -1, err;
 
-	if ((err = newnode_parse(req, &n, NN_NAME)) != 0) {
-		reply_status(req, err);
+	if ((parent = newnode_begin(req, &n, NN_NAME)) == NULL)
 		return;
-	}
-	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
-		return;
-	if ((err = fd_budget_take()) != 0)
-		goto out;
 	mode = ops_create_mode(n.nn.mode, n.nn.umask);
-	fd = openat(node_fd(parent), n.name, create_flags(n.nn.open_flags) |
-	    O_CREAT | O_EXCL, mode);
-	if (fd == -1) {
-		err = errno;
-		fd_budget_give();
-		goto out;
-	}
-	if ((err = newnode_label(node_fd(parent), &n, 0)) == 0) {
+	err = fd_budget_openat(node_fd(parent), n.name, create_flags(n.nn.open_flags) |
+	    O_CREAT | O_EXCL, mode, &fd);
+	if (err == 0 && (err = newnode_label(node_fd(parent), &n, 0)) == 0) {
 		explicit_bzero(&e, sizeof(e));
 		err = node_lookup(parent, n.name, &e);
 	}
-	if (err != 0) {
-		close(fd);
-		fd_budget_give();
-		goto out;
-	}
-	node_put(parent);
-	reply_new_handle(req, &e, fd);
-	return;
- out:
-	node_put(parent);
-	reply_status(req, err);
+	created_reply(req, parent, &e, fd, err);
 }
 
 void
@@ -201,36 +213,19 @@ op_tmpfile(struct wreq *req)
 	struct msg_entry	 e;
 	struct wnode		*parent;
 	mode_t			 mode;
-	int			 fd, fl, err;
+	int			 fd = -1, fl, err;
 
-	if ((err = newnode_parse(req, &n, 0)) != 0) {
-		reply_status(req, err);
-		return;
-	}
-	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
+	if ((parent = newnode_begin(req, &n, 0)) == NULL)
 		return;
 	/* O_EXCL with O_TMPFILE: the file may never be linked in, as locally. */
 	fl = create_flags(n.nn.open_flags) | (n.nn.open_flags & O_EXCL);
-	if ((err = fd_budget_take()) != 0)
-		goto out;
 	mode = ops_create_mode(n.nn.mode, n.nn.umask);
-	if ((fd = openat(node_fd(parent), ".", fl | O_TMPFILE, mode)) == -1) {
-		err = errno;
-		fd_budget_give();
-		goto out;
+	err = fd_budget_openat(node_fd(parent), ".", fl | O_TMPFILE, mode, &fd);
+	if (err == 0) {
+		explicit_bzero(&e, sizeof(e));
+		err = node_lookup_fd(fd, &e);
 	}
-	explicit_bzero(&e, sizeof(e));
-	if ((err = node_lookup_fd(fd, &e)) != 0) {
-		close(fd);
-		fd_budget_give();
-		goto out;
-	}
-	node_put(parent);
-	reply_new_handle(req, &e, fd);
-	return;
- out:
-	node_put(parent);
-	reply_status(req, err);
+	created_reply(req, parent, &e, fd, err);
 }
 
 void
@@ -255,12 +250,9 @@ op_mknod(struct wreq *req)
 	}
 	if ((parent = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	if (mknodat(node_fd(parent), n.name,
-	    type | ops_create_mode(n.nn.mode, n.nn.umask), n.nn.rdev) == -1)
-		reply_status(req, errno);
-	else
-		newnode_reply(req, parent, &n, 0);
-	node_put(parent);
+	err = mknodat(node_fd(parent), n.name,
+	    type | ops_create_mode(n.nn.mode, n.nn.umask), n.nn.rdev) == -1 ? errno : 0;
+	newnode_reply(req, parent, &n, 0, err);
 }
 
 void
@@ -270,18 +262,11 @@ op_mkdir(struct wreq *req)
 	struct wnode	*parent;
 	int		 err;
 
-	if ((err = newnode_parse(req, &n, NN_NAME)) != 0) {
-		reply_status(req, err);
+	if ((parent = newnode_begin(req, &n, NN_NAME)) == NULL)
 		return;
-	}
-	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
-		return;
-	if (mkdirat(node_fd(parent), n.name,
-	    ops_create_mode(n.nn.mode, n.nn.umask)) == -1)
-		reply_status(req, errno);
-	else
-		newnode_reply(req, parent, &n, 1);
-	node_put(parent);
+	err = mkdirat(node_fd(parent), n.name,
+	    ops_create_mode(n.nn.mode, n.nn.umask)) == -1 ? errno : 0;
+	newnode_reply(req, parent, &n, 1, err);
 }
 
 void
@@ -291,15 +276,8 @@ op_symlink(struct wreq *req)
 	struct wnode	*parent;
 	int		 err;
 
-	if ((err = newnode_parse(req, &n, NN_NAME | NN_TARGET)) != 0) {
-		reply_status(req, err);
+	if ((parent = newnode_begin(req, &n, NN_NAME | NN_TARGET)) == NULL)
 		return;
-	}
-	if (ops_readonly(req) || (parent = ops_node(req, req->hdr.nodeid)) == NULL)
-		return;
-	if (symlinkat(n.target, node_fd(parent), n.name) == -1)
-		reply_status(req, errno);
-	else
-		newnode_reply(req, parent, &n, 0);
-	node_put(parent);
+	err = symlinkat(n.target, node_fd(parent), n.name) == -1 ? errno : 0;
+	newnode_reply(req, parent, &n, 0, err);
 }

@@ -104,8 +104,7 @@ op_syncfs(struct wreq *req)
 	else {
 		if (syncfs(fd) == -1)
 			err = errno;
-		close(fd);
-		fd_budget_give();
+		fd_budget_close(fd);
 	}
 	node_put(node);
 	reply_status(req, err);

@@ -233,6 +233,31 @@ op_getxattr(struct wreq *req)
 	free(c.buf);
 }
 
+/*
+ * What SETXATTR and REMOVEXATTR check once parsed (err: the parse result), in this order:
+ * xattrs on, the export writable, the name allowed and mapped into host. 0 to go on;
+ * otherwise the request has been answered.
+ */
+static int
+xattr_change_check(struct wreq *req, int err, const char *name, char *host)
+{
+	/* ENOSYS as virtiofsd without -o xattr: Linux then stops sending this request. */
+	if (err == 0 && (wk_config.flags & CONFIG_XATTR) == 0)
+		err = ENOSYS;
+	if (err != 0) {
+		reply_status(req, err);
+		return -1;
+	}
+	if (ops_readonly(req))
+		return -1;
+	if ((err = xattr_name_in(name, host)) != 0 ||
+	    (err = xattr_caps_check(req, name)) != 0) {
+		reply_status(req, err);
+		return -1;
+	}
+	return 0;
+}
+
 void
 op_setxattr(struct wreq *req)
 {
@@ -249,19 +274,8 @@ op_setxattr(struct wreq *req)
 	    msg_end(&r) == -1 || vlen != m.size ||
 	    (m.flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0))
 		err = EINVAL;
-	if (err == 0 && (wk_config.flags & CONFIG_XATTR) == 0)
-		err = ENOSYS;
-	if (err != 0) {
-		reply_status(req, err);
+	if (xattr_change_check(req, err, name, host) != 0)
 		return;
-	}
-	if (ops_readonly(req))
-		return;
-	if ((err = xattr_name_in(name, host)) != 0 ||
-	    (err = xattr_caps_check(req, name)) != 0) {
-		reply_status(req, err);
-		return;
-	}
 	memset(&c, 0, sizeof(c));
 	c.op = XA_SET;
 	c.name = host;
@@ -284,19 +298,8 @@ op_removexattr(struct wreq *req)
 
 	if ((err = xattr_parse_named(req, &r, NULL, name)) == 0 && msg_end(&r) == -1)
 		err = EINVAL;
-	if (err == 0 && (wk_config.flags & CONFIG_XATTR) == 0)
-		err = ENOSYS;
-	if (err != 0) {
-		reply_status(req, err);
+	if (xattr_change_check(req, err, name, host) != 0)
 		return;
-	}
-	if (ops_readonly(req))
-		return;
-	if ((err = xattr_name_in(name, host)) != 0 ||
-	    (err = xattr_caps_check(req, name)) != 0) {
-		reply_status(req, err);
-		return;
-	}
 	memset(&c, 0, sizeof(c));
 	c.op = XA_REMOVE;
 	c.name = host;
@@ -339,7 +342,7 @@ op_listxattr(struct wreq *req)
 		return;
 	}
 	if ((wk_config.flags & CONFIG_XATTR) == 0) {
-		reply_status(req, ENOSYS);
+		reply_status(req, ENOSYS);	/* as in xattr_change_check() */
 		return;
 	}
 	pthread_once(&xattrmap_once, xattrmap_load);

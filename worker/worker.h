@@ -82,6 +82,10 @@ int		 handle_release(uint64_t fh);
 /* ---- fd budget (--rlimit-nofile): every fd the worker opens for the guest ---- */
 int	fd_budget_take(void);		/* 0, or ENFILE when the budget is spent */
 void	fd_budget_give(void);
+/* openat() counted in the budget: 0 with *fd, or ENFILE or openat's errno (nothing held). */
+int	fd_budget_openat(int dirfd, const char *path, int flags, mode_t mode, int *fd);
+/* close() of a counted fd, and its budget back. */
+void	fd_budget_close(int fd);
 
 /* ---- ids ---- */
 uid_t	uid_to_host(uint32_t guest_uid);	/* --uid-map/--translate-uid */

@@ -1,5 +1,9 @@
-# Helpers of the broker tests. Source after tests/lib.sh.
+# Helpers of the broker tests. Source after tests/lib.sh: needs root, and makes D, the
+# shared directory the tests export.
 # Only ever look at the processes of *our* broker (other test runs may be going on).
+require_root
+D=$T/share
+mkdir -p "$D"
 
 # broker_child ROLE: pid of our broker's child titled "privfsd: ROLE".
 broker_child() {

@@ -3,10 +3,6 @@
 # non-zero within a second, leaving no process and no socket file.
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
-require_root
-
-D=$T/share
-mkdir -p "$D"
 
 for victim in frontend worker; do
 	S=$T/sock-$victim

@@ -4,12 +4,9 @@
 # A non-listening fd is refused.
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
-require_root
 command -v python3 >/dev/null || skip "needs python3"
 
-D=$T/share
 S=$T/sock
-mkdir -p "$D"
 
 # python3 binds and listens, then execs privfsd with the socket on fd 7.
 python3 - "$S" "$PRIVFSD" "$D" >"$T/log" 2>&1 <<'PY' &

@@ -3,10 +3,6 @@
 # and SIGTERM / SIGINT end everything cleanly (exit 0, socket file removed).
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
-require_root
-
-D=$T/share
-mkdir -p "$D"
 
 for sig in TERM INT; do
 	S=$T/sock-$sig

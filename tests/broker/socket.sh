@@ -3,11 +3,8 @@
 # (without connecting to it), a stale one is replaced, anything else is left alone.
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
-require_root
 
-D=$T/share
 S=$T/sock
-mkdir -p "$D"
 group=$(getent group "$PRIVSEP_USER" >/dev/null && echo "$PRIVSEP_USER" || echo daemon)
 
 start_ready "$T/log" --socket-path="$S" --shared-dir="$D" --socket-group="$group"

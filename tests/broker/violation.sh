@@ -4,12 +4,10 @@
 # A well-formed memory region is passed on to the worker and changes nothing.
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
-require_root
 
 fake=$PRIVFSD_TESTS_BUILDDIR/broker/fake-frontend
 [ -x "$fake" ] || fail "$fake not built"
-D=$T/share
-mkdir -p "$D" "$T/libexec"
+mkdir -p "$T/libexec"
 ln -s "$fake" "$T/libexec/privfsd-frontend"
 ln -s "$PRIVFSD_LIBEXEC_DIR/privfsd-worker" "$T/libexec/privfsd-worker"
 

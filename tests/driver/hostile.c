@@ -92,18 +92,6 @@ hcheck(int ok, const char *fmt, ...)
 	return ok;
 }
 
-void
-hnote(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("note: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
 int
 log_has(const char *s)
 {
@@ -208,7 +196,7 @@ aftermath(struct hctx *h, const struct hcase *c)
 	if (!closed && vu_dev_get_u64(&h->dev, VU_GET_FEATURES, &feat) == -1)
 		closed = 1;
 	if (closed) {
-		hnote("%s closed the vhost-user connection", cli.backend);
+		vu_note("%s closed the vhost-user connection", cli.backend);
 		if (!(c->flags & H_MAY_CLOSE))
 			hcheck(0, "connection must stay open for this case");
 		else if (!cli.peer)
@@ -221,10 +209,10 @@ aftermath(struct hctx *h, const struct hcase *c)
 		hcheck(r == 0, "GETATTR root still works on the same queue: %s",
 		    vu_fuse_why(&h->dev, r));
 	} else {
-		hnote("connection still open; vhost-user still answers");
+		vu_note("connection still open; vhost-user still answers");
 		if (!(c->flags & H_NOSTART)) {
 			r = vu_fuse_forget(&h->dev, 0x4242, 1);
-			hnote("hiprio queue after that: FORGET %s", vu_fuse_why(&h->dev, r));
+			vu_note("hiprio queue after that: FORGET %s", vu_fuse_why(&h->dev, r));
 		}
 	}
 	check_processes(closed);

@@ -47,7 +47,6 @@ extern int		failures;
  * Returns ok.
  */
 int	hcheck(int ok, const char *fmt, ...) __attribute__((__format__(printf, 2, 3)));
-void	hnote(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
 
 /* Raw ring access on request queue 1: descriptors at the top of the table. */
 #define RAW_DESC(ring, k)	((uint16_t)((ring)->num - 1 - (k)))

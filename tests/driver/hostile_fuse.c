@@ -44,7 +44,7 @@ expect_error(struct hctx *h, int rc, const char *what, int want)
 	if (rc == VU_FUSE_BADREPLY && strstr(h->dev.err, "used len 0") != NULL)
 		return hcheck(1, "%s: chain returned without a reply (request dropped)", what);
 	if (want != 0 && rc < 0 && rc != -want)
-		hnote("%s: got %s, %s expected", what, vu_fuse_why(&h->dev, rc), strerror(want));
+		vu_note("%s: got %s, %s expected", what, vu_fuse_why(&h->dev, rc), strerror(want));
 	return hcheck(rc < 0, "%s: %s (want an error reply)", what, vu_fuse_why(&h->dev, rc));
 }
 
@@ -285,7 +285,7 @@ h_read_size_too_large(struct hctx *h)
 	memset(&keep, 0, sizeof(keep));
 	r = fuse_bytes(h, buf, n, 4096, &keep);
 	if (r == 0)
-		hnote("READ size 0xffffffff answered with %u bytes", keep.used_len);
+		vu_note("READ size 0xffffffff answered with %u bytes", keep.used_len);
 	vu_fuse_req_free(&keep);
 	return expect_error(h, r, "READ of size 0xffffffff into 4 KiB", EINVAL);
 }

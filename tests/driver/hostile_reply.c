@@ -163,7 +163,7 @@ h_toctou_header(struct hctx *h)
 	memset(&t, 0, sizeof(t));
 	for (i = 0; i < TOCTOU_ROUNDS && rc == 0; i++)
 		rc = toctou_round(h, i, &t, &what);
-	hnote("%d rounds (half rewritten once after the kick, half flipped by a thread while "
+	vu_note("%d rounds (half rewritten once after the kick, half flipped by a thread while "
 	    "the back-end works): %d answered as LOOKUP, %d as the rewritten GETATTR, %d errors",
 	    i, t.firsts, t.seconds, t.errors);
 	return hcheck(rc == 0, "every reply matched one whole version of the request or "
@@ -212,7 +212,7 @@ fixed_reply(struct hctx *h, const void *in, size_t inlen, size_t outlen, uint8_t
 	hcheck(clean, "%s: %u bytes written, %s", what, r.used_len,
 	    clean ? "no 0xAA left inside" : "0xAA bytes left inside the reply");
 	if (!clean)
-		hnote("first stale byte at offset %zu", at);
+		vu_note("first stale byte at offset %zu", at);
 	memcpy(out, r.out + sizeof(struct fuse_out_header), outlen);
 	vu_fuse_req_free(&r);
 	return 0;

@@ -287,7 +287,7 @@ bad_ring_start(struct hctx *h, const char *what)
 		return hcheck(strstr(h->dev.err, "REPLY_ACK") != NULL || closed,
 		    "%s: refused (%s)", what, closed ? "connection closed" : h->dev.err);
 	}
-	hnote("%s: the start sequence was accepted", what);
+	vu_note("%s: the start sequence was accepted", what);
 	/* accepted: a request on that ring must not be served normally */
 	memset(&q, 0, sizeof(q));
 	vu_fuse_hdr(&h->dev, &ih, FUSE_GETATTR, 1, sizeof(ih) + 16);

@@ -121,7 +121,7 @@ h_vu_extra_fds(struct hctx *h)
 	close(p1[1]);
 	close(p2[1]);
 	rep = reply_of(h, VU_SET_VRING_ENABLE, cli.opts.timeout_ms);
-	hnote("SET_VRING_ENABLE {1, 1} with two unexpected fds: %s", rep);
+	vu_note("SET_VRING_ENABLE {1, 1} with two unexpected fds: %s", rep);
 	/* the pipes see EOF only once the back-end closed its copies */
 	pf[0].fd = p1[0];
 	pf[1].fd = p2[0];

@@ -41,19 +41,6 @@ check(int ok, const char *fmt, ...)
 		failures++;
 }
 
-void
-note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("note: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 int
 open_dev(struct vu_dev *dev, const struct vu_opts *o)
 {

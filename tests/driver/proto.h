@@ -19,7 +19,6 @@ extern struct vu_cli	cli;
 extern int		failures;
 
 void	check(int ok, const char *fmt, ...) __attribute__((__format__(printf, 2, 3)));
-void	note(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
 int	open_dev(struct vu_dev *, const struct vu_opts *);
 int	do_init(struct vu_dev *);
 char	*host_listing(const char *path);

@@ -269,7 +269,7 @@ mount_checks(struct vu_dev *dev)
 	}
 	r = vu_fuse_destroy(dev);
 	if (cli.peer && r == VU_FUSE_BADREPLY)
-		note("differs: %s answers DESTROY with %s", cli.backend, vu_fuse_why(dev, r));
+		vu_note("differs: %s answers DESTROY with %s", cli.backend, vu_fuse_why(dev, r));
 	else
 		check(r == 0, "DESTROY: %s", vu_fuse_why(dev, r));
 }
@@ -300,7 +300,7 @@ case_indirect(void)
 		return;
 	}
 	if (open_dev(&dev, &o) == 0) {
-		note("every request with more than one segment goes in an indirect table");
+		vu_note("every request with more than one segment goes in an indirect table");
 		mount_checks(&dev);
 	}
 	vu_dev_close(&dev);
@@ -320,7 +320,7 @@ case_add_mem_reg(void)
 		return;
 	}
 	if (open_dev(&dev, &o) == 0) {
-		note("guest memory: %u regions added with ADD_MEM_REG, 1 MiB holes between",
+		vu_note("guest memory: %u regions added with ADD_MEM_REG, 1 MiB holes between",
 		    dev.mem.nreg);
 		mount_checks(&dev);
 	}
@@ -339,7 +339,7 @@ case_qemu_acks(void)
 		return;
 	}
 	if (open_dev(&dev, &o) == 0) {
-		note("NEED_REPLY only on SET_MEM_TABLE and SET_BACKEND_REQ_FD, as QEMU 7.2 sends");
+		vu_note("NEED_REPLY only on SET_MEM_TABLE and SET_BACKEND_REQ_FD, as QEMU 7.2 sends");
 		mount_checks(&dev);
 	}
 	vu_dev_close(&dev);

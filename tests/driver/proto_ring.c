@@ -129,7 +129,7 @@ case_mq(void)
 	}
 	if (vu_dev_open(&dev, &o) == -1) {
 		if (cli.peer)
-			note("differs: %s offers no second request queue: %s", cli.backend,
+			vu_note("differs: %s offers no second request queue: %s", cli.backend,
 			    dev.err);
 		else
 			check(0, "start with 2 request queues: %s", dev.err);
@@ -205,9 +205,9 @@ case_event_idx(void)
 	check(((volatile struct vring_used *)ring->used)->idx != ring->last_used,
 	    "request completed with used_event far ahead");
 	if (ring->calls != calls)
-		note("%s notified although used_event asked not to (a SHOULD NOT)", cli.backend);
+		vu_note("%s notified although used_event asked not to (a SHOULD NOT)", cli.backend);
 	else
-		note("no notification while used_event was far ahead");
+		vu_note("no notification while used_event was far ahead");
 	r = vu_fuse_wait(&dev, &a.r, o.timeout_ms);
 	check(r == 1 && areq_ok(&dev, &a), "that reply is well formed");
 	vu_fuse_req_free(&a.r);
@@ -249,7 +249,7 @@ case_out_of_order(void)
 			ooo = 1;
 	check(ok, "%d pipelined requests (4 READs of 64 KiB, 12 GETATTRs) all answered "
 	    "correctly", NREQ);
-	note("%s completed them %s", cli.backend, ooo ? "out of order" : "in order");
+	vu_note("%s completed them %s", cli.backend, ooo ? "out of order" : "in order");
 	for (i = 0; i < NREQ; i++)
 		vu_fuse_req_free(&a[i].r);
 out:

@@ -54,13 +54,13 @@ case_before_init(void)
 		goto out;
 	r = vu_fuse_getattr(&dev, 1, &at);
 	if (cli.peer && r != -EIO && r < 0)
-		note("differs: %s answers GETATTR before INIT with %s", cli.backend,
+		vu_note("differs: %s answers GETATTR before INIT with %s", cli.backend,
 		    vu_fuse_why(&dev, r));
 	else
 		check(r == -EIO, "GETATTR before INIT: %s (want EIO)", vu_fuse_why(&dev, r));
 	r = vu_fuse_lookup(&dev, 1, "hello.txt", &e);
 	if (cli.peer && r != -EIO && r < 0)
-		note("differs: %s answers LOOKUP before INIT with %s", cli.backend,
+		vu_note("differs: %s answers LOOKUP before INIT with %s", cli.backend,
 		    vu_fuse_why(&dev, r));
 	else
 		check(r == -EIO, "LOOKUP before INIT: %s (want EIO)", vu_fuse_why(&dev, r));
@@ -92,14 +92,14 @@ case_second_init(void)
 	    vu_fuse_why(&dev, r), (unsigned long long)e.nodeid);
 	r = vu_fuse_init(&dev, &io);
 	if (cli.peer && r != 0) {
-		note("differs: %s answers a second INIT with %s", cli.backend,
+		vu_note("differs: %s answers a second INIT with %s", cli.backend,
 		    vu_fuse_why(&dev, r));
 		goto out;
 	}
 	check(r == 0 && io.major == 7, "second INIT accepted: %s", vu_fuse_why(&dev, r));
 	r = vu_fuse_getattr(&dev, e.nodeid, &at);
 	if (cli.peer && (r == 0 || (r != -EBADF && r != -ESTALE)))
-		note("differs: %s after a second INIT, GETATTR of an old node id: %s",
+		vu_note("differs: %s after a second INIT, GETATTR of an old node id: %s",
 		    cli.backend, vu_fuse_why(&dev, r));
 	else
 		check(r == -EBADF || r == -ESTALE, "old node id after the reset: %s (want EBADF "

@@ -5,6 +5,7 @@
 
 #include <err.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,17 @@ vu_cli_parse(struct vu_cli *c, int argc, char **argv, const char *cases)
 	c->peer = strcmp(c->backend, "privfsd") != 0;
 	c->argc = argc - optind;
 	c->argv = argv + optind;
+}
+
+void
+vu_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("note: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
 }

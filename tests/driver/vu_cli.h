@@ -22,5 +22,7 @@ struct vu_cli {
 
 /* Exits with a usage message on errors. */
 void	vu_cli_parse(struct vu_cli *, int argc, char **argv, const char *usage_cases);
+/* A "note: ..." line on stdout, flushed at once (it must come before a crash's output). */
+void	vu_note(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
 
 #endif

@@ -2,20 +2,8 @@
 # Runs inside the end-to-end guest (busybox sh) as /mnt/.e2e/run.sh for the write test:
 # changes the tree under /mnt/data/w in ways the host checks afterwards (write.sh), and reads
 # its own changes back. One "ok"/"not ok" line per step; exits 0 when all passed.
+# Follows guest-lib.sh (step, finish) in run.sh.
 W=/mnt/data/w
-n=0
-failed=0
-step() {	# step WHAT COMMAND...
-	what=$1
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what: $out"
-	fi
-}
 
 step "create and write a file" sh -c "echo 'hello from the guest' >$W/new.txt"
 step "mkdir" mkdir $W/newdir
@@ -38,6 +26,4 @@ step "fsync" sh -c "sync $W/newdir/seq.txt"
 step "listing shows the changes" sh -c "ls $W | tr '\n' ' ' | grep -q 'append.txt big.bin big.sha256 hard.txt newdir owned patch.bin renamed.txt sym trunc.bin'"
 step "no virtio or fuse messages in the kernel log" \
 	sh -c "! dmesg | grep -iE 'virtio|fuse' | grep -vE 'fuse: init|No cache capability'"
-
-echo "n=$n failed=$failed" >/tmp/e2e-summary
-[ $failed = 0 ]
+finish

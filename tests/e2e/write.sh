@@ -12,7 +12,7 @@ head -c 5000 /dev/urandom >"$w/trunc.bin"
 printf 'start\n' >"$w/append.txt"
 printf '0123456789abcdefghij' >"$w/patch.bin"
 : >"$w/owned"
-cp "$E2E_DIR/guest-write.sh" "$T/share/.e2e/run.sh"
+cat "$E2E_DIR/guest-lib.sh" "$E2E_DIR/guest-write.sh" >"$T/share/.e2e/run.sh" || fail "guest script"
 head -c 1000 "$w/trunc.bin" >"$T/trunc.want"
 
 e2e_run write

@@ -8,7 +8,6 @@
 . "$PRIVFSD_SRCDIR/tests/options/opt-lib.sh"
 mib=${OPT_BIG_MIB:-1024}
 opt_setup
-d=$T/share/data
 "$T/optool" pattern-write "$d/from-host" "$mib" 9 >/dev/null || fail "host pattern-write"
 cat >"$T/guest.sh" <<EOG
 out=\$(\$OPT pattern-write \$D/from-guest $mib 7)

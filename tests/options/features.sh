@@ -25,7 +25,6 @@
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/options/opt-lib.sh"
 opt_setup
-d=$T/share/data
 e=$T/share/.e2e
 printf 'version 1\n' >"$d/changing"
 : >"$d/x"

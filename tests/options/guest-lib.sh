@@ -1,20 +1,7 @@
-# Start of every option test's guest script (busybox sh, cwd /mnt; see opt-lib.sh).
+# Start of every option test's guest script (busybox sh, cwd /mnt; see opt-lib.sh), after
+# tests/e2e/guest-lib.sh (step, finish). A step's output must not say ERR unless expected.
 D=/mnt/data
 OPT=/mnt/.e2e/optool
-n=0
-failed=0
-# step WHAT COMMAND...: one check; its output must not say ERR unless expected.
-step() {
-	what=$1
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what: $(echo $out | cut -c1-300)"
-	fi
-}
 # expect WHAT PATTERN COMMAND...: the command's output matches PATTERN (grep -E).
 expect() {
 	what=$1
@@ -40,8 +27,3 @@ req() {
 	[ -e /mnt/.e2e/ack-$1 ] || echo "E2E: no ack for $1"
 }
 val() { echo "VAL $1 $2"; }
-finish() {
-	echo "n=$n failed=$failed" >/tmp/e2e-summary
-	[ $failed = 0 ]
-	exit $?
-}

@@ -17,7 +17,6 @@
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/options/opt-lib.sh"
 opt_setup
-d=$T/share/data
 printf 'version 1\n' >"$d/changing"
 printf 'lock\n' >"$d/lock" && chmod 666 "$d/lock"
 printf 'other\n' >"$d/other"

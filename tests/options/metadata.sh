@@ -14,7 +14,6 @@
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/options/opt-lib.sh"
 opt_setup
-d=$T/share/data
 printf 'version 1\n' >"$d/changing"
 head -c 8192 /dev/urandom >"$d/blob"
 mkdir -m 777 "$d/ids"

@@ -8,9 +8,11 @@
 
 OPT_DIR=$PRIVFSD_SRCDIR/tests/options
 
-# opt_setup: the share, the static guest tool in $T/share/.e2e/optool.
+# opt_setup: the share, the static guest tool in $T/share/.e2e/optool; sets d, the
+# directory the guest sees as /mnt/data.
 opt_setup() {
 	e2e_require qemu-system-x86_64
+	d=$T/share/data
 	mkdir -p "$T/share/data" "$T/share/.e2e" || fail "mkdir"
 	chmod 755 "$T/share" "$T/share/data" "$T/share/.e2e"
 	${CC:-cc} -static -O2 -o "$T/share/.e2e/optool" "$OPT_DIR/optool.c" 2>"$T/cc.log" ||
@@ -18,9 +20,10 @@ opt_setup() {
 	cp "$T/share/.e2e/optool" "$T/optool"
 }
 
-# opt_guest FILE: the guest script is guest-lib.sh followed by FILE.
+# opt_guest FILE: the guest script is e2e/guest-lib.sh, guest-lib.sh, then FILE.
 opt_guest() {
-	cat "$OPT_DIR/guest-lib.sh" "$1" >"$T/share/.e2e/run.sh" || fail "guest script"
+	cat "$E2E_DIR/guest-lib.sh" "$OPT_DIR/guest-lib.sh" "$1" >"$T/share/.e2e/run.sh" ||
+		fail "guest script"
 }
 
 # opt_watch NAME: serve the guest's requests of run NAME in the background.

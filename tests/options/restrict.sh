@@ -16,7 +16,6 @@
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/options/opt-lib.sh"
 opt_setup
-d=$T/share/data
 printf 'version 1\n' >"$d/changing"
 printf 'keep me\n' >"$d/keep"
 mkdir "$d/dir" && printf 'x\n' >"$d/dir/a" && printf 'y\n' >"$d/dir/b"

@@ -7,10 +7,7 @@ require_root
 
 PROBE=$PRIVFSD_TESTS_BUILDDIR/sandbox/sandbox-probe
 [ -x "$PROBE" ] || fail "no $PROBE"
-user=${PRIVSEP_USER:-privfsd}
-getent passwd "$user" >/dev/null || skip "no user $user (contrib/test-all.sh creates it)"
-uid=$(id -u "$user")
-gid=$(id -g "$user")
+require_privsep_user
 export PRIVSEP_USER=$user
 
 SHARE=$T/share

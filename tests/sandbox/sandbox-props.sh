@@ -5,10 +5,7 @@
 require_root
 
 [ -x "$PRIVFSD" ] || fail "no test broker $PRIVFSD"
-user=${PRIVSEP_USER:-privfsd}
-getent passwd "$user" >/dev/null || skip "no user $user (contrib/test-all.sh creates it)"
-uid=$(id -u "$user")
-gid=$(id -g "$user")
+require_privsep_user
 
 # CAP_CHOWN DAC_OVERRIDE FOWNER FSETID SETGID SETUID MKNOD SETFCAP, + DAC_READ_SEARCH
 # (bit 2) with file handles; the broker: CAP_KILL.
@@ -18,19 +15,6 @@ WORKER_CAPS=$(hex $(( (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 
 WORKER_CAPS_FH=$(hex $(( 0x$WORKER_CAPS | (1 << 2) )))
 BROKER_CAPS=$(hex $(( 1 << 5 )))
 NO_CAPS=$(hex 0)
-
-# dead PID SECONDS: 0 once the process has ended within the time. A zombie counts as
-# ended: orphans go to a PID 1 that may be slow to reap them (containers).
-dead() {
-	i=0
-	while [ -e /proc/$1 ] &&
-	    [ "$(awk '$1 == "State:" { print $2 }' /proc/$1/status 2>/dev/null)" != Z ]; do
-		i=$((i + 1))
-		[ $i -le $(($2 * 10)) ] || return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ +/, ""); print; exit }' "/proc/$1/status"; }
 check() {	# check ROLE PID FIELD WANT

@@ -7,22 +7,8 @@
 require_root
 
 [ -x "$PRIVFSD" ] || fail "no test broker $PRIVFSD"
-user=${PRIVSEP_USER:-privfsd}
-getent passwd "$user" >/dev/null || skip "no user $user (contrib/test-all.sh creates it)"
+require_privsep_user
 mkdir "$T/share"
-
-# dead PID SECONDS: 0 once the process has ended within the time. A zombie counts as
-# ended: orphans go to a PID 1 that may be slow to reap them (containers).
-dead() {
-	i=0
-	while [ -e /proc/$1 ] &&
-	    [ "$(awk '$1 == "State:" { print $2 }' /proc/$1/status 2>/dev/null)" != Z ]; do
-		i=$((i + 1))
-		[ $i -le $(($2 * 10)) ] || return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 # Pids of the children, from the broker's debug log ("started ROLE (pid N)").
 child_pids() { sed -n 's/.*started [a-z]* (pid \([0-9]*\)).*/\1/p' "$1"; }

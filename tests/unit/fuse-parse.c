@@ -81,44 +81,6 @@ vq_complete(struct vq_req *req, uint32_t written)
 	ndone++;
 }
 
-static size_t
-copy_segs(const struct vq_seg *seg, uint32_t n, size_t skip, uint8_t *buf, size_t len,
-    int to)
-{
-	size_t done = 0, take;
-	uint32_t i;
-
-	for (i = 0; i < n && done < len; i++) {
-		if (skip >= seg[i].len) {
-			skip -= seg[i].len;
-			continue;
-		}
-		take = seg[i].len - skip;
-		if (take > len - done)
-			take = len - done;
-		if (to)
-			memcpy(seg[i].host + skip, buf + done, take);
-		else
-			memcpy(buf + done, seg[i].host + skip, take);
-		done += take;
-		skip = 0;
-	}
-	return done;
-}
-
-size_t
-vq_copy_from_req(const struct vq_req *req, size_t from, void *dst, size_t len)
-{
-	return copy_segs(req->seg, req->nrd, from, dst, len, 0);
-}
-
-size_t
-vq_copy_to_req(struct vq_req *req, size_t to, const void *src, size_t len)
-{
-	return copy_segs(req->seg + req->nrd, req->nwr, to, (uint8_t *)(uintptr_t)src, len,
-	    1);
-}
-
 void
 fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 {

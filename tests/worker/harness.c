@@ -270,6 +270,15 @@ wh_dump_log(const struct wh *w)
 	fclose(f);
 }
 
+int
+wh_finish(struct wh *w)
+{
+	WH_CHECK(wh_alive(w));
+	if (wh_failures)
+		wh_dump_log(w);
+	return wh_stop(w);
+}
+
 const char *
 wh_path(const struct wh *w, const char *name)
 {

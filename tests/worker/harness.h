@@ -77,6 +77,8 @@ int	wh_stop(struct wh *);
 /* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
 int	wh_alive(struct wh *);
 void	wh_dump_log(const struct wh *);
+/* End of a test run: checks the worker still runs, prints its log after any failure, stops it. */
+int	wh_finish(struct wh *);
 /* Path of name inside the shared directory (static buffer). */
 const char *wh_path(const struct wh *, const char *name);
 /* Host side helpers; fatal on failure. */

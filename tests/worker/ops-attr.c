@@ -21,16 +21,6 @@
 #include "harness.h"
 #include "ops-lib.h"
 
-static uint64_t
-node(struct wh *w, const char *name)
-{
-	struct msg_entry	e;
-
-	if (wh_lookup(w, WH_ROOT, name, &e) != 0)
-		return 0;
-	return e.nodeid;
-}
-
 /* A host file with content, mode and owner. */
 static uint64_t
 file(struct wh *w, const char *name, mode_t mode, uid_t uid, gid_t gid)
@@ -38,16 +28,7 @@ file(struct wh *w, const char *name, mode_t mode, uid_t uid, gid_t gid)
 	wh_file(w, name, "0123456789");
 	if (chown(wh_path(w, name), uid, gid) == -1 || chmod(wh_path(w, name), mode) == -1)
 		perror(name);
-	return node(w, name);
-}
-
-static mode_t
-hmode(const struct wh *w, const char *name)
-{
-	struct stat	st;
-
-	t_stat(w, name, &st);
-	return st.st_mode & 07777;
+	return t_node(w, name);
 }
 
 static int
@@ -74,7 +55,7 @@ test_setattr(struct wh *w)
 
 	f = file(w, "f", 0644, 0, 0);
 	WH_CHECK(set(w, f, SETATTR_MODE, 0600, 0, &a) == 0 && (a.mode & 07777) == 0600);
-	WH_CHECK(hmode(w, "f") == 0600);
+	WH_CHECK(t_hmode(w, "f") == 0600);
 	WH_CHECK(set(w, f, SETATTR_UID | SETATTR_GID, 0, 0, &a) == 0 && a.uid == 1000 &&
 	    a.gid == 1000);
 	t_stat(w, "f", &st);
@@ -115,7 +96,7 @@ test_setattr(struct wh *w)
 	s.valid = SETATTR_MTIME | SETATTR_UID;
 	s.mtime = 3000;
 	s.uid = 1000;
-	WH_CHECK(t_setattr(w, node(w, "l"), &s, &a) == 0);
+	WH_CHECK(t_setattr(w, t_node(w, "l"), &s, &a) == 0);
 	t_stat(w, "l", &st);
 	WH_CHECK(st.st_mtime == 3000 && st.st_uid == 1000);
 	t_stat(w, "f", &st);
@@ -141,10 +122,10 @@ test_unprivileged(struct wh *w)
 	WH_CHECK(t_setattr(w, root_f, &s, &a) == EPERM);
 	s.valid = SETATTR_MTIME_NOW | SETATTR_ATIME_NOW;
 	WH_CHECK(t_setattr(w, root_f, &s, &a) == EACCES);
-	WH_CHECK(hmode(w, "rootf") == 0644);
+	WH_CHECK(t_hmode(w, "rootf") == 0644);
 
 	WH_CHECK(set(w, own_f, SETATTR_MODE, 0640, 0, &a) == 0);
-	WH_CHECK(hmode(w, "ownf") == 0640);
+	WH_CHECK(t_hmode(w, "ownf") == 0640);
 	memset(&s, 0, sizeof(s));
 	s.valid = SETATTR_UID;
 	s.uid = 0;
@@ -152,7 +133,7 @@ test_unprivileged(struct wh *w)
 	/* chmod g+s to a group one is not in: the kernel drops SGID, as locally */
 	WH_CHECK(chown(wh_path(w, "ownf"), 1000, 0) == 0);
 	WH_CHECK(set(w, own_f, SETATTR_MODE, 02750, 0, &a) == 0);
-	WH_CHECK(hmode(w, "ownf") == 0750);
+	WH_CHECK(t_hmode(w, "ownf") == 0750);
 	t_uid = t_gid = 0;
 }
 
@@ -186,38 +167,38 @@ test_killpriv(struct wh *w)
 	f = file(w, "s1", 06775, 1000, 1000);
 	t_uid = t_gid = 1000;
 	WH_CHECK(write_one(w, f, 0) == 1);
-	WH_CHECK(hmode(w, "s1") == 0775);
+	WH_CHECK(t_hmode(w, "s1") == 0775);
 	/* SGID without group execute is not a privilege: it stays */
 	f = file(w, "s2", 02664, 1000, 1000);
 	WH_CHECK(write_one(w, f, 0) == 1);
-	WH_CHECK(hmode(w, "s2") == 02664);
+	WH_CHECK(t_hmode(w, "s2") == 02664);
 	t_uid = t_gid = 0;
 
 	/* guest root keeps them, unless killpriv_v2 asks on its behalf */
 	f = file(w, "s3", 06755, 1000, 1000);
-	WH_CHECK(write_one(w, f, 0) == 1 && hmode(w, "s3") == 06755);
-	WH_CHECK(write_one(w, f, IO_KILL_SUIDGID) == 1 && hmode(w, "s3") == 0755);
+	WH_CHECK(write_one(w, f, 0) == 1 && t_hmode(w, "s3") == 06755);
+	WH_CHECK(write_one(w, f, IO_KILL_SUIDGID) == 1 && t_hmode(w, "s3") == 0755);
 
 	f = file(w, "s4", 06755, 1000, 1000);
 	WH_CHECK(set(w, f, SETATTR_SIZE | SETATTR_KILL_SUIDGID, 0, 3, &a) == 0);
-	WH_CHECK(hmode(w, "s4") == 06755);	/* session without killpriv_v2 */
+	WH_CHECK(t_hmode(w, "s4") == 06755);	/* session without killpriv_v2 */
 	WH_CHECK(t_session(w, SESSION_KILLPRIV_V2) == 0);
-	f = node(w, "s4");
-	WH_CHECK(set(w, f, SETATTR_SIZE, 0, 2, &a) == 0 && hmode(w, "s4") == 06755);
+	f = t_node(w, "s4");
+	WH_CHECK(set(w, f, SETATTR_SIZE, 0, 2, &a) == 0 && t_hmode(w, "s4") == 06755);
 	WH_CHECK(set(w, f, SETATTR_SIZE | SETATTR_KILL_SUIDGID, 0, 1, &a) == 0);
-	WH_CHECK(hmode(w, "s4") == 0755 && (a.mode & 07777) == 0755);
+	WH_CHECK(t_hmode(w, "s4") == 0755 && (a.mode & 07777) == 0755);
 
 	/* chown clears them whoever asks */
 	f = file(w, "s5", 04755, 1000, 1000);
 	memset(&s, 0, sizeof(s));
 	s.valid = SETATTR_UID;
 	s.uid = 0;
-	WH_CHECK(t_setattr(w, f, &s, &a) == 0 && hmode(w, "s5") == 0755);
+	WH_CHECK(t_setattr(w, f, &s, &a) == 0 && t_hmode(w, "s5") == 0755);
 	f = file(w, "s6", 06755, 1000, 1000);
 	t_uid = t_gid = 1000;
 	s.valid = SETATTR_GID;
 	s.gid = 1000;
-	WH_CHECK(t_setattr(w, f, &s, &a) == 0 && hmode(w, "s6") == 0755);
+	WH_CHECK(t_setattr(w, f, &s, &a) == 0 && t_hmode(w, "s6") == 0755);
 	t_uid = t_gid = 0;
 
 	/* a write drops security.capability */
@@ -255,19 +236,13 @@ int
 main(void)
 {
 	struct wh	w;
-	struct wh_opts	o;
 
-	wh_opts_default(&o);
-	wh_start(&w, &o);
+	t_start(&w, NULL, 0);
 	chmod(w.dir, 0755);
-	WH_CHECK(t_session(&w, 0) == 0);
 	test_setattr(&w);
 	test_unprivileged(&w);
 	test_killpriv(&w);
 	test_access(&w);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 	return wh_done("ops-attr");
 }

@@ -253,8 +253,7 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	test_create(&w);
 	test_mkdir_symlink_mknod(&w);
 	test_link_tmpfile(&w);
@@ -262,10 +261,7 @@ run(uint32_t threads)
 	test_unprivileged(&w);
 	test_bad_names(&w);
 	test_payloads(&w);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 }
 
 /* With security labels: CREATE and MKDIR set the guest's context, or make nothing. */
@@ -305,8 +301,7 @@ test_labels(void)
 
 	wh_opts_default(&o);
 	o.flags = CONFIG_SECURITY_LABEL;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, SESSION_SECURITY_CTX) == 0);
+	t_start(&w, &o, SESSION_SECURITY_CTX);
 	WH_CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "lf", "user.lbl") == 0);
 	WH_CHECK(getxattr(wh_path(&w, "lf"), "user.lbl", buf, sizeof(buf)) == 5 &&
 	    memcmp(buf, "label", 5) == 0);
@@ -316,10 +311,7 @@ test_labels(void)
 	WH_CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "bf", "trusted.lbl") == EPERM);
 	WH_CHECK(labelled(&w, IMSG_FRONTEND_MKDIR, "bd", "trusted.lbl") == EPERM);
 	WH_CHECK(!t_exists(&w, "bf") && !t_exists(&w, "bd"));
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 }
 
 /* The fd budget: CREATE and TMPFILE get ENFILE past it, the worker runs on. */
@@ -335,8 +327,7 @@ test_budget(void)
 
 	wh_opts_default(&o);
 	o.rlimit_nofile = 20;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	for (n = 0; n < 64; n++) {
 		snprintf(name, sizeof(name), "b%d", n);
 		if ((err = t_create(&w, WH_ROOT, name, S_IFREG | 0644, O_RDWR, &e,
@@ -349,10 +340,7 @@ test_budget(void)
 		WH_CHECK(wh_release(&w, fh[i]) == 0);
 	WH_CHECK(t_create(&w, WH_ROOT, "again", S_IFREG | 0644, O_RDWR, &e, &fh[0]) == 0);
 	WH_CHECK(wh_release(&w, fh[0]) == 0);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 }
 
 int

@@ -139,8 +139,7 @@ main(void)
 	wh_opts_default(&o);
 	o.flags = CONFIG_XATTR | CONFIG_POSIX_ACL;
 	o.threads = 2;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, SESSION_KILLPRIV_V2) == 0);
+	t_start(&w, &o, SESSION_KILLPRIV_V2);
 	wh_mkdir(&w, "a");
 	wh_file(&w, "b", "bbbb");
 	for (i = 0; i < ROUNDS && wh_alive(&w); i++) {

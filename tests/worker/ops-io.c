@@ -20,16 +20,6 @@
 #include "harness.h"
 #include "ops-lib.h"
 
-static uint64_t
-node(struct wh *w, const char *name)
-{
-	struct msg_entry	e;
-
-	if (wh_lookup(w, WH_ROOT, name, &e) != 0)
-		return 0;
-	return e.nodeid;
-}
-
 static size_t
 host_read(const struct wh *w, const char *name, char *buf, size_t size)
 {
@@ -104,7 +94,7 @@ test_write(struct wh *w, uint64_t fh)
 	tb_put(&b, &v, sizeof(v));
 	WH_CHECK(t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EFAULT);
 	/* a read-only handle */
-	WH_CHECK(wh_open(w, node(w, "f"), O_RDONLY, &ro) == 0);
+	WH_CHECK(wh_open(w, t_node(w, "f"), O_RDONLY, &ro) == 0);
 	WH_CHECK(t_write(w, ro, 0, "x", 1, 0, &n) == EBADF);
 	WH_CHECK(wh_release(w, ro) == 0);
 	WH_CHECK(host_read(w, "f", buf, sizeof(buf)) == 13 && buf[0] == 'h');
@@ -124,7 +114,7 @@ test_many_iovs(struct wh *w)
 	uint32_t		i;
 
 	wh_file(w, "many", "");
-	WH_CHECK(wh_open(w, node(w, "many"), O_RDWR, &fh) == 0);
+	WH_CHECK(wh_open(w, t_node(w, "many"), O_RDWR, &fh) == 0);
 	memset(&io, 0, sizeof(io));
 	io.fh = fh;
 	io.offset = 3;
@@ -196,7 +186,7 @@ test_space(struct wh *w, uint64_t fh)
 	WH_CHECK(t_fallocate(w, fh, (uint64_t)1 << 63, 1, 0) == EINVAL);
 
 	/* a sparse file: data, hole, data */
-	WH_CHECK(t_setattr(w, node(w, "f"), &(struct msg_setattr){ .valid = SETATTR_SIZE,
+	WH_CHECK(t_setattr(w, t_node(w, "f"), &(struct msg_setattr){ .valid = SETATTR_SIZE,
 	    .size = 0 }, NULL) == 0);
 	memset(blk, 'z', sizeof(blk));
 	WH_CHECK(t_write(w, fh, 0, blk, sizeof(blk), 0, &off) == 0);
@@ -218,8 +208,8 @@ test_copy(struct wh *w, uint64_t fh)
 
 	WH_CHECK(t_write(w, fh, 0, "copy me", 7, 0, &n) == 0);
 	wh_file(w, "g", "");
-	g = node(w, "g");
-	fnode = node(w, "f");
+	g = t_node(w, "g");
+	fnode = t_node(w, "f");
 	WH_CHECK(wh_open(w, g, O_RDWR, &gfh) == 0);
 	WH_CHECK(t_copy(w, fnode, fh, 0, g, gfh, 10, 7, &n) == 0 && n == 7);
 	WH_CHECK(host_read(w, "g", buf, sizeof(buf)) == 17 &&
@@ -251,14 +241,11 @@ int
 main(void)
 {
 	struct wh		w;
-	struct wh_opts		o;
 	uint64_t		fh;
 
-	wh_opts_default(&o);
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, NULL, 0);
 	wh_file(&w, "f", "");
-	WH_CHECK(wh_open(&w, node(&w, "f"), O_RDWR, &fh) == 0);
+	WH_CHECK(wh_open(&w, t_node(&w, "f"), O_RDWR, &fh) == 0);
 	test_write(&w, fh);
 	test_many_iovs(&w);
 	test_sync(&w, fh);
@@ -266,9 +253,6 @@ main(void)
 	test_copy(&w, fh);
 	test_dax(&w);
 	WH_CHECK(wh_release(&w, fh) == 0);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 	return wh_done("ops-io");
 }

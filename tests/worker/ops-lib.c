@@ -80,15 +80,36 @@ call_out(struct wh *w, uint32_t type, uint64_t nodeid, const struct tbody *b,
 	return 0;
 }
 
+/* A request whose body is one fixed struct. */
+static int
+call_fixed(struct wh *w, uint32_t type, uint64_t nodeid, const void *m, size_t len)
+{
+	struct tbody	b;
+
+	tb_init(&b);
+	tb_put(&b, m, len);
+	return t_call(w, type, nodeid, &b, &rep);
+}
+
 int
 t_session(struct wh *w, uint32_t flags)
 {
-	struct tbody		b;
 	struct msg_session	s = { flags, MSG_MAX_IO };
 
-	tb_init(&b);
-	tb_put(&b, &s, sizeof(s));
-	return t_call(w, IMSG_FRONTEND_SESSION_INIT, 0, &b, &rep);
+	return call_fixed(w, IMSG_FRONTEND_SESSION_INIT, 0, &s, sizeof(s));
+}
+
+void
+t_start(struct wh *w, const struct wh_opts *o, uint32_t session_flags)
+{
+	struct wh_opts	def;
+
+	if (o == NULL) {
+		wh_opts_default(&def);
+		o = &def;
+	}
+	wh_start(w, o);
+	WH_CHECK(t_session(w, session_flags) == 0);
 }
 
 static void
@@ -245,12 +266,9 @@ t_setattr(struct wh *w, uint64_t nodeid, const struct msg_setattr *s, struct msg
 int
 t_access(struct wh *w, uint64_t nodeid, uint32_t mask)
 {
-	struct tbody		b;
 	struct msg_access	m = { mask, 0 };
 
-	tb_init(&b);
-	tb_put(&b, &m, sizeof(m));
-	return t_call(w, IMSG_FRONTEND_ACCESS, nodeid, &b, &rep);
+	return call_fixed(w, IMSG_FRONTEND_ACCESS, nodeid, &m, sizeof(m));
 }
 
 static int
@@ -295,26 +313,20 @@ t_write(struct wh *w, uint64_t fh, uint64_t off, const void *data, uint32_t len,
 int
 t_flush(struct wh *w, uint64_t fh, uint64_t owner)
 {
-	struct tbody		b;
 	struct msg_release	m;
 
 	memset(&m, 0, sizeof(m));
 	m.fh = fh;
 	m.lock_owner = owner;
-	tb_init(&b);
-	tb_put(&b, &m, sizeof(m));
-	return t_call(w, IMSG_FRONTEND_FLUSH, 0, &b, &rep);
+	return call_fixed(w, IMSG_FRONTEND_FLUSH, 0, &m, sizeof(m));
 }
 
 int
 t_fsync(struct wh *w, uint32_t type, uint64_t fh, uint32_t datasync)
 {
-	struct tbody		b;
 	struct msg_fsync	m = { fh, datasync, 0 };
 
-	tb_init(&b);
-	tb_put(&b, &m, sizeof(m));
-	return t_call(w, type, 0, &b, &rep);
+	return call_fixed(w, type, 0, &m, sizeof(m));
 }
 
 int
@@ -329,7 +341,6 @@ t_syncfs(struct wh *w, uint64_t nodeid)
 int
 t_fallocate(struct wh *w, uint64_t fh, uint64_t off, uint64_t len, uint32_t mode)
 {
-	struct tbody		b;
 	struct msg_fallocate	m;
 
 	memset(&m, 0, sizeof(m));
@@ -337,9 +348,7 @@ t_fallocate(struct wh *w, uint64_t fh, uint64_t off, uint64_t len, uint32_t mode
 	m.offset = off;
 	m.length = len;
 	m.mode = mode;
-	tb_init(&b);
-	tb_put(&b, &m, sizeof(m));
-	return t_call(w, IMSG_FRONTEND_FALLOCATE, 0, &b, &rep);
+	return call_fixed(w, IMSG_FRONTEND_FALLOCATE, 0, &m, sizeof(m));
 }
 
 int
@@ -501,6 +510,25 @@ t_stat(const struct wh *w, const char *name, struct stat *st)
 {
 	if (lstat(wh_path(w, name), st) == -1)
 		err(1, "lstat %s", name);
+}
+
+uint64_t
+t_node(struct wh *w, const char *name)
+{
+	struct msg_entry	e;
+
+	if (wh_lookup(w, WH_ROOT, name, &e) != 0)
+		return 0;
+	return e.nodeid;
+}
+
+mode_t
+t_hmode(const struct wh *w, const char *name)
+{
+	struct stat	st;
+
+	t_stat(w, name, &st);
+	return st.st_mode & 07777;
 }
 
 int

@@ -6,6 +6,7 @@
 #ifndef PRIVFSD_TESTS_WORKER_OPS_LIB_H
 #define PRIVFSD_TESTS_WORKER_OPS_LIB_H
 
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,8 @@ int	t_call(struct wh *, uint32_t type, uint64_t nodeid, const struct tbody *,
 	    struct wh_reply *);
 /* SESSION_INIT with these SESSION_* flags. */
 int	t_session(struct wh *, uint32_t flags);
+/* wh_start (opts NULL: the defaults), then a checked t_session with these flags. */
+void	t_start(struct wh *, const struct wh_opts *, uint32_t session_flags);
 
 int	t_create(struct wh *, uint64_t parent, const char *name, uint32_t mode,
 	    uint32_t open_flags, struct msg_entry *, uint64_t *fh);
@@ -78,9 +81,14 @@ int	t_setlk(struct wh *, uint64_t fh, uint64_t owner, uint32_t type, uint64_t st
 uint64_t t_setlkw_send(struct wh *, uint64_t fh, uint64_t owner, uint32_t type,
 	    uint64_t start, uint64_t end);
 
+/* The node id of name under the root (with a lookup reference), or 0. */
+uint64_t t_node(struct wh *, const char *name);
+
 /* Host-side stat of a name in the shared dir; fatal when it fails. */
 struct stat;
 void	t_stat(const struct wh *, const char *name, struct stat *);
+/* Host-side permission bits (07777) of name. */
+mode_t	t_hmode(const struct wh *, const char *name);
 /* Host-side: 1 when name exists. */
 int	t_exists(const struct wh *, const char *name);
 

@@ -143,8 +143,7 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	wh_file(&w, "f", "0123456789");
 	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
 	WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh1) == 0);
@@ -153,10 +152,7 @@ run(uint32_t threads)
 	test_wait(&w, e.nodeid, fh1, fh2);
 	test_flock(&w, fh1, fh2);
 	WH_CHECK(wh_release(&w, fh1) == 0 && wh_release(&w, fh2) == 0);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 }
 
 int

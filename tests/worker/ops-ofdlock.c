@@ -128,18 +128,14 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	wh_file(&w, "f", "0123456789");
 	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
 	test_release(&w, e.nodeid);
 	test_posix_two_handles(&w, e.nodeid);
 	test_flock(&w, e.nodeid);
 	test_waiter(&w, e.nodeid);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 }
 
 int

@@ -84,8 +84,7 @@ main(void)
 
 	wh_opts_default(&o);
 	o.flags = CONFIG_READONLY | CONFIG_XATTR;
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	wh_file(&w, "f", "content");
 	wh_mkdir(&w, "d");
 	WH_CHECK(setxattr(wh_path(&w, "f"), "user.k", "v", 1, 0) == 0);
@@ -100,9 +99,6 @@ main(void)
 	WH_CHECK(st.st_size == 7 && (st.st_mode & 07777) == 0644 && st.st_nlink == 1);
 	WH_CHECK(!t_exists(&w, "new") && t_exists(&w, "d"));
 	WH_CHECK(getxattr(wh_path(&w, "f"), "user.a", buf, sizeof(buf)) == -1);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 	return wh_done("ops-readonly");
 }

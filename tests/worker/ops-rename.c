@@ -43,14 +43,11 @@ int
 main(void)
 {
 	struct wh		w;
-	struct wh_opts		o;
 	struct msg_entry	d, a;
 	struct msg_attr		attr;
 	struct stat		st;
 
-	wh_opts_default(&o);
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, NULL, 0);
 	wh_file(&w, "a", "A");
 	wh_file(&w, "b", "B");
 	wh_mkdir(&w, "d");
@@ -103,9 +100,6 @@ main(void)
 	WH_CHECK(first(&w, "d/n") == 'M');
 	t_uid = t_gid = 0;
 
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 	return wh_done("ops-rename");
 }

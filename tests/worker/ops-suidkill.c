@@ -45,15 +45,6 @@ file(struct wh *w, const char *name, mode_t mode)
 	return lookup(w, name);
 }
 
-static mode_t
-hmode(const struct wh *w, const char *name)
-{
-	struct stat	st;
-
-	t_stat(w, name, &st);
-	return st.st_mode & 07777;
-}
-
 static off_t
 hsize(const struct wh *w, const char *name)
 {
@@ -87,19 +78,19 @@ test_kill(struct wh *w)
 	/* what the guest sends before a non-owner's write: granted */
 	f = file(w, "k1", 06777);
 	WH_CHECK(set(w, f, SETATTR_MODE, S_IFREG | 0777, 0, 0) == 0);
-	WH_CHECK(hmode(w, "k1") == 0777);
+	WH_CHECK(t_hmode(w, "k1") == 0777);
 	/* set-gid alone, or set-uid alone */
 	f = file(w, "k2", 06777);
-	WH_CHECK(set(w, f, SETATTR_MODE, 04777, 0, 0) == 0 && hmode(w, "k2") == 04777);
-	WH_CHECK(set(w, f, SETATTR_MODE, 0777, 0, 0) == 0 && hmode(w, "k2") == 0777);
+	WH_CHECK(set(w, f, SETATTR_MODE, 04777, 0, 0) == 0 && t_hmode(w, "k2") == 04777);
+	WH_CHECK(set(w, f, SETATTR_MODE, 0777, 0, 0) == 0 && t_hmode(w, "k2") == 0777);
 	/* a truncate: size and the removal in one SETATTR, by path and by handle */
 	f = file(w, "k3", 06777);
 	WH_CHECK(set(w, f, SETATTR_MODE | SETATTR_SIZE, 0777, 2, 0) == 0);
-	WH_CHECK(hmode(w, "k3") == 0777 && hsize(w, "k3") == 2);
+	WH_CHECK(t_hmode(w, "k3") == 0777 && hsize(w, "k3") == 2);
 	f = file(w, "k4", 06666);
 	WH_CHECK(wh_open(w, f, O_WRONLY, &fh) == 0);
 	WH_CHECK(set(w, f, SETATTR_MODE | SETATTR_SIZE | SETATTR_FH, 0666, 0, fh) == 0);
-	WH_CHECK(hmode(w, "k4") == 0666 && hsize(w, "k4") == 0);
+	WH_CHECK(t_hmode(w, "k4") == 0666 && hsize(w, "k4") == 0);
 	WH_CHECK(wh_release(w, fh) == 0);
 	t_uid = t_gid = 0;
 }
@@ -115,26 +106,26 @@ test_refused(struct wh *w)
 	WH_CHECK(set(w, f, SETATTR_MODE, 0775, 0, 0) == EPERM);
 	WH_CHECK(set(w, f, SETATTR_MODE, 04776, 0, 0) == EPERM);
 	WH_CHECK(set(w, f, SETATTR_MODE | SETATTR_SIZE, 0775, 1, 0) == EPERM);
-	WH_CHECK(hmode(w, "r1") == 06777 && hsize(w, "r1") == 10);
+	WH_CHECK(t_hmode(w, "r1") == 06777 && hsize(w, "r1") == 10);
 	/* adding a set-id bit, alone or with a removal */
 	f = file(w, "r2", 0777);
 	WH_CHECK(set(w, f, SETATTR_MODE, 04777, 0, 0) == EPERM);
-	WH_CHECK(hmode(w, "r2") == 0777);
+	WH_CHECK(t_hmode(w, "r2") == 0777);
 	f = file(w, "r3", 04777);
 	WH_CHECK(set(w, f, SETATTR_MODE, 02777, 0, 0) == EPERM);
-	WH_CHECK(hmode(w, "r3") == 04777);
+	WH_CHECK(t_hmode(w, "r3") == 04777);
 	/* no change at all is no removal either */
 	WH_CHECK(set(w, f, SETATTR_MODE, 04777, 0, 0) == EPERM);
 	/* a caller who may not write the file could not have cleared them locally */
 	f = file(w, "r4", 06755);
 	WH_CHECK(set(w, f, SETATTR_MODE, 0755, 0, 0) == EPERM);
-	WH_CHECK(hmode(w, "r4") == 06755);
+	WH_CHECK(t_hmode(w, "r4") == 06755);
 	/* only regular files */
 	wh_mkdir(w, "dir");
 	WH_CHECK(chmod(wh_path(w, "dir"), 02777) == 0);
 	d = lookup(w, "dir");
 	WH_CHECK(set(w, d, SETATTR_MODE, 0777, 0, 0) == EPERM);
-	WH_CHECK(hmode(w, "dir") == 02777);
+	WH_CHECK(t_hmode(w, "dir") == 02777);
 	t_uid = t_gid = 0;
 }
 
@@ -150,7 +141,7 @@ test_creds_back(struct wh *w)
 	WH_CHECK(set(w, f, SETATTR_MODE, 0777, 0, 0) == 0);
 	WH_CHECK(set(w, g, SETATTR_MODE, 0666, 0, 0) == EPERM);
 	WH_CHECK(set(w, g, SETATTR_SIZE, 0, 1, 0) == EACCES);
-	WH_CHECK(hmode(w, "c2") == 0644 && hsize(w, "c2") == 10);
+	WH_CHECK(t_hmode(w, "c2") == 0644 && hsize(w, "c2") == 10);
 	t_uid = t_gid = 0;
 }
 
@@ -158,18 +149,12 @@ int
 main(void)
 {
 	struct wh	w;
-	struct wh_opts	o;
 
-	wh_opts_default(&o);
-	wh_start(&w, &o);
+	t_start(&w, NULL, 0);
 	chmod(w.dir, 0755);
-	WH_CHECK(t_session(&w, 0) == 0);
 	test_kill(&w);
 	test_refused(&w);
 	test_creds_back(&w);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	wh_stop(&w);
+	wh_finish(&w);
 	return wh_done("ops-suidkill");
 }

@@ -22,16 +22,6 @@
 #include "harness.h"
 #include "ops-lib.h"
 
-static uint64_t
-node(struct wh *w, const char *name)
-{
-	struct msg_entry	e;
-
-	if (wh_lookup(w, WH_ROOT, name, &e) != 0)
-		return 0;
-	return e.nodeid;
-}
-
 static void
 start(struct wh *w, uint32_t flags)
 {
@@ -40,17 +30,13 @@ start(struct wh *w, uint32_t flags)
 	wh_opts_default(&o);
 	o.flags = flags;
 	o.threads = 2;		/* xattr calls change the cwd of their own thread only */
-	wh_start(w, &o);
-	WH_CHECK(t_session(w, 0) == 0);
+	t_start(w, &o, 0);
 }
 
 static void
 stop(struct wh *w)
 {
-	WH_CHECK(wh_alive(w));
-	if (wh_failures)
-		wh_dump_log(w);
-	wh_stop(w);
+	wh_finish(w);
 }
 
 static void
@@ -60,7 +46,7 @@ test_values(struct wh *w)
 	uint64_t	f, n;
 
 	wh_file(w, "f", "x");
-	f = node(w, "f");
+	f = t_node(w, "f");
 	WH_CHECK(t_setxattr(w, f, "user.a", "value", 5, 0, 0) == 0);
 	WH_CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == 5 &&
 	    memcmp(buf, "value", 5) == 0);
@@ -94,8 +80,8 @@ test_special(struct wh *w)
 
 	WH_CHECK(mkfifo(wh_path(w, "p"), 0644) == 0);
 	WH_CHECK(symlink("f", wh_path(w, "l")) == 0);
-	p = node(w, "p");
-	l = node(w, "l");
+	p = t_node(w, "p");
+	l = t_node(w, "l");
 	WH_CHECK(t_setxattr(w, p, "user.a", "v", 1, 0, 0) == EPERM);
 	WH_CHECK(t_getxattr(w, p, "user.a", sizeof(buf), buf, &n) == ENODATA);
 	WH_CHECK(t_listxattr(w, l, sizeof(buf), buf, &n) == 0);
@@ -119,8 +105,8 @@ test_unprivileged(struct wh *w)
 	chmod(wh_path(w, "secret"), 0600);
 	WH_CHECK(setxattr(wh_path(w, "ro"), "user.k", "v", 1, 0) == 0);
 	WH_CHECK(setxattr(wh_path(w, "secret"), "user.k", "v", 1, 0) == 0);
-	f = node(w, "ro");
-	s = node(w, "secret");
+	f = t_node(w, "ro");
+	s = t_node(w, "secret");
 	t_uid = t_gid = 1000;
 	WH_CHECK(t_getxattr(w, f, "user.k", sizeof(buf), buf, &n) == 0 && n == 1);
 	WH_CHECK(t_setxattr(w, f, "user.k", "w", 1, 0, 0) == EACCES);
@@ -131,15 +117,15 @@ test_unprivileged(struct wh *w)
 	/* file capabilities: only a privileged caller, as locally */
 	wh_file(w, "own", "x");
 	WH_CHECK(chown(wh_path(w, "own"), 1000, 1000) == 0);
-	WH_CHECK(t_setxattr(w, node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	WH_CHECK(t_setxattr(w, t_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
 	    0) == EPERM);
 	t_uid = t_gid = 0;
-	WH_CHECK(t_setxattr(w, node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	WH_CHECK(t_setxattr(w, t_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
 	    0) == 0);
 	t_uid = t_gid = 1000;
-	WH_CHECK(t_removexattr(w, node(w, "own"), "security.capability") == EPERM);
+	WH_CHECK(t_removexattr(w, t_node(w, "own"), "security.capability") == EPERM);
 	t_uid = t_gid = 0;
-	WH_CHECK(t_removexattr(w, node(w, "own"), "security.capability") == 0);
+	WH_CHECK(t_removexattr(w, t_node(w, "own"), "security.capability") == 0);
 	WH_CHECK(getxattr(wh_path(w, "ro"), "user.k", buf, sizeof(buf)) == 1 && buf[0] == 'v');
 }
 
@@ -151,15 +137,6 @@ static const uint8_t acl[] = {
 	0x20, 0, 5, 0, 0xff, 0xff, 0xff, 0xff,
 };
 
-static mode_t
-hmode(const struct wh *w, const char *name)
-{
-	struct stat	st;
-
-	t_stat(w, name, &st);
-	return st.st_mode & 07777;
-}
-
 static void
 test_acl(struct wh *w, int enabled)
 {
@@ -169,7 +146,7 @@ test_acl(struct wh *w, int enabled)
 	wh_file(w, "acl", "x");
 	WH_CHECK(chown(wh_path(w, "acl"), 1000, 1000) == 0);
 	WH_CHECK(chmod(wh_path(w, "acl"), 02775) == 0);
-	f = node(w, "acl");
+	f = t_node(w, "acl");
 	if (!enabled) {
 		WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
 		    0) == EOPNOTSUPP);
@@ -181,10 +158,10 @@ test_acl(struct wh *w, int enabled)
 	}
 	/* guest root is not in group 1000: with KILL_SGID the kernel drops SGID */
 	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0, 0) == 0);
-	WH_CHECK(hmode(w, "acl") == 02755);
+	WH_CHECK(t_hmode(w, "acl") == 02755);
 	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
 	    FUSE_SETXATTR_ACL_KILL_SGID) == 0);
-	WH_CHECK(hmode(w, "acl") == 0755);
+	WH_CHECK(t_hmode(w, "acl") == 0755);
 }
 
 /* 1 when the NUL-separated list holds name. */
@@ -213,11 +190,10 @@ test_map(void)
 	o.env = "PRIVFSD_TEST_XATTRMAP=/prefix/all/trusted./user.virtiofs./ "
 	    "/bad/server//trusted./ /bad/client/user.virtiofs.// "
 	    "/unsupported/all/security.selinux/security.selinux/ /ok/all///";
-	wh_start(&w, &o);
-	WH_CHECK(t_session(&w, 0) == 0);
+	t_start(&w, &o, 0);
 	wh_file(&w, "f", "x");
 	WH_CHECK(setxattr(wh_path(&w, "f"), "trusted.hidden", "h", 1, 0) == 0);
-	f = node(&w, "f");
+	f = t_node(&w, "f");
 	WH_CHECK(t_setxattr(&w, f, "trusted.a", "A", 1, 0, 0) == 0);
 	WH_CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, sizeof(buf)) == 1);
 	WH_CHECK(t_getxattr(&w, f, "trusted.a", sizeof(buf), buf, &n) == 0 && n == 1 &&
@@ -251,7 +227,7 @@ test_disabled(void)
 
 	start(&w, 0);
 	wh_file(&w, "f", "x");
-	f = node(&w, "f");
+	f = t_node(&w, "f");
 	WH_CHECK(t_setxattr(&w, f, "user.a", "v", 1, 0, 0) == ENOSYS);
 	WH_CHECK(t_getxattr(&w, f, "user.a", sizeof(buf), buf, &n) == ENOSYS);
 	WH_CHECK(t_listxattr(&w, f, sizeof(buf), buf, &n) == ENOSYS);

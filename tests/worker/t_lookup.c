@@ -291,10 +291,7 @@ main(void)
 	test_symlinks(&w);
 	test_statfs(&w);
 	WH_CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	WH_CHECK(wh_stop(&w) == 0);	/* channels closed: exit 0 */
+	WH_CHECK(wh_finish(&w) == 0);	/* channels closed: exit 0 */
 	test_hashed();
 	test_submount();
 	return wh_done("t_lookup");

@@ -130,9 +130,6 @@ main(void)
 	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
 	WH_CHECK(wh_readdir(&w, fh, 0, 4096, 0, &rep) == ENOTDIR);
 	WH_CHECK(wh_release(&w, fh) == 0);
-	WH_CHECK(wh_alive(&w));
-	if (wh_failures)
-		wh_dump_log(&w);
-	WH_CHECK(wh_stop(&w) == 0);
+	WH_CHECK(wh_finish(&w) == 0);
 	return wh_done("t_readdir");
 }
