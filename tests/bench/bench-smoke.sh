@@ -1,0 +1,16 @@
+# A quick run of the benchmark (< 20 s): it must run against every back-end present and
+# print its table. It checks that the benchmark works, never a ratio.
+[ -n "${PRIVFSD_SRCDIR:-}" ] || { echo "SKIP: no PRIVFSD_SRCDIR"; exit 77; }
+out=$(BENCH_SECONDS=0.2 BENCH_FILE_MIB=8 BENCH_DIR_ENTRIES=300 BENCH_DIR= BENCH_OUT= \
+    bash "$PRIVFSD_SRCDIR/tests/bench/bench.sh" 2>&1)
+rc=$?
+echo "$out"
+[ $rc -eq 77 ] && exit 77
+[ $rc -eq 0 ] || { echo "FAIL: bench.sh exit $rc"; exit 1; }
+echo "$out" | grep -q '^seqread_128k ' || { echo "FAIL: no table"; exit 1; }
+# privfsd's column (the third) must have a number in every row
+if echo "$out" | grep -E '^(seqread|randread|seqwrite|lookup|create|readdirplus|getattr)' |
+    awk '$3 == "NA" { bad = 1 } END { exit !bad }'; then
+	echo "FAIL: a workload failed on privfsd"; exit 1
+fi
+echo "PASS: benchmark smoke run"

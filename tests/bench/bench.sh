@@ -1,0 +1,144 @@
+# Benchmark: the same workloads (bench/vu-bench) against privfsd, the C virtiofsd and the
+# Rust virtiofsd, one back-end at a time, then one table. Not a test: it never fails on a
+# ratio, only when it cannot run.
+#
+#   PRIVFSD_SRCDIR=/work/main PRIVFSD_TESTS_BUILDDIR=BUILD/tests PRIVFSD_BUILDDIR=BUILD \
+#   PRIVFSD=BUILD/broker/privfsd-test bash tests/bench/bench.sh
+#
+# Settings (environment): BENCH_SECONDS (per workload, 2), BENCH_FILE_MIB (256),
+# BENCH_DIR_ENTRIES (10000), BENCH_QUEUE_SIZE (128), BENCH_SEQ_DEPTH (1),
+# BENCH_BACKENDS ("privfsd virtiofsd virtiofsd-rust"), BENCH_ONLY (workload list),
+# BENCH_RUNS (1; with more, the back-ends take turns and the table shows medians),
+# BENCH_DIR (where the data set lives; default a scratch dir on the same disk),
+# BENCH_CPUS_BACKEND, BENCH_CPUS_DRIVER (taskset CPU lists; default: not pinned),
+# BENCH_OUT (keep the raw RESULT lines there), BENCH_PRIVFSD_ARGS (more privfsd options,
+# for experiments such as --thread-pool-size=0; not part of the fair comparison).
+#
+# Settings of the back-ends, the same for all: no caching (privfsd --cache=never, C -o
+# cache=none, Rust --cache never), default sandbox and thread pool, run as root; privfsd
+# with --seccomp=kill. Added: -o readdirplus for privfsd and the C virtiofsd, which turn
+# READDIRPLUS off with cache=none (the Rust one answers it without negotiating it).
+# privfsd uses the installed-style (non-test) frontend and worker
+# when they are built, so no test hook is on the data path.
+. "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
+require_root
+
+SECS=${BENCH_SECONDS:-2}
+FILE_MIB=${BENCH_FILE_MIB:-256}
+ENTRIES=${BENCH_DIR_ENTRIES:-10000}
+QSIZE=${BENCH_QUEUE_SIZE:-128}
+DEPTH=${BENCH_SEQ_DEPTH:-1}
+BACKENDS=${BENCH_BACKENDS:-"privfsd virtiofsd virtiofsd-rust"}
+BENCH=${PRIVFSD_TESTS_BUILDDIR:-.}/bench/vu-bench
+[ -x "$BENCH" ] || fail "no $BENCH"
+
+# The data set: big file, meta/ (1000 names), create/ (empty), dir10k/.
+D=${BENCH_DIR:-$T/share}
+mkdir -p "$D/meta" "$D/create" "$D/dir10k"
+if [ "$(stat -c %s "$D/big" 2>/dev/null)" != $((FILE_MIB * 1048576)) ]; then
+	head -c $((FILE_MIB * 1048576)) /dev/urandom >"$D/big" || fail "cannot make $D/big"
+fi
+[ -e "$D/meta/f0999" ] || (cd "$D/meta" && for i in $(seq -f %04g 0 999); do : >"f$i"; done)
+if [ "$(ls -f "$D/dir10k" | wc -l)" -ne $((ENTRIES + 2)) ]; then
+	rm -rf "$D/dir10k" && mkdir "$D/dir10k" &&
+	(cd "$D/dir10k" && seq -f "entry-%06g" 1 "$ENTRIES" | xargs touch)
+fi
+rm -f "$D"/write.* "$D"/create/*
+
+# privfsd: non-test children when built (PRIVFSD_LIBEXEC_DIR otherwise)
+if [ -n "${PRIVFSD_BUILDDIR:-}" ] && [ -x "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" ] &&
+    [ -x "$PRIVFSD_BUILDDIR/worker/privfsd-worker" ]; then
+	mkdir -p "$T/libexec"
+	ln -sf "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" "$T/libexec/privfsd-frontend"
+	ln -sf "$PRIVFSD_BUILDDIR/worker/privfsd-worker" "$T/libexec/privfsd-worker"
+	PRIVFSD_LIBEXEC_DIR=$T/libexec
+	export PRIVFSD_LIBEXEC_DIR
+fi
+
+# BENCH_CPUS_BACKEND: pin the back-end (every process and thread, and what it forks later)
+# to these CPUs; BENCH_CPUS_DRIVER: the same for vu-bench (the "guest").
+pin_tree() {
+	[ -n "${BENCH_CPUS_BACKEND:-}" ] || return 0
+	taskset -a -c -p "$BENCH_CPUS_BACKEND" "$1" >/dev/null || fail "taskset $1"
+	for c in $(children_of "$1"); do pin_tree "$c"; done
+}
+
+OUT=${BENCH_OUT:-$T/out}
+mkdir -p "$OUT"
+RUNS=${BENCH_RUNS:-1}
+ran=""
+run=0
+while [ $run -lt "$RUNS" ]; do
+run=$((run + 1))
+for be in $BACKENDS; do
+	DRIVER_BACKEND=$be
+	case $be in
+	privfsd)
+		[ -x "${PRIVFSD:-}" ] || { echo "bench: no privfsd, skipped"; continue; }
+		DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill -o readdirplus ${BENCH_PRIVFSD_ARGS:-}" ;;
+	virtiofsd)
+		[ -x "$VIRTIOFSD_C" ] || { echo "bench: no $VIRTIOFSD_C, skipped"; continue; }
+		DRIVER_PEER_ARGS="-o readdirplus" ;;	# lib-driver.sh gives it -o cache=none
+	virtiofsd-rust)
+		[ -x "$VIRTIOFSD_RUST" ] || { echo "bench: no $VIRTIOFSD_RUST, skipped"; continue; }
+		DRIVER_PEER_ARGS="--cache never" ;;
+	esac
+	sync
+	cat "$D/big" >/dev/null		# the host page cache holds the file for everyone
+	start_backend "$D" "$T/$be.sock" "$OUT/$be.$run.log"
+	echo "bench: $be (pid $BACKEND_PID), run $run of $RUNS, $SECS s per workload, queue $QSIZE"
+	pin_tree "$BACKEND_PID"
+	${BENCH_CPUS_DRIVER:+taskset -c "$BENCH_CPUS_DRIVER"} "$BENCH" --socket="$T/$be.sock" --backend="$be" --pid="$BACKEND_PID" \
+	    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
+	    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} \
+	    >"$OUT/$be.$run.out" 2>"$OUT/$be.$run.err"
+	rc=$?
+	sed "s/^/  /" "$OUT/$be.$run.err"
+	stop_backend
+	[ $rc -eq 0 ] || { echo "bench: $be: vu-bench exit $rc"; tail -n 20 "$OUT/$be.$run.log"; }
+	ran="$ran $be"
+	rm -f "$D"/write.* "$D"/create/*
+done
+done
+[ -n "$ran" ] || skip "no back-end to measure"
+
+# Table: rows in workload order, a column per back-end (the median of the runs; NA when
+# any run failed), privfsd/peer ratios.
+cat "$OUT"/*.out | awk '
+$1 == "RESULT" {
+	if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+	k = $2 SUBSEP $3
+	if ($4 == "NA") bad[k] = 1
+	else { unit[$3] = $5; nv[k]++; v[k, nv[k]] = $4 + 0 }
+}
+function median(k,   i, j, t, m, a) {
+	if (k in bad) return "NA"
+	m = nv[k]
+	if (m == 0) return ""
+	for (i = 1; i <= m; i++) a[i] = v[k, i]
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+function fmt(v) { return v == "" ? "-" : v == "NA" ? "NA" : sprintf("%.4g", v) }
+function ratio(a, b) {
+	if (a == "" || b == "" || a == "NA" || b == "NA" || b + 0 == 0)
+		return "-"
+	return sprintf("%.2f", a / b)
+}
+END {
+	printf "%-26s %-9s %12s %12s %14s %9s %9s\n", "workload", "unit", "privfsd",
+	    "virtiofsd-C", "virtiofsd-rust", "p/C", "p/rust"
+	for (i = 0; i < n; i++) {
+		k = order[i]; p = median("privfsd" SUBSEP k); c = median("virtiofsd" SUBSEP k)
+		r = median("virtiofsd-rust" SUBSEP k)
+		printf "%-26s %-9s %12s %12s %14s %9s %9s\n", k, unit[k], fmt(p), fmt(c),
+		    fmt(r), ratio(p, c), ratio(p, r)
+	}
+}'
+grep -h '^INFO' "$OUT"/*.out | sort -u | sed 's/^INFO /bench: /'
+echo "bench: higher is better except getattr_p50/p99 (us) and rss (MiB); file in host page"
+echo "bench: cache (read once before each back-end); seq depth $DEPTH; queue size $QSIZE;"
+echo "bench: median of $RUNS run(s), back-ends taking turns; CPUs: back-end" \
+    "${BENCH_CPUS_BACKEND:-any}, driver ${BENCH_CPUS_DRIVER:-any}"
+exit 0
