@@ -4,6 +4,12 @@
  * Messages without an fd are appended to the tail buffer of the queue, so a burst of
  * requests leaves in one sendmsg. A message with an fd starts a buffer of its own: the
  * fd must ride with the first byte of its message, which is how the reader pairs them.
+ *
+ * Events: the read event is added once and stays. Composing a message schedules one
+ * deferred flush (event_active: no epoll_ctl) that runs after the callbacks of this loop
+ * turn, so everything they composed leaves together. Only when the socket pushes back is
+ * the write event armed, and it is dropped again once the queue is empty. (Re-creating one
+ * combined event per message cost four epoll_ctl calls per request: tests/bench.)
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -47,8 +53,11 @@ struct chan {
 	void				*closed_arg;
 
 	struct event_base		*base;
-	struct event			*ev;
-	short				 ev_flags;
+	struct event			*ev_read;
+	struct event			*ev_write;	/* armed only while the socket is full */
+	struct event			*ev_flush;	/* deferred flush, activated by compose */
+	int				 write_armed;
+	int				 flush_pending;
 
 	uint8_t				*rbuf;
 	size_t				 rlen;
@@ -61,7 +70,8 @@ struct chan {
 	int				 closed;
 };
 
-static void	chan_event_update(struct chan *);
+static void	chan_schedule_flush(struct chan *);
+static void	chan_events_del(struct chan *);
 
 struct chan *
 chan_new(int fd, const char *peer, int fd_passing)
@@ -128,8 +138,13 @@ chan_free(struct chan *c)
 
 	if (c == NULL)
 		return;
-	if (c->ev != NULL)
-		event_free(c->ev);
+	chan_events_del(c);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	if (c->ev_flush != NULL)
+		event_free(c->ev_flush);
 	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
 		TAILQ_REMOVE(&c->oq, b, entry);
 		obuf_free(b);
@@ -209,7 +224,7 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 		b->len += iov[i].iov_len;
 	}
 	c->queued += sizeof(hdr) + len;
-	chan_event_update(c);
+	chan_schedule_flush(c);
 }
 
 void
@@ -290,7 +305,10 @@ chan_flush(struct chan *c)
 		if (poll(&pfd, 1, 1000) <= 0)
 			return;
 	}
-	chan_event_update(c);
+	if (c->write_armed) {
+		event_del(c->ev_write);
+		c->write_armed = 0;
+	}
 }
 
 /* ---- reading ---- */
@@ -392,8 +410,7 @@ chan_closed(struct chan *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
-	if (c->ev != NULL)
-		event_del(c->ev);
+	chan_events_del(c);
 	if (c->closed_cb != NULL)
 		c->closed_cb(c, c->closed_arg);
 	else
@@ -417,54 +434,92 @@ chan_dispatch_all(struct chan *c)
 }
 
 static void
-chan_event_cb(int fd, short events, void *arg)
+chan_events_del(struct chan *c)
 {
-	struct chan *c = arg;
-	ssize_t n;
+	if (c->ev_read != NULL)
+		event_del(c->ev_read);
+	if (c->ev_write != NULL)
+		event_del(c->ev_write);
+	if (c->ev_flush != NULL)
+		event_del(c->ev_flush);
+	c->write_armed = 0;
+	c->flush_pending = 0;
+}
 
-	if (events & EV_WRITE) {
-		if (chan_write(c) == -1) {
-			chan_closed(c);
-			return;
-		}
-		chan_event_update(c);
+/* Write what the socket takes; arm the write event only for what it did not take. */
+static void
+chan_write_out(struct chan *c)
+{
+	if (c->closed)
+		return;
+	if (chan_write(c) == -1) {
+		chan_closed(c);
+		return;
 	}
-	if (events & EV_READ) {
-		chan_compact(c);
-		n = chan_read(c);
-		if (n == 0) {
-			chan_closed(c);
-			return;
-		}
-		if (n > 0)
-			chan_dispatch_all(c);
+	if (c->queued > 0 && !c->write_armed) {
+		if (event_add(c->ev_write, NULL) == -1)
+			fatalx("event_add");
+		c->write_armed = 1;
+	} else if (c->queued == 0 && c->write_armed) {
+		event_del(c->ev_write);
+		c->write_armed = 0;
 	}
 }
 
 static void
-chan_event_update(struct chan *c)
+chan_flush_cb(int fd, short events, void *arg)
 {
-	short want;
+	struct chan *c = arg;
 
-	if (c->base == NULL || c->closed)
+	c->flush_pending = 0;
+	chan_write_out(c);
+}
+
+static void
+chan_write_cb(int fd, short events, void *arg)
+{
+	chan_write_out(arg);
+}
+
+static void
+chan_read_cb(int fd, short events, void *arg)
+{
+	struct chan *c = arg;
+	ssize_t n;
+
+	chan_compact(c);
+	n = chan_read(c);
+	if (n == 0) {
+		chan_closed(c);
 		return;
-	want = EV_READ | EV_PERSIST | (c->queued > 0 ? EV_WRITE : 0);
-	if (c->ev != NULL && want == c->ev_flags)
+	}
+	if (n > 0)
+		chan_dispatch_all(c);
+}
+
+static void
+chan_schedule_flush(struct chan *c)
+{
+	/* Before the loop, or while the socket is full, the write event takes care of it. */
+	if (c->base == NULL || c->closed || c->flush_pending || c->write_armed)
 		return;
-	if (c->ev != NULL)
-		event_free(c->ev);
-	if ((c->ev = event_new(c->base, c->fd, want, chan_event_cb, c)) == NULL)
-		fatalx("event_new");
-	c->ev_flags = want;
-	if (event_add(c->ev, NULL) == -1)
-		fatalx("event_add");
+	c->flush_pending = 1;
+	event_active(c->ev_flush, 0, 0);
 }
 
 void
 chan_event_add(struct chan *c, struct event_base *base)
 {
 	c->base = base;
-	chan_event_update(c);
+	c->ev_read = event_new(base, c->fd, EV_READ | EV_PERSIST, chan_read_cb, c);
+	c->ev_write = event_new(base, c->fd, EV_WRITE | EV_PERSIST, chan_write_cb, c);
+	c->ev_flush = event_new(base, -1, 0, chan_flush_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_flush == NULL)
+		fatalx("event_new");
+	if (event_add(c->ev_read, NULL) == -1)
+		fatalx("event_add");
+	if (c->queued > 0)
+		chan_schedule_flush(c);
 	/* Messages read by chan_recv_blocking() may already wait in the buffer. */
 	if (c->rlen > c->consumed)
 		chan_dispatch_all(c);
