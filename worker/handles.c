@@ -26,6 +26,7 @@ struct whandle {
 	int		 is_dir;
 	uint32_t	 refs;		/* table + requests */
 	pthread_mutex_t	 dir_lock;	/* directory reads move the shared offset */
+	struct dirstream dir;		/* under dir_lock */
 };
 
 static pthread_mutex_t	handles_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -37,6 +38,7 @@ handle_free(struct whandle *h)
 	fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
+	free(h->dir.buf);
 	free(h);
 }
 
@@ -164,4 +166,10 @@ void
 handle_unlock(struct whandle *h)
 {
 	pthread_mutex_unlock(&h->dir_lock);
+}
+
+struct dirstream *
+handle_dirstream(struct whandle *h)
+{
+	return &h->dir;
 }

@@ -127,12 +127,46 @@ gid_to_guest(gid_t host_gid)
 /*
  * setfsuid/setfsgid are per thread (raw syscalls, not glibc's set*id broadcast) and report
  * no error: the only way to know the change took is to ask again with an invalid id.
+ *
+ * Each switch allocates kernel credentials, which costs more than a small read, so a
+ * thread keeps the caller's ids after a request and switches only when the next request
+ * maps to other ids. th_fsuid/th_fsgid are what this thread's fsuid/fsgid are now
+ * (FSID_UNKNOWN at start: the first creds_enter() switches); every change of them goes
+ * through fsid_switch() or restores the value it found (node_handle_fd, cmtime_as_owner).
  */
+#define FSID_UNKNOWN	((uint32_t)-1)
+
+static __thread uint32_t	th_fsuid = FSID_UNKNOWN;
+static __thread uint32_t	th_fsgid = FSID_UNKNOWN;
+
 static int
 set_fsid(long nr, uint32_t id)
 {
 	syscall(nr, id);
 	return (uint32_t)syscall(nr, (uint32_t)-1) == id ? 0 : -1;
+}
+
+/* 0, or -1 when one of them did not take (the cache then says unknown). */
+static int
+fsid_switch(uint32_t uid, uint32_t gid)
+{
+	if (gid != th_fsgid) {
+		th_fsgid = FSID_UNKNOWN;
+		if (set_fsid(SYS_setfsgid, gid) == -1) {
+			log_warnx("setfsgid %u did not take", gid);
+			return -1;
+		}
+		th_fsgid = gid;
+	}
+	if (uid != th_fsuid) {
+		th_fsuid = FSID_UNKNOWN;
+		if (set_fsid(SYS_setfsuid, uid) == -1) {
+			log_warnx("setfsuid %u did not take", uid);
+			return -1;
+		}
+		th_fsuid = uid;
+	}
+	return 0;
 }
 
 int
@@ -142,13 +176,7 @@ creds_enter(uint32_t guest_uid, uint32_t guest_gid)
 
 	if (uid == ID_FORBIDDEN || gid == ID_FORBIDDEN)
 		return EPERM;
-	if (set_fsid(SYS_setfsgid, gid) == -1) {
-		log_warnx("setfsgid %u did not take", gid);
-		creds_leave();
-		return EPERM;
-	}
-	if (set_fsid(SYS_setfsuid, uid) == -1) {
-		log_warnx("setfsuid %u did not take", uid);
+	if (fsid_switch(uid, gid) == -1) {
 		creds_leave();
 		return EPERM;
 	}
@@ -159,7 +187,26 @@ void
 creds_leave(void)
 {
 	/* Back to the worker's own ids (root in the namespace); fatal if that fails. */
-	if (set_fsid(SYS_setfsuid, (uint32_t)geteuid()) == -1 ||
-	    set_fsid(SYS_setfsgid, (uint32_t)getegid()) == -1)
+	if (fsid_switch((uint32_t)geteuid(), (uint32_t)getegid()) == -1)
 		fatalx("cannot restore fsuid/fsgid");
+}
+
+/*
+ * fsuid 0 for one call on this thread: it brings the file system capabilities back into
+ * the effective set. Returns the fsuid to give to creds_fsuid_restore(), which checks
+ * that it took: the thread goes on serving its caller with it.
+ */
+uint32_t
+creds_fsuid_zero(void)
+{
+	th_fsuid = FSID_UNKNOWN;
+	return (uint32_t)syscall(SYS_setfsuid, 0);
+}
+
+void
+creds_fsuid_restore(uint32_t old)
+{
+	if (set_fsid(SYS_setfsuid, old) == -1)
+		fatalx("cannot restore fsuid %u", old);
+	th_fsuid = old;
 }

@@ -97,9 +97,9 @@ node_handle_take(int fd, mode_t type, struct file_handle **fhp, int *mount_fd)
 int
 node_handle_fd(const void *node, struct file_handle *fh, int mount_fd)
 {
-	size_t	i;
-	uid_t	old;
-	int	fd, error;
+	size_t		i;
+	uint32_t	old;
+	int		fd, error;
 
 	for (i = 0; i < ntmpfds; i++)
 		if (tmpfds[i].node == node)
@@ -112,10 +112,10 @@ node_handle_fd(const void *node, struct file_handle *fh, int mount_fd)
 	 * A non-root fsuid has lost CAP_DAC_READ_SEARCH from the effective set; fsuid 0
 	 * brings it back (from the permitted set) for this one call, on this thread only.
 	 */
-	old = (uid_t)syscall(SYS_setfsuid, 0);
+	old = creds_fsuid_zero();
 	fd = open_by_handle_at(mount_fd, fh, O_PATH | O_CLOEXEC);
 	error = errno;
-	(void)syscall(SYS_setfsuid, old);
+	creds_fsuid_restore(old);
 	if (fd == -1) {
 		errno = error;
 		return -1;

@@ -178,12 +178,12 @@ cmtime_from_writer(const struct msg_setattr *s, int hfd)
 static int
 cmtime_as_owner(int hfd, const struct timespec ts[2])
 {
-	uid_t	old;
-	int	err;
+	uint32_t	old;
+	int		err;
 
-	old = (uid_t)syscall(SYS_setfsuid, 0);
+	old = creds_fsuid_zero();
 	err = futimens(hfd, ts) == -1 ? errno : 0;
-	(void)syscall(SYS_setfsuid, old);
+	creds_fsuid_restore(old);
 	return err;
 }
 

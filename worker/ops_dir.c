@@ -1,6 +1,8 @@
 /*
  * OPENDIR and READDIR/READDIRPLUS. A directory handle's fd is shared by every request on
- * it, so a read seeks to the guest's offset and reads entries under the handle's lock.
+ * it, so entries are read under the handle's lock. The handle remembers where its stream
+ * is (struct dirstream) with the entries read but not yet sent: a READDIR continuing from
+ * there reads on, any other offset seeks.
  * Entries are emitted while their encoded size (msg_dirent_size) fits the guest's buffer;
  * the next READDIR starts at the last entry's d_off.
  *
@@ -26,7 +28,9 @@
 #include "worker.h"
 #include "wcore.h"
 
-#define DIRBUF_SIZE	(32 * 1024)
+#define DIRBUF_SIZE		(32 * 1024)
+#define DIRBUF_MIN		512	/* > the largest record: 19 + 255 + 1, padded */
+#define DIRENT_MIN_RECLEN	24	/* a getdents64 record with a name of 1 to 4 bytes */
 
 void
 op_opendir(struct wreq *r)
@@ -102,32 +106,84 @@ dirfill_add(struct dirfill *f, const struct dirent64 *d)
 	return 1;
 }
 
-/* Entries from the fd's current position until the buffer is full or the end. */
-static int
-dirfill_run(struct dirfill *f, int fd)
+/*
+ * How much to ask getdents64 for: about what the reply can hold. A getdents64 record
+ * (19 bytes + name + NUL, padded to 8) is never larger than the READDIR entry it becomes,
+ * so the bytes left in a READDIR reply read at least every entry that fits. A
+ * READDIRPLUS entry is much larger (160 bytes and up): there, fit * 24 bytes (the record
+ * of a name of up to 4 bytes) cover the most entries that can fit; longer names take
+ * another call. Entries read and not sent wait for the next request. At least one record
+ * of the longest name; at most DIRBUF_SIZE.
+ */
+static size_t
+dirbuf_want(const struct dirfill *f)
 {
-	const struct dirent64	*d;
-	uint8_t			*buf;
-	ssize_t			 n, pos;
-	int			 more = 1, error = 0;
+	size_t left = f->size - f->used, want;
 
-	if ((buf = malloc(DIRBUF_SIZE)) == NULL)
-		fatal("readdir");
-	while (more && (n = getdents64(fd, buf, DIRBUF_SIZE)) != 0) {
-		if (n == -1) {
-			error = errno;
-			break;
-		}
-		for (pos = 0; pos < n && more; pos += d->d_reclen) {
-			d = (const struct dirent64 *)(buf + pos);
-			more = dirfill_add(f, d);
-			if (more < 0) {
-				error = -more;
-				more = 0;
-			}
-		}
+	want = f->plus ? left / msg_dirent_size(1, 1) * DIRENT_MIN_RECLEN : left;
+	if (want > DIRBUF_SIZE)
+		return DIRBUF_SIZE;
+	return want < DIRBUF_MIN ? DIRBUF_MIN : want;
+}
+
+/* Refill ds from the fd when nothing waits: 1, 0 at the end, or -errno. */
+static int
+dirstream_fill(struct dirstream *ds, int fd, size_t want)
+{
+	ssize_t	n;
+
+	if (ds->pos < ds->len)
+		return 1;
+	if (ds->cap < want) {
+		free(ds->buf);
+		if ((ds->buf = malloc(want)) == NULL)
+			fatal("readdir");
+		ds->cap = want;
 	}
-	free(buf);
+	ds->pos = ds->len = 0;
+	if ((n = getdents64(fd, ds->buf, want)) == -1)
+		return -errno;
+	ds->len = (size_t)n;
+	return n > 0;
+}
+
+/* Go to offset: nothing to do when the stream is there already. */
+static int
+dirstream_seek(struct dirstream *ds, int fd, uint64_t offset)
+{
+	if (!ds->stale && ds->off == offset)
+		return 0;
+	ds->pos = ds->len = 0;
+	ds->stale = 1;
+	if (lseek(fd, (off_t)offset, SEEK_SET) == -1)
+		return errno;
+	ds->off = offset;
+	ds->stale = 0;
+	return 0;
+}
+
+/* Entries from offset until the buffer is full or the end; only those sent are used up. */
+static int
+dirfill_run(struct dirfill *f, struct whandle *h, uint64_t offset)
+{
+	struct dirstream	*ds = handle_dirstream(h);
+	const struct dirent64	*d;
+	int			 more, error;
+
+	if ((error = dirstream_seek(ds, handle_fd(h), offset)) != 0)
+		return error;
+	while ((more = dirstream_fill(ds, handle_fd(h), dirbuf_want(f))) > 0) {
+		d = (const struct dirent64 *)(ds->buf + ds->pos);
+		if ((more = dirfill_add(f, d)) <= 0)
+			break;
+		ds->pos += d->d_reclen;
+		ds->off = (uint64_t)d->d_off;
+	}
+	if (more < 0) {
+		error = -more;
+		if (ds->pos >= ds->len)
+			ds->stale = 1;		/* getdents64 failed: where is the fd? */
+	}
 	/* After some entries, a failure only ends the list early. */
 	return f->count > 0 ? 0 : error;
 }
@@ -161,10 +217,7 @@ op_readdir(struct wreq *r)
 	msg_put(&f.w, &hdr, sizeof(hdr));
 
 	handle_lock(h);
-	if (lseek(handle_fd(h), (off_t)rd.offset, SEEK_SET) == -1)
-		error = errno;
-	else
-		error = dirfill_run(&f, handle_fd(h));
+	error = dirfill_run(&f, h, rd.offset);
 	handle_unlock(h);
 	handle_put(h);
 

@@ -39,10 +39,17 @@ void	pool_start(unsigned int nthreads);
 int	pool_active(void);
 void	pool_submit(struct wreq *);
 
-/* ---- creds.c ---- */
-/* Switch this thread's fsuid/fsgid to the mapped caller. 0, or EPERM (forbidden id). */
+/* ---- idmap.c: credentials ---- */
+/*
+ * Switch this thread's fsuid/fsgid to the mapped caller. 0, or EPERM (forbidden id).
+ * A no-op when the thread already has those ids: they stay set between requests.
+ */
 int	creds_enter(uint32_t guest_uid, uint32_t guest_gid);
+/* Back to the worker's own ids, for a call that must not run as the caller. */
 void	creds_leave(void);
+/* fsuid 0 around one call (capabilities back); restore checks that the old one took. */
+uint32_t creds_fsuid_zero(void);
+void	creds_fsuid_restore(uint32_t);
 void	idmap_init(const struct msg_config *);
 
 /* ---- keyhash.c: keyed hashes of host identities (libcrypto) ---- */
@@ -82,6 +89,22 @@ int	handle_is_dir(const struct whandle *);
 /* Serialises directory reads (offset games on a shared fd). */
 void	handle_lock(struct whandle *);
 void	handle_unlock(struct whandle *);
+/*
+ * Where a directory handle's stream is, so a READDIR that continues where the last one
+ * stopped needs no lseek: entries read by getdents64 but not yet sent wait in buf[pos,
+ * len); off is the offset of the first of them (or of the fd's position when none wait).
+ * All zero (a fresh fd at 0) when the handle is made; stale after an error. Use only
+ * under handle_lock(); the handle frees buf.
+ */
+struct dirstream {
+	uint8_t		*buf;
+	size_t		 cap;
+	size_t		 pos;
+	size_t		 len;
+	uint64_t	 off;
+	int		 stale;
+};
+struct dirstream *handle_dirstream(struct whandle *);
 
 /* ---- fd_budget.c ---- */
 void	fd_budget_init(uint64_t configured);

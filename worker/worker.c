@@ -110,7 +110,11 @@ op_find(uint32_t type)
 	return NULL;
 }
 
-/* Runs one request on this thread with the caller's credentials. */
+/*
+ * Runs one request on this thread with the caller's credentials. The thread keeps them
+ * afterwards (creds_enter() switches only when the next caller's mapped ids differ); the
+ * ops that do not run as the caller (session, forget) check no permissions.
+ */
 void
 wreq_run(struct wreq *r)
 {
@@ -126,8 +130,6 @@ wreq_run(struct wreq *r)
 		}
 	}
 	op->fn(r);
-	if (op->as_caller)
-		creds_leave();
 	node_tmpfds_release();
 	guest_mem_release();
 }

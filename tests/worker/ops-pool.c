@@ -1,0 +1,125 @@
+/*
+ * Worker: the thread pool wakes as few threads as keep up, but never leaves a request
+ * queued behind one that waits. Requests sent in one write, quick ones (GETATTR) around
+ * blocking ones (SETLKW on a held lock): the quick ones must be answered at once while
+ * the waiters still wait, with as many waiters as threads less one.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "chan.h"
+#include "msg.h"
+#include "harness.h"
+#include "ops-lib.h"
+
+#define QUICK	16
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A request composed but not sent: the burst leaves in one write (burst_flush). */
+static uint64_t
+burst_add(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len)
+{
+	struct msg_req	req;
+	struct iovec	iov[2];
+
+	memset(&req, 0, sizeof(req));
+	req.id = w->next_id++;
+	req.nodeid = nodeid;
+	req.pid = 1;
+	iov[0].iov_base = &req;
+	iov[0].iov_len = sizeof(req);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = len;
+	chan_composev(w->fe, type, 0, -1, iov, 2);
+	return req.id;
+}
+
+static uint64_t
+burst_setlkw(struct wh *w, uint64_t fh, uint64_t owner, uint64_t start, uint64_t end)
+{
+	struct msg_lock	m;
+
+	memset(&m, 0, sizeof(m));
+	m.fh = fh;
+	m.owner = owner;
+	m.start = start;
+	m.end = end;
+	m.type = F_WRLCK;
+	m.sleep = 1;
+	return burst_add(w, IMSG_FRONTEND_SETLK, 0, &m, sizeof(m));
+}
+
+static void
+run(uint32_t threads)
+{
+	static struct wh_reply	rep;
+	struct msg_getattr	g;
+	struct msg_entry	e;
+	struct wh_opts		o;
+	struct wh		w;
+	uint64_t		holder, fh[8], wid[8], qid[QUICK];
+	uint32_t		i, nwait = threads - 1;
+	double			t0;
+	int			ok = 1;
+
+	wh_opts_default(&o);
+	o.threads = threads;
+	t_start(&w, &o, 0);
+	wh_file(&w, "f", "0123456789");
+	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &holder) == 0);
+	WH_CHECK(t_setlk(&w, holder, 1, F_WRLCK, 0, 99, 0, 0) == 0);
+	for (i = 0; i < nwait; i++)
+		WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh[i]) == 0);
+	/* The burst: waiters first, then quick ones, no reply awaited in between. */
+	memset(&g, 0, sizeof(g));
+	t0 = now();
+	for (i = 0; i < QUICK / 2; i++)
+		qid[i] = burst_add(&w, IMSG_FRONTEND_GETATTR, e.nodeid, &g, sizeof(g));
+	for (i = 0; i < nwait; i++)
+		wid[i] = burst_setlkw(&w, fh[i], 100 + i, 10 * i, 10 * i + 5);
+	for (i = QUICK / 2; i < QUICK; i++)
+		qid[i] = burst_add(&w, IMSG_FRONTEND_GETATTR, e.nodeid, &g, sizeof(g));
+	chan_flush(w.fe);
+	for (i = 0; i < QUICK; i++)
+		if (wh_recv(&w, qid[i], &rep, 2000) != 0 || rep.error != 0)
+			ok = 0;
+	WH_CHECK(ok);
+	WH_CHECK(now() - t0 < 1.5);
+	for (i = 0; i < nwait; i++)
+		WH_CHECK(wh_recv(&w, wid[i], &rep, 50) == -1);	/* still waiting */
+	WH_CHECK(t_setlk(&w, holder, 1, F_UNLCK, 0, 99, 0, 0) == 0);
+	for (i = 0; i < nwait; i++) {
+		WH_CHECK(wh_recv(&w, wid[i], &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
+		WH_CHECK(t_flush(&w, fh[i], 100 + i) == 0);
+		WH_CHECK(wh_release(&w, fh[i]) == 0);
+	}
+	WH_CHECK(wh_release(&w, holder) == 0);
+	if (!ok)
+		fprintf(stderr, "threads %u: quick requests held up\n", threads);
+	wh_finish(&w);
+}
+
+int
+main(void)
+{
+	run(2);
+	run(4);
+	run(8);
+	return wh_done("ops-pool");
+}
