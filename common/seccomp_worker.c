@@ -72,8 +72,9 @@ const struct sandbox_syscall seccomp_worker_list[] = {
 	ALLOW(setfsuid), ALLOW(setfsgid), ALLOW(getuid), ALLOW(geteuid), ALLOW(getgid),
 	ALLOW(getegid), ALLOW(capget),
 	/*
-	 * capset: a thread drops CAP_FSETID around a write or truncate so the kernel clears
-	 * set-id bits (killpriv), and takes it back; nothing beyond the permitted set.
+	 * capset: each thread's effective set follows its caller's mapped host uid, and the
+	 * named privileged operations raise one capability around one call; a thread can
+	 * never go beyond the worker's permitted set.
 	 */
 	ALLOW(capset),
 	/* per-thread umask for creating ops: unshare the fs context of this thread only */

@@ -98,8 +98,7 @@ int
 node_handle_fd(const void *node, struct file_handle *fh, int mount_fd)
 {
 	size_t		i;
-	uint32_t	old;
-	int		fd, error;
+	int		fd;
 
 	for (i = 0; i < ntmpfds; i++)
 		if (tmpfds[i].node == node)
@@ -108,18 +107,9 @@ node_handle_fd(const void *node, struct file_handle *fh, int mount_fd)
 		log_warnx("file handles: more than %d nodes in one request", TMPFDS_MAX);
 		return -1;
 	}
-	/*
-	 * A non-root fsuid has lost CAP_DAC_READ_SEARCH from the effective set; fsuid 0
-	 * brings it back (from the permitted set) for this one call, on this thread only.
-	 */
-	old = creds_fsuid_zero();
-	fd = open_by_handle_at(mount_fd, fh, O_PATH | O_CLOEXEC);
-	error = errno;
-	creds_fsuid_restore(old);
-	if (fd == -1) {
-		errno = error;
+	/* The caller's thread holds no CAP_DAC_READ_SEARCH: the named privileged help. */
+	if ((fd = privop_handle_open(mount_fd, fh)) == -1)
 		return -1;
-	}
 	tmpfds[ntmpfds].node = node;
 	tmpfds[ntmpfds++].fd = fd;
 	return fd;

@@ -45,38 +45,15 @@ attr_mode(struct wnode *node, int hfd, uint32_t mode)
  * A guest without killpriv_v2 clears S_ISUID/S_ISGID itself before an unprivileged write
  * or truncate: a SETATTR of the mode without them, with the writer's ids. Locally the
  * kernel does that on its own authority (ATTR_FORCE), so a writer who does not own the
- * file must not get EPERM from it. Only a pure removal of set-id bits from a regular file
- * the caller may write qualifies (it can only take privileges away); anything else is a
- * chmod and stays the owner's. The file's mode is read afresh, not taken from the guest.
+ * file must not get EPERM from it: privop_setid_clear() allows exactly that shape.
  */
 static int
-mode_is_kill(struct wnode *node, int hfd, uint32_t mode)
+attr_mode_apply(struct wnode *node, int hfd, uint32_t mode)
 {
-	struct stat	st;
-	mode_t		old, new = mode & 07777;
-	int		fl;
+	int	err;
 
-	if (fstat(hfd != -1 ? hfd : node_fd(node), &st) == -1 || !S_ISREG(st.st_mode))
-		return 0;
-	old = st.st_mode & 07777;
-	if (new == old || (new & ~old) != 0 || ((old ^ new) & ~(S_ISUID | S_ISGID)) != 0)
-		return 0;
-	if (hfd != -1 && (fl = fcntl(hfd, F_GETFL)) != -1 && (fl & O_ACCMODE) != O_RDONLY)
-		return 1;
-	return faccessat(node_fd(node), "", W_OK,
-	    AT_EMPTY_PATH | AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-/* The set-id removal with the worker's own ids; the caller's come back before the rest. */
-static int
-attr_mode_kill(struct wreq *req, struct wnode *node, int hfd, uint32_t mode)
-{
-	int	err, cerr;
-
-	creds_leave();
-	err = attr_mode(node, hfd, mode);
-	if ((cerr = creds_enter(req->hdr.uid, req->hdr.gid)) != 0)
-		fatalx("setattr: caller's ids back: %d", cerr);
+	if ((err = attr_mode(node, hfd, mode)) == EPERM)
+		err = privop_setid_clear(node, hfd, mode);
 	return err;
 }
 
@@ -98,9 +75,12 @@ attr_owner(struct wnode *node, const struct msg_setattr *s)
 	}
 	/* The kernel clears SUID/SGID and security.capability on chown, as locally. */
 	if (fchownat(node_fd(node), "", uid, gid,
-	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
-		return errno;
-	return 0;
+	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	/* The owner to one of its supplementary groups, which FUSE does not carry. */
+	if (errno == EPERM && (s->valid & SETATTR_GID))
+		return privop_owner_chgrp(node, uid, gid);
+	return errno;
 }
 
 static int
@@ -174,19 +154,6 @@ cmtime_from_writer(const struct msg_setattr *s, int hfd)
 	return fl != -1 && (fl & O_ACCMODE) != O_RDONLY;
 }
 
-/* fsuid 0 brings CAP_FOWNER back into this thread's effective set for one call. */
-static int
-cmtime_as_owner(int hfd, const struct timespec ts[2])
-{
-	uint32_t	old;
-	int		err;
-
-	old = creds_fsuid_zero();
-	err = futimens(hfd, ts) == -1 ? errno : 0;
-	creds_fsuid_restore(old);
-	return err;
-}
-
 static int
 attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 {
@@ -203,20 +170,17 @@ attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 	    s->mtimensec);
 	err = times_set(node, hfd, ts);
 	if (err == EPERM && cmtime_from_writer(s, hfd))
-		err = cmtime_as_owner(hfd, ts);
+		err = privop_writer_times(node, hfd, ts);
 	return err;
 }
 
 static int
-setattr_apply(struct wreq *req, struct wnode *node, int hfd, const struct msg_setattr *s)
+setattr_apply(struct wnode *node, int hfd, const struct msg_setattr *s)
 {
 	int	err = 0;
 
-	if (s->valid & SETATTR_MODE) {
-		err = attr_mode(node, hfd, s->mode);
-		if (err == EPERM && mode_is_kill(node, hfd, s->mode))
-			err = attr_mode_kill(req, node, hfd, s->mode);
-	}
+	if (s->valid & SETATTR_MODE)
+		err = attr_mode_apply(node, hfd, s->mode);
 	if (err == 0 && (s->valid & (SETATTR_UID | SETATTR_GID)))
 		err = attr_owner(node, s);
 	if (err == 0 && (s->valid & SETATTR_SIZE))
@@ -246,7 +210,12 @@ op_setattr(struct wreq *req)
 	err = 0;
 	if ((s.valid & SETATTR_FH) && (h = handle_get(s.fh, &err)) == NULL)
 		goto out;
-	err = setattr_apply(req, node, h != NULL ? handle_fd(h) : -1, &s);
+	/* A handle of another node would make the object checked not the one changed. */
+	if (h != NULL && handle_node(h) != node) {
+		err = EBADF;
+		goto out;
+	}
+	err = setattr_apply(node, h != NULL ? handle_fd(h) : -1, &s);
 	if (err == 0) {
 		explicit_bzero(&a, sizeof(a));
 		err = node_getattr(node, &a);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +78,26 @@ op_fsyncdir(struct wreq *req)
 	fsync_handle(req);
 }
 
+/*
+ * syncfs() refuses O_PATH fds. Anyone may sync(2) locally, also where the caller may not
+ * read the export's root, so the worker opens the root for reading once, at start, and
+ * syncs through it every node on the root's file system; a node on another (a submount)
+ * is opened as the caller, as a local syncfs(2) would need.
+ */
+static int	sync_fd = -1;
+static dev_t	sync_dev;
+
+void
+ops_sync_init(int root_fd)
+{
+	struct stat	st;
+
+	if ((sync_fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(sync_fd, &st) == -1)
+		fatal("opening the export root for syncfs");
+	sync_dev = st.st_dev;
+}
+
 void
 op_syncfs(struct wreq *req)
 {
@@ -91,15 +112,9 @@ op_syncfs(struct wreq *req)
 	}
 	if ((node = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	/*
-	 * syncfs() refuses O_PATH fds, so the node is opened; with the worker's own ids,
-	 * since anyone may sync(2) locally, also where the caller may not read the root.
-	 */
-	creds_leave();
-	fd = node_open(node, O_RDONLY);
-	if ((err = creds_enter(req->hdr.uid, req->hdr.gid)) != 0)
-		fatalx("syncfs: caller's ids back: %d", err);
-	if (fd < 0)
+	if (sync_fd != -1 && node_dev(node) == (uint64_t)sync_dev)
+		err = syncfs(sync_fd) == -1 ? errno : 0;
+	else if ((fd = node_open(node, O_RDONLY)) < 0)
 		err = -fd;
 	else {
 		if (syncfs(fd) == -1)

@@ -18,6 +18,7 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
+#include "wcore.h"
 #include "ops_util.h"
 
 int
@@ -104,9 +105,9 @@ ops_create_mode(uint32_t mode, uint32_t umask_bits)
 /*
  * What the kernel does for an unprivileged writer (should_remove_suid): SUID goes, SGID
  * goes when the group may execute (otherwise it marks mandatory locking, no privilege).
- * ACL updates drop SGID in any case. Done by hand rather than by dropping CAP_FSETID, so
- * the worker needs no capset(2); security.capability the kernel removes itself on write
- * and truncate, for everyone.
+ * ACL updates drop SGID in any case. A caller who is not host root holds no CAP_FSETID
+ * (creds.c), so the kernel does this itself for it; host root asking for it gets it here.
+ * security.capability the kernel removes itself on write and truncate, for everyone.
  */
 int
 ops_kill_suidgid(struct wnode *node, int fd, int acl)
@@ -136,5 +137,7 @@ ops_kill_suidgid(struct wnode *node, int fd, int acl)
 int
 ops_caller_root(const struct wreq *req)
 {
-	return req->hdr.uid == 0;
+	(void)req;
+	/* The mapped host id decides: guest root mapped to another uid is not root here. */
+	return creds_host_uid() == 0;
 }

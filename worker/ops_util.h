@@ -55,7 +55,7 @@ void	locks_drop_owner(struct wnode *, uint64_t owner);
 /* ops_lock.c: RELEASE of fh closes the lock fds of the owners that locked through it. */
 void	locks_release_fh(uint64_t fh);
 
-/* 1 when the request comes from guest root (for checks the guest kernel does by caps). */
+/* 1 when the caller maps to host root (checks the guest kernel does by capabilities). */
 int	ops_caller_root(const struct wreq *);
 
 #endif

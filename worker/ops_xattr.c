@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/xattr.h>
+#include <endian.h>
 #include <linux/fuse.h>
 
 #include <errno.h>
@@ -24,12 +25,19 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
+#include "wcore.h"
 #include "ops_util.h"
 #include "xattrmap.h"
 
 #define ACL_PREFIX	"system.posix_acl_"
 #define ACL_ACCESS	"system.posix_acl_access"
 #define FILE_CAPS	"security.capability"
+
+/* The POSIX ACL xattr value: a version word, then 8-byte entries (tag, perm, id). */
+#define ACL_XATTR_VERSION	2
+#define ACL_XATTR_ENTRY		8
+#define ACL_TAG_USER		0x02
+#define ACL_TAG_GROUP		0x08
 
 enum xattr_op { XA_GET, XA_SET, XA_LIST, XA_REMOVE };
 
@@ -40,6 +48,7 @@ struct xattr_call {
 	size_t		 size;
 	int		 flags;
 	int		 kill_sgid;	/* SET: FUSE_SETXATTR_ACL_KILL_SGID on an ACL */
+	int		 acl_ids;	/* GET: an ACL value whose ids go back to the guest's */
 };
 
 static pthread_once_t	xattrmap_once = PTHREAD_ONCE_INIT;
@@ -158,6 +167,52 @@ xattr_name_in(const char *name, char out[XATTR_NAME_MAX + 1])
 }
 
 /*
+ * POSIX ACL values carry ids in their ACL_USER and ACL_GROUP entries. Under id rules
+ * those are the guest's ids on the way in and the host's on the way out, like a file's
+ * owner: translated both ways, and an entry whose id no rule maps is refused (EINVAL, as
+ * the kernel refuses an id outside a user namespace). Without rules nothing changes.
+ */
+static int
+acl_is(const char *guest_name)
+{
+	return strncmp(guest_name, ACL_PREFIX, strlen(ACL_PREFIX)) == 0 && idmap_active();
+}
+
+static int
+acl_translate(uint8_t *v, size_t len, int to_host)
+{
+	uint32_t	ver, id, nid;
+	uint16_t	tag;
+	size_t		off;
+
+	if (len < 4 || (len - 4) % ACL_XATTR_ENTRY != 0)
+		return EINVAL;
+	memcpy(&ver, v, 4);
+	if (le32toh(ver) != ACL_XATTR_VERSION)
+		return EINVAL;
+	for (off = 4; off < len; off += ACL_XATTR_ENTRY) {
+		memcpy(&tag, v + off, 2);
+		memcpy(&id, v + off + 4, 4);
+		id = le32toh(id);
+		switch (le16toh(tag)) {
+		case ACL_TAG_USER:
+			nid = to_host ? (uint32_t)uid_to_host(id) : uid_to_guest(id);
+			break;
+		case ACL_TAG_GROUP:
+			nid = to_host ? (uint32_t)gid_to_host(id) : gid_to_guest(id);
+			break;
+		default:
+			continue;
+		}
+		if (nid == (uint32_t)-1)
+			return EINVAL;
+		nid = htole32(nid);
+		memcpy(v + off + 4, &nid, 4);
+	}
+	return 0;
+}
+
+/*
  * Changing file capabilities takes CAP_SETFCAP, which the worker holds for everyone;
  * locally only a privileged caller has it (the guest kernel checks the same).
  */
@@ -190,6 +245,10 @@ xattr_node_reply(struct wreq *req, struct xattr_call *c, int want_data)
 	if ((node = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
 	ret = xattr_do(node_fd(node), c);
+	/* A host ACL that does not parse is not the guest's to see. */
+	if (ret > 0 && c->acl_ids && c->size > 0 &&
+	    acl_translate(c->buf, (size_t)ret, 0) != 0)
+		ret = -EIO;
 	/* ACL_KILL_SGID: the caller is not in the group; locally SGID would go. */
 	if (ret >= 0 && c->kill_sgid)
 		ret = -ops_kill_suidgid(node, -1, 1);
@@ -224,6 +283,7 @@ op_getxattr(struct wreq *req)
 	memset(&c, 0, sizeof(c));
 	c.op = XA_GET;
 	c.name = host;
+	c.acl_ids = acl_is(name);
 	c.size = m.size > MSG_MAX_XATTR ? MSG_MAX_XATTR : m.size;
 	if (c.size > 0 && (c.buf = calloc(1, c.size)) == NULL) {
 		reply_status(req, ENOMEM);
@@ -279,8 +339,13 @@ op_setxattr(struct wreq *req)
 	memset(&c, 0, sizeof(c));
 	c.op = XA_SET;
 	c.name = host;
+	/* The payload is this request's own copy: ACL ids are translated in place. */
 	c.buf = (void *)(uintptr_t)value;
 	c.size = vlen;
+	if (acl_is(name) && (err = acl_translate(c.buf, c.size, 1)) != 0) {
+		reply_status(req, err);
+		return;
+	}
 	c.flags = (int)m.flags;
 	if ((m.setxattr_flags & FUSE_SETXATTR_ACL_KILL_SGID) &&
 	    strcmp(name, ACL_ACCESS) == 0)

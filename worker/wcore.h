@@ -39,18 +39,41 @@ void	pool_start(unsigned int nthreads);
 int	pool_active(void);
 void	pool_submit(struct wreq *);
 
-/* ---- idmap.c: credentials ---- */
+/* ---- idmap.c ---- */
+void	idmap_init(const struct msg_config *);
+/* 1 when any id rule is in force (ids in ACL values need translating). */
+int	idmap_active(void);
+
+/* ---- creds.c: a thread's caller (fsuid/fsgid and effective capabilities) ---- */
+/* After the sandbox, before the pool: reads the worker's permitted set. */
+void	creds_init(void);
 /*
- * Switch this thread's fsuid/fsgid to the mapped caller. 0, or EPERM (forbidden id).
- * A no-op when the thread already has those ids: they stay set between requests.
+ * Switch this thread to the mapped caller: fsuid/fsgid, and the capabilities a local
+ * process of that host uid would have. 0, or EPERM (forbidden or unmapped id). A no-op
+ * when the thread already serves those ids: they stay set between requests.
  */
 int	creds_enter(uint32_t guest_uid, uint32_t guest_gid);
-/* Back to the worker's own ids, for a call that must not run as the caller. */
+/* Back to the worker's own ids with no effective capability. */
 void	creds_leave(void);
-/* fsuid 0 around one call (capabilities back); restore checks that the old one took. */
-uint32_t creds_fsuid_zero(void);
-void	creds_fsuid_restore(uint32_t);
-void	idmap_init(const struct msg_config *);
+/* The host uid this thread acts for (its fsuid). */
+uint32_t creds_host_uid(void);
+/* The effective set a thread acting for host_uid holds. */
+uint64_t caps_for_uid(uint32_t host_uid);
+/* privop.c only: add caps for one call; returns what to restore (UINT64_MAX: not held). */
+uint64_t caps_raise(uint64_t caps);
+void	caps_restore(uint64_t);
+
+/* ---- ops_sync.c: with the export root (O_PATH), while the worker holds its caps ---- */
+void	ops_sync_init(int root_fd);
+
+/* ---- privop.c: the named privileged operations (0 or an errno value) ---- */
+struct timespec;
+struct file_handle;
+int	privop_setid_clear(struct wnode *, int hfd, uint32_t mode);
+int	privop_writer_times(struct wnode *, int hfd, const struct timespec ts[2]);
+int	privop_owner_chgrp(struct wnode *, uid_t uid, gid_t gid);
+/* An O_PATH fd, or -1 with errno set. */
+int	privop_handle_open(int mount_fd, struct file_handle *);
 
 /* ---- keyhash.c: keyed hashes of host identities (libcrypto) ---- */
 void		keyhash_init(void);

@@ -328,7 +328,9 @@ main(int argc, char *argv[])
 #ifdef PRIVFSD_TEST_HOOKS
 	sandbox_test_hook("worker");
 #endif
+	creds_init();
 	root_fd = open_root();
+	ops_sync_init(root_fd);
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
 	pool_start(wk_config.thread_pool_size);

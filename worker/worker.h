@@ -88,7 +88,9 @@ int	fd_budget_openat(int dirfd, const char *path, int flags, mode_t mode, int *f
 void	fd_budget_close(int fd);
 
 /* ---- ids ---- */
-uid_t	uid_to_host(uint32_t guest_uid);	/* --uid-map/--translate-uid */
+#define ID_OVERFLOW	65534		/* a host id no map rule names, as the guest sees it */
+/* --uid-map/--translate-uid: (uid_t)-1 for an id that is forbidden or not mapped. */
+uid_t	uid_to_host(uint32_t guest_uid);
 gid_t	gid_to_host(uint32_t guest_gid);
 uint32_t uid_to_guest(uid_t);
 uint32_t gid_to_guest(gid_t);

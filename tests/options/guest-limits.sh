@@ -19,6 +19,7 @@ step "inode-file-handles: rename, link, unlink work" sh -c \
 expect "uid-map: guest 1000 creates" "^OK" $OPT asuser 1000 1000 open $D/ids/by-1000 creat wronly
 expect "uid-map: the guest sees 1000:1000" "^1000:1000$" stat -c %u:%g $D/ids/by-1000
 expect "uid-map: host 101001 is 1001 in the guest" "^1001:1001$" stat -c %u:%g $D/ids/host-owned
+expect "uid-map: unmapped host 4242 is 65534 in the guest" "^65534:65534$" stat -c %u:%g $D/ids/unmapped
 expect "no allow-direct-io: O_DIRECT write and read" "^OK" $OPT open $D/direct creat rdwr direct
 expect "no preserve-noatime: O_NOATIME read" "^OK" $OPT open $D/atime rdonly noatime
 finish

@@ -10,7 +10,8 @@
 #   (with --writeback the guest keeps its own idea of a file's size: hence not here)
 #   --uid-map=:1000:101000:10:, --translate-gid=map:1000:101000:10  a file created by guest
 #                       1000:1000 is owned by 101000:101000 on the host and 1000:1000 in
-#                       the guest; a host file of 101001 is 1001 in the guest
+#                       the guest; a host file of 101001 is 1001 in the guest; a host file
+#                       of 4242, which no rule maps, is 65534 (root keeps its own rule)
 #   no --allow-direct-io  O_DIRECT write and read work (the flag is dropped)
 #   no --preserve-noatime  an O_NOATIME read updates the host atime (flag dropped)
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
@@ -22,6 +23,7 @@ printf 'lock\n' >"$d/lock" && chmod 666 "$d/lock"
 printf 'other\n' >"$d/other"
 mkdir -m 777 "$d/ids" "$d/hold"
 printf 'host\n' >"$d/ids/host-owned" && chown 101001:101001 "$d/ids/host-owned"
+printf 'unmapped\n' >"$d/ids/unmapped" && chown 4242:4242 "$d/ids/unmapped"
 mkdir "$d/many" && for i in $(seq 1 300); do : >"$d/many/f$i"; done
 printf 'atime probe\n' >"$d/atime" && touch -a -d '2001-01-01' "$d/atime"
 atime0=$(stat -c %X "$d/atime")
@@ -34,7 +36,8 @@ req_countfds() {
 }
 opt_guest "$OPT_DIR/guest-limits.sh"
 opt_boot limits --cache=auto --thread-pool-size=4 --rlimit-nofile=120 \
-	--inode-file-handles=prefer --uid-map=:1000:101000:10: --translate-gid=map:1000:101000:10
+	--inode-file-handles=prefer --uid-map=:0:0:1: --uid-map=:1000:101000:10: \
+	--translate-gid=map:0:0:1 --translate-gid=map:1000:101000:10
 rc=$?
 want "uid-map: guest 1000 created a file owned by 101000:101000" \
 	test "$(stat -c %u:%g "$d/ids/by-1000" 2>/dev/null)" = 101000:101000

@@ -44,7 +44,13 @@ int	 skip(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 note(const char *, ...) __attribute__((format(printf, 1, 2)));
 const char *ename(int);
 
-/* user_fork: 0 in a child running as ps_uid/ps_gid with no supplementary groups. */
+/*
+ * The unprivileged user's supplementary groups: ps_gid and PS_SUPP_GID(ps_gid), as a
+ * local user in a second group would have (FUSE carries only the primary group).
+ */
+#define PS_SUPP_GID(g)	((gid_t)((g) + 1))
+int	 user_groups(void);
+/* user_fork: 0 in a child running as ps_uid/ps_gid with the groups of user_groups(). */
 pid_t	 user_fork(void);
 /* user_wait: the child's exit status, -2 when it died by a signal, -1 on error. */
 int	 user_wait(pid_t);

@@ -216,6 +216,32 @@ suid_truncate(void)
 	return R_PASS;
 }
 
+/*
+ * The owner gives its file to one of its supplementary groups (FUSE carries only the
+ * primary group; the guest kernel checks membership), but not to a group it is not in,
+ * and never away from itself.
+ */
+static int
+owner_chgrp_supp(void)
+{
+	struct stat st;
+
+	T_SYS(put_file("f", "x", 0644));
+	T_SYS(chown("f", ps_uid, ps_gid));
+	T_USER(chown("f", -1, PS_SUPP_GID(ps_gid)), 0);
+	T_SYS(stat("f", &st));
+	T_EQ(st.st_gid, PS_SUPP_GID(ps_gid));
+	T_USER(chown("f", ps_uid, ps_gid), 0);	/* owner given, unchanged */
+	T_SYS(stat("f", &st));
+	T_EQ(st.st_gid, ps_gid);
+	T_USER(chown("f", -1, PS_SUPP_GID(ps_gid) + 1), EPERM);
+	T_USER(chown("f", 0, -1), EPERM);
+	T_SYS(stat("f", &st));
+	T_EQ(st.st_uid, ps_uid);
+	T_EQ(st.st_gid, ps_gid);
+	return R_PASS;
+}
+
 static int
 suid_chown(void)
 {
@@ -315,6 +341,7 @@ const struct check perm_checks[] = {
 	{ "suid_write_by_root", suid_write_root, C_USER },
 	{ "suid_truncate", suid_truncate, C_USER },
 	{ "suid_chown", suid_chown, C_USER },
+	{ "owner_chgrp_supp", owner_chgrp_supp, C_USER },
 	{ "sgid_dir_inherit", sgid_dir_inherit, C_USER },
 	{ "sticky_dir", sticky_dir, C_USER },
 	{ "perm_umask", perm_umask, C_USER },

@@ -98,6 +98,14 @@ ename(int e)
 	return s != NULL ? s : "E?";
 }
 
+int
+user_groups(void)
+{
+	gid_t	groups[2] = { ps_gid, PS_SUPP_GID(ps_gid) };
+
+	return setgroups(2, groups);
+}
+
 pid_t
 user_fork(void)
 {
@@ -107,7 +115,7 @@ user_fork(void)
 	pid = fork();
 	if (pid != 0)
 		return pid;
-	if (setgroups(0, NULL) == -1 || setgid(ps_gid) == -1 || setuid(ps_uid) == -1)
+	if (user_groups() == -1 || setgid(ps_gid) == -1 || setuid(ps_uid) == -1)
 		_exit(250);
 	return 0;
 }
@@ -374,7 +382,7 @@ main(int argc, char *argv[])
 		ps_gid = ps_uid;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	umask(022);
-	if (drop && (setgroups(0, NULL) == -1 || setgid(ps_gid) == -1 ||
+	if (drop && (user_groups() == -1 || setgid(ps_gid) == -1 ||
 	    setuid(ps_uid) == -1)) {
 		fprintf(stderr, "posixsuite: dropping to %u:%u: %s\n", (unsigned)ps_uid,
 		    (unsigned)ps_gid, strerror(errno));

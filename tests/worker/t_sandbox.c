@@ -159,6 +159,9 @@ test_ids(void)
 	o.uid_map[0] = (struct msg_idmap){ .from = 1000, .to = 4242, .count = 10, .kind = 1 };
 	o.gid_map[0] = (struct msg_idmap){ .from = 1000, .to = 4242, .count = 10, .kind = 1 };
 	o.uid_map[1] = (struct msg_idmap){ .from = 666, .to = 0, .count = 1, .kind = 3 };
+	/* With map rules only the ids they name exist: root is named to stay root. */
+	o.uid_map[2] = (struct msg_idmap){ .from = 0, .to = 0, .count = 1, .kind = 1 };
+	o.gid_map[1] = (struct msg_idmap){ .from = 0, .to = 0, .count = 1, .kind = 1 };
 	if (wh_start(&w, &o) != 0) {
 		WH_CHECK(!"worker did not start");
 		return;
