@@ -75,39 +75,39 @@ hfile(struct wh *w, const char *name, uid_t uid, gid_t gid, mode_t mode)
 	return e.nodeid;
 }
 
+/* A request as the current caller with a fixed body; the reply's payload into out. */
 static int
-t_getattr_as(struct wh *w, uint64_t node, struct msg_attr *a)
+call_fixed(struct wh *w, uint32_t type, uint64_t node, const void *body, size_t len,
+    void *out, size_t outlen)
 {
 	struct tbody		b;
-	struct msg_getattr	g;
 	struct wh_reply		rep;
 	int			err;
 
-	memset(&g, 0, sizeof(g));
 	tb_init(&b);
-	tb_put(&b, &g, sizeof(g));
-	if ((err = t_call(w, IMSG_FRONTEND_GETATTR, node, &b, &rep)) == 0 &&
-	    rep.len >= sizeof(*a))
-		memcpy(a, rep.data, sizeof(*a));
+	tb_put(&b, body, len);
+	if ((err = t_call(w, type, node, &b, &rep)) == 0 && rep.len >= outlen)
+		memcpy(out, rep.data, outlen);
 	return err;
+}
+
+static int
+t_getattr_as(struct wh *w, uint64_t node, struct msg_attr *a)
+{
+	struct msg_getattr	g;
+
+	memset(&g, 0, sizeof(g));
+	return call_fixed(w, IMSG_FRONTEND_GETATTR, node, &g, sizeof(g), a, sizeof(*a));
 }
 
 static int
 open_as(struct wh *w, uint64_t node, uint32_t flags, uint64_t *fh)
 {
-	struct tbody		b;
 	struct msg_open		o;
-	struct wh_reply		rep;
-	int			err;
 
 	memset(&o, 0, sizeof(o));
 	o.flags = flags;
-	tb_init(&b);
-	tb_put(&b, &o, sizeof(o));
-	if ((err = t_call(w, IMSG_FRONTEND_OPEN, node, &b, &rep)) == 0 &&
-	    rep.len >= sizeof(*fh))
-		memcpy(fh, rep.data, sizeof(*fh));
-	return err;
+	return call_fixed(w, IMSG_FRONTEND_OPEN, node, &o, sizeof(o), fh, sizeof(*fh));
 }
 
 static int
@@ -140,6 +140,16 @@ static void
 map(struct msg_idmap *m, uint32_t from, uint32_t to, uint32_t count)
 {
 	*m = (struct msg_idmap){ .from = from, .to = to, .count = count, .kind = 1 };
+}
+
+/* A tenant's maps: root stays root, guest 1000-1009 are host 101000-101009. */
+static void
+map_tenant(struct wh_opts *o)
+{
+	map(&o->uid_map[0], 0, 0, 1);
+	map(&o->uid_map[1], 1000, 101000, 10);
+	map(&o->gid_map[0], 0, 0, 1);
+	map(&o->gid_map[1], 1000, 101000, 10);
 }
 
 /* 1. Guest root is host 100000 here: it may not give a host binary capabilities. */
@@ -205,10 +215,7 @@ test_unmapped_ids(void)
 	uint64_t		n, fh;
 
 	wh_opts_default(&o);
-	map(&o.uid_map[0], 0, 0, 1);
-	map(&o.uid_map[1], 1000, 101000, 10);
-	map(&o.gid_map[0], 0, 0, 1);
-	map(&o.gid_map[1], 1000, 101000, 10);
+	map_tenant(&o);
 	t_start(&w, &o, 0);
 	as(0, 0);
 	n = hfile(&w, "other", 70000, 70000, 0600);
@@ -256,10 +263,7 @@ test_owner_chgrp_mapped(void)
 	uint64_t	g;
 
 	wh_opts_default(&o);
-	map(&o.uid_map[0], 0, 0, 1);
-	map(&o.uid_map[1], 1000, 101000, 10);
-	map(&o.gid_map[0], 0, 0, 1);
-	map(&o.gid_map[1], 1000, 101000, 10);
+	map_tenant(&o);
 	t_start(&w, &o, 0);
 	as(1000, 1000);
 	g = hfile(&w, "g", 101000, 101000, 0644);
@@ -316,10 +320,7 @@ test_acl_ids(void)
 
 	wh_opts_default(&o);
 	o.flags = CONFIG_XATTR | CONFIG_POSIX_ACL;
-	map(&o.uid_map[0], 0, 0, 1);
-	map(&o.uid_map[1], 1000, 101000, 10);
-	map(&o.gid_map[0], 0, 0, 1);
-	map(&o.gid_map[1], 1000, 101000, 10);
+	map_tenant(&o);
 	t_start(&w, &o, 0);
 	as(0, 0);
 	n = hfile(&w, "f", 0, 0, 0640);
