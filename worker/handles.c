@@ -38,7 +38,7 @@ handle_free(struct whandle *h)
 	fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
-	free(h->dir.buf);
+	dirstream_free(&h->dir);
 	free(h);
 }
 
