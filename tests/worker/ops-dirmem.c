@@ -154,7 +154,12 @@ main(void)
 	fprintf(stderr, "RssAnon %llu KiB -> %llu KiB: %llu bytes a handle\n",
 	    (unsigned long long)before / 1024, (unsigned long long)after / 1024,
 	    (unsigned long long)per);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan keeps freed memory in quarantine: the worker's RSS says nothing here. */
+	fprintf(stderr, "AddressSanitizer build: the memory bound is not checked\n");
+#else
 	WH_CHECK(per < MAX_PER_HANDLE);
+#endif
 	/* The handles still work: each one's stream goes on from where it was. */
 	WH_CHECK(lists_all(&w, fhs[0]));
 	WH_CHECK(lists_all(&w, fhs[NHANDLES - 1]));
