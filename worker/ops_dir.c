@@ -148,7 +148,7 @@ dirbuf_get(void)
 void
 dirstream_free(struct dirstream *ds)
 {
-	free(ds->tail);
+	mem_budget_free(ds->tail, ds->tail_len);
 	ds->tail = NULL;
 	ds->tail_pos = ds->tail_len = 0;
 }
@@ -191,8 +191,8 @@ dirstream_keep(struct dirstream *ds, const uint8_t *buf, uint32_t pos, uint32_t 
 			keep = p + d->d_reclen - pos;
 		ds->fdpos = (uint64_t)d->d_off;
 	}
-	/* Without memory nothing is kept: the next READDIR reads them again. */
-	if (keep == 0 || (ds->tail = malloc(keep)) == NULL)
+	/* Past the memory budget nothing is kept: the next READDIR reads them again. */
+	if (keep == 0 || (ds->tail = mem_budget_alloc(keep)) == NULL)
 		return;
 	memcpy(ds->tail, buf + pos, keep);
 	ds->tail_len = keep;

@@ -92,11 +92,11 @@ void	handle_unlock(struct whandle *);
 /*
  * Where a directory handle's stream is, so a READDIR that continues where the last one
  * stopped needs no lseek. off is the offset the stream goes on from; tail holds the
- * getdents64 records from there that were read but not sent (at most a small bound, the
- * rest dropped; NULL when none), fdpos where the fd is: past the tail's end when part of
- * it was dropped, and then the stream seeks once the tail is sent. A fresh fd at 0 is all
- * zero; stale: the fd's position is unknown (after an error). Use only under
- * handle_lock(); the handle calls dirstream_free() when it goes.
+ * getdents64 records from there that were read but not sent (a bounded part of them,
+ * charged to the memory budget; NULL when none); fdpos is where the fd is: past the
+ * tail's end when part of what was read was dropped, and then the stream seeks once the
+ * tail is sent. A fresh fd at 0 is all zero; stale: the fd's position is unknown (after
+ * an error). Use only under handle_lock(); the handle calls dirstream_free() when it goes.
  */
 struct dirstream {
 	uint8_t		*tail;
@@ -110,8 +110,10 @@ struct dirstream *handle_dirstream(struct whandle *);
 /* ops_dir.c: drop what the stream keeps. */
 void	dirstream_free(struct dirstream *);
 
-/* ---- fd_budget.c ---- */
+/* ---- fd_budget.c, mem_budget.c ---- */
+/* The fd budget, then the memory budget (wk_config's, or derived from the fd budget). */
 void	fd_budget_init(uint64_t configured);
+void	mem_budget_init(uint32_t configured_kib, uint64_t fd_budget);
 
 /* ---- guest_mem.c ---- */
 void	guest_mem_add(const struct msg_mem_region *, int fd);
