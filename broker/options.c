@@ -158,6 +158,19 @@ set_rlimit_nofile(const char *val, struct broker_opts *o)
 	return NULL;
 }
 
+/* MiB in the option, KiB in the configuration (so that tests can go small). */
+static const char *
+set_memory_budget(const char *val, struct broker_opts *o)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, UINT32_MAX / 1024, &n)) != NULL)
+		return why;
+	o->config.memory_budget_kib = (uint32_t)n * 1024;
+	return NULL;
+}
+
 static const char *
 set_thread_pool_size(const char *val, struct broker_opts *o)
 {
@@ -286,6 +299,7 @@ static const struct option_def long_options[] = {
 	{ "no-killpriv-v2",	ARG_NONE, NULL, 0, CONFIG_KILLPRIV_V2 },
 	{ "preserve-noatime",	ARG_NONE, NULL, CONFIG_PRESERVE_NOATIME, 0 },
 	{ "rlimit-nofile",	ARG_VALUE, set_rlimit_nofile, 0, 0 },
+	{ "memory-budget",	ARG_VALUE, set_memory_budget, 0, 0 },
 	{ "thread-pool-size",	ARG_VALUE, set_thread_pool_size, 0, 0 },
 	{ "inode-file-handles",	ARG_VALUE, set_inode_file_handles, 0, 0 },
 	{ "inode-numbers",	ARG_VALUE, set_inode_numbers, 0, 0 },
@@ -503,6 +517,7 @@ usage(void)
 	    "  --xattr  --xattrmap=RULES  --posix-acl  --security-label\n"
 	    "  --[no-]announce-submounts  --[no-]killpriv-v2  --preserve-noatime\n"
 	    "  --rlimit-nofile=N          file descriptors the guest may hold open\n"
+	    "  --memory-budget=MIB        worker memory the guest may hold (0: default)\n"
 	    "  --thread-pool-size=N       worker threads (default 8; 0: none)\n"
 	    "  --inode-file-handles=never|prefer|mandatory\n"
 	    "  --inode-numbers=host|hashed\n"

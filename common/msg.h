@@ -184,7 +184,7 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	uint32_t	thread_pool_size;	/* worker threads; 0 = requests run on the loop */
 	uint32_t	privsep_uid;		/* the frontend's user, looked up by the broker */
 	uint32_t	privsep_gid;
-	uint32_t	pad;
+	uint32_t	memory_budget_kib;	/* worker memory budget; 0 = the default */
 	uint64_t	rlimit_nofile;		/* worker fd budget */
 	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];

@@ -1,7 +1,9 @@
 /*
  * The fd budget (--rlimit-nofile): every fd the worker holds for the guest (node O_PATH
- * fds, open handles) is counted, and past the budget the guest gets ENFILE while the worker
- * keeps its own fds and keeps running (CVE-2020-10717: a guest must not exhaust the host).
+ * fds, open handles, lock fds) is counted, and past the budget the guest gets ENFILE while
+ * the worker keeps its own fds and keeps running (CVE-2020-10717: a guest must not exhaust
+ * the host). Each fd is also charged to the memory budget for the structure that holds it
+ * (MEM_FD_OBJECT), so that no caller has to charge nodes and handles apart.
  */
 #include "config.h"
 
@@ -34,6 +36,14 @@ fd_budget_init(uint64_t configured)
 	if (configured != 0 && configured < budget)
 		budget = configured;
 	log_debug("fd budget %llu", (unsigned long long)budget);
+	mem_budget_init(wk_config.memory_budget_kib, budget);
+}
+
+static void
+fd_budget_give_fd(void)
+{
+	if (atomic_fetch_sub(&used, 1) == 0)
+		fatalx("fd budget underflow");
 }
 
 int
@@ -45,14 +55,18 @@ fd_budget_take(void)
 		if (cur >= budget)
 			return ENFILE;
 	} while (!atomic_compare_exchange_weak(&used, &cur, cur + 1));
+	if (mem_budget_take(MEM_FD_OBJECT) != 0) {
+		fd_budget_give_fd();
+		return ENOMEM;
+	}
 	return 0;
 }
 
 void
 fd_budget_give(void)
 {
-	if (atomic_fetch_sub(&used, 1) == 0)
-		fatalx("fd budget underflow");
+	fd_budget_give_fd();
+	mem_budget_give(MEM_FD_OBJECT);
 }
 
 int
@@ -75,4 +89,11 @@ fd_budget_close(int fd)
 {
 	close(fd);
 	fd_budget_give();
+}
+
+void
+fd_budget_close_keep_mem(int fd)
+{
+	close(fd);
+	fd_budget_give_fd();
 }

@@ -29,6 +29,10 @@ struct whandle {
 	struct dirstream dir;		/* under dir_lock */
 };
 
+/* Charged with the handle's fd (MEM_FD_OBJECT): the struct and a table slot. */
+_Static_assert(sizeof(struct whandle) + 16 + 2 * 16 <= MEM_FD_OBJECT,
+    "a handle costs more than MEM_FD_OBJECT");
+
 static pthread_mutex_t	handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable	handles = IDTABLE_INITIALIZER("handle", 256);
 
@@ -38,7 +42,7 @@ handle_free(struct whandle *h)
 	fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
-	free(h->dir.buf);
+	dirstream_free(&h->dir);
 	free(h);
 }
 

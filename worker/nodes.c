@@ -130,12 +130,21 @@ node_detach(struct wnode *n)
 	n->attached = 0;
 }
 
+/*
+ * What a node costs is charged with its fd (MEM_FD_OBJECT): the struct, a file handle
+ * (node_use_handle), a table slot and a hash bucket, each table at most half empty.
+ */
+_Static_assert(sizeof(struct wnode) + sizeof(struct file_handle) + MAX_HANDLE_SZ +
+    2 * 16 + 2 * 16 + 2 * sizeof(struct wnode *) <= MEM_FD_OBJECT,
+    "a node costs more than MEM_FD_OBJECT");
+
 static void
 node_free(struct wnode *n)
 {
-	if (n->fh != NULL)
+	if (n->fh != NULL) {
 		free(n->fh);
-	else
+		mem_budget_give(MEM_FD_OBJECT);		/* kept by node_use_handle() */
+	} else
 		fd_budget_close(n->fd);
 	free(n);
 }
@@ -157,7 +166,8 @@ node_use_handle(struct wnode *n)
 		return wk_config.inode_file_handles == FILE_HANDLES_MANDATORY ?
 		    EOPNOTSUPP : 0;
 	}
-	fd_budget_close(n->fd);
+	/* The fd goes, the node stays: its memory stays charged (node_free). */
+	fd_budget_close_keep_mem(n->fd);
 	n->fd = -1;
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * OPENDIR and READDIR/READDIRPLUS. A directory handle's fd is shared by every request on
- * it, so entries are read under the handle's lock. The handle remembers where its stream
- * is (struct dirstream) with the entries read but not yet sent: a READDIR continuing from
- * there reads on, any other offset seeks.
+ * it, so entries are read under the handle's lock. getdents64 reads into a buffer of the
+ * thread's; the handle remembers where its stream is (struct dirstream) and keeps a
+ * bounded part of what was read but not sent: a READDIR continuing from there reads on,
+ * any other offset seeks. So a handle costs little between READDIRs, however large the
+ * guest's buffers are.
  * Entries are emitted while their encoded size (msg_dirent_size) fits the guest's buffer;
  * the next READDIR starts at the last entry's d_off.
  *
@@ -31,6 +33,12 @@
 #define DIRBUF_SIZE		(32 * 1024)
 #define DIRBUF_MIN		512	/* > the largest record: 19 + 255 + 1, padded */
 #define DIRENT_MIN_RECLEN	24	/* a getdents64 record with a name of 1 to 4 bytes */
+/*
+ * What a handle keeps of the records read past a full reply. A record is at least 3/4 of
+ * its READDIR entry, so a 4 KiB READDIR (what a Linux guest asks for) reads about 1 KiB
+ * too much at most: that is kept, and going on needs no lseek.
+ */
+#define DIRTAIL_MAX		1024
 
 void
 op_opendir(struct wreq *r)
@@ -112,8 +120,8 @@ dirfill_add(struct dirfill *f, const struct dirent64 *d)
  * so the bytes left in a READDIR reply read at least every entry that fits. A
  * READDIRPLUS entry is much larger (160 bytes and up): there, fit * 24 bytes (the record
  * of a name of up to 4 bytes) cover the most entries that can fit; longer names take
- * another call. Entries read and not sent wait for the next request. At least one record
- * of the longest name; at most DIRBUF_SIZE.
+ * another call. Entries read and not sent wait for the next request (dirstream_keep).
+ * At least one record of the longest name; at most DIRBUF_SIZE.
  */
 static size_t
 dirbuf_want(const struct dirfill *f)
@@ -126,66 +134,128 @@ dirbuf_want(const struct dirfill *f)
 	return want < DIRBUF_MIN ? DIRBUF_MIN : want;
 }
 
-/* Refill ds from the fd when nothing waits: 1, 0 at the end, or -errno. */
-static int
-dirstream_fill(struct dirstream *ds, int fd, size_t want)
+/* What getdents64 reads into: one per thread, used during one READDIR only. */
+static uint8_t *
+dirbuf_get(void)
 {
-	ssize_t	n;
+	static __thread uint8_t *buf;
 
-	if (ds->pos < ds->len)
-		return 1;
-	if (ds->cap < want) {
-		free(ds->buf);
-		if ((ds->buf = malloc(want)) == NULL)
-			fatal("readdir");
-		ds->cap = want;
-	}
-	ds->pos = ds->len = 0;
-	if ((n = getdents64(fd, ds->buf, want)) == -1)
-		return -errno;
-	ds->len = (size_t)n;
-	return n > 0;
+	if (buf == NULL && (buf = malloc(DIRBUF_SIZE)) == NULL)
+		fatal("readdir");
+	return buf;
 }
 
-/* Go to offset: nothing to do when the stream is there already. */
-static int
-dirstream_seek(struct dirstream *ds, int fd, uint64_t offset)
+void
+dirstream_free(struct dirstream *ds)
 {
-	if (!ds->stale && ds->off == offset)
+	mem_budget_free(ds->tail, ds->tail_len);
+	ds->tail = NULL;
+	ds->tail_pos = ds->tail_len = 0;
+}
+
+/*
+ * Records buf[*pos, len) into the reply while they fit, each one sent moving the stream
+ * on: 1 when all went, else what dirfill_add() said of the first that did not.
+ */
+static int
+dirfill_records(struct dirfill *f, struct dirstream *ds, const uint8_t *buf,
+    uint32_t *pos, uint32_t len)
+{
+	const struct dirent64	*d;
+	int			 more;
+
+	while (*pos < len) {
+		d = (const struct dirent64 *)(buf + *pos);
+		if ((more = dirfill_add(f, d)) <= 0)
+			return more;
+		*pos += d->d_reclen;
+		ds->off = (uint64_t)d->d_off;
+	}
+	return 1;
+}
+
+/*
+ * The unsent records buf[pos, len) of a getdents64 call wait for the next READDIR, as
+ * many as DIRTAIL_MAX holds. The fd is at the end of the last one read; once the kept
+ * ones are sent, the stream seeks back to the first one dropped.
+ */
+static void
+dirstream_keep(struct dirstream *ds, const uint8_t *buf, uint32_t pos, uint32_t len)
+{
+	const struct dirent64	*d;
+	uint32_t		 p, keep = 0;
+
+	for (p = pos; p < len; p += d->d_reclen) {
+		d = (const struct dirent64 *)(buf + p);
+		if (p + d->d_reclen - pos <= DIRTAIL_MAX)
+			keep = p + d->d_reclen - pos;
+		ds->fdpos = (uint64_t)d->d_off;
+	}
+	/* Past the memory budget nothing is kept: the next READDIR reads them again. */
+	if (keep == 0 || (ds->tail = mem_budget_alloc(keep)) == NULL)
+		return;
+	memcpy(ds->tail, buf + pos, keep);
+	ds->tail_len = keep;
+}
+
+/* The fd at the stream's offset, for reading on: seeks only when it is elsewhere. */
+static int
+dirstream_seek(struct dirstream *ds, int fd)
+{
+	if (!ds->stale && ds->fdpos == ds->off)
 		return 0;
-	ds->pos = ds->len = 0;
 	ds->stale = 1;
-	if (lseek(fd, (off_t)offset, SEEK_SET) == -1)
+	if (lseek(fd, (off_t)ds->off, SEEK_SET) == -1)
 		return errno;
-	ds->off = offset;
+	ds->fdpos = ds->off;
 	ds->stale = 0;
 	return 0;
 }
 
-/* Entries from offset until the buffer is full or the end; only those sent are used up. */
+/* Entries read from the fd until the reply is full or the end; -errno on failure. */
+static int
+dirfill_read(struct dirfill *f, struct dirstream *ds, int fd)
+{
+	uint8_t		*buf = dirbuf_get();
+	uint32_t	 pos;
+	ssize_t		 n;
+	int		 more, error;
+
+	if ((error = dirstream_seek(ds, fd)) != 0)
+		return -error;
+	do {
+		if ((n = getdents64(fd, buf, dirbuf_want(f))) == -1) {
+			ds->stale = 1;		/* where is the fd now? */
+			return -errno;
+		}
+		pos = 0;
+		if ((more = dirfill_records(f, ds, buf, &pos, (uint32_t)n)) > 0)
+			ds->fdpos = ds->off;
+		else
+			dirstream_keep(ds, buf, pos, (uint32_t)n);
+	} while (more > 0 && n > 0);
+	return more;
+}
+
+/* Entries from offset until the reply is full or the end; only those sent are used up. */
 static int
 dirfill_run(struct dirfill *f, struct whandle *h, uint64_t offset)
 {
 	struct dirstream	*ds = handle_dirstream(h);
-	const struct dirent64	*d;
-	int			 more, error;
+	int			 more = 1;
 
-	if ((error = dirstream_seek(ds, handle_fd(h), offset)) != 0)
-		return error;
-	while ((more = dirstream_fill(ds, handle_fd(h), dirbuf_want(f))) > 0) {
-		d = (const struct dirent64 *)(ds->buf + ds->pos);
-		if ((more = dirfill_add(f, d)) <= 0)
-			break;
-		ds->pos += d->d_reclen;
-		ds->off = (uint64_t)d->d_off;
+	/* What was kept is only for going on from where the last READDIR stopped. */
+	if (ds->off != offset) {
+		dirstream_free(ds);
+		ds->off = offset;
 	}
-	if (more < 0) {
-		error = -more;
-		if (ds->pos >= ds->len)
-			ds->stale = 1;		/* getdents64 failed: where is the fd? */
-	}
+	if (ds->tail != NULL &&
+	    (more = dirfill_records(f, ds, ds->tail, &ds->tail_pos, ds->tail_len)) > 0)
+		dirstream_free(ds);
+	if (more > 0)
+		more = dirfill_read(f, ds, handle_fd(h));
 	/* After some entries, a failure only ends the list early. */
-	return f->count > 0 ? 0 : error;
+	return f->count > 0 || more >= 0 ? 0 : -more;
 }
 
 void

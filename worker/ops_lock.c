@@ -116,7 +116,7 @@ lockfd_detach(struct lockfd *lf)
 	while ((u = LIST_FIRST(&lf->uses)) != NULL) {
 		LIST_REMOVE(u, by_lf);
 		LIST_REMOVE(u, by_fh);
-		free(u);
+		mem_budget_free(u, sizeof(*u));
 	}
 	LIST_REMOVE(lf, entry);
 	lf->listed = 0;
@@ -137,7 +137,7 @@ lockfd_use(struct lockfd *lf, uint64_t fh)
 	LIST_FOREACH(u, &lf->uses, by_lf)
 		if (u->fh == fh)
 			goto out;
-	if ((u = calloc(1, sizeof(*u))) == NULL) {
+	if ((u = mem_budget_alloc(sizeof(*u))) == NULL) {
 		err = ENOLCK;
 		goto out;
 	}

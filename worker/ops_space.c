@@ -1,10 +1,11 @@
 /*
- * FALLOCATE (every mode), LSEEK (SEEK_DATA/SEEK_HOLE) and COPY_FILE_RANGE, each one call
- * on the guest's handles.
+ * FALLOCATE (every mode), LSEEK (SEEK_DATA/SEEK_HOLE, on files only) and COPY_FILE_RANGE,
+ * each one call on the guest's handles.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +62,17 @@ op_lseek(struct wreq *req)
 		reply_status(req, err);
 		return;
 	}
-	/* The handle's file position is not used by anything else (pread/pwrite). */
+	/*
+	 * A guest kernel seeks in a directory by itself (each READDIR carries its offset):
+	 * LSEEK comes for files only. A directory fd's position belongs to the handle's
+	 * READDIR stream; refuse as a local directory without SEEK_DATA/SEEK_HOLE does.
+	 */
+	if (S_ISDIR(node_type(handle_node(h)))) {
+		handle_put(h);
+		reply_status(req, EINVAL);
+		return;
+	}
+	/* A file's position is not used by anything else (pread/pwrite). */
 	off = lseek(handle_fd(h), (off_t)(int64_t)m.offset, (int)m.whence);
 	if (off == -1)
 		err = errno;

@@ -26,6 +26,12 @@
 #include "wcore.h"
 
 #define POOL_MAX_THREADS	64
+/*
+ * Bytes of requests waiting for a thread. Past it the loop thread runs the request
+ * itself, and reads no more from the frontend meanwhile: the guest's requests wait in
+ * its own queues instead of in the worker's memory.
+ */
+#define POOL_QUEUE_MAX		(4 * 1024 * 1024)
 
 struct pool_item {
 	TAILQ_ENTRY(pool_item)	 entry;
@@ -36,6 +42,7 @@ static TAILQ_HEAD(, pool_item)	 pool_q = TAILQ_HEAD_INITIALIZER(pool_q);
 static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 pool_cond = PTHREAD_COND_INITIALIZER;
 static unsigned int		 pool_threads;
+static size_t			 pool_queued;	/* pool_cost() of pool_q, under pool_lock */
 
 /*
  * Waking a thread per request costs more than a small request (8 threads on 2 CPUs:
@@ -75,6 +82,13 @@ pool_prepare(unsigned int nthreads, unsigned int seccomp_mode)
 	seccomp_release(ctx);
 }
 
+/* What a waiting request holds. */
+static size_t
+pool_cost(const struct wreq *r)
+{
+	return sizeof(struct pool_item) + sizeof(*r) + r->len + 1;
+}
+
 static void *
 pool_main(void *arg)
 {
@@ -92,6 +106,7 @@ pool_main(void *arg)
 			continue;
 		}
 		TAILQ_REMOVE(&pool_q, it, entry);
+		pool_queued -= pool_cost(it->req);
 		pool_wake_one();
 		pthread_mutex_unlock(&pool_lock);
 		r = it->req;
@@ -147,6 +162,13 @@ pool_submit(struct wreq *r)
 		fatal("pool_submit");
 	it->req = r;
 	pthread_mutex_lock(&pool_lock);
+	if (pool_queued + pool_cost(r) > POOL_QUEUE_MAX) {
+		pthread_mutex_unlock(&pool_lock);
+		free(it);
+		wreq_run(r);
+		return;
+	}
+	pool_queued += pool_cost(r);
 	TAILQ_INSERT_TAIL(&pool_q, it, entry);
 	pool_wake_one();
 	pthread_mutex_unlock(&pool_lock);

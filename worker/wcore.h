@@ -114,23 +114,29 @@ void	handle_lock(struct whandle *);
 void	handle_unlock(struct whandle *);
 /*
  * Where a directory handle's stream is, so a READDIR that continues where the last one
- * stopped needs no lseek: entries read by getdents64 but not yet sent wait in buf[pos,
- * len); off is the offset of the first of them (or of the fd's position when none wait).
- * All zero (a fresh fd at 0) when the handle is made; stale after an error. Use only
- * under handle_lock(); the handle frees buf.
+ * stopped needs no lseek. off is the offset the stream goes on from; tail holds the
+ * getdents64 records from there that were read but not sent (a bounded part of them,
+ * charged to the memory budget; NULL when none); fdpos is where the fd is: past the
+ * tail's end when part of what was read was dropped, and then the stream seeks once the
+ * tail is sent. A fresh fd at 0 is all zero; stale: the fd's position is unknown (after
+ * an error). Use only under handle_lock(); the handle calls dirstream_free() when it goes.
  */
 struct dirstream {
-	uint8_t		*buf;
-	size_t		 cap;
-	size_t		 pos;
-	size_t		 len;
+	uint8_t		*tail;
+	uint32_t	 tail_pos;	/* sent from tail so far */
+	uint32_t	 tail_len;
 	uint64_t	 off;
+	uint64_t	 fdpos;
 	int		 stale;
 };
 struct dirstream *handle_dirstream(struct whandle *);
+/* ops_dir.c: drop what the stream keeps. */
+void	dirstream_free(struct dirstream *);
 
-/* ---- fd_budget.c ---- */
+/* ---- fd_budget.c, mem_budget.c ---- */
+/* The fd budget, then the memory budget (wk_config's, or derived from the fd budget). */
 void	fd_budget_init(uint64_t configured);
+void	mem_budget_init(uint32_t configured_kib, uint64_t fd_budget);
 
 /* ---- guest_mem.c ---- */
 void	guest_mem_add(const struct msg_mem_region *, int fd);

@@ -62,7 +62,7 @@ void	stat_to_attr(const struct stat *, struct msg_attr *out);
  * Open the node for I/O with flags (O_RDONLY/O_WRONLY/O_RDWR and harmless O_* only):
  * reopens the O_PATH fd through /proc/self/fd, refuses anything but regular files and
  * directories (ELOOP for symlinks, EBADF otherwise, as virtiofsd does). Counts against the
- * fd budget (ENFILE past it). Returns an fd or -errno.
+ * fd budget (ENFILE past it, ENOMEM past the memory budget). Returns an fd or -errno.
  */
 int	node_open(struct wnode *, int flags);
 
@@ -79,13 +79,27 @@ struct wnode	*handle_node(const struct whandle *);
 /* RELEASE/RELEASEDIR: forget fh; the fd closes when the last reference goes. 0 or EBADF. */
 int		 handle_release(uint64_t fh);
 
-/* ---- fd budget (--rlimit-nofile): every fd the worker opens for the guest ---- */
-int	fd_budget_take(void);		/* 0, or ENFILE when the budget is spent */
+/*
+ * ---- fd budget (--rlimit-nofile): every fd the worker opens for the guest ----
+ * Each fd is also charged MEM_FD_OBJECT bytes of the memory budget, for the structure that
+ * holds it (node, handle or lock fd, with its table slot): ENOMEM past that budget.
+ */
+int	fd_budget_take(void);		/* 0, ENFILE (fds spent) or ENOMEM (memory) */
 void	fd_budget_give(void);
-/* openat() counted in the budget: 0 with *fd, or ENFILE or openat's errno (nothing held). */
+/* openat() counted in the budget: 0 with *fd, or ENFILE, ENOMEM or openat's errno. */
 int	fd_budget_openat(int dirfd, const char *path, int flags, mode_t mode, int *fd);
 /* close() of a counted fd, and its budget back. */
 void	fd_budget_close(int fd);
+/* close() when the structure stays (a node keeping a file handle): MEM_FD_OBJECT stays. */
+void	fd_budget_close_keep_mem(int fd);
+
+/* ---- memory budget (--memory-budget): what the guest makes the worker keep ---- */
+#define MEM_FD_OBJECT	384
+int	mem_budget_take(size_t);	/* 0, or ENOMEM past the budget */
+void	mem_budget_give(size_t);
+/* calloc() charged to the budget (with malloc's overhead); NULL past it. */
+void	*mem_budget_alloc(size_t);
+void	mem_budget_free(void *, size_t);	/* size: as given to mem_budget_alloc() */
 
 /* ---- ids ---- */
 #define ID_OVERFLOW	65534		/* a host id no map rule names, as the guest sees it */

@@ -101,6 +101,7 @@ wh_config(struct wh *w, const struct wh_opts *o)
 	cfg->log_level = getenv("WH_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	cfg->thread_pool_size = o->threads;
 	cfg->rlimit_nofile = o->rlimit_nofile;
+	cfg->memory_budget_kib = o->memory_budget_kib;
 	cfg->inode_file_handles = o->inode_file_handles;
 	memcpy(cfg->uid_map, o->uid_map, sizeof(cfg->uid_map));
 	memcpy(cfg->gid_map, o->gid_map, sizeof(cfg->gid_map));
