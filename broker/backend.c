@@ -25,7 +25,7 @@ backend_set_channel(int fd)
 /*
  * Send one DAX map request to QEMU on the back-end channel and return 0 or an errno
  * value for the worker. Not implemented yet: stock QEMU has no DAX window, and the message
- * format is not settled upstream (see wire.md: SHMEM_MAP vs the old FS_MAP). Until the
+ * format is not settled upstream (doc/wire.md: SHMEM_MAP vs the old FS_MAP). Until the
  * DAX issue lands this fails honestly; it never claims a mapping exists.
  */
 int

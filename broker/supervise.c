@@ -2,7 +2,7 @@
  * Supervision: the broker notices every child death and every closed channel, logs it,
  * and ends the export. The frontend exiting 0 is the normal end (QEMU disconnected);
  * anything else is a failure and the other child is killed at once, so a broken half of
- * an export never keeps running on its own (DESIGN.md invariant 5).
+ * an export never keeps running on its own (doc/security.md, invariant 5).
  */
 #include "config.h"
 

@@ -1,5 +1,5 @@
 /*
- * Checks on guest-supplied names (DESIGN.md invariant 2): applied by the frontend when it
+ * Checks on guest-supplied names (doc/security.md, invariant 2): applied by the frontend when it
  * parses, and again by the worker before any *at() call.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * Checks on names that come from the guest. The frontend applies them when it parses a
- * request; the worker applies them again before any *at() call (DESIGN.md invariant 2).
+ * request; the worker applies them again before any *at() call (doc/security.md, invariant 2).
  */
 #ifndef PRIVFSD_NAMES_H
 #define PRIVFSD_NAMES_H

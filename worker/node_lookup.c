@@ -1,6 +1,6 @@
 /*
  * Names to nodes, and nodes to open files. A guest name is only ever one component under an
- * O_PATH directory fd, with no symlink following (DESIGN.md invariant 2): it is checked
+ * O_PATH directory fd, with no symlink following (doc/security.md, invariant 2): it is checked
  * again here although the frontend checked it, and "..", the one way up, stops at the
  * export root whatever the sandbox mode.
  */

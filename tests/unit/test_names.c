@@ -1,4 +1,4 @@
-/* Guest name checks: every rejected form of hostile-guest.md row 1 and the limits. */
+/* Guest name checks: every rejected form of a hostile name (doc/security.md) and the limits. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * Worker core: LOOKUP, GETATTR, STATFS, READLINK, FORGET and the node id rules
- * (DESIGN.md "Identity", hostile-guest.md rows 1, 2 and 8).
+ * (doc/architecture.md "Identity"; the name, symlink and bogus-id rows of doc/security.md).
  */
 #include "config.h"
 
@@ -174,7 +174,7 @@ test_ids(struct wh *w)
 	WH_CHECK(wh_getattr(w, e.nodeid, &a) == ESTALE);
 }
 
-/* Symlinks are nodes of their own, never followed (hostile-guest.md row 2). */
+/* Symlinks are nodes of their own, never followed (doc/security.md, invariant 2). */
 static void
 test_symlinks(struct wh *w)
 {

@@ -1,7 +1,8 @@
 /*
  * Worker core: OPEN, READ, RELEASE and what guards them: handles with generations, double
  * RELEASE, only regular files and directories opened, guest buffers re-checked, the fd
- * budget, a read-only export (hostile-guest.md rows 3, 4, 5, 8, 13 and the last one).
+ * budget, a read-only export (rows of the attack table in doc/security.md: device nodes,
+ * O_CREAT/O_TMPFILE in OPEN, the fd budget, bogus ids, oversized reads, read-only exports).
  * Everything runs twice: requests on the loop, then on a thread pool.
  */
 #include "config.h"
