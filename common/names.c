@@ -1,6 +1,6 @@
 /*
- * Checks on guest-supplied names (doc/security.md, invariant 2): applied by the frontend when it
- * parses, and again by the worker before any *at() call.
+ * Checks on guest-supplied names (doc/security.md, invariant 2): applied by the frontend
+ * when it parses, and again by the worker before any *at() call.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /*
- * The node table (doc/architecture.md, "Identity"). A guest node id is a slot index in the low 32 bits
- * and the slot's generation in the high 32 bits, never a pointer or an fd: an id the table
+ * The node table (doc/architecture.md, "Identity"). A guest node id is a slot index in the
+ * low 32 bits and the slot's generation in the high 32 bits, never a pointer or an fd: an id the table
  * never gave out is EBADF, one whose slot was reused since is ESTALE. The root is slot 1,
  * generation 0, which is FUSE_ROOT_ID.
  *
