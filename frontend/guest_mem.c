@@ -76,14 +76,14 @@ region_check(const struct vu_mem_region *r)
 	uint64_t end;
 
 	if (r->size == 0) {
-		log_warnx("memory region with size 0");
+		log_warnx_rl("memory region with size 0");
 		return -1;
 	}
 	if (__builtin_add_overflow(r->gpa, r->size, &end) ||
 	    __builtin_add_overflow(r->uaddr, r->size, &end) ||
 	    __builtin_add_overflow(r->mmap_offset, r->size, &end) || end > SIZE_MAX ||
 	    end > INT64_MAX) {
-		log_warnx("memory region gpa 0x%llx size 0x%llx uaddr 0x%llx offset 0x%llx "
+		log_warnx_rl("memory region gpa 0x%llx size 0x%llx uaddr 0x%llx offset 0x%llx "
 		    "wraps around", (unsigned long long)r->gpa, (unsigned long long)r->size,
 		    (unsigned long long)r->uaddr, (unsigned long long)r->mmap_offset);
 		return -1;
@@ -107,22 +107,22 @@ region_map(const struct vu_mem_region *r, int fd, struct gm_region *out)
 	void *p;
 
 	if (fstat(fd, &st) == -1) {
-		log_warn("memory region fstat");
+		log_warn_rl("memory region fstat");
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		log_warnx("memory region fd is not a regular file (mode 0%o)",
+		log_warnx_rl("memory region fd is not a regular file (mode 0%o)",
 		    (unsigned int)st.st_mode);
 		return -1;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size < len) {
-		log_warnx("memory region fd holds %lld bytes, the region needs %zu",
+		log_warnx_rl("memory region fd holds %lld bytes, the region needs %zu",
 		    (long long)st.st_size, len);
 		return -1;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		log_warn("mmap of a memory region (%zu bytes)", len);
+		log_warn_rl("mmap of a memory region (%zu bytes)", len);
 		return -1;
 	}
 	memset(out, 0, sizeof(*out));
@@ -180,7 +180,7 @@ stage_add_one(const struct vu_mem_region *r, int fd)
 	uint32_t i = gm_stage.nadd;
 
 	if (i >= VU_TABLE_REGIONS || stage_free_slot(&gm_stage.add_slot[i]) == -1) {
-		log_warnx("memory table full (%u slots)", MEM_MAX_SLOTS);
+		log_warnx_rl("memory table full (%u slots)", MEM_MAX_SLOTS);
 		close(fd);
 		return -1;
 	}
@@ -228,7 +228,7 @@ table_check(const struct vu_mem_table *t)
 			g.uaddr = t->regions[j].uaddr;
 			g.size = t->regions[j].size;
 			if (region_overlaps(&t->regions[i], &g)) {
-				log_warnx("memory regions %u and %u overlap", j, i);
+				log_warnx_rl("memory regions %u and %u overlap", j, i);
 				return -1;
 			}
 		}
@@ -255,7 +255,7 @@ gm_stage_table(const struct vu_mem_table *t, const int *fds, unsigned int nfds)
 	stage_clear(1);
 	if (nfds != t->nregions || table_check(t) == -1) {
 		if (nfds != t->nregions)
-			log_warnx("memory table of %u regions came with %u fds",
+			log_warnx_rl("memory table of %u regions came with %u fds",
 			    t->nregions, nfds);
 		close_fds(fds, nfds);
 		return -1;
@@ -291,7 +291,7 @@ gm_stage_add(const struct vu_mem_region *r, int fd)
 	}
 	for (i = 0; i < gm_nactive; i++) {
 		if (region_overlaps(r, &gm_slots[gm_active[i]])) {
-			log_warnx("added memory region gpa 0x%llx overlaps slot %u",
+			log_warnx_rl("added memory region gpa 0x%llx overlaps slot %u",
 			    (unsigned long long)r->gpa, gm_active[i]);
 			close(fd);
 			return -1;
@@ -315,7 +315,7 @@ gm_stage_rem(const struct vu_mem_region *r)
 			return 0;
 		}
 	}
-	log_warnx("removed memory region gpa 0x%llx size 0x%llx uaddr 0x%llx is not in "
+	log_warnx_rl("removed memory region gpa 0x%llx size 0x%llx uaddr 0x%llx is not in "
 	    "the table", (unsigned long long)r->gpa, (unsigned long long)r->size,
 	    (unsigned long long)r->uaddr);
 	return -1;

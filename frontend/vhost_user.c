@@ -333,12 +333,12 @@ static int
 vu_check(const struct vu_cmd *cmd, const struct vu_msg *m, int fd_overflow)
 {
 	if (m->hdr.size < cmd->size_min || m->hdr.size > cmd->size_max) {
-		log_warnx("refused %s: payload of %u bytes (expected %u..%u)", cmd->name,
+		log_warnx_rl("refused %s: payload of %u bytes (expected %u..%u)", cmd->name,
 		    m->hdr.size, cmd->size_min, cmd->size_max);
 		return -1;
 	}
 	if (fd_overflow || m->nfds < cmd->fd_min || m->nfds > cmd->fd_max) {
-		log_warnx("refused %s: %s%u fds (expected %u..%u)", cmd->name,
+		log_warnx_rl("refused %s: %s%u fds (expected %u..%u)", cmd->name,
 		    fd_overflow ? "more than " : "", m->nfds, cmd->fd_min, cmd->fd_max);
 		return -1;
 	}
@@ -358,12 +358,12 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	    vu_request_name(m->hdr.request), m->hdr.request, m->hdr.size, m->nfds,
 	    m->hdr.flags);
 	if (cmd == NULL) {
-		log_warnx("refused unknown vhost-user request %u", m->hdr.request);
+		log_warnx_rl("refused unknown vhost-user request %u", m->hdr.request);
 		rc = VU_FAIL;
 	} else if (vu_check(cmd, m, fd_overflow) == -1)
 		rc = VU_FAIL;
 	else if (cmd->fn == NULL) {
-		log_warnx("refused %s: not offered", cmd->name);
+		log_warnx_rl("refused %s: not offered", cmd->name);
 		rc = VU_FAIL;
 	} else
 		rc = cmd->fn(m, &rep);

@@ -170,11 +170,11 @@ vq_broken(struct vq *vq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);	/* truncation only shortens a log line */
 	va_end(ap);
-	log_warnx("queue %u broken: %s", vq->index, why);
+	log_warnx_rl("queue %u broken: %s", vq->index, why);
 	vq->broken = 1;
 	if (vq->err_fd != -1 && write(vq->err_fd, &one, sizeof(one)) == -1 &&
 	    errno != EAGAIN)
-		log_warn("queue %u: error eventfd", vq->index);
+		log_warn_rl("queue %u: error eventfd", vq->index);
 }
 
 /* ---- configuration (from vhost-user messages) ---- */
@@ -191,20 +191,20 @@ vq_map(struct vq *vq)
 	/* Alignment of the QEMU addresses and of our mapping (virtio 1.x split ring). */
 	if ((vq->addr.desc_user_addr & 15) || (vq->addr.avail_user_addr & 1) ||
 	    (vq->addr.used_user_addr & 3)) {
-		log_warnx("queue %u: ring addresses misaligned", vq->index);
+		log_warnx_rl("queue %u: ring addresses misaligned", vq->index);
 		return -1;
 	}
 	d = gm_uaddr(vq->addr.desc_user_addr, 16 * n);
 	a = gm_uaddr(vq->addr.avail_user_addr, 6 + 2 * n);
 	u = gm_uaddr(vq->addr.used_user_addr, 6 + 8 * n);
 	if (d == NULL || a == NULL || u == NULL) {
-		log_warnx("queue %u: ring not inside one mapped region (desc %s, avail %s, "
+		log_warnx_rl("queue %u: ring not inside one mapped region (desc %s, avail %s, "
 		    "used %s)", vq->index, d ? "ok" : "unmapped", a ? "ok" : "unmapped",
 		    u ? "ok" : "unmapped");
 		return -1;
 	}
 	if (((uintptr_t)d & 15) || ((uintptr_t)a & 1) || ((uintptr_t)u & 3)) {
-		log_warnx("queue %u: ring mapping misaligned", vq->index);
+		log_warnx_rl("queue %u: ring mapping misaligned", vq->index);
 		return -1;
 	}
 	vq->desc = d;
@@ -219,16 +219,16 @@ vq_set_num(struct vq *vq, uint32_t num)
 	struct vring_desc *t;
 
 	if (vq->started) {
-		log_warnx("queue %u: SET_VRING_NUM on a started ring", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_NUM on a started ring", vq->index);
 		return -1;
 	}
 	if (num == 0 || num > VQ_MAX_SIZE || (num & (num - 1)) != 0) {
-		log_warnx("queue %u: size %u is not a power of two in 1..%u", vq->index,
+		log_warnx_rl("queue %u: size %u is not a power of two in 1..%u", vq->index,
 		    num, VQ_MAX_SIZE);
 		return -1;
 	}
 	if ((t = reallocarray(vq->itab, num, sizeof(*t))) == NULL) {
-		log_warn("queue %u: indirect table", vq->index);
+		log_warn_rl("queue %u: indirect table", vq->index);
 		return -1;
 	}
 	vq->itab = t;
@@ -242,11 +242,11 @@ int
 vq_set_base(struct vq *vq, uint32_t base)
 {
 	if (vq->started) {
-		log_warnx("queue %u: SET_VRING_BASE on a started ring", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_BASE on a started ring", vq->index);
 		return -1;
 	}
 	if (base > 0xffff) {
-		log_warnx("queue %u: base 0x%x has bits above the split ring index",
+		log_warnx_rl("queue %u: base 0x%x has bits above the split ring index",
 		    vq->index, base);
 		return -1;
 	}
@@ -266,7 +266,7 @@ int
 vq_set_addr(struct vq *vq, const struct vhost_vring_addr *a)
 {
 	if (vq->num == 0) {
-		log_warnx("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
 		return -1;
 	}
 	vq->addr = *a;
@@ -289,7 +289,7 @@ vq_kick_cb(int fd, short events, void *arg)
 	n = read(fd, &v, sizeof(v));
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		/* An eventfd never ends; anything else would spin the loop. */
-		log_warnx("queue %u: kick fd failed or closed", vq->index);
+		log_warnx_rl("queue %u: kick fd failed or closed", vq->index);
 		event_del(vq->ev_kick);
 		return;
 	}
@@ -316,7 +316,7 @@ set_nonblock(int fd)
 	int fl;
 
 	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		log_warn("fcntl O_NONBLOCK");
+		log_warn_rl("fcntl O_NONBLOCK");
 }
 
 void
@@ -337,7 +337,7 @@ vq_set_kick(struct vq *vq, int fd)
 		if (vq->addr_set)
 			vq_map(vq);
 		if (vq->used != NULL && ld16(USED_IDX(vq)) != vq->used_idx) {
-			log_info("queue %u: used index %u in guest memory, base %u",
+			log_info_rl("queue %u: used index %u in guest memory, base %u",
 			    vq->index, ld16(USED_IDX(vq)), vq->used_idx);
 			vq->used_idx = ld16(USED_IDX(vq));
 		}
@@ -432,7 +432,7 @@ vq_remap_all(void)
 			continue;
 		/* A ring can be unmapped for a while (QEMU removes before it adds). */
 		if (vq_map(&vqs[i]) == -1 && vqs[i].started)
-			log_info("queue %u: rings not mapped after the memory change; "
+			log_info_rl("queue %u: rings not mapped after the memory change; "
 			    "waiting for a new table or address", i);
 	}
 }
@@ -471,7 +471,7 @@ vq_notify(struct vq *vq)
 	} else
 		need = !(ld16(vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);
 	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn("queue %u: call eventfd", vq->index);
+		log_warn_rl("queue %u: call eventfd", vq->index);
 }
 
 static void
@@ -503,7 +503,7 @@ vq_complete(struct vq_req *req, uint32_t written)
 	if (box->epoch == vq->epoch && vq->started) {
 		vq->outstanding--;
 		if (written > req->wr_len) {
-			log_warnx("queue %u: completion of %u bytes into %u writable",
+			log_warnx_rl("queue %u: completion of %u bytes into %u writable",
 			    vq->index, written, req->wr_len);
 			written = req->wr_len;
 		}
@@ -532,13 +532,11 @@ vq_take(struct vq *vq, uint16_t head)
 	if ((err = vq_chain_walk(&view, head, &c)) != NULL) {
 		/*
 		 * The ring is sound, only this chain is bad: give it back unused (the
-		 * guest sees used.len 0 and fails the request). The first few, then at
-		 * powers of two: a guest must not flood the log.
+		 * guest sees used.len 0 and fails the request).
 		 */
 		vq->nrejected++;
-		if (vq->nrejected <= 8 || (vq->nrejected & (vq->nrejected - 1)) == 0)
-			log_warnx("queue %u: chain at %u rejected: %s (%llu so far)",
-			    vq->index, head, err, (unsigned long long)vq->nrejected);
+		log_warnx_rl("queue %u: chain at %u rejected: %s (%llu so far)", vq->index,
+		    head, err, (unsigned long long)vq->nrejected);
 		vq_push(vq, head, 0);
 		return;
 	}
