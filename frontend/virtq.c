@@ -73,6 +73,7 @@ struct req_box {
 static struct vq	 vqs[VQ_MAX];
 static struct event_base *vq_base;
 static int		 vq_paused;
+static unsigned int	 vq_throttled;	/* VQ_THROTTLE_* reasons in force */
 static unsigned int	 vq_nalive;
 static int		 vq_event_idx;
 static int		 vq_indirect;
@@ -149,7 +150,7 @@ vq_alive(void)
 static int
 vq_runnable(const struct vq *vq)
 {
-	return vq->started && vq->enabled && !vq->broken && !vq_paused &&
+	return vq->started && vq->enabled && !vq->broken && !vq_paused && !vq_throttled &&
 	    vq->desc != NULL && vq->num != 0;
 }
 
@@ -444,6 +445,21 @@ vq_pause_all(int paused)
 
 	vq_paused = paused;
 	if (!paused)
+		for (i = 0; i < VQ_MAX; i++)
+			vq_schedule(&vqs[i]);
+}
+
+void
+vq_throttle(unsigned int reason, int on)
+{
+	uint32_t i;
+	unsigned int was = vq_throttled;
+
+	if (on)
+		vq_throttled |= reason;
+	else
+		vq_throttled &= ~reason;
+	if (was != 0 && vq_throttled == 0)
 		for (i = 0; i < VQ_MAX; i++)
 			vq_schedule(&vqs[i]);
 }
