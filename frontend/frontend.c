@@ -24,6 +24,7 @@
 #include "fuse.h"
 #include "vhost_user.h"
 #include "virtq.h"
+#include "guest_mem.h"
 
 #define CONFIG_TIMEOUT_MS	5000
 /*
@@ -175,6 +176,7 @@ main(int argc, char *argv[])
 	chan_event_add(fe_worker, fe_base);
 	vu_init(fe_base);
 	fuse_layer_init(&fe_config);
+	gm_sigbus_init();
 
 	sandbox_frontend(&fe_config);
 #ifdef PRIVFSD_TEST_HOOKS
@@ -186,6 +188,9 @@ main(int argc, char *argv[])
 	hello.role = ROLE_FRONTEND;
 	fe_send_broker(IMSG_CHILD_HELLO, -1, &hello, sizeof(hello));
 
-	event_base_dispatch(fe_base);
+	/* One turn at a time: a SIGBUS on guest memory is acted on right after it. */
+	while (event_base_loop(fe_base, EVLOOP_ONCE) == 0)
+		if (gm_lost() != 0)
+			vu_mem_lost();
 	fatalx("event loop ended");
 }

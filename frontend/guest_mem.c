@@ -6,12 +6,23 @@
  * a change only sends the slots that changed. Changes are staged first (every check and
  * every mmap done, the live table untouched) and committed only when no request holds
  * segments of the old table (vhost_user.c waits for that).
+ *
+ * A region file that shrinks after we checked its size turns our next access past its
+ * new end into SIGBUS. So each region is sealed against shrinking (F_SEAL_SHRINK) where
+ * the file allows it; where it does not (a file backend, a memfd whose seals are sealed),
+ * gm_sigbus() survives the fault: it maps anonymous memory over the whole region, so the
+ * access completes on zeros, and flags the loss, which the event loop turns into a
+ * broken device and a clean exit (gm_lost()).
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +50,7 @@ static uint32_t		gm_active[MEM_MAX_SLOTS];	/* slot numbers in use */
 static uint32_t		gm_nactive;
 static uint32_t		gm_generation;
 static uint32_t		gm_hint;			/* index into gm_active of the last hit */
+static volatile sig_atomic_t gm_lost_slot;		/* slot + 1 of a region that shrank */
 
 /* A staged change: slots to drop, regions to add (already mapped, fd kept to pass on). */
 static struct {
@@ -98,14 +110,33 @@ region_overlaps(const struct vu_mem_region *r, const struct gm_region *g)
 	    ranges_overlap(r->uaddr, r->size, g->uaddr, g->size);
 }
 
-/* fstat checks, then map [0, mmap_offset + size) of the fd shared. */
+/*
+ * Keep the file from shrinking under our mapping: 1 sealed, 0 not possible. QEMU's
+ * memory-backend-memfd seals its memfd itself (seal=on, the default); with seal=off the
+ * seal is ours, which only forbids what QEMU never does to guest RAM.
+ */
+static int
+region_seal(int fd)
+{
+	int seals;
+
+	if ((seals = fcntl(fd, F_GET_SEALS)) != -1 && (seals & F_SEAL_SHRINK))
+		return 1;
+	/* EINVAL: not a memfd (a file backend); EPERM: its seals are sealed. */
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+}
+
+/* Seal, fstat checks, then map [0, mmap_offset + size) of the fd shared. */
 static int
 region_map(const struct vu_mem_region *r, int fd, struct gm_region *out)
 {
 	struct stat st;
 	size_t len = r->mmap_offset + r->size;	/* checked by region_check */
 	void *p;
+	int sealed;
 
+	/* Before the size check, so the size we check is the size that stays. */
+	sealed = region_seal(fd);
 	if (fstat(fd, &st) == -1) {
 		log_warn_rl("memory region fstat");
 		return -1;
@@ -125,6 +156,9 @@ region_map(const struct vu_mem_region *r, int fd, struct gm_region *out)
 		log_warn_rl("mmap of a memory region (%zu bytes)", len);
 		return -1;
 	}
+	if (!sealed)
+		log_info_rl("memory region gpa 0x%llx cannot be sealed against shrinking; "
+		    "a shrink ends the export", (unsigned long long)r->gpa);
 	memset(out, 0, sizeof(*out));
 	out->in_use = 1;
 	out->gpa = r->gpa;
@@ -381,6 +415,59 @@ gm_commit(void)
 	commit.nslots = gm_nactive;
 	fe_send_broker(IMSG_FRONTEND_MEM_COMMIT, -1, &commit, sizeof(commit));
 	return gm_generation;
+}
+
+/*
+ * SIGBUS in a guest region: its file shrank under us (or its memory failed). Async-signal
+ * context: only the slot table is read (it is changed only by code that does not touch
+ * guest memory), and mmap is a plain system call. A fault elsewhere is a bug of ours:
+ * the default action runs when the access is retried.
+ */
+static void
+gm_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct gm_region *g;
+	uint32_t s;
+
+	for (s = 0; s < MEM_MAX_SLOTS; s++) {
+		g = &gm_slots[s];
+		if (!g->in_use || a < (uintptr_t)g->map || a - (uintptr_t)g->map >= g->maplen)
+			continue;
+		/* The whole region: a hugetlbfs mapping cannot be replaced page by page. */
+		if (mmap(g->map, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+			break;
+		if (gm_lost_slot == 0)
+			gm_lost_slot = (sig_atomic_t)s + 1;
+		return;
+	}
+	signal(SIGBUS, SIG_DFL);
+}
+
+void
+gm_sigbus_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = gm_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) == -1)
+		fatal("sigaction SIGBUS");
+}
+
+uint32_t
+gm_lost(void)
+{
+	return (uint32_t)gm_lost_slot;
+}
+
+uint64_t
+gm_slot_gpa(uint32_t slot)
+{
+	return slot < MEM_MAX_SLOTS ? gm_slots[slot].gpa : 0;
 }
 
 /* The slot whose guest (or, with user set, QEMU virtual) range holds addr. */

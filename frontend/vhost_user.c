@@ -274,6 +274,17 @@ vu_mem_ready(uint32_t gen, uint32_t nslots)
 	vu_pend_finish(VU_OK);
 }
 
+void
+vu_mem_lost(void)
+{
+	uint32_t slot = gm_lost() - 1;
+
+	vq_break_all("guest memory lost");
+	fatalx("vhost-user protocol error: the file of guest memory slot %u (gpa 0x%llx) "
+	    "shrank under its mapping (SIGBUS); device broken, export ends", slot,
+	    (unsigned long long)gm_slot_gpa(slot));
+}
+
 /* ---- reading and dispatching ---- */
 
 static void

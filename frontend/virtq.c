@@ -151,7 +151,7 @@ static int
 vq_runnable(const struct vq *vq)
 {
 	return vq->started && vq->enabled && !vq->broken && !vq_paused && !vq_throttled &&
-	    vq->desc != NULL && vq->num != 0;
+	    vq->desc != NULL && vq->num != 0 && gm_lost() == 0;
 }
 
 static void
@@ -176,6 +176,16 @@ vq_broken(struct vq *vq, const char *fmt, ...)
 	if (vq->err_fd != -1 && write(vq->err_fd, &one, sizeof(one)) == -1 &&
 	    errno != EAGAIN)
 		log_warn_rl("queue %u: error eventfd", vq->index);
+}
+
+void
+vq_break_all(const char *why)
+{
+	uint32_t i;
+
+	for (i = 0; i < VQ_MAX; i++)
+		if (vqs[i].started && !vqs[i].broken)
+			vq_broken(&vqs[i], "%s", why);
 }
 
 /* ---- configuration (from vhost-user messages) ---- */
@@ -494,6 +504,10 @@ static void
 vq_push(struct vq *vq, uint32_t head, uint32_t len)
 {
 	uint8_t *elem = USED_RING(vq, vq->used_idx & (vq->num - 1));
+
+	/* Guest memory is gone: what we read since may be zeros, publish nothing. */
+	if (gm_lost() != 0)
+		return;
 
 	st32(elem, head);
 	st32(elem + 4, len);
