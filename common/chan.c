@@ -68,6 +68,11 @@ struct chan {
 	TAILQ_HEAD(obuf_q, obuf)	 oq;
 	size_t				 queued;
 	int				 closed;
+
+	chan_pressure_cb		 pressure_cb;	/* NULL: no watermarks */
+	void				*pressure_arg;
+	size_t				 high, low;
+	int				 full;		/* above high, not yet down to low */
 };
 
 static void	chan_schedule_flush(struct chan *);
@@ -102,6 +107,30 @@ chan_set_closed_cb(struct chan *c, chan_closed_cb cb, void *arg)
 {
 	c->closed_cb = cb;
 	c->closed_arg = arg;
+}
+
+void
+chan_set_watermarks(struct chan *c, size_t high, size_t low, chan_pressure_cb cb, void *arg)
+{
+	c->high = high;
+	c->low = low;
+	c->pressure_cb = cb;
+	c->pressure_arg = arg;
+}
+
+/* Tell the owner when the queue crossed a watermark. */
+static void
+chan_pressure(struct chan *c)
+{
+	if (c->pressure_cb == NULL)
+		return;
+	if (!c->full && c->queued > c->high) {
+		c->full = 1;
+		c->pressure_cb(c, 1, c->pressure_arg);
+	} else if (c->full && c->queued <= c->low) {
+		c->full = 0;
+		c->pressure_cb(c, 0, c->pressure_arg);
+	}
 }
 
 const char *
@@ -224,6 +253,7 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 		b->len += iov[i].iov_len;
 	}
 	c->queued += sizeof(hdr) + len;
+	chan_pressure(c);
 	chan_schedule_flush(c);
 }
 
@@ -456,6 +486,7 @@ chan_write_out(struct chan *c)
 		chan_closed(c);
 		return;
 	}
+	chan_pressure(c);
 	if (c->queued > 0 && !c->write_armed) {
 		if (event_add(c->ev_write, NULL) == -1)
 			fatalx("event_add");

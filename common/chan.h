@@ -43,10 +43,18 @@ struct dispatch_entry;
  */
 typedef void (*chan_closed_cb)(struct chan *, void *arg);
 
+/*
+ * Backpressure: called with full = 1 once more than high bytes wait in the write queue,
+ * and with full = 0 once it has drained to low bytes or fewer.
+ */
+typedef void (*chan_pressure_cb)(struct chan *, int full, void *arg);
+
 /* fd: connected non-blocking SOCK_STREAM socket. peer: name of the other side, for logs. */
 struct chan	*chan_new(int fd, const char *peer, int fd_passing);
 void		 chan_set_dispatch(struct chan *, const struct dispatch_entry *table, void *arg);
 void		 chan_set_closed_cb(struct chan *, chan_closed_cb, void *arg);
+void		 chan_set_watermarks(struct chan *, size_t high, size_t low, chan_pressure_cb,
+		    void *arg);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

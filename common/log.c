@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -124,6 +125,55 @@ vlog_errno(enum log_level level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	log_emit(level, "%s: %s", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+/* Where this line stands in its site's interval: 0 write it, 1 drop it. */
+static int
+log_rl_drop(struct log_rl *rl, unsigned long *before)
+{
+	struct timespec now;
+
+	*before = 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rl->window == 0 || now.tv_sec - rl->window >= LOG_RL_INTERVAL) {
+		*before = rl->suppressed;
+		rl->window = now.tv_sec;
+		rl->lines = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->lines >= LOG_RL_BURST) {
+		rl->suppressed++;
+		return 1;
+	}
+	rl->lines++;
+	return 0;
+}
+
+void
+log_rl(struct log_rl *rl, enum log_level level, int with_errno, const char *fmt, ...)
+{
+	char		 msg[1024], note[96];
+	unsigned long	 before;
+	va_list		 ap;
+	int		 saved_errno = errno;
+
+	if (level > log_level || log_rl_drop(rl, &before))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a truncated log line is fine */
+	va_end(ap);
+	note[0] = '\0';
+	if (before > 0)
+		(void)snprintf(note, sizeof(note), " [%lu lines from here suppressed before]",
+		    before);
+	else if (rl->lines == LOG_RL_BURST)
+		(void)snprintf(note, sizeof(note), " [rate limit: more lines from here "
+		    "suppressed for %d s]", LOG_RL_INTERVAL);
+	if (with_errno)
+		log_emit(level, "%s: %s%s", msg, strerror(saved_errno), note);
+	else
+		log_emit(level, "%s%s", msg, note);
 	errno = saved_errno;
 }
 

@@ -104,6 +104,7 @@ enum imsg_type {
 	IMSG_FRONTEND_TMPFILE,		/* msg_req + struct msg_newnode [+ secctx] */
 	IMSG_FRONTEND_SETUPMAPPING,	/* msg_req + struct msg_setupmapping */
 	IMSG_FRONTEND_REMOVEMAPPING,	/* msg_req + u32 count + count * struct msg_dax_range */
+	IMSG_FRONTEND_LOCK_WAITS,	/* msg_req + struct msg_lock_waits; no reply */
 	IMSG_FRONTEND_TYPE_END,
 
 	/* worker -> frontend: typed replies, each starting with struct msg_rep */
@@ -404,6 +405,16 @@ struct msg_lock {
 	uint32_t	pid;
 	uint32_t	flock;		/* 1: BSD flock semantics (FUSE_LK_FLOCK) */
 	uint32_t	sleep;		/* SETLKW */
+};
+
+/*
+ * IMSG_FRONTEND_LOCK_WAITS: allow = 0 while the frontend waits for every request to come
+ * back (device stop, reset, memory change): each waiting SETLKW ends with ENOLCK and none
+ * starts to wait; allow = 1 once that is over.
+ */
+struct msg_lock_waits {
+	uint32_t	allow;
+	uint32_t	pad;
 };
 
 struct msg_access {

@@ -8,6 +8,8 @@
  * open/openat/creat, no execve, no socket/socketpair, and no memory that is both writable
  * then executable (mmap and mprotect without PROT_EXEC).
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <fcntl.h>
@@ -35,6 +37,13 @@ const struct sandbox_syscall seccomp_frontend_list[] = {
 	ALLOW(close),
 	/* O_NONBLOCK on fds QEMU passes us; nothing else of fcntl (no F_DUPFD, no locks) */
 	ALLOW_EQ(fcntl, 1, F_GETFL), ALLOW_EQ(fcntl, 1, F_SETFL),
+	/*
+	 * Guest memory files: read their seals, and add F_SEAL_SHRINK (and no other seal),
+	 * so QEMU cannot shrink a region under our mapping.
+	 */
+	ALLOW_EQ(fcntl, 1, F_GET_SEALS),
+	{ SCMP_SYS(fcntl), 2, { { 1, SCMP_CMP_EQ, F_ADD_SEALS, 0 },
+	    { 2, SCMP_CMP_EQ, F_SEAL_SHRINK, 0 } } },
 	/* memory region checks (glibc's fstat is newfstatat with AT_EMPTY_PATH) */
 	ALLOW(fstat), ALLOW(newfstatat),
 	/* time, signals, exit */

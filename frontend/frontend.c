@@ -23,8 +23,18 @@
 #include "frontend.h"
 #include "fuse.h"
 #include "vhost_user.h"
+#include "virtq.h"
+#include "guest_mem.h"
 
 #define CONFIG_TIMEOUT_MS	5000
+/*
+ * Backpressure on the worker channel: above WORKER_QUEUE_HIGH bytes waiting to be sent
+ * no chains are taken from the rings, until the worker has read it down to
+ * WORKER_QUEUE_LOW. Requests without a reply (FORGET) hold no chain, so nothing else
+ * bounds this queue; one message may go past the mark (CHAN_MAX_PAYLOAD).
+ */
+#define WORKER_QUEUE_HIGH	(1024 * 1024)
+#define WORKER_QUEUE_LOW	(256 * 1024)
 
 struct event_base	*fe_base;
 struct msg_config	 fe_config;
@@ -103,6 +113,12 @@ static const struct dispatch_entry worker_table[] = {
 	DISPATCH_END
 };
 
+static void
+worker_pressure(struct chan *c, int full, void *arg)
+{
+	vq_throttle(VQ_THROTTLE_CHAN, full);
+}
+
 /* A lost broker or worker ends the export: nobody is left to serve the guest. */
 __attribute__((__noreturn__)) static void
 channel_closed(struct chan *c, void *arg)
@@ -154,10 +170,13 @@ main(int argc, char *argv[])
 	chan_set_closed_cb(fe_broker, channel_closed, NULL);
 	chan_set_dispatch(fe_worker, worker_table, NULL);
 	chan_set_closed_cb(fe_worker, channel_closed, NULL);
+	chan_set_watermarks(fe_worker, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
+	    NULL);
 	chan_event_add(fe_broker, fe_base);
 	chan_event_add(fe_worker, fe_base);
 	vu_init(fe_base);
 	fuse_layer_init(&fe_config);
+	gm_sigbus_init();
 
 	sandbox_frontend(&fe_config);
 #ifdef PRIVFSD_TEST_HOOKS
@@ -169,6 +188,9 @@ main(int argc, char *argv[])
 	hello.role = ROLE_FRONTEND;
 	fe_send_broker(IMSG_CHILD_HELLO, -1, &hello, sizeof(hello));
 
-	event_base_dispatch(fe_base);
+	/* One turn at a time: a SIGBUS on guest memory is acted on right after it. */
+	while (event_base_loop(fe_base, EVLOOP_ONCE) == 0)
+		if (gm_lost() != 0)
+			vu_mem_lost();
 	fatalx("event loop ended");
 }

@@ -19,6 +19,12 @@ void	fuse_worker_reply(struct chan_msg *msg);
 /* Requests sent to the worker and not yet answered (GET_VRING_BASE and SET_MEM_TABLE
  * wait for this to drain). */
 unsigned int fuse_inflight(void);
+/*
+ * While the frontend waits for every request to come back (device stop, reset, memory
+ * change), a SETLKW must not wait for a lock: allow 0 ends every wait (ENOLCK) and
+ * starts none until allow 1.
+ */
+void	fuse_lock_waits(int allow);
 /* The device was reset or the rings stopped: forget the session (a new INIT follows). */
 void	fuse_session_reset(void);
 

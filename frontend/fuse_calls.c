@@ -18,6 +18,14 @@
 #define CALLS_NONE	UINT32_MAX
 /* Bounded by the rings (every call holds a chain); this only stops a runaway bug. */
 #define CALLS_MAX	(1u << 20)
+/*
+ * Requests waiting for the worker: above CALLS_HIGH no more chains are taken until they
+ * are down to CALLS_LOW. Each one holds a chain here and a queued request in the worker,
+ * which reads its channel as fast as it can; this bounds both. Far above what the lock
+ * waits (LOCK_MAX_WAITERS in the worker) can hold, so waiting locks never stop the rest.
+ */
+#define CALLS_HIGH	512
+#define CALLS_LOW	384
 
 static struct fuse_call	**calls;
 static uint32_t		  ncalls;
@@ -66,7 +74,8 @@ call_new(void)
 	call->gen = gen;
 	call->busy = 1;
 	call->next_free = CALLS_NONE;
-	inflight++;
+	if (++inflight == CALLS_HIGH)
+		vq_throttle(VQ_THROTTLE_CALLS, 1);
 	return call;
 }
 
@@ -99,7 +108,9 @@ call_release(struct fuse_call *call)
 	free_head = call->index;
 	if (inflight == 0)
 		fatalx("%s: in-flight count underflow", __func__);
-	if (--inflight == 0)
+	if (--inflight == CALLS_LOW)
+		vq_throttle(VQ_THROTTLE_CALLS, 0);
+	if (inflight == 0)
 		fe_inflight_drained();
 }
 

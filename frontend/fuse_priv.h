@@ -169,7 +169,7 @@ void	fuse_msg_send_noreply(struct fuse_ctx *, uint32_t type);
 /* Send with the id of an existing call (INIT's second step). */
 void	fuse_msg_send_call(struct fuse_call *, uint32_t type);
 
-/* A chain dropped without any reply: logged, at most a few lines a second. */
+/* A chain dropped without any reply: logged, rate-limited (log_rl). */
 void	fuse_log_drop(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
 
 /* ---- replies (fuse_reply.c) ---- */

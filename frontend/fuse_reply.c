@@ -71,7 +71,7 @@ void
 call_reply(struct fuse_call *call, const void *payload, uint32_t len)
 {
 	if (call->req != NULL && reply_write(call->req, call->unique, payload, len) == -1) {
-		log_warnx("fuse: %s reply of %u bytes does not fit", call->op->name, len);
+		log_warnx_rl("fuse: %s reply of %u bytes does not fit", call->op->name, len);
 		call_fail(call, EIO);
 		return;
 	}
@@ -363,7 +363,7 @@ static void
 rep_status(struct fuse_call *call, struct msg_reader *r, const struct msg_rep *rep)
 {
 	if (msg_end(r) == -1) {
-		log_warnx("fuse: %s: status reply with trailing bytes", call->op->name);
+		log_warnx_rl("fuse: %s: status reply with trailing bytes", call->op->name);
 		rep_bug(call);
 		return;
 	}
@@ -376,7 +376,7 @@ rep_status(struct fuse_call *call, struct msg_reader *r, const struct msg_rep *r
 		return;
 	}
 	if (rep_type(call) != IMSG_WORKER_REPLY_STATUS) {
-		log_warnx("fuse: %s: worker answered success without a result",
+		log_warnx_rl("fuse: %s: worker answered success without a result",
 		    call->op->name);
 		call_fail(call, EIO);
 		return;
@@ -393,11 +393,11 @@ fuse_worker_reply(struct chan_msg *msg)
 
 	msg_reader_init(&r, msg->data, msg->hdr.len);
 	if (msg_get(&r, &rep, sizeof(rep)) == -1) {
-		log_warnx("fuse: worker reply type %u too short", msg->hdr.type);
+		log_warnx_rl("fuse: worker reply type %u too short", msg->hdr.type);
 		return;
 	}
 	if ((call = call_find(rep.id)) == NULL || call->op->rep == REP_NONE) {
-		log_warnx("fuse: worker reply %#" PRIx64 " matches no request", rep.id);
+		log_warnx_rl("fuse: worker reply %#" PRIx64 " matches no request", rep.id);
 		return;
 	}
 	if (msg->hdr.type == IMSG_WORKER_REPLY_STATUS) {
@@ -405,13 +405,13 @@ fuse_worker_reply(struct chan_msg *msg)
 		return;
 	}
 	if (msg->hdr.type != rep_type(call) || rep.error != 0) {
-		log_warnx("fuse: %s: worker answered with type %u error %d", call->op->name,
+		log_warnx_rl("fuse: %s: worker answered with type %u error %d", call->op->name,
 		    msg->hdr.type, rep.error);
 		rep_bug(call);
 		return;
 	}
 	if (reps[call->op->rep].fn(call, &r) == -1) {
-		log_warnx("fuse: %s: malformed worker reply", call->op->name);
+		log_warnx_rl("fuse: %s: malformed worker reply", call->op->name);
 		call_fail(call, EIO);
 	}
 }

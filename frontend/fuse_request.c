@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "msg.h"
@@ -245,27 +244,14 @@ fuse_request(struct vq_req *req)
 void
 fuse_log_drop(const char *fmt, ...)
 {
-	static time_t window;
-	static unsigned int lines, suppressed;
+	static struct log_rl rl;	/* one limit for every kind of dropped chain */
 	char buf[256];
 	va_list ap;
-	time_t now = time(NULL);
 
-	/* A guest can send these as fast as it likes: keep the log readable. */
-	if (now != window) {
-		if (suppressed > 0)
-			log_warnx("fuse: %u more dropped chains not logged", suppressed);
-		window = now;
-		lines = suppressed = 0;
-	}
-	if (++lines > 10) {
-		suppressed++;
-		return;
-	}
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);	/* truncation is fine for a log */
 	va_end(ap);
-	log_warnx("fuse: %s: dropped", buf);
+	log_rl(&rl, LOG_LEVEL_WARN, 0, "fuse: %s: dropped", buf);
 }
 
 struct msg_writer *
@@ -308,7 +294,7 @@ fuse_msg_send(struct fuse_ctx *c, uint32_t type)
 
 	/* Every field is bounded, so this only catches a bug of ours. */
 	if (fuse_writer.len > CHAN_MAX_PAYLOAD) {
-		log_warnx("fuse: %s request of %zu bytes too large", c->op->name,
+		log_warnx_rl("fuse: %s request of %zu bytes too large", c->op->name,
 		    fuse_writer.len);
 		return EINVAL;
 	}

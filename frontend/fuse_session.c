@@ -118,11 +118,11 @@ fuse_init_required(uint64_t offered)
 	uint64_t acl = FUSE_POSIX_ACL | FUSE_DONT_MASK | FUSE_SETXATTR_EXT;
 
 	if ((cf & CONFIG_POSIX_ACL) && (offered & acl) != acl) {
-		log_warnx("fuse: guest cannot do POSIX ACLs (--posix-acl)");
+		log_warnx_rl("fuse: guest cannot do POSIX ACLs (--posix-acl)");
 		return EPROTO;
 	}
 	if ((cf & CONFIG_SECURITY_LABEL) && (offered & FUSE_SECURITY_CTX) == 0) {
-		log_warnx("fuse: guest cannot send security contexts (--security-label)");
+		log_warnx_rl("fuse: guest cannot send security contexts (--security-label)");
 		return EPROTO;
 	}
 	return 0;
@@ -219,14 +219,14 @@ fuse_op_init(struct fuse_ctx *c)
 	if ((error = arg_fixed(c, &in, n)) != 0)
 		return error;
 	if (in.major != FUSE_KERNEL_VERSION || in.minor < FUSE_MIN_MINOR) {
-		log_warnx("fuse: guest speaks FUSE %u.%u, need 7.%u or later", in.major,
+		log_warnx_rl("fuse: guest speaks FUSE %u.%u, need 7.%u or later", in.major,
 		    in.minor, FUSE_MIN_MINOR);
 		return EPROTO;
 	}
 	if (fuse_sess.state == FUSE_STATE_INIT)
 		return EIO;		/* one negotiation at a time */
 	if (fuse_sess.state == FUSE_STATE_READY) {
-		log_info("fuse: new INIT, resetting the session");
+		log_info_rl("fuse: new INIT, resetting the session");
 		fuse_session_reset();
 	}
 	if ((error = fuse_negotiate(&in, c->req->vq)) != 0)
@@ -265,7 +265,7 @@ fuse_init_done(struct fuse_call *call, int error)
 {
 	/* The device was reset meanwhile: this negotiation belongs to nobody now. */
 	if (call->epoch != fuse_sess.epoch) {
-		log_info("fuse: INIT answered after a reset, dropped");
+		log_info_rl("fuse: INIT answered after a reset, dropped");
 		call_fail(call, EIO);
 		return;
 	}
@@ -275,7 +275,7 @@ fuse_init_done(struct fuse_call *call, int error)
 		return;
 	}
 	if (error != 0) {
-		log_warnx("fuse: worker refused the session: %s", strerror(error));
+		log_warnx_rl("fuse: worker refused the session: %s", strerror(error));
 		fuse_sess.state = FUSE_STATE_NONE;
 		call_fail(call, call->aux == INIT_PHASE_DESTROY ? EIO : error);
 		return;
@@ -293,7 +293,7 @@ fuse_session_reply(struct fuse_call *call, int error)
 	}
 	/* DESTROY: the session is gone either way. */
 	if (error != 0) {
-		log_warnx("fuse: worker failed SESSION_DESTROY: %s", strerror(error));
+		log_warnx_rl("fuse: worker failed SESSION_DESTROY: %s", strerror(error));
 		fuse_sess.worker_dirty = 1;
 		call_fail(call, error);
 		return;

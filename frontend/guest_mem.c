@@ -6,12 +6,23 @@
  * a change only sends the slots that changed. Changes are staged first (every check and
  * every mmap done, the live table untouched) and committed only when no request holds
  * segments of the old table (vhost_user.c waits for that).
+ *
+ * A region file that shrinks after we checked its size turns our next access past its
+ * new end into SIGBUS. So each region is sealed against shrinking (F_SEAL_SHRINK) where
+ * the file allows it; where it does not (a file backend, a memfd whose seals are sealed),
+ * gm_sigbus() survives the fault: it maps anonymous memory over the whole region, so the
+ * access completes on zeros, and flags the loss, which the event loop turns into a
+ * broken device and a clean exit (gm_lost()).
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +50,7 @@ static uint32_t		gm_active[MEM_MAX_SLOTS];	/* slot numbers in use */
 static uint32_t		gm_nactive;
 static uint32_t		gm_generation;
 static uint32_t		gm_hint;			/* index into gm_active of the last hit */
+static volatile sig_atomic_t gm_lost_slot;		/* slot + 1 of a region that shrank */
 
 /* A staged change: slots to drop, regions to add (already mapped, fd kept to pass on). */
 static struct {
@@ -76,14 +88,14 @@ region_check(const struct vu_mem_region *r)
 	uint64_t end;
 
 	if (r->size == 0) {
-		log_warnx("memory region with size 0");
+		log_warnx_rl("memory region with size 0");
 		return -1;
 	}
 	if (__builtin_add_overflow(r->gpa, r->size, &end) ||
 	    __builtin_add_overflow(r->uaddr, r->size, &end) ||
 	    __builtin_add_overflow(r->mmap_offset, r->size, &end) || end > SIZE_MAX ||
 	    end > INT64_MAX) {
-		log_warnx("memory region gpa 0x%llx size 0x%llx uaddr 0x%llx offset 0x%llx "
+		log_warnx_rl("memory region gpa 0x%llx size 0x%llx uaddr 0x%llx offset 0x%llx "
 		    "wraps around", (unsigned long long)r->gpa, (unsigned long long)r->size,
 		    (unsigned long long)r->uaddr, (unsigned long long)r->mmap_offset);
 		return -1;
@@ -98,33 +110,55 @@ region_overlaps(const struct vu_mem_region *r, const struct gm_region *g)
 	    ranges_overlap(r->uaddr, r->size, g->uaddr, g->size);
 }
 
-/* fstat checks, then map [0, mmap_offset + size) of the fd shared. */
+/*
+ * Keep the file from shrinking under our mapping: 1 sealed, 0 not possible. QEMU's
+ * memory-backend-memfd seals its memfd itself (seal=on, the default); with seal=off the
+ * seal is ours, which only forbids what QEMU never does to guest RAM.
+ */
+static int
+region_seal(int fd)
+{
+	int seals;
+
+	if ((seals = fcntl(fd, F_GET_SEALS)) != -1 && (seals & F_SEAL_SHRINK))
+		return 1;
+	/* EINVAL: not a memfd (a file backend); EPERM: its seals are sealed. */
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+}
+
+/* Seal, fstat checks, then map [0, mmap_offset + size) of the fd shared. */
 static int
 region_map(const struct vu_mem_region *r, int fd, struct gm_region *out)
 {
 	struct stat st;
 	size_t len = r->mmap_offset + r->size;	/* checked by region_check */
 	void *p;
+	int sealed;
 
+	/* Before the size check, so the size we check is the size that stays. */
+	sealed = region_seal(fd);
 	if (fstat(fd, &st) == -1) {
-		log_warn("memory region fstat");
+		log_warn_rl("memory region fstat");
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		log_warnx("memory region fd is not a regular file (mode 0%o)",
+		log_warnx_rl("memory region fd is not a regular file (mode 0%o)",
 		    (unsigned int)st.st_mode);
 		return -1;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size < len) {
-		log_warnx("memory region fd holds %lld bytes, the region needs %zu",
+		log_warnx_rl("memory region fd holds %lld bytes, the region needs %zu",
 		    (long long)st.st_size, len);
 		return -1;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		log_warn("mmap of a memory region (%zu bytes)", len);
+		log_warn_rl("mmap of a memory region (%zu bytes)", len);
 		return -1;
 	}
+	if (!sealed)
+		log_info_rl("memory region gpa 0x%llx cannot be sealed against shrinking; "
+		    "a shrink ends the export", (unsigned long long)r->gpa);
 	memset(out, 0, sizeof(*out));
 	out->in_use = 1;
 	out->gpa = r->gpa;
@@ -180,7 +214,7 @@ stage_add_one(const struct vu_mem_region *r, int fd)
 	uint32_t i = gm_stage.nadd;
 
 	if (i >= VU_TABLE_REGIONS || stage_free_slot(&gm_stage.add_slot[i]) == -1) {
-		log_warnx("memory table full (%u slots)", MEM_MAX_SLOTS);
+		log_warnx_rl("memory table full (%u slots)", MEM_MAX_SLOTS);
 		close(fd);
 		return -1;
 	}
@@ -228,7 +262,7 @@ table_check(const struct vu_mem_table *t)
 			g.uaddr = t->regions[j].uaddr;
 			g.size = t->regions[j].size;
 			if (region_overlaps(&t->regions[i], &g)) {
-				log_warnx("memory regions %u and %u overlap", j, i);
+				log_warnx_rl("memory regions %u and %u overlap", j, i);
 				return -1;
 			}
 		}
@@ -255,7 +289,7 @@ gm_stage_table(const struct vu_mem_table *t, const int *fds, unsigned int nfds)
 	stage_clear(1);
 	if (nfds != t->nregions || table_check(t) == -1) {
 		if (nfds != t->nregions)
-			log_warnx("memory table of %u regions came with %u fds",
+			log_warnx_rl("memory table of %u regions came with %u fds",
 			    t->nregions, nfds);
 		close_fds(fds, nfds);
 		return -1;
@@ -291,7 +325,7 @@ gm_stage_add(const struct vu_mem_region *r, int fd)
 	}
 	for (i = 0; i < gm_nactive; i++) {
 		if (region_overlaps(r, &gm_slots[gm_active[i]])) {
-			log_warnx("added memory region gpa 0x%llx overlaps slot %u",
+			log_warnx_rl("added memory region gpa 0x%llx overlaps slot %u",
 			    (unsigned long long)r->gpa, gm_active[i]);
 			close(fd);
 			return -1;
@@ -315,7 +349,7 @@ gm_stage_rem(const struct vu_mem_region *r)
 			return 0;
 		}
 	}
-	log_warnx("removed memory region gpa 0x%llx size 0x%llx uaddr 0x%llx is not in "
+	log_warnx_rl("removed memory region gpa 0x%llx size 0x%llx uaddr 0x%llx is not in "
 	    "the table", (unsigned long long)r->gpa, (unsigned long long)r->size,
 	    (unsigned long long)r->uaddr);
 	return -1;
@@ -381,6 +415,59 @@ gm_commit(void)
 	commit.nslots = gm_nactive;
 	fe_send_broker(IMSG_FRONTEND_MEM_COMMIT, -1, &commit, sizeof(commit));
 	return gm_generation;
+}
+
+/*
+ * SIGBUS in a guest region: its file shrank under us (or its memory failed). Async-signal
+ * context: only the slot table is read (it is changed only by code that does not touch
+ * guest memory), and mmap is a plain system call. A fault elsewhere is a bug of ours:
+ * the default action runs when the access is retried.
+ */
+static void
+gm_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct gm_region *g;
+	uint32_t s;
+
+	for (s = 0; s < MEM_MAX_SLOTS; s++) {
+		g = &gm_slots[s];
+		if (!g->in_use || a < (uintptr_t)g->map || a - (uintptr_t)g->map >= g->maplen)
+			continue;
+		/* The whole region: a hugetlbfs mapping cannot be replaced page by page. */
+		if (mmap(g->map, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+			break;
+		if (gm_lost_slot == 0)
+			gm_lost_slot = (sig_atomic_t)s + 1;
+		return;
+	}
+	signal(SIGBUS, SIG_DFL);
+}
+
+void
+gm_sigbus_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = gm_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) == -1)
+		fatal("sigaction SIGBUS");
+}
+
+uint32_t
+gm_lost(void)
+{
+	return (uint32_t)gm_lost_slot;
+}
+
+uint64_t
+gm_slot_gpa(uint32_t slot)
+{
+	return slot < MEM_MAX_SLOTS ? gm_slots[slot].gpa : 0;
 }
 
 /* The slot whose guest (or, with user set, QEMU virtual) range holds addr. */

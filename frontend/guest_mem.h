@@ -25,6 +25,11 @@ int	gm_gpa(uint64_t gpa, uint64_t len, struct gm_piece *);
 /* A QEMU virtual range that must lie inside one region: host pointer or NULL. */
 void	*gm_uaddr(uint64_t uaddr, uint64_t len);
 uint32_t gm_gen(void);
+/* Before the sandbox: survive SIGBUS on guest memory (a region file that shrank). */
+void	gm_sigbus_init(void);
+/* 0, or the slot + 1 of a region whose memory was lost to a SIGBUS. */
+uint32_t gm_lost(void);
+uint64_t gm_slot_gpa(uint32_t slot);
 uint32_t gm_nslots(void);
 
 /*

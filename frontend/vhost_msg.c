@@ -55,7 +55,7 @@ static int
 set_features(struct vu_msg *m, struct vu_reply *rep)
 {
 	if (m->p.u64 & ~vu_offered_features) {
-		log_warnx("refused SET_FEATURES 0x%llx: bits 0x%llx not offered",
+		log_warnx_rl("refused SET_FEATURES 0x%llx: bits 0x%llx not offered",
 		    (unsigned long long)m->p.u64,
 		    (unsigned long long)(m->p.u64 & ~vu_offered_features));
 		return VU_FAIL;
@@ -76,7 +76,7 @@ static int
 set_protocol_features(struct vu_msg *m, struct vu_reply *rep)
 {
 	if (m->p.u64 & ~vu_offered_protocol) {
-		log_warnx("refused SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx not offered",
+		log_warnx_rl("refused SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx not offered",
 		    (unsigned long long)m->p.u64,
 		    (unsigned long long)(m->p.u64 & ~vu_offered_protocol));
 		return VU_FAIL;
@@ -117,7 +117,7 @@ reset_drained(struct vu_reply *rep, uint32_t arg)
 {
 	vq_reset_all();
 	fuse_session_reset();
-	log_info("device reset");
+	log_info_rl("device reset");
 	return VU_OK;
 }
 
@@ -148,14 +148,14 @@ set_mem_table(struct vu_msg *m, struct vu_reply *rep)
 
 	if (t->nregions > VU_TABLE_REGIONS ||
 	    m->hdr.size != 8 + t->nregions * sizeof(struct vu_mem_region)) {
-		log_warnx("refused SET_MEM_TABLE: %u regions in %u bytes", t->nregions,
+		log_warnx_rl("refused SET_MEM_TABLE: %u regions in %u bytes", t->nregions,
 		    m->hdr.size);
 		return VU_FAIL;
 	}
 	for (i = 0; i < n; i++)
 		fds[i] = vu_take_fd(m, i);
 	if (gm_stage_table(t, fds, n) == -1) {
-		log_warnx("refused SET_MEM_TABLE");
+		log_warnx_rl("refused SET_MEM_TABLE");
 		return VU_FAIL;
 	}
 	return vu_defer(mem_drained, 0);
@@ -165,7 +165,7 @@ static int
 add_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 {
 	if (gm_stage_add(&m->p.single.region, vu_take_fd(m, 0)) == -1) {
-		log_warnx("refused ADD_MEM_REG");
+		log_warnx_rl("refused ADD_MEM_REG");
 		return VU_FAIL;
 	}
 	return vu_defer(mem_drained, 0);
@@ -176,7 +176,7 @@ rem_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 {
 	/* An fd QEMU may still attach is closed unused (vu_dispatch closes it). */
 	if (gm_stage_rem(&m->p.single.region) == -1) {
-		log_warnx("refused REM_MEM_REG");
+		log_warnx_rl("refused REM_MEM_REG");
 		return VU_FAIL;
 	}
 	return vu_defer(mem_drained, 0);
@@ -190,7 +190,7 @@ ring(uint32_t index, const char *name)
 	struct vq *vq;
 
 	if ((vq = vq_get(index)) == NULL)
-		log_warnx("refused %s: queue %u (we have %u)", name, index, VQ_MAX);
+		log_warnx_rl("refused %s: queue %u (we have %u)", name, index, VQ_MAX);
 	return vq;
 }
 
@@ -218,7 +218,7 @@ set_vring_addr(struct vu_msg *m, struct vu_reply *rep)
 	if (vq == NULL)
 		return VU_FAIL;
 	if (m->p.addr.flags & (1u << VHOST_VRING_F_LOG)) {
-		log_warnx("refused SET_VRING_ADDR: logging was not offered");
+		log_warnx_rl("refused SET_VRING_ADDR: logging was not offered");
 		return VU_FAIL;
 	}
 	return vq_set_addr(vq, &m->p.addr) == 0 ? VU_OK : VU_FAIL;
@@ -232,7 +232,7 @@ set_vring_enable(struct vu_msg *m, struct vu_reply *rep)
 	if (vq == NULL)
 		return VU_FAIL;
 	if (m->p.state.num > 1) {
-		log_warnx("refused SET_VRING_ENABLE %u", m->p.state.num);
+		log_warnx_rl("refused SET_VRING_ENABLE %u", m->p.state.num);
 		return VU_FAIL;
 	}
 	vq_set_enable(vq, m->p.state.num);
@@ -269,11 +269,11 @@ vring_file(struct vu_msg *m, const char *name, int *fd)
 
 	*fd = -1;
 	if (v & ~(uint64_t)(VU_VRING_IDX_MASK | VU_VRING_NOFD)) {
-		log_warnx("refused %s: payload 0x%llx", name, (unsigned long long)v);
+		log_warnx_rl("refused %s: payload 0x%llx", name, (unsigned long long)v);
 		return NULL;
 	}
 	if (nofd != (m->nfds == 0)) {
-		log_warnx("refused %s: NOFD %s but %u fds", name, nofd ? "set" : "clear",
+		log_warnx_rl("refused %s: NOFD %s but %u fds", name, nofd ? "set" : "clear",
 		    m->nfds);
 		return NULL;
 	}
@@ -289,7 +289,7 @@ set_vring_kick(struct vu_msg *m, struct vu_reply *rep)
 
 	if ((vq = vring_file(m, "SET_VRING_KICK", &fd)) == NULL || fd == -1) {
 		if (vq != NULL)
-			log_warnx("refused SET_VRING_KICK without fd: polling is not "
+			log_warnx_rl("refused SET_VRING_KICK without fd: polling is not "
 			    "supported");
 		if (fd != -1)
 			close(fd);

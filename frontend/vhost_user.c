@@ -3,7 +3,11 @@
  * SCM_RIGHTS fds), checking each against its row in the request table (vhost_msg.c),
  * answering (flags exactly 0x5), and the requests that must wait until no request is in
  * flight (GET_VRING_BASE, memory table changes, resets). While one waits we neither read
- * the socket nor take chains from the rings; QEMU waits for our answer anyway.
+ * the socket nor take chains from the rings; QEMU waits for our answer anyway. Nothing
+ * the guest controls may hold that up: lock waits are ended in the worker first, and if
+ * the worker still has not answered everything after VU_DRAIN_TIMEOUT_S, the device is
+ * broken and the export ends (answering anyway would let the worker write guest memory
+ * QEMU believes is ours no longer).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -27,10 +31,12 @@
 #include "guest_mem.h"
 
 #define VU_IO_TIMEOUT_MS	5000	/* the rest of a message QEMU started to send */
+#define VU_DRAIN_TIMEOUT_S	30	/* the worker answering what is in flight */
 
 static struct event_base	*vu_base;
 static int			 vu_fd = -1;
 static struct event		*vu_ev;
+static struct event		*vu_drain_ev;	/* bounds the wait of vu_pend */
 static struct vu_msg		 vu_in;
 
 /* The one request waiting for the rings to drain (and maybe for the worker). */
@@ -46,10 +52,20 @@ static struct {
 	struct vu_reply		 rep;
 } vu_pend;
 
+static void
+vu_drain_timeout(int fd, short events, void *arg)
+{
+	fatalx("device broken: %s waited %d s for %u chains and %u worker requests; "
+	    "export ends", vu_pend.cmd != NULL ? vu_pend.cmd->name : "a request",
+	    VU_DRAIN_TIMEOUT_S, vq_alive(), fuse_inflight());
+}
+
 void
 vu_init(struct event_base *base)
 {
 	vu_base = base;
+	if ((vu_drain_ev = evtimer_new(base, vu_drain_timeout, NULL)) == NULL)
+		fatalx("evtimer_new");
 	vq_init(base);
 }
 
@@ -220,6 +236,8 @@ vu_pend_finish(int rc)
 {
 	vu_answer(vu_pend.cmd, &vu_pend.hdr, rc, &vu_pend.rep);
 	vu_pend.active = 0;
+	evtimer_del(vu_drain_ev);
+	fuse_lock_waits(1);
 	if (event_add(vu_ev, NULL) == -1)
 		fatalx("event_add");
 	vq_pause_all(0);
@@ -254,6 +272,17 @@ vu_mem_ready(uint32_t gen, uint32_t nslots)
 		    gm_nslots());
 	log_debug("memory generation %u ready in the worker", gen);
 	vu_pend_finish(VU_OK);
+}
+
+void
+vu_mem_lost(void)
+{
+	uint32_t slot = gm_lost() - 1;
+
+	vq_break_all("guest memory lost");
+	fatalx("vhost-user protocol error: the file of guest memory slot %u (gpa 0x%llx) "
+	    "shrank under its mapping (SIGBUS); device broken, export ends", slot,
+	    (unsigned long long)gm_slot_gpa(slot));
 }
 
 /* ---- reading and dispatching ---- */
@@ -333,12 +362,12 @@ static int
 vu_check(const struct vu_cmd *cmd, const struct vu_msg *m, int fd_overflow)
 {
 	if (m->hdr.size < cmd->size_min || m->hdr.size > cmd->size_max) {
-		log_warnx("refused %s: payload of %u bytes (expected %u..%u)", cmd->name,
+		log_warnx_rl("refused %s: payload of %u bytes (expected %u..%u)", cmd->name,
 		    m->hdr.size, cmd->size_min, cmd->size_max);
 		return -1;
 	}
 	if (fd_overflow || m->nfds < cmd->fd_min || m->nfds > cmd->fd_max) {
-		log_warnx("refused %s: %s%u fds (expected %u..%u)", cmd->name,
+		log_warnx_rl("refused %s: %s%u fds (expected %u..%u)", cmd->name,
 		    fd_overflow ? "more than " : "", m->nfds, cmd->fd_min, cmd->fd_max);
 		return -1;
 	}
@@ -348,6 +377,7 @@ vu_check(const struct vu_cmd *cmd, const struct vu_msg *m, int fd_overflow)
 static void
 vu_dispatch(struct vu_msg *m, int fd_overflow)
 {
+	static const struct timeval drain_tv = { VU_DRAIN_TIMEOUT_S, 0 };
 	const struct vu_cmd *cmd;
 	struct vu_reply rep;
 	int rc;
@@ -358,12 +388,12 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	    vu_request_name(m->hdr.request), m->hdr.request, m->hdr.size, m->nfds,
 	    m->hdr.flags);
 	if (cmd == NULL) {
-		log_warnx("refused unknown vhost-user request %u", m->hdr.request);
+		log_warnx_rl("refused unknown vhost-user request %u", m->hdr.request);
 		rc = VU_FAIL;
 	} else if (vu_check(cmd, m, fd_overflow) == -1)
 		rc = VU_FAIL;
 	else if (cmd->fn == NULL) {
-		log_warnx("refused %s: not offered", cmd->name);
+		log_warnx_rl("refused %s: not offered", cmd->name);
 		rc = VU_FAIL;
 	} else
 		rc = cmd->fn(m, &rep);
@@ -377,6 +407,9 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	memset(&vu_pend.rep, 0, sizeof(vu_pend.rep));
 	event_del(vu_ev);
 	vq_pause_all(1);
+	fuse_lock_waits(0);
+	if (evtimer_add(vu_drain_ev, &drain_tv) == -1)
+		fatalx("evtimer_add");
 	log_debug("%s waits for %u chains, %u worker requests", cmd->name, vq_alive(),
 	    fuse_inflight());
 	vu_check_drained();

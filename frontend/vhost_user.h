@@ -82,6 +82,8 @@ void	vu_start(int fd);
 void	vu_mem_ready(uint32_t gen, uint32_t nslots);
 /* Something completed: a waiting GET_VRING_BASE / memory change / reset may go on. */
 void	vu_check_drained(void);
+/* Guest memory was lost to a SIGBUS (gm_lost()): break the device, end the export. */
+__attribute__((__noreturn__)) void vu_mem_lost(void);
 
 /* ---- virtq.c: the rings, as driven by vhost_user.c ---- */
 void		 vq_init(struct event_base *);
@@ -104,6 +106,8 @@ void		 vq_features_changed(uint64_t features);
 void		 vq_remap_all(void);
 /* While paused no new chains are taken from any ring; completions still go out. */
 void		 vq_pause_all(int paused);
+/* Every started ring broken (error eventfd signalled), with why in the log. */
+void		 vq_break_all(const char *why);
 /* Chains taken from the rings and not yet completed (for any ring). */
 unsigned int	 vq_alive(void);
 

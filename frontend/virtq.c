@@ -73,6 +73,7 @@ struct req_box {
 static struct vq	 vqs[VQ_MAX];
 static struct event_base *vq_base;
 static int		 vq_paused;
+static unsigned int	 vq_throttled;	/* VQ_THROTTLE_* reasons in force */
 static unsigned int	 vq_nalive;
 static int		 vq_event_idx;
 static int		 vq_indirect;
@@ -149,8 +150,8 @@ vq_alive(void)
 static int
 vq_runnable(const struct vq *vq)
 {
-	return vq->started && vq->enabled && !vq->broken && !vq_paused &&
-	    vq->desc != NULL && vq->num != 0;
+	return vq->started && vq->enabled && !vq->broken && !vq_paused && !vq_throttled &&
+	    vq->desc != NULL && vq->num != 0 && gm_lost() == 0;
 }
 
 static void
@@ -170,11 +171,21 @@ vq_broken(struct vq *vq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);	/* truncation only shortens a log line */
 	va_end(ap);
-	log_warnx("queue %u broken: %s", vq->index, why);
+	log_warnx_rl("queue %u broken: %s", vq->index, why);
 	vq->broken = 1;
 	if (vq->err_fd != -1 && write(vq->err_fd, &one, sizeof(one)) == -1 &&
 	    errno != EAGAIN)
-		log_warn("queue %u: error eventfd", vq->index);
+		log_warn_rl("queue %u: error eventfd", vq->index);
+}
+
+void
+vq_break_all(const char *why)
+{
+	uint32_t i;
+
+	for (i = 0; i < VQ_MAX; i++)
+		if (vqs[i].started && !vqs[i].broken)
+			vq_broken(&vqs[i], "%s", why);
 }
 
 /* ---- configuration (from vhost-user messages) ---- */
@@ -191,20 +202,20 @@ vq_map(struct vq *vq)
 	/* Alignment of the QEMU addresses and of our mapping (virtio 1.x split ring). */
 	if ((vq->addr.desc_user_addr & 15) || (vq->addr.avail_user_addr & 1) ||
 	    (vq->addr.used_user_addr & 3)) {
-		log_warnx("queue %u: ring addresses misaligned", vq->index);
+		log_warnx_rl("queue %u: ring addresses misaligned", vq->index);
 		return -1;
 	}
 	d = gm_uaddr(vq->addr.desc_user_addr, 16 * n);
 	a = gm_uaddr(vq->addr.avail_user_addr, 6 + 2 * n);
 	u = gm_uaddr(vq->addr.used_user_addr, 6 + 8 * n);
 	if (d == NULL || a == NULL || u == NULL) {
-		log_warnx("queue %u: ring not inside one mapped region (desc %s, avail %s, "
+		log_warnx_rl("queue %u: ring not inside one mapped region (desc %s, avail %s, "
 		    "used %s)", vq->index, d ? "ok" : "unmapped", a ? "ok" : "unmapped",
 		    u ? "ok" : "unmapped");
 		return -1;
 	}
 	if (((uintptr_t)d & 15) || ((uintptr_t)a & 1) || ((uintptr_t)u & 3)) {
-		log_warnx("queue %u: ring mapping misaligned", vq->index);
+		log_warnx_rl("queue %u: ring mapping misaligned", vq->index);
 		return -1;
 	}
 	vq->desc = d;
@@ -219,16 +230,16 @@ vq_set_num(struct vq *vq, uint32_t num)
 	struct vring_desc *t;
 
 	if (vq->started) {
-		log_warnx("queue %u: SET_VRING_NUM on a started ring", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_NUM on a started ring", vq->index);
 		return -1;
 	}
 	if (num == 0 || num > VQ_MAX_SIZE || (num & (num - 1)) != 0) {
-		log_warnx("queue %u: size %u is not a power of two in 1..%u", vq->index,
+		log_warnx_rl("queue %u: size %u is not a power of two in 1..%u", vq->index,
 		    num, VQ_MAX_SIZE);
 		return -1;
 	}
 	if ((t = reallocarray(vq->itab, num, sizeof(*t))) == NULL) {
-		log_warn("queue %u: indirect table", vq->index);
+		log_warn_rl("queue %u: indirect table", vq->index);
 		return -1;
 	}
 	vq->itab = t;
@@ -242,11 +253,11 @@ int
 vq_set_base(struct vq *vq, uint32_t base)
 {
 	if (vq->started) {
-		log_warnx("queue %u: SET_VRING_BASE on a started ring", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_BASE on a started ring", vq->index);
 		return -1;
 	}
 	if (base > 0xffff) {
-		log_warnx("queue %u: base 0x%x has bits above the split ring index",
+		log_warnx_rl("queue %u: base 0x%x has bits above the split ring index",
 		    vq->index, base);
 		return -1;
 	}
@@ -266,7 +277,7 @@ int
 vq_set_addr(struct vq *vq, const struct vhost_vring_addr *a)
 {
 	if (vq->num == 0) {
-		log_warnx("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
+		log_warnx_rl("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
 		return -1;
 	}
 	vq->addr = *a;
@@ -289,7 +300,7 @@ vq_kick_cb(int fd, short events, void *arg)
 	n = read(fd, &v, sizeof(v));
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		/* An eventfd never ends; anything else would spin the loop. */
-		log_warnx("queue %u: kick fd failed or closed", vq->index);
+		log_warnx_rl("queue %u: kick fd failed or closed", vq->index);
 		event_del(vq->ev_kick);
 		return;
 	}
@@ -316,7 +327,7 @@ set_nonblock(int fd)
 	int fl;
 
 	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		log_warn("fcntl O_NONBLOCK");
+		log_warn_rl("fcntl O_NONBLOCK");
 }
 
 void
@@ -337,7 +348,7 @@ vq_set_kick(struct vq *vq, int fd)
 		if (vq->addr_set)
 			vq_map(vq);
 		if (vq->used != NULL && ld16(USED_IDX(vq)) != vq->used_idx) {
-			log_info("queue %u: used index %u in guest memory, base %u",
+			log_info_rl("queue %u: used index %u in guest memory, base %u",
 			    vq->index, ld16(USED_IDX(vq)), vq->used_idx);
 			vq->used_idx = ld16(USED_IDX(vq));
 		}
@@ -432,7 +443,7 @@ vq_remap_all(void)
 			continue;
 		/* A ring can be unmapped for a while (QEMU removes before it adds). */
 		if (vq_map(&vqs[i]) == -1 && vqs[i].started)
-			log_info("queue %u: rings not mapped after the memory change; "
+			log_info_rl("queue %u: rings not mapped after the memory change; "
 			    "waiting for a new table or address", i);
 	}
 }
@@ -444,6 +455,21 @@ vq_pause_all(int paused)
 
 	vq_paused = paused;
 	if (!paused)
+		for (i = 0; i < VQ_MAX; i++)
+			vq_schedule(&vqs[i]);
+}
+
+void
+vq_throttle(unsigned int reason, int on)
+{
+	uint32_t i;
+	unsigned int was = vq_throttled;
+
+	if (on)
+		vq_throttled |= reason;
+	else
+		vq_throttled &= ~reason;
+	if (was != 0 && vq_throttled == 0)
 		for (i = 0; i < VQ_MAX; i++)
 			vq_schedule(&vqs[i]);
 }
@@ -471,13 +497,17 @@ vq_notify(struct vq *vq)
 	} else
 		need = !(ld16(vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);
 	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn("queue %u: call eventfd", vq->index);
+		log_warn_rl("queue %u: call eventfd", vq->index);
 }
 
 static void
 vq_push(struct vq *vq, uint32_t head, uint32_t len)
 {
 	uint8_t *elem = USED_RING(vq, vq->used_idx & (vq->num - 1));
+
+	/* Guest memory is gone: what we read since may be zeros, publish nothing. */
+	if (gm_lost() != 0)
+		return;
 
 	st32(elem, head);
 	st32(elem + 4, len);
@@ -503,7 +533,7 @@ vq_complete(struct vq_req *req, uint32_t written)
 	if (box->epoch == vq->epoch && vq->started) {
 		vq->outstanding--;
 		if (written > req->wr_len) {
-			log_warnx("queue %u: completion of %u bytes into %u writable",
+			log_warnx_rl("queue %u: completion of %u bytes into %u writable",
 			    vq->index, written, req->wr_len);
 			written = req->wr_len;
 		}
@@ -532,13 +562,11 @@ vq_take(struct vq *vq, uint16_t head)
 	if ((err = vq_chain_walk(&view, head, &c)) != NULL) {
 		/*
 		 * The ring is sound, only this chain is bad: give it back unused (the
-		 * guest sees used.len 0 and fails the request). The first few, then at
-		 * powers of two: a guest must not flood the log.
+		 * guest sees used.len 0 and fails the request).
 		 */
 		vq->nrejected++;
-		if (vq->nrejected <= 8 || (vq->nrejected & (vq->nrejected - 1)) == 0)
-			log_warnx("queue %u: chain at %u rejected: %s (%llu so far)",
-			    vq->index, head, err, (unsigned long long)vq->nrejected);
+		log_warnx_rl("queue %u: chain at %u rejected: %s (%llu so far)", vq->index,
+		    head, err, (unsigned long long)vq->nrejected);
 		vq_push(vq, head, 0);
 		return;
 	}

@@ -48,6 +48,15 @@ unsigned int	vq_num(const struct vq *);
 void	vq_complete(struct vq_req *req, uint32_t written);
 
 /*
+ * Backpressure: while any reason is on, no ring gives out chains (the guest's requests
+ * wait in its avail rings); completions still go out. When the last reason goes off,
+ * every ring looks at its avail ring again.
+ */
+#define VQ_THROTTLE_CHAN	0x1	/* the channel to the worker holds too many bytes */
+#define VQ_THROTTLE_CALLS	0x2	/* too many requests wait for the worker */
+void	vq_throttle(unsigned int reason, int on);
+
+/*
  * Copy helpers over the segments of a request. They never go past the segments; they
  * return the number of bytes copied.
  */

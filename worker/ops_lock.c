@@ -6,6 +6,13 @@
  * which is exactly the guest handle's own fd. A SETLKW that must wait does so on a
  * thread of its own, so it blocks no other request.
  *
+ * A waiting SETLKW must never hold up a device stop (GET_VRING_BASE waits for every
+ * request): the frontend ends all waits first (op_lock_waits). A thread blocked in
+ * F_OFD_SETLKW or flock() could only be woken by a signal, which this sandbox cannot
+ * send, so a wait is a loop of non-blocking attempts that sleeps on lock_cond between
+ * them: a lock change in this worker wakes it at once, a host process's change is seen
+ * after LOCK_POLL_MAX_MS at most, and the end of waits at once.
+ *
  * OFD locks (owner = the guest's open file description) get no unlock and no FLUSH of
  * their owner when the description closes: the guest's only word is RELEASE of its
  * handle. So each lock fd remembers the handles its owner locked through, and RELEASE of
@@ -26,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -37,6 +45,17 @@
 #define LOCK_BUCKETS		256
 #define LOCK_MAX_WAITERS	64
 #define LOCK_OFFSET_MAX		INT64_MAX	/* the guest's "to the end of the file" */
+#define LOCK_POLL_MIN_MS	2	/* first pause between attempts, doubled up to */
+#define LOCK_POLL_MAX_MS	100
+
+/*
+ * The answer to a SETLKW whose wait was ended. Not EINTR: Linux's fuse_setlk() turns it
+ * into ERESTARTSYS ("locking is restartable"), and with no signal pending that reaches
+ * the guest process as errno 512, which no program knows. ENOLCK is what fcntl(2) and
+ * flock(2) document for a lock that could not be had for want of resources, as NFS
+ * answers when its lock service is gone; programs report it instead of retrying forever.
+ */
+#define LOCK_WAIT_ENDED		ENOLCK
 
 struct lockuse;
 
@@ -63,6 +82,11 @@ static LIST_HEAD(, lockfd)	lock_table[LOCK_BUCKETS];
 static LIST_HEAD(, lockuse)	use_table[LOCK_BUCKETS];
 static pthread_mutex_t		lock_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int			lock_waiters;
+/* Under lock_mtx: waiters sleep on lock_cond (CLOCK_MONOTONIC, set up by the first). */
+static pthread_cond_t		lock_cond;
+static int			lock_cond_ready;
+static uint64_t			lock_changes;	/* bumped on every lock change here */
+static int			lock_waits_ended;	/* op_lock_waits: no waiting now */
 
 static unsigned int
 lock_bucket(uint64_t nodeid, uint64_t owner)
@@ -74,6 +98,15 @@ static unsigned int
 use_bucket(uint64_t fh)
 {
 	return (unsigned int)((fh * 0x9e3779b97f4a7c15ULL >> 32) % LOCK_BUCKETS);
+}
+
+/* Under lock_mtx: a lock may have gone; waiters try again. */
+static void
+lock_changed(void)
+{
+	lock_changes++;
+	if (lock_cond_ready)
+		pthread_cond_broadcast(&lock_cond);
 }
 
 /* Under lock_mtx. */
@@ -97,6 +130,7 @@ lockfd_unref(struct lockfd *lf)
 	close(lf->fd);		/* the kernel drops its OFD locks here */
 	fd_budget_give();
 	free(lf);
+	lock_changed();
 }
 
 static void
@@ -264,8 +298,12 @@ locks_drop_owner(struct wnode *node, uint64_t owner)
 void
 locks_release(struct whandle *h, uint64_t lock_owner, uint32_t flags)
 {
-	if (flags & FUSE_RELEASE_FLOCK_UNLOCK)
+	if (flags & FUSE_RELEASE_FLOCK_UNLOCK) {
 		(void)flock(handle_fd(h), LOCK_UN);
+		pthread_mutex_lock(&lock_mtx);
+		lock_changed();
+		pthread_mutex_unlock(&lock_mtx);
+	}
 	/* POSIX locks went with FLUSH; a guest that skipped it loses them now. */
 	locks_drop_owner(handle_node(h), lock_owner);
 }
@@ -402,32 +440,92 @@ struct lock_wait {
 static void
 lock_done(struct lock_wait *w, int err)
 {
-	if (w->lf != NULL) {
-		if (err == 0 && w->fl.l_type != F_UNLCK) {
-			pthread_mutex_lock(&lock_mtx);
+	if (err == 0) {
+		/* Unlocks and downgrades free ranges others may wait for. */
+		pthread_mutex_lock(&lock_mtx);
+		if (w->lf != NULL && w->fl.l_type != F_UNLCK)
 			w->lf->pid = w->pid;
-			pthread_mutex_unlock(&lock_mtx);
-		}
-		lockfd_put(w->lf);
+		lock_changed();
+		pthread_mutex_unlock(&lock_mtx);
 	}
+	if (w->lf != NULL)
+		lockfd_put(w->lf);
 	handle_put(w->h);
 }
 
-/* Runs the blocking call and answers; owns w. */
+/* One attempt that does not wait: 0 or an errno value. */
+static int
+lock_try(struct lock_wait *w)
+{
+	int	ret;
+
+	if (w->lf != NULL)
+		ret = fcntl(w->lf->fd, F_OFD_SETLK, &w->fl);
+	else
+		ret = flock(handle_fd(w->h), w->flock_op | LOCK_NB);
+	return ret == -1 ? errno : 0;
+}
+
+/* Another owner holds a conflicting lock. */
+static int
+lock_busy(int err)
+{
+	return err == EAGAIN || err == EACCES || err == EWOULDBLOCK;
+}
+
+/* Under lock_mtx: sleep until a lock changes, the waits end, or ms pass. */
+static void
+lock_sleep(long ms)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&lock_cond, &lock_mtx, &until);
+}
+
+/* Until the lock is ours, another error comes, or the waits are ended. */
+static int
+lock_wait_loop(struct lock_wait *w)
+{
+	long		ms = LOCK_POLL_MIN_MS;
+	uint64_t	seen;
+	int		err;
+
+	pthread_mutex_lock(&lock_mtx);
+	for (;;) {
+		if (lock_waits_ended) {
+			err = LOCK_WAIT_ENDED;
+			break;
+		}
+		seen = lock_changes;
+		pthread_mutex_unlock(&lock_mtx);
+		err = lock_try(w);
+		pthread_mutex_lock(&lock_mtx);
+		if (!lock_busy(err))
+			break;
+		if (seen != lock_changes)	/* changed during the attempt */
+			continue;
+		lock_sleep(ms);
+		ms = ms * 2 > LOCK_POLL_MAX_MS ? LOCK_POLL_MAX_MS : ms * 2;
+	}
+	pthread_mutex_unlock(&lock_mtx);
+	return err;
+}
+
+/* Waits, then answers; owns w. */
 static void *
 lock_wait_run(void *arg)
 {
 	struct lock_wait	*w = arg;
-	int			 ret, err = 0;
+	int			 err;
 
-	do {
-		if (w->lf != NULL)
-			ret = fcntl(w->lf->fd, F_OFD_SETLKW, &w->fl);
-		else
-			ret = flock(handle_fd(w->h), w->flock_op);
-	} while (ret == -1 && errno == EINTR);
-	if (ret == -1)
-		err = errno;
+	err = lock_wait_loop(w);
 	lock_done(w, err);
 	reply_status(w->req, err);
 	free(w);
@@ -435,6 +533,42 @@ lock_wait_run(void *arg)
 	lock_waiters--;
 	pthread_mutex_unlock(&lock_mtx);
 	return NULL;
+}
+
+/* Under lock_mtx. */
+static void
+lock_cond_init(void)
+{
+	pthread_condattr_t	attr;
+
+	if (lock_cond_ready)
+		return;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&lock_cond, &attr) != 0)
+		fatalx("%s: pthread_cond_init", __func__);
+	pthread_condattr_destroy(&attr);
+	lock_cond_ready = 1;
+}
+
+/*
+ * IMSG_FRONTEND_LOCK_WAITS: with allow 0 every waiting SETLKW ends with LOCK_WAIT_ENDED
+ * and a new one that would wait gets it at once, until allow 1.
+ */
+void
+op_lock_waits(struct wreq *req)
+{
+	struct msg_lock_waits	m;
+
+	memcpy(&m, req->data, sizeof(m));
+	pthread_mutex_lock(&lock_mtx);
+	lock_waits_ended = m.allow == 0;
+	if (lock_waits_ended && lock_cond_ready)
+		pthread_cond_broadcast(&lock_cond);
+	if (lock_waits_ended && lock_waiters > 0)
+		log_debug("ending %d lock waits", lock_waiters);
+	pthread_mutex_unlock(&lock_mtx);
+	wreq_free(req);
 }
 
 /* Hand w to a thread of its own. 0, or an errno value (w is still the caller's). */
@@ -446,10 +580,11 @@ lock_wait_start(struct lock_wait *w)
 	int		ret;
 
 	pthread_mutex_lock(&lock_mtx);
-	if (lock_waiters >= LOCK_MAX_WAITERS) {
+	if (lock_waits_ended || lock_waiters >= LOCK_MAX_WAITERS) {
 		pthread_mutex_unlock(&lock_mtx);
-		return ENOLCK;
+		return lock_waits_ended ? LOCK_WAIT_ENDED : ENOLCK;
 	}
+	lock_cond_init();
 	lock_waiters++;
 	pthread_mutex_unlock(&lock_mtx);
 	pthread_attr_init(&attr);
@@ -470,15 +605,10 @@ lock_wait_start(struct lock_wait *w)
 static void
 lock_set_wait(struct wreq *req, struct lock_wait *w)
 {
-	int	ret, err;
+	int	err;
 
-	if (w->lf != NULL)
-		ret = fcntl(w->lf->fd, F_OFD_SETLK, &w->fl);
-	else
-		ret = flock(handle_fd(w->h), w->flock_op | LOCK_NB);
-	err = ret == -1 ? errno : 0;
-	if ((err == EAGAIN || err == EACCES) && w->req != NULL &&
-	    (err = lock_wait_start(w)) == 0)
+	err = lock_try(w);
+	if (lock_busy(err) && w->req != NULL && (err = lock_wait_start(w)) == 0)
 		return;
 	lock_done(w, err);
 	free(w);

@@ -57,6 +57,8 @@ static const struct op_desc op_table[] = {
 	{ IMSG_FRONTEND_SESSION_DESTROY, SIZE_EXACT, 0, op_session_destroy, 1, 0 },
 	{ IMSG_FRONTEND_FORGET, SIZE_EXACT, sizeof(struct msg_forget), op_forget, 1, 0 },
 	{ IMSG_FRONTEND_BATCH_FORGET, SIZE_MIN, sizeof(uint32_t), op_batch_forget, 1, 0 },
+	{ IMSG_FRONTEND_LOCK_WAITS, SIZE_EXACT, sizeof(struct msg_lock_waits), op_lock_waits,
+	    1, 0 },
 	OPM(LOOKUP, sizeof(uint32_t), lookup),
 	OPX(GETATTR, sizeof(struct msg_getattr), getattr),
 	OPX(SETATTR, sizeof(struct msg_setattr), setattr),

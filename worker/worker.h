@@ -159,7 +159,7 @@ WORKER_OP(fsyncdir);		WORKER_OP(syncfs);		WORKER_OP(fallocate);
 WORKER_OP(lseek);		WORKER_OP(copy_file_range);
 WORKER_OP(setxattr);		WORKER_OP(getxattr);		WORKER_OP(listxattr);
 WORKER_OP(removexattr);
-WORKER_OP(getlk);		WORKER_OP(setlk);
+WORKER_OP(getlk);		WORKER_OP(setlk);		WORKER_OP(lock_waits);
 WORKER_OP(setupmapping);	WORKER_OP(removemapping);
 
 /* ---- added for the worker-ops helpers (ops_*.c) ---- */

@@ -72,6 +72,15 @@ static const struct hcase cases[] = {
 	{ "open-flags", "O_CREAT / O_TMPFILE row", h_open_flags, 0 },
 	{ "open-special-file", "OPEN of a device node / FIFO row", h_open_special, 0 },
 	{ "symlink-escape", "symlink followed out of the share row", h_symlink_escape, 0 },
+	/* device stop during a lock wait, guest memory file shrunk, log flood */
+	{ "lock-wait-device-stop", "device stop waiting for a lock row", h_lock_wait_stop, 0 },
+	{ "lock-wait-device-stop-host", "device stop waiting for a lock row",
+	    h_lock_wait_stop_host, 0 },
+	{ "log-flood-bad-init", "guest-triggered log lines row", h_log_flood, 0 },
+	{ "mem-shrink-sealable", "VMM shrinks the guest memory file row",
+	    h_mem_shrink_sealable, H_MEM_SEALABLE },
+	{ "mem-shrink-unsealable", "VMM shrinks the guest memory file row",
+	    h_mem_shrink_unsealable, H_BREAKS | H_MAY_CLOSE },
 };
 
 int
@@ -161,6 +170,8 @@ setup(struct hctx *h, const struct hcase *c)
 
 	if (c->flags & H_INDIRECT)
 		o.indirect = 1;
+	if (c->flags & H_MEM_SEALABLE)
+		o.mem_sealable = 1;
 	if (c->flags & H_CONTIG_REGIONS) {
 		o.nregions = 3;
 		o.gpa_gap = 0;

@@ -17,6 +17,7 @@
 #define H_BREAKS	0x08	/* queue 1 may end up broken: no GETATTR on it afterwards */
 #define H_MAY_CLOSE	0x10	/* privfsd may close the connection (vhost-user violation) */
 #define H_NOSTART	0x20	/* connect only: the case sends the start sequence itself */
+#define H_MEM_SEALABLE	0x40	/* guest memory memfd created with MFD_ALLOW_SEALING */
 
 struct hctx {
 	struct vu_dev	 dev;
@@ -114,5 +115,11 @@ int	h_reply_padding(struct hctx *);
 int	h_open_flags(struct hctx *);
 int	h_open_special(struct hctx *);
 int	h_symlink_escape(struct hctx *);
+
+int	h_lock_wait_stop(struct hctx *);
+int	h_lock_wait_stop_host(struct hctx *);
+int	h_log_flood(struct hctx *);
+int	h_mem_shrink_sealable(struct hctx *);
+int	h_mem_shrink_unsealable(struct hctx *);
 
 #endif

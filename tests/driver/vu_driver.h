@@ -110,6 +110,9 @@ struct vu_opts {
 	int		 timeout_ms;		/* wait for replies and used entries, 5000 */
 	int		 no_overrun_check;	/* skip the check that nothing was written
 						   around the writable buffers (benchmarks) */
+	int		 mem_sealable;		/* memfd with MFD_ALLOW_SEALING, as QEMU's
+						   memory-backend-memfd seal=off: a back-end
+						   may add seals; default: it cannot */
 	int		 verbose;
 };
 

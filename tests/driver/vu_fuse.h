@@ -98,6 +98,16 @@ int	vu_fuse_statfs(struct vu_dev *, struct fuse_statfs_out *);
 int	vu_fuse_readlink(struct vu_dev *, uint64_t nodeid, char *buf, size_t cap);
 /* FORGET on hiprio: waits until the chain is returned (used len must be 0). */
 int	vu_fuse_forget(struct vu_dev *, uint64_t nodeid, uint64_t nlookup);
+/* GETLK/SETLK/SETLKW as Linux fills them: the whole file, lock owner and fh given. */
+struct vu_fuse_lk {
+	struct fuse_in_header	h;
+	struct fuse_lk_in	lk;
+};
+void	vu_fuse_lk_fill(struct vu_dev *, struct vu_fuse_lk *, uint32_t opcode, uint64_t nodeid,
+	    uint64_t fh, uint64_t owner, uint32_t type, int flock);
+/* SETLK (never waits): 0 or -errno (-EAGAIN when another owner holds a conflicting lock). */
+int	vu_fuse_setlk(struct vu_dev *, uint64_t nodeid, uint64_t fh, uint64_t owner,
+	    uint32_t type, int flock);
 /* Raw: send these bytes, give me the reply (whole writable area up to outcap). */
 int	vu_fuse_raw(struct vu_dev *, unsigned int queue, const void *in, size_t inlen,
 	    size_t outcap, void *out, uint32_t *used_len);

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +232,31 @@ vu_fuse_readlink(struct vu_dev *dev, uint64_t nodeid, char *buf, size_t cap)
 	r = vu_fuse_call(dev, &h, sizeof(h), 0, PAGE, buf, cap - 1, &got);
 	buf[r == 0 ? got : 0] = '\0';
 	return r;
+}
+
+void
+vu_fuse_lk_fill(struct vu_dev *dev, struct vu_fuse_lk *in, uint32_t opcode, uint64_t nodeid,
+    uint64_t fh, uint64_t owner, uint32_t type, int flock)
+{
+	memset(in, 0, sizeof(*in));
+	vu_fuse_hdr(dev, &in->h, opcode, nodeid, sizeof(*in));
+	in->lk.fh = fh;
+	in->lk.owner = owner;
+	in->lk.lk.start = 0;
+	in->lk.lk.end = INT64_MAX;	/* OFFSET_MAX: to the end of the file */
+	in->lk.lk.type = type;
+	in->lk.lk.pid = type != F_UNLCK ? 1234 : 0;
+	in->lk.lk_flags = flock ? FUSE_LK_FLOCK : 0;
+}
+
+int
+vu_fuse_setlk(struct vu_dev *dev, uint64_t nodeid, uint64_t fh, uint64_t owner,
+    uint32_t type, int flock)
+{
+	struct vu_fuse_lk in;
+
+	vu_fuse_lk_fill(dev, &in, FUSE_SETLK, nodeid, fh, owner, type, flock);
+	return vu_fuse_call(dev, &in, sizeof(in), 0, 0, NULL, 0, NULL);
 }
 
 int

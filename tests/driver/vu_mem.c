@@ -71,7 +71,8 @@ vu_mem_init(struct vu_mem *mem, const struct vu_opts *o)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = memfd_create("vu-driver-guest", MFD_CLOEXEC);
+	fd = memfd_create("vu-driver-guest", MFD_CLOEXEC |
+	    (o->mem_sealable ? MFD_ALLOW_SEALING : 0));
 	if (fd == -1)
 		return -1;
 	if (ftruncate(fd, (off_t)(per * o->nregions)) == -1) {

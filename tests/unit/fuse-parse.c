@@ -82,6 +82,11 @@ vq_complete(struct vq_req *req, uint32_t written)
 }
 
 void
+vq_throttle(unsigned int reason, int on)
+{
+}
+
+void
 fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 {
 	size_t len = 0;

@@ -1,0 +1,2 @@
+# A guest floods with forget; memory bounds checked (flood.sh).
+. "$PRIVFSD_SRCDIR/tests/driver/flood.sh" forget
