@@ -335,6 +335,8 @@ main(int argc, char *argv[])
 	ops_sync_init(root_fd);
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
+	/* The loop thread acts for nobody: no effective capability, nor do new threads. */
+	creds_leave();
 	pool_start(wk_config.thread_pool_size);
 
 	frontend_table_init();

@@ -75,7 +75,16 @@ run_case() {	# run_case NAME EXPECTED_WORKER_CAPS BROKER_ARGS...
 	check worker $w Uid "0 0 0 0"
 	check worker $w Gid "0 0 0 0"
 	check worker $w Groups ""
-	for c in CapPrm CapEff CapBnd; do check worker $w $c "$want_worker"; done
+	# permitted: the file capabilities; effective: none on the loop thread, which acts
+	# for nobody, and on a pool thread only its caller's (never CAP_SETUID/SETGID, which
+	# are raised only inside a credential switch)
+	for c in CapPrm CapBnd; do check worker $w $c "$want_worker"; done
+	check worker $w CapEff $NO_CAPS
+	for t in /proc/$w/task/*/status; do
+		eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$t")
+		[ $(( 0x$eff & 0xc0 )) -eq 0 ] ||
+			fail "$name: worker thread ${t%/status} idles with CAP_SETUID/SETGID ($eff)"
+	done
 	check worker $w CapInh $NO_CAPS
 	check worker $w CapAmb $NO_CAPS
 	check worker $w NoNewPrivs 1

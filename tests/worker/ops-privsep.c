@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <dirent.h>
 #include <linux/capability.h>
 
 #include <errno.h>
@@ -360,21 +361,48 @@ test_acl_ids(void)
 	wh_finish(&w);
 }
 
-/* CapEff of the worker's main thread (pool size 0: it serves the requests). */
+/* CapEff of one of the worker's threads (tid 0: the main thread). */
 static uint64_t
-cap_eff(const struct wh *w)
+task_cap_eff(const struct wh *w, int tid)
 {
 	char		path[64], line[256];
 	FILE		*f;
 	uint64_t	v = UINT64_MAX;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)w->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)w->pid,
+	    tid != 0 ? tid : (int)w->pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return v;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (strncmp(line, "CapEff:", 7) == 0)
 			v = strtoull(line + 7, NULL, 16);
 	fclose(f);
+	return v;
+}
+
+/* The main thread serves the requests with a pool size of 0. */
+static uint64_t
+cap_eff(const struct wh *w)
+{
+	return task_cap_eff(w, 0);
+}
+
+/* The union of every worker thread's effective set. */
+static uint64_t
+all_cap_eff(const struct wh *w)
+{
+	char		 path[64];
+	struct dirent	*d;
+	DIR		*dir;
+	uint64_t	 v = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)w->pid);
+	if ((dir = opendir(path)) == NULL)
+		return UINT64_MAX;
+	while ((d = readdir(dir)) != NULL)
+		if (d->d_name[0] != '.')
+			v |= task_cap_eff(w, (int)strtol(d->d_name, NULL, 10));
+	closedir(dir);
 	return v;
 }
 
@@ -385,6 +413,7 @@ test_thread_caps(void)
 	struct wh	w;
 	struct msg_attr	a;
 	uint64_t	eff;
+	int		i;
 
 	wh_opts_default(&o);
 	map(&o.uid_map[0], 0, 100000, 65536);
@@ -407,6 +436,16 @@ test_thread_caps(void)
 	as(1000, 1000);
 	WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
 	WH_CHECK(cap_eff(&w) == 0);
+	wh_finish(&w);
+
+	/* a pool: the loop thread holds nothing, and neither do threads serving uid 1000 */
+	wh_opts_default(&o);
+	o.threads = 3;
+	t_start(&w, &o, 0);
+	as(1000, 1000);
+	for (i = 0; i < 12; i++)
+		WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
+	WH_CHECK(all_cap_eff(&w) == 0);
 	wh_finish(&w);
 }
 
