@@ -19,7 +19,7 @@
 #include "chan.h"
 #include "dispatch.h"
 #include "log.h"
-#include "t.h"
+#include "check.h"
 
 #define NMSG	2000
 
@@ -217,5 +217,5 @@ main(void)
 	test_roundtrip();
 	test_blocking();
 	test_refusals();
-	return t_done("test_chan");
+	return check_done("test_chan");
 }

@@ -19,7 +19,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define NFILES	300
 #define PIECE	1024		/* about 30 names a reply */
@@ -54,14 +53,14 @@ check_whence(struct wh *w, uint32_t whence)
 	int		i, n, calls = 0, missing = 0, twice = 0, err;
 
 	memset(seen, 0, sizeof(seen));
-	WH_CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
-	WH_CHECK(piece(w, fh, &off) > 0);
-	WH_CHECK(piece(w, fh, &off) > 0);
-	err = t_lseek(w, fh, 0, whence, &res);
-	WH_CHECK(err == EINVAL);
+	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
+	CHECK(piece(w, fh, &off) > 0);
+	CHECK(piece(w, fh, &off) > 0);
+	err = wh_lseek(w, fh, 0, whence, &res);
+	CHECK(err == EINVAL);
 	while ((n = piece(w, fh, &off)) > 0 && ++calls < 1000)
 		;
-	WH_CHECK(n == 0);
+	CHECK(n == 0);
 	for (i = 0; i < NFILES; i++) {
 		missing += seen[i] == 0;
 		twice += seen[i] > 1;
@@ -69,8 +68,8 @@ check_whence(struct wh *w, uint32_t whence)
 	if (missing || twice || err != EINVAL)
 		fprintf(stderr, "whence %u: LSEEK %d, %d names missing, %d more than once\n",
 		    whence, err, missing, twice);
-	WH_CHECK(missing == 0 && twice == 0);
-	WH_CHECK(wh_releasedir(w, fh) == 0);
+	CHECK(missing == 0 && twice == 0);
+	CHECK(wh_releasedir(w, fh) == 0);
 }
 
 static void
@@ -97,11 +96,11 @@ main(void)
 
 	wh_opts_default(&o);
 	o.prepare = prepare;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	check_whence(&w, SEEK_SET);
 	check_whence(&w, SEEK_END);
 	check_whence(&w, SEEK_DATA);
 	check_whence(&w, SEEK_HOLE);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("ops-dirlseek");
+	CHECK(wh_finish(&w) == 0);
+	return check_done("ops-dirlseek");
 }

@@ -110,7 +110,7 @@ release_handles(struct wh *w, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		WH_CHECK(wh_releasedir(w, fhs[i]) == 0);
+		CHECK(wh_releasedir(w, fhs[i]) == 0);
 }
 
 static void
@@ -144,12 +144,12 @@ main(void)
 	if (wh_start(&w, &o) != 0)
 		return 1;
 	/* Warm up: the threads' buffers and the tables' first growth are not per handle. */
-	WH_CHECK(open_handles(&w, 200) == 0);
+	CHECK(open_handles(&w, 200) == 0);
 	release_handles(&w, 200);
 	before = rss_anon(w.pid);
-	WH_CHECK(open_handles(&w, NHANDLES) == 0);
+	CHECK(open_handles(&w, NHANDLES) == 0);
 	after = rss_anon(w.pid);
-	WH_CHECK(before > 0 && after > 0);
+	CHECK(before > 0 && after > 0);
 	per = after > before ? (after - before) / NHANDLES : 0;
 	fprintf(stderr, "RssAnon %llu KiB -> %llu KiB: %llu bytes a handle\n",
 	    (unsigned long long)before / 1024, (unsigned long long)after / 1024,
@@ -158,15 +158,15 @@ main(void)
 	/* ASan keeps freed memory in quarantine: the worker's RSS says nothing here. */
 	fprintf(stderr, "AddressSanitizer build: the memory bound is not checked\n");
 #else
-	WH_CHECK(per < MAX_PER_HANDLE);
+	CHECK(per < MAX_PER_HANDLE);
 #endif
 	/* The handles still work: each one's stream goes on from where it was. */
-	WH_CHECK(lists_all(&w, fhs[0]));
-	WH_CHECK(lists_all(&w, fhs[NHANDLES - 1]));
+	CHECK(lists_all(&w, fhs[0]));
+	CHECK(lists_all(&w, fhs[NHANDLES - 1]));
 	release_handles(&w, NHANDLES);
-	WH_CHECK(open_handles(&w, 1) == 0);
-	WH_CHECK(lists_all(&w, fhs[0]));
+	CHECK(open_handles(&w, 1) == 0);
+	CHECK(lists_all(&w, fhs[0]));
 	release_handles(&w, 1);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("ops-dirmem");
+	CHECK(wh_finish(&w) == 0);
+	return check_done("ops-dirmem");
 }
