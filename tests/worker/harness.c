@@ -334,6 +334,24 @@ wh_host_exists(const struct wh *w, const char *name)
 	return lstat(wh_path(w, name), &st) == 0;
 }
 
+void
+wh_host_files(const char *dir, const char *prefix, int width, int n)
+{
+	char	path[PATH_MAX];
+	int	i, fd;
+
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s%0*d", dir, prefix, width,
+		    i) >= sizeof(path))
+			wh_die("path too long");
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
+			perror(path);
+			exit(1);
+		}
+		close(fd);
+	}
+}
+
 double
 wh_now(void)
 {

@@ -96,6 +96,11 @@ void	wh_host_stat(const struct wh *, const char *name, struct stat *);
 mode_t	wh_host_mode(const struct wh *, const char *name);
 /* Host-side: 1 when name exists. */
 int	wh_host_exists(const struct wh *, const char *name);
+/*
+ * n empty files in dir (a prepare callback's shared directory), named prefix and i
+ * (0 <= i < n) zero-padded to width digits; exits on failure.
+ */
+void	wh_host_files(const char *dir, const char *prefix, int width, int n);
 /* CLOCK_MONOTONIC in seconds, for timing requests. */
 double	wh_now(void);
 
@@ -138,6 +143,13 @@ int	wh_statfs(struct wh *, uint64_t nodeid, struct msg_statfs *);
 /* READDIR(PLUS): the raw reply payload (struct msg_dirents + entries). */
 int	wh_readdir(struct wh *, uint64_t fh, uint64_t offset, uint32_t size, int plus,
 	    struct wh_reply *);
+/*
+ * One READDIR of size bytes at *off, which moves past what came. Each name "nameN" (as
+ * wh_host_files(dir, "name", ...) makes them) with 0 <= N < nseen counts in seen[N].
+ * The number of entries, or -1 on a failure or a bad reply.
+ */
+int	wh_readdir_count(struct wh *, uint64_t fh, uint64_t *off, uint32_t size,
+	    unsigned char *seen, int nseen);
 /* Walks a DIRENTS payload: returns the next entry or NULL at the end / on a bad payload. */
 struct wh_dirent {
 	struct msg_dirent	 d;

@@ -228,6 +228,26 @@ wh_readdir(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, int plus,
 	    ? 0 : -1;
 }
 
+int
+wh_readdir_count(struct wh *w, uint64_t fh, uint64_t *off, uint32_t size,
+    unsigned char *seen, int nseen)
+{
+	struct wh_dirent_iter	it;
+	struct wh_dirent	d;
+	int			i, n = 0;
+
+	if (wh_readdir(w, fh, *off, size, 0, &reply) != 0)
+		return -1;
+	wh_dirents_begin(&it, &reply, 0);
+	while (wh_dirents_next(&it, &d)) {
+		n++;
+		*off = d.d.off;
+		if (sscanf(d.name, "name%d", &i) == 1 && i >= 0 && i < nseen)
+			seen[i]++;
+	}
+	return it.bad ? -1 : n;
+}
+
 void
 wh_dirents_begin(struct wh_dirent_iter *it, const struct wh_reply *rep, int plus)
 {
@@ -538,6 +558,18 @@ count_reply(struct wh *w, uint32_t type, uint64_t nodeid, struct wh_body *b,
 	return 0;
 }
 
+/* A request whose body is one fixed struct, answered with a count. */
+static int
+count_fixed(struct wh *w, uint32_t type, uint64_t nodeid, const void *m, size_t len,
+    uint64_t *count)
+{
+	struct wh_body	b;
+
+	wh_body_init(&b);
+	wh_body_put(&b, m, len);
+	return count_reply(w, type, nodeid, &b, count);
+}
+
 int
 wh_write(struct wh *w, uint64_t fh, uint64_t off, const void *data, uint32_t len,
     uint32_t flags, uint64_t *done)
@@ -606,23 +638,19 @@ wh_fallocate(struct wh *w, uint64_t fh, uint64_t off, uint64_t len, uint32_t mod
 int
 wh_lseek(struct wh *w, uint64_t fh, uint64_t off, uint32_t whence, uint64_t *res)
 {
-	struct wh_body		b;
 	struct msg_lseek	m;
 
 	memset(&m, 0, sizeof(m));
 	m.fh = fh;
 	m.offset = off;
 	m.whence = whence;
-	wh_body_init(&b);
-	wh_body_put(&b, &m, sizeof(m));
-	return count_reply(w, IMSG_FRONTEND_LSEEK, 0, &b, res);
+	return count_fixed(w, IMSG_FRONTEND_LSEEK, 0, &m, sizeof(m), res);
 }
 
 int
 wh_copy(struct wh *w, uint64_t in_node, uint64_t fh_in, uint64_t off_in,
     uint64_t out_node, uint64_t fh_out, uint64_t off_out, uint64_t len, uint64_t *done)
 {
-	struct wh_body		b;
 	struct msg_copy_range	m;
 
 	memset(&m, 0, sizeof(m));
@@ -632,9 +660,7 @@ wh_copy(struct wh *w, uint64_t in_node, uint64_t fh_in, uint64_t off_in,
 	m.fh_out = fh_out;
 	m.off_out = off_out;
 	m.len = len;
-	wh_body_init(&b);
-	wh_body_put(&b, &m, sizeof(m));
-	return count_reply(w, IMSG_FRONTEND_COPY_FILE_RANGE, in_node, &b, done);
+	return count_fixed(w, IMSG_FRONTEND_COPY_FILE_RANGE, in_node, &m, sizeof(m), done);
 }
 
 int

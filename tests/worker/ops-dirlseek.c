@@ -11,9 +11,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,27 +23,6 @@
 
 static unsigned char	seen[NFILES];
 
-/* One READDIR at off into seen[]; the number of entries, -1 on failure. */
-static int
-piece(struct wh *w, uint64_t fh, uint64_t *off)
-{
-	static struct wh_reply	rep;
-	struct wh_dirent_iter	it;
-	struct wh_dirent	d;
-	int			i, n = 0;
-
-	if (wh_readdir(w, fh, *off, PIECE, 0, &rep) != 0)
-		return -1;
-	wh_dirents_begin(&it, &rep, 0);
-	while (wh_dirents_next(&it, &d)) {
-		n++;
-		*off = d.d.off;
-		if (sscanf(d.name, "name%d", &i) == 1 && i >= 0 && i < NFILES)
-			seen[i]++;
-	}
-	return it.bad ? -1 : n;
-}
-
 static void
 check_whence(struct wh *w, uint32_t whence)
 {
@@ -54,12 +31,13 @@ check_whence(struct wh *w, uint32_t whence)
 
 	memset(seen, 0, sizeof(seen));
 	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
-	CHECK(piece(w, fh, &off) > 0);
-	CHECK(piece(w, fh, &off) > 0);
+	CHECK(wh_readdir_count(w, fh, &off, PIECE, seen, NFILES) > 0);
+	CHECK(wh_readdir_count(w, fh, &off, PIECE, seen, NFILES) > 0);
 	err = wh_lseek(w, fh, 0, whence, &res);
 	CHECK(err == EINVAL);
-	while ((n = piece(w, fh, &off)) > 0 && ++calls < 1000)
-		;
+	do
+		n = wh_readdir_count(w, fh, &off, PIECE, seen, NFILES);
+	while (n > 0 && ++calls < 1000);
 	CHECK(n == 0);
 	for (i = 0; i < NFILES; i++) {
 		missing += seen[i] == 0;
@@ -75,17 +53,7 @@ check_whence(struct wh *w, uint32_t whence)
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%03d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 3, NFILES);
 }
 
 int

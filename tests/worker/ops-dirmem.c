@@ -47,27 +47,6 @@ rss_anon(pid_t pid)
 	return (uint64_t)kb * 1024;
 }
 
-/* One READDIR at *off into seen[]; the number of entries, -1 on failure. */
-static int
-piece(struct wh *w, uint64_t fh, uint64_t *off, uint32_t size)
-{
-	static struct wh_reply	rep;
-	struct wh_dirent_iter	it;
-	struct wh_dirent	d;
-	int			i, n = 0;
-
-	if (wh_readdir(w, fh, *off, size, 0, &rep) != 0)
-		return -1;
-	wh_dirents_begin(&it, &rep, 0);
-	while (wh_dirents_next(&it, &d)) {
-		n++;
-		*off = d.d.off;
-		if (sscanf(d.name, "name%d", &i) == 1 && i >= 0 && i < NFILES)
-			seen[i]++;
-	}
-	return it.bad ? -1 : n;
-}
-
 /* The rest of fh's listing after one BIG READDIR from 0: every name exactly once. */
 static int
 lists_all(struct wh *w, uint64_t fh)
@@ -76,10 +55,11 @@ lists_all(struct wh *w, uint64_t fh)
 	int		i, n, calls = 0;
 
 	memset(seen, 0, sizeof(seen));
-	if (piece(w, fh, &off, BIG) <= 0)
+	if (wh_readdir_count(w, fh, &off, BIG, seen, NFILES) <= 0)
 		return 0;
-	while ((n = piece(w, fh, &off, 4096)) > 0 && ++calls < 1000)
-		;
+	do
+		n = wh_readdir_count(w, fh, &off, 4096, seen, NFILES);
+	while (n > 0 && ++calls < 1000);
 	for (i = 0; i < NFILES; i++)
 		if (seen[i] != 1)
 			return 0;
@@ -96,7 +76,7 @@ open_handles(struct wh *w, int n)
 	for (i = 0; i < n; i++) {
 		off = 0;
 		if (wh_opendir(w, WH_ROOT, &fhs[i]) != 0 ||
-		    piece(w, fhs[i], &off, BIG) <= 0) {
+		    wh_readdir_count(w, fhs[i], &off, BIG, seen, NFILES) <= 0) {
 			fprintf(stderr, "handle %d failed\n", i);
 			return -1;
 		}
@@ -116,18 +96,8 @@ release_handles(struct wh *w, int n)
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
 	/* 9 bytes: a 32-byte getdents record, a 40-byte READDIR entry */
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%05d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 5, NFILES);
 }
 
 int

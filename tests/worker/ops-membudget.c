@@ -57,17 +57,7 @@ lists_all(struct wh *w, uint64_t fh)
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%03d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 3, NFILES);
 }
 
 /*

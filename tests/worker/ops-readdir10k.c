@@ -12,9 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -133,17 +131,7 @@ check(struct wh *w, int plus)
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/e%d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "e", 0, NFILES);
 }
 
 int
