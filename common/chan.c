@@ -145,12 +145,6 @@ chan_fd(const struct chan *c)
 	return c->fd;
 }
 
-size_t
-chan_queued(const struct chan *c)
-{
-	return c->queued;
-}
-
 static void
 obuf_free(struct obuf *b)
 {

@@ -72,7 +72,6 @@ void	chan_composev(struct chan *, uint32_t type, uint32_t peerid, int fd,
 	    const struct iovec *iov, int iovcnt);
 /* Write out what is queued now, blocking; for the last message before exit. */
 void	chan_flush(struct chan *);
-size_t	chan_queued(const struct chan *);
 
 /*
  * Start-up only, before the event loop: wait up to timeout_ms for one whole message.

@@ -34,12 +34,6 @@ log_procinit(const char *role)
 		log_role = role;
 }
 
-void
-log_setlevel(enum log_level level)
-{
-	log_level = level;
-}
-
 enum log_level
 log_getlevel(void)
 {

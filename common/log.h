@@ -19,7 +19,6 @@ enum log_level {
 void	log_init(int use_syslog, enum log_level level);
 /* Name of this process in every line: "broker", "frontend", "worker". */
 void	log_procinit(const char *role);
-void	log_setlevel(enum log_level level);
 enum log_level log_getlevel(void);
 /* "error" "warn" "info" "debug" -> level; -1 when unknown. */
 int	log_level_parse(const char *name);

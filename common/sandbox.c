@@ -33,6 +33,7 @@
 #include "msg.h"
 #include "sandbox.h"
 #include "sandbox_priv.h"
+#include "seccomp_rules.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 

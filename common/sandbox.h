@@ -7,9 +7,6 @@
 #ifndef PRIVFSD_SANDBOX_H
 #define PRIVFSD_SANDBOX_H
 
-#include <stddef.h>
-#include <seccomp.h>
-
 struct msg_config;
 
 /*
@@ -35,23 +32,6 @@ void	sandbox_worker(const struct msg_config *, int *proc_self_fd);
  * broker's allow-list; no_new_privs.
  */
 void	sandbox_broker(const struct msg_config *);
-
-/*
- * One allowed syscall, with up to three argument conditions (all must hold; argc = 0
- * allows any arguments). Lists end with { -1 }. They live in seccomp_<role>.c.
- */
-struct sandbox_syscall {
-	int			nr;
-	unsigned int		argc;
-	struct scmp_arg_cmp	args[3];
-};
-
-extern const struct sandbox_syscall seccomp_broker_list[];
-extern const struct sandbox_syscall seccomp_frontend_list[];
-extern const struct sandbox_syscall seccomp_worker_list[];
-
-/* Loads the list with the action for everything else taken from the --seccomp mode. */
-void	sandbox_seccomp(const struct sandbox_syscall *list, unsigned int mode);
 
 #ifdef PRIVFSD_TEST_HOOKS
 /*

@@ -1,7 +1,7 @@
 /*
- * The seccomp filters (sandbox_seccomp(), sandbox.h): the role's allow-list with the
- * --seccomp action for everything else, the SIGSYS trap report for --seccomp=trap, and
- * what sanitizer builds need on top of a role's list.
+ * The seccomp filters (sandbox_seccomp(), sandbox_priv.h): the role's policy
+ * (seccomp_<role>.c) with the --seccomp action for everything else, the SIGSYS trap report
+ * for --seccomp=trap, and what sanitizer builds need on top of a role's policy.
  */
 #include "config.h"
 
@@ -22,23 +22,47 @@
 #include "msg.h"
 #include "sandbox.h"
 #include "sandbox_priv.h"
+#include "seccomp_rules.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void
-add_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
+add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r)
 {
-	const struct sandbox_syscall *s;
+	uint32_t action;
 	int rc;
 
-	for (s = list; s->nr != -1; s++) {
-		if (s->argc > NELEM(s->args))
-			fatalx("seccomp rule for syscall %d: %u conditions", s->nr, s->argc);
-		/* libseccomp skips syscalls this architecture does not have (nr < 0). */
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, s->nr, s->argc, s->args);
-		if (rc < 0)
-			fatalx("seccomp rule for syscall %d: %s", s->nr, strerror(-rc));
-	}
+	if (r->argc > NELEM(r->args))
+		fatalx("seccomp rule for syscall %d: %u conditions", r->nr, r->argc);
+	action = r->errnum != 0 ? SCMP_ACT_ERRNO(r->errnum) : SCMP_ACT_ALLOW;
+	/* libseccomp skips syscalls this architecture does not have (nr < 0). */
+	rc = seccomp_rule_add_array(ctx, action, r->nr, r->argc, r->args);
+	if (rc < 0)
+		fatalx("seccomp rule for syscall %d: %s", r->nr, strerror(-rc));
+}
+
+static void
+add_rules(scmp_filter_ctx ctx, const struct seccomp_rule *list)
+{
+	const struct seccomp_rule *r;
+
+	for (r = list; r->nr != -1; r++)
+		add_rule(ctx, r);
+}
+
+scmp_filter_ctx
+seccomp_policy(const struct seccomp_rule *list, uint32_t default_action)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if ((ctx = seccomp_init(default_action)) == NULL)
+		fatalx("seccomp_init failed");
+	/* Threads started before us (none should be) get the filter too. */
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		fatalx("seccomp TSYNC: %s", strerror(-rc));
+	add_rules(ctx, list);
+	return ctx;
 }
 
 #ifdef PRIVFSD_SANITIZERS
@@ -47,17 +71,16 @@ add_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
  * What the ASan/UBSan run-time calls by itself after the filter is in place, found with
  * tests/sandbox/sandbox-probe -a exit|asan|ubsan under strace and --seccomp=log.
  */
-#define SAN_ALLOW(name)	{ SCMP_SYS(name), 0, { { 0 } } }
-static const struct sandbox_syscall sanitizer_allow[] = {
+static const struct seccomp_rule sanitizer_allow[] = {
 	/* allocator, shadow memory, reports, exit */
-	SAN_ALLOW(mmap), SAN_ALLOW(munmap), SAN_ALLOW(mprotect), SAN_ALLOW(madvise),
-	SAN_ALLOW(write), SAN_ALLOW(getpid), SAN_ALLOW(gettid), SAN_ALLOW(exit_group),
-	SAN_ALLOW(sched_yield), SAN_ALLOW(sigaltstack), SAN_ALLOW(close),
+	ALLOW(mmap), ALLOW(munmap), ALLOW(mprotect), ALLOW(madvise),
+	ALLOW(write), ALLOW(getpid), ALLOW(gettid), ALLOW(exit_group),
+	ALLOW(sched_yield), ALLOW(sigaltstack), ALLOW(close),
 	/* IsAccessibleMemoryRange() writes through a pipe to probe memory */
-	SAN_ALLOW(pipe), SAN_ALLOW(pipe2),
+	ALLOW(pipe), ALLOW(pipe2),
 	/* isatty(2) to decide on colours */
-	{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, TCGETS) } },
-	{ -1, 0, { { 0 } } }
+	ALLOW_IF(ioctl, ARG_EQ(1, TCGETS)),
+	RULES_END
 };
 /*
  * It also reads /proc/self/exe, maps, cmdline and environ for nicer reports. Those fail
@@ -65,8 +88,10 @@ static const struct sandbox_syscall sanitizer_allow[] = {
  * sanitizer build opens no more than a release build does, unless the role's list
  * allows the call anyway.
  */
-static const int sanitizer_enoent[] = {
-	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
+static const struct seccomp_rule sanitizer_enoent[] = {
+	FAIL(open, ENOENT), FAIL(openat, ENOENT), FAIL(readlink, ENOENT),
+	FAIL(readlinkat, ENOENT),
+	RULES_END
 };
 
 /*
@@ -84,7 +109,7 @@ sanitizer_leak_check_now(void)
 }
 
 static int
-list_allows(const struct sandbox_syscall *list, int nr)
+list_names(const struct seccomp_rule *list, int nr)
 {
 	for (; list->nr != -1; list++)
 		if (list->nr == nr)
@@ -93,20 +118,14 @@ list_allows(const struct sandbox_syscall *list, int nr)
 }
 
 static void
-add_sanitizer_rules(scmp_filter_ctx ctx, const struct sandbox_syscall *list)
+add_sanitizer_rules(scmp_filter_ctx ctx, const struct seccomp_rule *list)
 {
-	size_t i;
-	int rc;
+	const struct seccomp_rule *r;
 
 	add_rules(ctx, sanitizer_allow);
-	for (i = 0; i < NELEM(sanitizer_enoent); i++) {
-		if (list_allows(list, sanitizer_enoent[i]))
-			continue;
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), sanitizer_enoent[i], 0);
-		if (rc < 0)
-			fatalx("seccomp sanitizer rule %d: %s", sanitizer_enoent[i],
-			    strerror(-rc));
-	}
+	for (r = sanitizer_enoent; r->nr != -1; r++)
+		if (!list_names(list, r->nr))
+			add_rule(ctx, r);
 }
 #endif	/* PRIVFSD_SANITIZERS */
 
@@ -149,7 +168,7 @@ sigsys_handler(int sig, siginfo_t *si, void *uctx)
 }
 
 void
-sandbox_seccomp(const struct sandbox_syscall *list, unsigned int mode)
+sandbox_seccomp(const struct seccomp_rule *list, unsigned int mode)
 {
 	struct sigaction sa;
 	scmp_filter_ctx ctx;
@@ -178,12 +197,7 @@ sandbox_seccomp(const struct sandbox_syscall *list, unsigned int mode)
 	default:
 		fatalx("unknown seccomp mode %u", mode);
 	}
-	if ((ctx = seccomp_init(action)) == NULL)
-		fatalx("seccomp_init failed");
-	/* Threads started before us (none should be) get the filter too. */
-	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
-		fatalx("seccomp TSYNC: %s", strerror(-rc));
-	add_rules(ctx, list);
+	ctx = seccomp_policy(list, action);
 #ifdef PRIVFSD_SANITIZERS
 	add_sanitizer_rules(ctx, list);
 #endif

@@ -1,37 +1,30 @@
 /*
- * The worker's seccomp allow-list. Everything not listed kills the process (or is logged /
+ * The worker's seccomp policy. Everything no rule names kills the process (or is logged /
  * trapped with --seccomp=log|trap). Run with --seccomp=log to find a missing one.
  *
- * What is deliberately absent: socket, connect, bind, listen, accept (the worker talks only
- * on the channels it inherited), execve/execveat, fork/vfork and clone without thread
- * flags, clone3 (its flags are out of seccomp's sight; the worker answers it ENOSYS with a
- * filter of its own so glibc falls back to clone), ptrace, mount/umount/pivot_root/chroot,
- * unshare/setns, setuid/setgid/setresuid/setgroups (only setfsuid/setfsgid, per request),
- * memfd_create, kill/tkill beyond our own threads, ioctl, bpf, keyctl, perf_event_open,
- * process_vm_*, open (glibc uses openat), and prlimit64 that sets a limit.
+ * Threads are started after the sandbox, so clone is allowed with glibc's thread flags
+ * only. clone3 fails with ENOSYS: seccomp cannot see its flags (they sit in memory), and
+ * glibc then falls back to clone, whose flags the rule checks. unshare is allowed for
+ * CLONE_FS only and prlimit64 only to read a limit. What is deliberately absent, and why,
+ * is seccomp_worker_absent[] at the end; tests/sandbox/seccomp-policy checks the
+ * compiled filter against it.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
-#include <fcntl.h>
-#include <seccomp.h>
 
-#include "sandbox.h"
-
-#define ALLOW(name)	{ SCMP_SYS(name), 0, { { 0 } } }
-#define ALLOW_ARG0(name, val) \
-	{ SCMP_SYS(name), 1, { SCMP_A0(SCMP_CMP_EQ, (val)) } }
-#define ALLOW_ARG1(name, val) \
-	{ SCMP_SYS(name), 1, { SCMP_A1(SCMP_CMP_EQ, (val)) } }
+#include "seccomp_rules.h"
 
 /* Exactly what glibc's pthread_create passes to clone(): a thread, never a process. */
 #define THREAD_CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | \
 	CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS | CLONE_PARENT_SETTID | \
 	CLONE_CHILD_CLEARTID)
 
-const struct sandbox_syscall seccomp_worker_list[] = {
+const struct seccomp_rule seccomp_worker_list[] = {
 	/* memory (guest memory regions are mapped and unmapped as the table changes) */
 	ALLOW(brk), ALLOW(mmap), ALLOW(munmap), ALLOW(mremap), ALLOW(mprotect), ALLOW(madvise),
 
@@ -41,12 +34,13 @@ const struct sandbox_syscall seccomp_worker_list[] = {
 	ALLOW(sendto), ALLOW(close),
 
 	/* fcntl: fd flags, and the lock commands of GETLK/SETLK (POSIX and OFD locks) */
-	ALLOW_ARG1(fcntl, F_GETFD), ALLOW_ARG1(fcntl, F_SETFD),
-	ALLOW_ARG1(fcntl, F_GETFL), ALLOW_ARG1(fcntl, F_SETFL),
-	ALLOW_ARG1(fcntl, F_DUPFD_CLOEXEC),
-	ALLOW_ARG1(fcntl, F_GETLK), ALLOW_ARG1(fcntl, F_SETLK), ALLOW_ARG1(fcntl, F_SETLKW),
-	ALLOW_ARG1(fcntl, F_OFD_GETLK), ALLOW_ARG1(fcntl, F_OFD_SETLK),
-	ALLOW_ARG1(fcntl, F_OFD_SETLKW),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFD)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFD)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_DUPFD_CLOEXEC)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETLK)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETLK)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_SETLKW)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_GETLK)), ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLKW)),
 	ALLOW(flock),
 
 	/* one component under an O_PATH directory fd, and reopening through /proc/self/fd */
@@ -78,13 +72,13 @@ const struct sandbox_syscall seccomp_worker_list[] = {
 	 */
 	ALLOW(capset),
 	/* per-thread umask for creating ops: unshare the fs context of this thread only */
-	ALLOW_ARG0(unshare, CLONE_FS), ALLOW(umask),
+	ALLOW_IF(unshare, ARG_EQ(0, CLONE_FS)), ALLOW(umask),
 
 	/* limits: read only (glibc getrlimit is prlimit64 of ourselves with no new limit) */
-	{ SCMP_SYS(prlimit64), 2, { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0) } },
+	ALLOW_IF2(prlimit64, ARG_EQ(0, 0), ARG_EQ(2, 0)),
 
 	/* the thread pool */
-	ALLOW_ARG0(clone, THREAD_CLONE_FLAGS), ALLOW(clone3),
+	ALLOW_IF(clone, ARG_EQ(0, THREAD_CLONE_FLAGS)), FAIL(clone3, ENOSYS),
 	ALLOW(set_robust_list), ALLOW(rseq), ALLOW(futex), ALLOW(sched_yield),
 
 	/* time, signals, exit */
@@ -97,5 +91,28 @@ const struct sandbox_syscall seccomp_worker_list[] = {
 	 * own (the pool's and the lock waiters' threads); ASan asks too.
 	 */
 	ALLOW(sched_getaffinity),
-	{ -1, 0, { { 0 } } }
+	RULES_END
+};
+
+const char *const seccomp_worker_absent[] = {
+	/* the worker talks only on the channels it inherited */
+	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+	/* it never runs or forks anything (clone is for threads only, see above) */
+	"execve", "execveat", "fork", "vfork",
+	/* no other process's memory, no way out of its mount namespace */
+	"ptrace", "process_vm_readv", "process_vm_writev",
+	"mount", "umount2", "pivot_root", "chroot", "setns", "open_tree", "move_mount",
+	"fsopen", "fsmount", "mount_setattr",
+	/* ids are set once by the sandbox; requests change only fsuid/fsgid */
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+	/* signals only among its own threads, and none of those either */
+	"kill", "tkill", "tgkill",
+	/* kernel interfaces no file operation needs */
+	"ioctl", "bpf", "keyctl", "add_key", "request_key", "perf_event_open",
+	"memfd_create", "userfaultfd", "io_uring_setup",
+	/* glibc opens with openat; open and creat take paths relative to no fd */
+	"open", "openat2", "creat",
+	/* limits are read, never set */
+	"setrlimit",
+	NULL
 };

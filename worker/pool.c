@@ -4,9 +4,9 @@
  * read, an fsync) then no longer holds up the ones behind it.
  *
  * Threads are started after the sandbox (namespaces, credentials and seccomp must hold for
- * every thread), so the seccomp list allows clone() with thread flags only. glibc tries
- * clone3() first, whose flags seccomp cannot see; pool_prepare() installs a filter that
- * answers clone3() with ENOSYS so glibc falls back to clone().
+ * every thread). The worker's seccomp policy (common/seccomp_worker.c) allows clone() with
+ * thread flags only and answers clone3(), whose flags seccomp cannot see, with ENOSYS, so
+ * that glibc falls back to clone().
  */
 #include "config.h"
 
@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +67,7 @@ pool_wake_one(void)
 void
 pool_prepare(unsigned int nthreads, unsigned int seccomp_mode)
 {
-	scmp_filter_ctx ctx;
-
-	/* Always: the allow-list lets clone3 through, so this filter must be there. */
-	if (seccomp_mode == SECCOMP_MODE_NONE)
-		return;
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		fatalx("seccomp_init");
-	/* libseccomp sets no_new_privs with it: the worker never executes anything. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0 ||
-	    seccomp_load(ctx) != 0)
-		fatalx("clone3 filter");
-	seccomp_release(ctx);
+	/* Nothing left to prepare: clone3 is the seccomp policy's (seccomp_worker.c). */
 }
 
 /* What a waiting request holds. */

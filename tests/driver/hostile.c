@@ -24,33 +24,33 @@ struct vu_cli	cli;
 int		failures;
 
 static const struct hcase cases[] = {
-	/* wire.md section 2 / hostile-guest.md "avail index jumps ... readable after writable" */
-	{ "avail-idx-jump", "wire 2.2", h_avail_idx_jump, H_BREAKS },
-	{ "head-out-of-range", "wire 2.3", h_head_out_of_range, H_BREAKS },
-	{ "next-out-of-range", "wire 2.3", h_next_out_of_range, H_BREAKS },
-	{ "desc-loop", "wire 2.3", h_desc_loop, H_BREAKS },
-	{ "indirect-len-0", "wire 2.4", h_indirect_len0, H_BREAKS | H_INDIRECT },
-	{ "indirect-len-not-16", "wire 2.4", h_indirect_len_not16, H_BREAKS | H_INDIRECT },
-	{ "indirect-too-large", "wire 2.4", h_indirect_too_large, H_BREAKS | H_INDIRECT },
-	{ "indirect-nested", "wire 2.4", h_indirect_nested, H_BREAKS | H_INDIRECT },
-	{ "indirect-next", "wire 2.4", h_indirect_next, H_BREAKS | H_INDIRECT },
-	{ "indirect-not-negotiated", "wire 2.4", h_indirect_not_negotiated, H_BREAKS },
-	{ "buffer-outside-memory", "wire 2.5", h_buffer_outside, H_BREAKS },
-	{ "buffer-crossing-regions", "wire 2.5 CVE-2019-18960", h_buffer_cross_regions,
+	/* doc/wire.md section 4 (what the guest writes); doc/security.md "Ring attacks" */
+	{ "avail-idx-jump", "wire 4 avail.idx", h_avail_idx_jump, H_BREAKS },
+	{ "head-out-of-range", "wire 4 head, next", h_head_out_of_range, H_BREAKS },
+	{ "next-out-of-range", "wire 4 head, next", h_next_out_of_range, H_BREAKS },
+	{ "desc-loop", "wire 4 head, next", h_desc_loop, H_BREAKS },
+	{ "indirect-len-0", "wire 4 indirect", h_indirect_len0, H_BREAKS | H_INDIRECT },
+	{ "indirect-len-not-16", "wire 4 indirect", h_indirect_len_not16, H_BREAKS | H_INDIRECT },
+	{ "indirect-too-large", "wire 4 indirect", h_indirect_too_large, H_BREAKS | H_INDIRECT },
+	{ "indirect-nested", "wire 4 indirect", h_indirect_nested, H_BREAKS | H_INDIRECT },
+	{ "indirect-next", "wire 4 indirect", h_indirect_next, H_BREAKS | H_INDIRECT },
+	{ "indirect-not-negotiated", "wire 4 indirect", h_indirect_not_negotiated, H_BREAKS },
+	{ "buffer-outside-memory", "wire 4 addr", h_buffer_outside, H_BREAKS },
+	{ "buffer-crossing-regions", "wire 4 addr CVE-2019-18960", h_buffer_cross_regions,
 	    H_CONTIG_REGIONS },
-	{ "addr-overflow", "wire 2.5", h_addr_overflow, H_BREAKS },
-	{ "readable-after-writable", "wire 2.6", h_readable_after_writable, H_BREAKS },
-	{ "ring-outside-memory", "wire 2.7", h_ring_outside, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
-	{ "ring-misaligned", "wire 2.7", h_ring_misaligned, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
-	{ "queue-size-not-pow2", "wire 2.7", h_queue_size_not_pow2,
+	{ "addr-overflow", "wire 4 addr", h_addr_overflow, H_BREAKS },
+	{ "readable-after-writable", "wire 4 order", h_readable_after_writable, H_BREAKS },
+	{ "ring-outside-memory", "wire 4 ring layout", h_ring_outside, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
+	{ "ring-misaligned", "wire 4 ring layout", h_ring_misaligned, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
+	{ "queue-size-not-pow2", "wire 4 ring layout", h_queue_size_not_pow2,
 	    H_BREAKS | H_MAY_CLOSE | H_NOSTART },
-	/* hostile-guest.md "vhost-user message larger than its buffer ..." / wire 2.8 */
+	/* doc/security.md "A vhost-user message larger than the buffer ..."; doc/wire.md 1 */
 	{ "vu-oversized-message", "vhost-user row", h_vu_oversized, H_MAY_CLOSE },
 	{ "vu-wrong-payload-size", "vhost-user row", h_vu_wrong_size, H_MAY_CLOSE },
 	{ "vu-unknown-request", "vhost-user row", h_vu_unknown_request, H_MAY_CLOSE },
 	{ "vu-extra-fds", "vhost-user row", h_vu_extra_fds, H_MAY_CLOSE },
 	{ "vu-mem-table-bad", "vhost-user row", h_vu_mem_table_bad, H_MAY_CLOSE },
-	/* hostile-guest.md FUSE rows */
+	/* the FUSE rows of doc/security.md, attacks */
 	{ "fuse-truncated-header", "truncated header row", h_fuse_truncated_header, 0 },
 	{ "fuse-len-larger-than-chain", "truncated header row", h_fuse_len_larger_than_chain, 0 },
 	{ "fuse-len-too-large", "truncated header row", h_fuse_len_too_large, 0 },

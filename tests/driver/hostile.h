@@ -1,8 +1,8 @@
 /*
- * Hostile-guest cases: what the cases share. Each case is named after a row of
- * reference/hostile-guest.md or an item of wire.md section 2, does one thing a malicious
- * guest (or VMM) can do, and checks the outcome. For privfsd a wrong outcome fails the
- * case; for a peer it is recorded ("peer:" lines), since comparing is the point.
+ * Hostile-guest cases: what the cases share. Each case is named after a row of the
+ * attacks table in doc/security.md or a rule of doc/wire.md section 4, does one thing a
+ * malicious guest (or VMM) can do, and checks the outcome. For privfsd a wrong outcome
+ * fails the case; for a peer it is recorded ("peer:" lines), since comparing is the point.
  */
 #ifndef HOSTILE_H
 #define HOSTILE_H
@@ -27,7 +27,7 @@ struct hctx {
 
 struct hcase {
 	const char	*name;
-	const char	*ref;		/* hostile-guest.md row / wire.md item */
+	const char	*ref;		/* doc/security.md attacks row / doc/wire.md rule */
 	int		(*fn)(struct hctx *);
 	int		 flags;
 };

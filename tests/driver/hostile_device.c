@@ -1,8 +1,9 @@
 /*
  * The device as a whole under a hostile guest or VMM (a device stop that waits for a
- * lock, the VMM shrinking the guest memory file, guest-triggered log lines): QEMU's GET_VRING_BASE must be answered while a lock wait is pending, a
- * shrunk memory file must not kill the back-end with a signal, and a flood of refused
- * requests must not become a flood of host log lines.
+ * lock, the VMM shrinking the guest memory file, guest-triggered log lines): QEMU's
+ * GET_VRING_BASE must be answered while a lock wait is pending, a shrunk memory file must
+ * not kill the back-end with a signal, and a flood of refused requests must not become a
+ * flood of host log lines.
  */
 #include "config.h"
 
@@ -25,15 +26,6 @@
 #define FLOOD_INITS	3000
 #define FLOOD_MAX_LINES	20	/* what the log may show of them */
 #define FLOOD_BATCH	24	/* 4 descriptors each: fits a ring of 128 */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Bytes in the back-end's log now (-1 without a log). */
 static long
@@ -108,13 +100,13 @@ setlkw_result(struct hctx *h, struct lockwait *w, int ms)
 static int
 stop_in_time(struct hctx *h, const char *holder)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = vu_now_ms();
 	int r;
 
 	r = vu_dev_stop(&h->dev, NULL);
 	return hcheck(r == 0, "GET_VRING_BASE answered within %d ms while a SETLKW waits "
 	    "for a lock %s holds (%lld ms: %s)", h->dev.opts.timeout_ms, holder,
-	    (long long)(now_ms() - t0), r == 0 ? "answered" : h->dev.err);
+	    (long long)(vu_now_ms() - t0), r == 0 ? "answered" : h->dev.err);
 }
 
 /* Start again as after a reboot: rings from 0, a fresh INIT, hello.txt looked up. */
@@ -347,7 +339,7 @@ h_mem_shrink_unsealable(struct hctx *h)
 	/* Never read the used entry's buffer: it is past the end of the file now. */
 	hcheck(!o.used || o.len == 0, "no reply was written into memory that is gone (%s)",
 	    o.used ? "a used entry" : "none");
-	for (t0 = now_ms(); now_ms() - t0 < 2000 && !vu_dev_peer_closed(&h->dev, 50);)
+	for (t0 = vu_now_ms(); vu_now_ms() - t0 < 2000 && !vu_dev_peer_closed(&h->dev, 50);)
 		;
 	usleep(300 * 1000);	/* the broker logs how its children ended */
 	hcheck(!log_has("killed by signal"), "no privfsd process was killed by a signal");

@@ -1,7 +1,8 @@
 /*
- * Hostile FUSE requests (hostile-guest.md FUSE rows): malformed framing, names, ids and
- * sizes must get an error reply (or, where no reply is possible, the chain returned), never
- * a crash; replies must not carry stale bytes.
+ * Hostile FUSE requests (the FUSE rows of doc/security.md, "Attacks used against virtiofs
+ * and 9p daemons"): malformed framing, names, ids and sizes must get an error reply (or,
+ * where no reply is possible, the chain returned), never a crash; replies must not carry
+ * stale bytes.
  */
 #include "config.h"
 
@@ -323,7 +324,7 @@ h_open_flags(struct hctx *h)
 	    "%s (want EINVAL)", vu_fuse_why(&h->dev, r));
 }
 
-/* hostile-guest.md "OPEN of a device node / FIFO / socket" */
+/* doc/security.md, attacks: "OPEN of a device node, FIFO or socket" */
 int
 h_open_special(struct hctx *h)
 {
@@ -347,7 +348,7 @@ h_open_special(struct hctx *h)
 	    "and no hang)", vu_fuse_why(&h->dev, r));
 }
 
-/* hostile-guest.md "symlink followed out of the share" */
+/* doc/security.md, attacks: "A symlink followed out of the share" */
 int
 h_symlink_escape(struct hctx *h)
 {

@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hostile.h"
@@ -60,19 +59,10 @@ alloc_out(struct hctx *h, uint32_t len)
 	return gpa;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 wait_outcome(struct hctx *h, struct vu_ring *r, int ms, struct outcome *o)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = vu_now_ms() + ms;
 	struct pollfd p[3];
 	uint64_t v;
 
@@ -92,7 +82,7 @@ wait_outcome(struct hctx *h, struct vu_ring *r, int ms, struct outcome *o)
 			o->len = e.len;
 			return;
 		}
-		left = deadline - now_ms();
+		left = deadline - vu_now_ms();
 		if (left <= 0 || o->err_fd || o->closed)
 			return;
 		p[0].fd = r->callfd;

@@ -1,5 +1,5 @@
 /*
- * Hostile rings (wire.md section 2, hostile-guest.md "avail index jumps ..." row): each
+ * Hostile rings (doc/wire.md section 4, doc/security.md attacks row "Ring attacks"): each
  * case writes one malformed thing into request queue 1 and expects the queue to be marked
  * broken or the request to fail, never a crash or an access outside guest memory.
  */

@@ -1,8 +1,8 @@
 /*
- * Hostile vhost-user messages (hostile-guest.md "vhost-user message larger than its
- * buffer, wrong payload size, unknown request, extra fds"; wire.md 2.8): the back-end must
- * refuse (REPLY_ACK failure) or close the connection, never trust the size, and close
- * every fd it did not expect.
+ * Hostile vhost-user messages (doc/security.md attacks row "A vhost-user message larger
+ * than the buffer, a wrong payload size, an unknown request, extra fds"; doc/wire.md
+ * section 1): the back-end must refuse (REPLY_ACK failure) or close the connection, never
+ * trust the size, and close every fd it did not expect.
  */
 #include "config.h"
 

@@ -216,6 +216,8 @@ void	 vu_ring_kick(struct vu_ring *);	/* unconditional */
 int	 vu_ring_get_used(struct vu_ring *, struct vu_mem *, void **cookie, uint32_t *len);
 /* Wait until a used entry is there or the call eventfd fires: 1 ready, 0 timeout. */
 int	 vu_ring_wait(struct vu_ring *, int timeout_ms);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+int64_t	 vu_now_ms(void);
 /* Raw access for hostile tests: put any head into the avail ring, set avail->idx. */
 void	 vu_ring_raw_avail(struct vu_ring *, uint16_t slot, uint16_t head);
 void	 vu_ring_raw_set_avail_idx(struct vu_ring *, uint16_t idx);

@@ -285,8 +285,8 @@ vu_ring_get_used(struct vu_ring *r, struct vu_mem *mem, void **cookie, uint32_t 
 	return 1;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+vu_now_ms(void)
 {
 	struct timespec ts;
 
@@ -297,7 +297,7 @@ now_ms(void)
 int
 vu_ring_wait(struct vu_ring *r, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = vu_now_ms() + timeout_ms;
 	struct pollfd pfd;
 	uint64_t v;
 
@@ -313,7 +313,7 @@ vu_ring_wait(struct vu_ring *r, int timeout_ms)
 			if (u->idx != r->last_used)
 				return 1;
 		}
-		left = deadline - now_ms();
+		left = deadline - vu_now_ms();
 		if (left <= 0)
 			return 0;
 		pfd.fd = r->callfd;

@@ -21,7 +21,7 @@
 #include "virtq.h"
 #include "fuse.h"
 #include "fuse_priv.h"
-#include "t.h"
+#include "check.h"
 
 /* ---- stubs of the vhost side ---- */
 struct vq {
@@ -903,9 +903,9 @@ test_fuzz(void)
 				fprintf(stderr, "fuzz %d: opcode %u done %d inflight %u\n", i,
 				    op, ndone, fuse_inflight());
 			once = 0;
-			t_failures++;
+			check_failures++;
 		}
-		t_checks++;
+		check_count++;
 	}
 }
 
@@ -929,5 +929,5 @@ main(void)
 	test_fuzz();
 	CHECK(fuse_inflight() == 0 && ndrained > 0);
 	reset();
-	return t_done("fuse-parse");
+	return check_done("fuse-parse");
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "idtable.h"
-#include "t.h"
+#include "check.h"
 
 static int	objs[3000];
 
@@ -54,5 +54,5 @@ main(void)
 		ok &= idtable_find(&t, ids[i], &err) == &objs[i];
 	CHECK(ok);
 	CHECK(idtable_end(&t) == 3003);
-	return t_done("test_idtable");
+	return check_done("test_idtable");
 }

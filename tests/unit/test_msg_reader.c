@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "msg_reader.h"
-#include "t.h"
+#include "check.h"
 
 int
 main(void)
@@ -64,5 +64,5 @@ main(void)
 	CHECK(msg_get_bytes(&r, &b, &n, UINT32_MAX) == -1);
 
 	msg_writer_free(&w);
-	return t_done("test_msg_reader");
+	return check_done("test_msg_reader");
 }

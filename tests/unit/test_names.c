@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "names.h"
-#include "t.h"
+#include "check.h"
 
 int
 main(void)
@@ -38,5 +38,5 @@ main(void)
 	CHECK(xattr_name_check("", 0) == ERANGE);
 	CHECK(xattr_name_check("user.\0", 6) == EINVAL);
 	CHECK(xattr_name_check("user.a", 256) == ERANGE);
-	return t_done("test_names");
+	return check_done("test_names");
 }

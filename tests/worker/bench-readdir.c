@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -19,15 +18,6 @@
 
 #define NFILES	10000
 #define PIECE	4096
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One listing from 0 to the end; the number of entries. */
 static long
@@ -94,10 +84,10 @@ main(int argc, char *argv[])
 		return 1;
 	for (plus = 0; plus <= 1; plus++) {
 		list(&w, plus);
-		t = now();
+		t = wh_now();
 		for (i = 0, n = 0; i < rounds; i++)
 			n += list(&w, plus);
-		t = now() - t;
+		t = wh_now() - t;
 		printf("%s: %ld entries in %.3f s: %.0f entries/s\n",
 		    plus ? "READDIRPLUS" : "READDIR", n, t, (double)n / t);
 	}

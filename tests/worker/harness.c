@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,14 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chan.h"
 #include "log.h"
 #include "msg.h"
+#include "check.h"
 #include "harness.h"
-
-int wh_checks, wh_failures;
 
 struct wh_stash {
 	struct wh_stash	*next;
@@ -275,8 +276,8 @@ wh_dump_log(const struct wh *w)
 int
 wh_finish(struct wh *w)
 {
-	WH_CHECK(wh_alive(w));
-	if (wh_failures)
+	CHECK(wh_alive(w));
+	if (check_failures)
 		wh_dump_log(w);
 	return wh_stop(w);
 }
@@ -292,7 +293,7 @@ wh_path(const struct wh *w, const char *name)
 }
 
 void
-wh_file(const struct wh *w, const char *name, const char *content)
+wh_host_file(const struct wh *w, const char *name, const char *content)
 {
 	FILE *f;
 
@@ -303,10 +304,61 @@ wh_file(const struct wh *w, const char *name, const char *content)
 }
 
 void
-wh_mkdir(const struct wh *w, const char *name)
+wh_host_mkdir(const struct wh *w, const char *name)
 {
 	if (mkdir(wh_path(w, name), 0755) == -1)
 		wh_die(name);
+}
+
+void
+wh_host_stat(const struct wh *w, const char *name, struct stat *st)
+{
+	if (lstat(wh_path(w, name), st) == -1)
+		err(1, "lstat %s", name);
+}
+
+mode_t
+wh_host_mode(const struct wh *w, const char *name)
+{
+	struct stat	st;
+
+	wh_host_stat(w, name, &st);
+	return st.st_mode & 07777;
+}
+
+int
+wh_host_exists(const struct wh *w, const char *name)
+{
+	struct stat	st;
+
+	return lstat(wh_path(w, name), &st) == 0;
+}
+
+void
+wh_host_files(const char *dir, const char *prefix, int width, int n)
+{
+	char	path[PATH_MAX];
+	int	i, fd;
+
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s%0*d", dir, prefix, width,
+		    i) >= sizeof(path))
+			wh_die("path too long");
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
+			perror(path);
+			exit(1);
+		}
+		close(fd);
+	}
+}
+
+double
+wh_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- requests ---- */
@@ -406,265 +458,4 @@ wh_name_body(uint8_t *buf, size_t size, const char *name)
 	memcpy(buf, &n, sizeof(n));
 	memcpy(buf + sizeof(n), name, n);
 	return sizeof(n) + n;
-}
-
-/* ---- typed helpers ---- */
-
-static struct wh_reply *
-rep_buf(void)
-{
-	static struct wh_reply rep;
-
-	return &rep;
-}
-
-/* Checks a successful reply's type and size; copies the body. */
-static int
-rep_take(struct wh_reply *rep, int error, uint32_t type, void *out, size_t len)
-{
-	if (error != 0)
-		return error;
-	if (rep->type != type || rep->len != len) {
-		fprintf(stderr, "harness: reply type %u len %zu, want %u len %zu\n",
-		    rep->type, rep->len, type, len);
-		return -1;
-	}
-	if (out != NULL)
-		memcpy(out, rep->data, len);
-	return 0;
-}
-
-int
-wh_lookup(struct wh *w, uint64_t parent, const char *name, struct msg_entry *e)
-{
-	uint8_t		 body[8 + PATH_MAX];
-	struct wh_reply	*rep = rep_buf();
-	size_t		 len = wh_name_body(body, sizeof(body), name);
-
-	return rep_take(rep, wh_call(w, IMSG_FRONTEND_LOOKUP, parent, body, len, rep),
-	    IMSG_WORKER_REPLY_ENTRY, e, sizeof(*e));
-}
-
-int
-wh_getattr(struct wh *w, uint64_t nodeid, struct msg_attr *a)
-{
-	struct msg_getattr	 g;
-	struct wh_reply		*rep = rep_buf();
-
-	memset(&g, 0, sizeof(g));
-	return rep_take(rep, wh_call(w, IMSG_FRONTEND_GETATTR, nodeid, &g, sizeof(g), rep),
-	    IMSG_WORKER_REPLY_ATTR, a, sizeof(*a));
-}
-
-int
-wh_getattr_fh(struct wh *w, uint64_t nodeid, uint64_t fh, struct msg_attr *a)
-{
-	struct msg_getattr	 g;
-	struct wh_reply		*rep = rep_buf();
-
-	memset(&g, 0, sizeof(g));
-	g.fh = fh;
-	g.flags = MSG_GETATTR_FH;
-	return rep_take(rep, wh_call(w, IMSG_FRONTEND_GETATTR, nodeid, &g, sizeof(g), rep),
-	    IMSG_WORKER_REPLY_ATTR, a, sizeof(*a));
-}
-
-void
-wh_forget(struct wh *w, uint64_t nodeid, uint64_t nlookup)
-{
-	struct msg_forget f;
-
-	f.nlookup = nlookup;
-	wh_send_noreply(w, IMSG_FRONTEND_FORGET, nodeid, &f, sizeof(f));
-}
-
-static int
-wh_open_type(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t flags, uint64_t *fh)
-{
-	struct msg_open		 o;
-	struct msg_opened	 opened;
-	struct wh_reply		*rep = rep_buf();
-	int			 error;
-
-	memset(&o, 0, sizeof(o));
-	o.flags = flags;
-	error = rep_take(rep, wh_call(w, type, nodeid, &o, sizeof(o), rep),
-	    IMSG_WORKER_REPLY_OPEN, &opened, sizeof(opened));
-	if (error == 0)
-		*fh = opened.fh;
-	return error;
-}
-
-int
-wh_open(struct wh *w, uint64_t nodeid, uint32_t flags, uint64_t *fh)
-{
-	return wh_open_type(w, IMSG_FRONTEND_OPEN, nodeid, flags, fh);
-}
-
-int
-wh_opendir(struct wh *w, uint64_t nodeid, uint64_t *fh)
-{
-	return wh_open_type(w, IMSG_FRONTEND_OPENDIR, nodeid, O_RDONLY, fh);
-}
-
-static int
-wh_release_type(struct wh *w, uint32_t type, uint64_t fh)
-{
-	struct msg_release	 r;
-	struct wh_reply		*rep = rep_buf();
-
-	memset(&r, 0, sizeof(r));
-	r.fh = fh;
-	return rep_take(rep, wh_call(w, type, WH_ROOT, &r, sizeof(r), rep),
-	    IMSG_WORKER_REPLY_STATUS, NULL, 0);
-}
-
-int
-wh_release(struct wh *w, uint64_t fh)
-{
-	return wh_release_type(w, IMSG_FRONTEND_RELEASE, fh);
-}
-
-int
-wh_releasedir(struct wh *w, uint64_t fh)
-{
-	return wh_release_type(w, IMSG_FRONTEND_RELEASEDIR, fh);
-}
-
-uint8_t *
-wh_guest(struct wh *w, uint64_t off)
-{
-	return w->mem + w->mem_offset + off;
-}
-
-struct msg_iov
-wh_iov(const struct wh *w, uint64_t off, uint32_t len)
-{
-	struct msg_iov iov;
-
-	memset(&iov, 0, sizeof(iov));
-	iov.slot = 0;
-	iov.len = len;
-	iov.offset = w->mem_offset + off;
-	return iov;
-}
-
-int
-wh_read(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, uint64_t off_in_mem,
-    uint64_t *got)
-{
-	struct {
-		struct msg_io	io;
-		struct msg_iov	iov;
-	} body;
-	struct msg_count	 c;
-	struct wh_reply		*rep = rep_buf();
-	int			 error;
-
-	memset(&body, 0, sizeof(body));
-	body.io.fh = fh;
-	body.io.offset = offset;
-	body.io.size = size;
-	body.io.niov = 1;
-	body.iov = wh_iov(w, off_in_mem, size);
-	error = rep_take(rep, wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body),
-	    rep), IMSG_WORKER_REPLY_COUNT, &c, sizeof(c));
-	if (error == 0)
-		*got = c.count;
-	return error;
-}
-
-int
-wh_readlink(struct wh *w, uint64_t nodeid, char *buf, size_t size)
-{
-	struct wh_reply	*rep = rep_buf();
-	int		 error;
-
-	if ((error = wh_call(w, IMSG_FRONTEND_READLINK, nodeid, NULL, 0, rep)) != 0)
-		return error;
-	if (rep->type != IMSG_WORKER_REPLY_DATA || rep->len >= size)
-		return -1;
-	memcpy(buf, rep->data, rep->len);
-	buf[rep->len] = '\0';
-	return 0;
-}
-
-int
-wh_statfs(struct wh *w, uint64_t nodeid, struct msg_statfs *s)
-{
-	struct wh_reply *rep = rep_buf();
-
-	return rep_take(rep, wh_call(w, IMSG_FRONTEND_STATFS, nodeid, NULL, 0, rep),
-	    IMSG_WORKER_REPLY_STATFS, s, sizeof(*s));
-}
-
-int
-wh_readdir(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, int plus,
-    struct wh_reply *rep)
-{
-	struct msg_readdir	rd;
-	int			error;
-
-	memset(&rd, 0, sizeof(rd));
-	rd.fh = fh;
-	rd.offset = offset;
-	rd.size = size;
-	rd.plus = plus ? 1 : 0;
-	if ((error = wh_call(w, IMSG_FRONTEND_READDIR, WH_ROOT, &rd, sizeof(rd), rep)) != 0)
-		return error;
-	return rep->type == IMSG_WORKER_REPLY_DIRENTS && rep->len >= sizeof(struct msg_dirents)
-	    ? 0 : -1;
-}
-
-void
-wh_dirents_begin(struct wh_dirent_iter *it, const struct wh_reply *rep, int plus)
-{
-	struct msg_dirents h;
-
-	memset(it, 0, sizeof(*it));
-	it->plus = plus;
-	if (rep->len < sizeof(h)) {
-		it->bad = 1;
-		return;
-	}
-	memcpy(&h, rep->data, sizeof(h));
-	it->count = h.count;
-	it->p = rep->data + sizeof(h);
-	it->left = rep->len - sizeof(h);
-}
-
-int
-wh_dirents_next(struct wh_dirent_iter *it, struct wh_dirent *out)
-{
-	size_t need;
-
-	if (it->bad || it->seen == it->count) {
-		if (!it->bad && it->left != 0)
-			it->bad = 1;	/* trailing bytes */
-		return 0;
-	}
-	memset(out, 0, sizeof(*out));
-	if (it->left < sizeof(out->d))
-		goto bad;
-	memcpy(&out->d, it->p, sizeof(out->d));
-	need = sizeof(out->d) + (it->plus ? sizeof(out->e) : 0) + out->d.namelen;
-	if (out->d.namelen == 0 || out->d.namelen > NAME_MAX || it->left < need)
-		goto bad;
-	if (it->plus)
-		memcpy(&out->e, it->p + sizeof(out->d), sizeof(out->e));
-	memcpy(out->name, it->p + need - out->d.namelen, out->d.namelen);
-	it->p += need;
-	it->left -= need;
-	it->seen++;
-	return 1;
-bad:
-	it->bad = 1;
-	return 0;
-}
-
-int
-wh_done(const char *name)
-{
-	printf("%s: %d checks, %d failed\n", name, wh_checks, wh_failures);
-	return wh_failures ? 1 : 0;
 }

@@ -8,22 +8,26 @@
  *
  *	wh_opts_default(&o);			(namespace sandbox, seccomp kill)
  *	if (wh_start(&w, &o) != 0) ...		(skips with 77 when not root)
- *	wh_file(&w, "a", "hello");		(host side: create files in w.dir)
+ *	wh_host_file(&w, "a", "hello");		(host side: create files in w.dir)
  *	wh_lookup(&w, WH_ROOT, "a", &e);	(returns 0 or the worker's errno)
  *	wh_stop(&w);
  *
  * Failures print the worker's log (stderr goes to a file in the temporary directory).
+ * Tests count with CHECK() (check.h) and end with wh_finish() and check_done(). The
+ * worker process, the host side and raw requests are in harness.c, the typed requests in
+ * harness_req.c.
  */
 #ifndef PRIVFSD_TESTS_WORKER_HARNESS_H
 #define PRIVFSD_TESTS_WORKER_HARNESS_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "chan.h"
+#include "check.h"
 #include "msg.h"
 
 #define WH_ROOT		1		/* FUSE_ROOT_ID */
@@ -84,8 +88,21 @@ int	wh_finish(struct wh *);
 /* Path of name inside the shared directory (static buffer). */
 const char *wh_path(const struct wh *, const char *name);
 /* Host side helpers; fatal on failure. */
-void	wh_file(const struct wh *, const char *name, const char *content);
-void	wh_mkdir(const struct wh *, const char *name);
+void	wh_host_file(const struct wh *, const char *name, const char *content);
+void	wh_host_mkdir(const struct wh *, const char *name);
+/* Host-side stat of a name in the shared dir; fatal when it fails. */
+void	wh_host_stat(const struct wh *, const char *name, struct stat *);
+/* Host-side permission bits (07777) of name. */
+mode_t	wh_host_mode(const struct wh *, const char *name);
+/* Host-side: 1 when name exists. */
+int	wh_host_exists(const struct wh *, const char *name);
+/*
+ * n empty files in dir (a prepare callback's shared directory), named prefix and i
+ * (0 <= i < n) zero-padded to width digits; exits on failure.
+ */
+void	wh_host_files(const char *dir, const char *prefix, int width, int n);
+/* CLOCK_MONOTONIC in seconds, for timing requests. */
+double	wh_now(void);
 
 /* ---- raw requests ---- */
 /* Sends a request (body = the payload after struct msg_req); returns its id. */
@@ -126,6 +143,13 @@ int	wh_statfs(struct wh *, uint64_t nodeid, struct msg_statfs *);
 /* READDIR(PLUS): the raw reply payload (struct msg_dirents + entries). */
 int	wh_readdir(struct wh *, uint64_t fh, uint64_t offset, uint32_t size, int plus,
 	    struct wh_reply *);
+/*
+ * One READDIR of size bytes at *off, which moves past what came. Each name "nameN" (as
+ * wh_host_files(dir, "name", ...) makes them) with 0 <= N < nseen counts in seen[N].
+ * The number of entries, or -1 on a failure or a bad reply.
+ */
+int	wh_readdir_count(struct wh *, uint64_t fh, uint64_t *off, uint32_t size,
+	    unsigned char *seen, int nseen);
 /* Walks a DIRENTS payload: returns the next entry or NULL at the end / on a bad payload. */
 struct wh_dirent {
 	struct msg_dirent	 d;
@@ -142,17 +166,82 @@ struct wh_dirent_iter {
 void	wh_dirents_begin(struct wh_dirent_iter *, const struct wh_reply *, int plus);
 int	wh_dirents_next(struct wh_dirent_iter *, struct wh_dirent *);
 
-/* ---- checks ---- */
-extern int wh_checks, wh_failures;
-#define WH_CHECK(cond) do {						\
-	wh_checks++;							\
-	if (!(cond)) {							\
-		wh_failures++;						\
-		fprintf(stderr, "%s:%d: CHECK failed: %s\n",		\
-		    __FILE__, __LINE__, #cond);				\
-	}								\
-} while (0)
-/* Prints the tally; returns the exit code (1 when anything failed). */
-int	wh_done(const char *name);
+/*
+ * ---- requests as the credentials in wh_uid/wh_gid (0/0 unless a test changes them),
+ * the modifying operations ----
+ */
+extern uint32_t	wh_uid, wh_gid;
+
+/* A request body being built. */
+struct wh_body {
+	uint8_t	buf[32768];
+	size_t	len;
+};
+
+void	wh_body_init(struct wh_body *);
+void	wh_body_put(struct wh_body *, const void *, size_t);
+/* u32 length + bytes */
+void	wh_body_str(struct wh_body *, const char *);
+void	wh_body_bytes(struct wh_body *, const void *, uint32_t);
+
+/* Raw call with the current credentials. */
+int	wh_call_body(struct wh *, uint32_t type, uint64_t nodeid, const struct wh_body *,
+	    struct wh_reply *);
+/* SESSION_INIT with these SESSION_* flags. */
+int	wh_session(struct wh *, uint32_t flags);
+/* wh_start (opts NULL: the defaults), then a checked wh_session with these flags. */
+void	wh_start_session(struct wh *, const struct wh_opts *, uint32_t session_flags);
+
+int	wh_create(struct wh *, uint64_t parent, const char *name, uint32_t mode,
+	    uint32_t open_flags, struct msg_entry *, uint64_t *fh);
+int	wh_mknod(struct wh *, uint64_t parent, const char *name, uint32_t mode,
+	    uint32_t rdev, struct msg_entry *);
+int	wh_mkdir(struct wh *, uint64_t parent, const char *name, uint32_t mode,
+	    struct msg_entry *);
+int	wh_symlink(struct wh *, uint64_t parent, const char *name, const char *target,
+	    struct msg_entry *);
+int	wh_link(struct wh *, uint64_t node, uint64_t newparent, const char *name,
+	    struct msg_entry *);
+int	wh_tmpfile(struct wh *, uint64_t parent, uint32_t mode, uint32_t open_flags,
+	    struct msg_entry *, uint64_t *fh);
+int	wh_unlink(struct wh *, uint64_t parent, const char *name);
+int	wh_rmdir(struct wh *, uint64_t parent, const char *name);
+int	wh_rename(struct wh *, uint64_t olddir, const char *oldname, uint64_t newdir,
+	    const char *newname, uint32_t flags);
+int	wh_setattr(struct wh *, uint64_t nodeid, const struct msg_setattr *,
+	    struct msg_attr *);
+int	wh_access(struct wh *, uint64_t nodeid, uint32_t mask);
+/* WRITE of len bytes put in guest memory at offset 0. *done: bytes written. */
+int	wh_write(struct wh *, uint64_t fh, uint64_t off, const void *data, uint32_t len,
+	    uint32_t flags, uint64_t *done);
+int	wh_flush(struct wh *, uint64_t fh, uint64_t owner);
+int	wh_fsync(struct wh *, uint32_t type, uint64_t fh, uint32_t datasync);
+int	wh_syncfs(struct wh *, uint64_t nodeid);
+int	wh_fallocate(struct wh *, uint64_t fh, uint64_t off, uint64_t len, uint32_t mode);
+int	wh_lseek(struct wh *, uint64_t fh, uint64_t off, uint32_t whence, uint64_t *res);
+int	wh_copy(struct wh *, uint64_t in_node, uint64_t fh_in, uint64_t off_in,
+	    uint64_t out_node, uint64_t fh_out, uint64_t off_out, uint64_t len,
+	    uint64_t *done);
+int	wh_setxattr(struct wh *, uint64_t nodeid, const char *name, const void *value,
+	    uint32_t size, uint32_t flags, uint32_t setxattr_flags);
+/* GET/LIST: size 0 probes (*count); otherwise the bytes land in buf, *count their number. */
+int	wh_getxattr(struct wh *, uint64_t nodeid, const char *name, uint32_t size,
+	    void *buf, uint64_t *count);
+int	wh_listxattr(struct wh *, uint64_t nodeid, uint32_t size, void *buf,
+	    uint64_t *count);
+int	wh_removexattr(struct wh *, uint64_t nodeid, const char *name);
+int	wh_getlk(struct wh *, uint64_t fh, uint64_t owner, uint32_t type, uint64_t start,
+	    uint64_t end, struct msg_lock_reply *);
+/* SETLK (sleep 0) or SETLKW (sleep 1), synchronous. */
+int	wh_setlk(struct wh *, uint64_t fh, uint64_t owner, uint32_t type, uint64_t start,
+	    uint64_t end, int sleep, int flock);
+/* The SETLKW request alone: returns its id for wh_recv(). */
+uint64_t wh_setlkw_send(struct wh *, uint64_t fh, uint64_t owner, uint32_t type,
+	    uint64_t start, uint64_t end);
+
+/* The node id of name under the root (with a lookup reference), or 0. */
+uint64_t wh_node(struct wh *, const char *name);
+
+#define WH_OFFSET_MAX	INT64_MAX
 
 #endif

@@ -19,7 +19,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 static void
 test_create(struct wh *w)
@@ -30,18 +29,18 @@ test_create(struct wh *w)
 	char			buf[16];
 	int			fd;
 
-	WH_CHECK(t_create(w, WH_ROOT, "f", S_IFREG | 0666, O_RDWR, &e, &fh) == 0);
-	WH_CHECK(e.nodeid != 0 && S_ISREG(e.attr.mode));
-	t_stat(w, "f", &st);
-	WH_CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);	/* umask 022 */
-	WH_CHECK(t_write(w, fh, 0, "hello", 5, 0, &n) == 0 && n == 5);
+	CHECK(wh_create(w, WH_ROOT, "f", S_IFREG | 0666, O_RDWR, &e, &fh) == 0);
+	CHECK(e.nodeid != 0 && S_ISREG(e.attr.mode));
+	wh_host_stat(w, "f", &st);
+	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);	/* umask 022 */
+	CHECK(wh_write(w, fh, 0, "hello", 5, 0, &n) == 0 && n == 5);
 	fd = open(wh_path(w, "f"), O_RDONLY);
-	WH_CHECK(fd != -1 && read(fd, buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0);
+	CHECK(fd != -1 && read(fd, buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0);
 	close(fd);
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(wh_release(w, fh) == 0);
 	/* Always O_EXCL: an existing host file is EEXIST. */
-	WH_CHECK(t_create(w, WH_ROOT, "f", S_IFREG | 0644, O_RDWR, &e2, &fh) == EEXIST);
-	WH_CHECK(t_create(w, 999999, "x", S_IFREG | 0644, O_RDWR, &e2, &fh) > 0);
+	CHECK(wh_create(w, WH_ROOT, "f", S_IFREG | 0644, O_RDWR, &e2, &fh) == EEXIST);
+	CHECK(wh_create(w, 999999, "x", S_IFREG | 0644, O_RDWR, &e2, &fh) > 0);
 }
 
 static void
@@ -52,25 +51,25 @@ test_mkdir_symlink_mknod(struct wh *w)
 	char			buf[PATH_MAX];
 	ssize_t			len;
 
-	WH_CHECK(t_mkdir(w, WH_ROOT, "d", S_IFDIR | 0777, &e) == 0);
-	t_stat(w, "d", &st);
-	WH_CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755);
-	WH_CHECK(S_ISDIR(e.attr.mode));
-	WH_CHECK(t_mkdir(w, WH_ROOT, "d", S_IFDIR | 0755, &e) == EEXIST);
+	CHECK(wh_mkdir(w, WH_ROOT, "d", S_IFDIR | 0777, &e) == 0);
+	wh_host_stat(w, "d", &st);
+	CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755);
+	CHECK(S_ISDIR(e.attr.mode));
+	CHECK(wh_mkdir(w, WH_ROOT, "d", S_IFDIR | 0755, &e) == EEXIST);
 
-	WH_CHECK(t_symlink(w, WH_ROOT, "s", "../../etc/passwd", &e) == 0);
+	CHECK(wh_symlink(w, WH_ROOT, "s", "../../etc/passwd", &e) == 0);
 	len = readlink(wh_path(w, "s"), buf, sizeof(buf) - 1);
-	WH_CHECK(len == 16 && memcmp(buf, "../../etc/passwd", 16) == 0);
-	WH_CHECK(S_ISLNK(e.attr.mode));
-	WH_CHECK(t_symlink(w, WH_ROOT, "s", "x", &e) == EEXIST);
+	CHECK(len == 16 && memcmp(buf, "../../etc/passwd", 16) == 0);
+	CHECK(S_ISLNK(e.attr.mode));
+	CHECK(wh_symlink(w, WH_ROOT, "s", "x", &e) == EEXIST);
 
-	WH_CHECK(t_mknod(w, WH_ROOT, "p", S_IFIFO | 0644, 0, &e) == 0);
-	t_stat(w, "p", &st);
-	WH_CHECK(S_ISFIFO(st.st_mode));
-	WH_CHECK(t_mknod(w, WH_ROOT, "null2", S_IFCHR | 0600, makedev(1, 3), &e) == 0);
-	t_stat(w, "null2", &st);
-	WH_CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
-	WH_CHECK(t_mknod(w, WH_ROOT, "dir", S_IFDIR | 0755, 0, &e) != 0);
+	CHECK(wh_mknod(w, WH_ROOT, "p", S_IFIFO | 0644, 0, &e) == 0);
+	wh_host_stat(w, "p", &st);
+	CHECK(S_ISFIFO(st.st_mode));
+	CHECK(wh_mknod(w, WH_ROOT, "null2", S_IFCHR | 0600, makedev(1, 3), &e) == 0);
+	wh_host_stat(w, "null2", &st);
+	CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+	CHECK(wh_mknod(w, WH_ROOT, "dir", S_IFDIR | 0755, 0, &e) != 0);
 }
 
 static void
@@ -80,31 +79,31 @@ test_link_tmpfile(struct wh *w)
 	struct stat		st;
 	uint64_t		fh, n;
 
-	WH_CHECK(wh_lookup(w, WH_ROOT, "f", &f) == 0);
-	WH_CHECK(t_link(w, f.nodeid, WH_ROOT, "f2", &e) == 0);
-	WH_CHECK(e.nodeid == f.nodeid && e.attr.nlink == 2);
-	t_stat(w, "f2", &st);
-	WH_CHECK(st.st_nlink == 2);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "d", &d) == 0);
-	WH_CHECK(t_link(w, d.nodeid, WH_ROOT, "d2", &e) == EPERM);
+	CHECK(wh_lookup(w, WH_ROOT, "f", &f) == 0);
+	CHECK(wh_link(w, f.nodeid, WH_ROOT, "f2", &e) == 0);
+	CHECK(e.nodeid == f.nodeid && e.attr.nlink == 2);
+	wh_host_stat(w, "f2", &st);
+	CHECK(st.st_nlink == 2);
+	CHECK(wh_lookup(w, WH_ROOT, "d", &d) == 0);
+	CHECK(wh_link(w, d.nodeid, WH_ROOT, "d2", &e) == EPERM);
 	/* A symlink is linked itself, never followed. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "s", &s) == 0);
-	WH_CHECK(t_link(w, s.nodeid, WH_ROOT, "s2", &e) == 0);
-	t_stat(w, "s2", &st);
-	WH_CHECK(S_ISLNK(st.st_mode));
-	WH_CHECK(t_link(w, f.nodeid, WH_ROOT, "f2", &e) == EEXIST);
+	CHECK(wh_lookup(w, WH_ROOT, "s", &s) == 0);
+	CHECK(wh_link(w, s.nodeid, WH_ROOT, "s2", &e) == 0);
+	wh_host_stat(w, "s2", &st);
+	CHECK(S_ISLNK(st.st_mode));
+	CHECK(wh_link(w, f.nodeid, WH_ROOT, "f2", &e) == EEXIST);
 
-	WH_CHECK(t_tmpfile(w, d.nodeid, S_IFREG | 0600, O_RDWR, &t, &fh) == 0);
-	WH_CHECK(S_ISREG(t.attr.mode) && t.attr.nlink == 0);
-	WH_CHECK(t_write(w, fh, 0, "tmp", 3, 0, &n) == 0 && n == 3);
-	WH_CHECK(t_link(w, t.nodeid, d.nodeid, "t", &e) == 0);
-	t_stat(w, "d/t", &st);
-	WH_CHECK(S_ISREG(st.st_mode) && st.st_size == 3);
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(wh_tmpfile(w, d.nodeid, S_IFREG | 0600, O_RDWR, &t, &fh) == 0);
+	CHECK(S_ISREG(t.attr.mode) && t.attr.nlink == 0);
+	CHECK(wh_write(w, fh, 0, "tmp", 3, 0, &n) == 0 && n == 3);
+	CHECK(wh_link(w, t.nodeid, d.nodeid, "t", &e) == 0);
+	wh_host_stat(w, "d/t", &st);
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 3);
+	CHECK(wh_release(w, fh) == 0);
 	/* O_TMPFILE | O_EXCL: never to be linked */
-	WH_CHECK(t_tmpfile(w, d.nodeid, S_IFREG | 0600, O_RDWR | O_EXCL, &t, &fh) == 0);
-	WH_CHECK(t_link(w, t.nodeid, d.nodeid, "t2", &e) == ENOENT);
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(wh_tmpfile(w, d.nodeid, S_IFREG | 0600, O_RDWR | O_EXCL, &t, &fh) == 0);
+	CHECK(wh_link(w, t.nodeid, d.nodeid, "t2", &e) == ENOENT);
+	CHECK(wh_release(w, fh) == 0);
 }
 
 static void
@@ -112,17 +111,17 @@ test_remove(struct wh *w)
 {
 	struct msg_entry	d;
 
-	WH_CHECK(t_unlink(w, WH_ROOT, "f2") == 0);
-	WH_CHECK(!t_exists(w, "f2"));
-	WH_CHECK(t_unlink(w, WH_ROOT, "nope") == ENOENT);
-	WH_CHECK(t_unlink(w, WH_ROOT, "d") == EISDIR);
-	WH_CHECK(t_rmdir(w, WH_ROOT, "f") == ENOTDIR);
-	WH_CHECK(t_rmdir(w, WH_ROOT, "d") == ENOTEMPTY);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "d", &d) == 0);
-	WH_CHECK(t_unlink(w, d.nodeid, "t") == 0);
-	WH_CHECK(t_rmdir(w, WH_ROOT, "d") == 0);
-	WH_CHECK(!t_exists(w, "d"));
-	WH_CHECK(t_unlink(w, WH_ROOT, "p") == 0 && t_unlink(w, WH_ROOT, "s2") == 0);
+	CHECK(wh_unlink(w, WH_ROOT, "f2") == 0);
+	CHECK(!wh_host_exists(w, "f2"));
+	CHECK(wh_unlink(w, WH_ROOT, "nope") == ENOENT);
+	CHECK(wh_unlink(w, WH_ROOT, "d") == EISDIR);
+	CHECK(wh_rmdir(w, WH_ROOT, "f") == ENOTDIR);
+	CHECK(wh_rmdir(w, WH_ROOT, "d") == ENOTEMPTY);
+	CHECK(wh_lookup(w, WH_ROOT, "d", &d) == 0);
+	CHECK(wh_unlink(w, d.nodeid, "t") == 0);
+	CHECK(wh_rmdir(w, WH_ROOT, "d") == 0);
+	CHECK(!wh_host_exists(w, "d"));
+	CHECK(wh_unlink(w, WH_ROOT, "p") == 0 && wh_unlink(w, WH_ROOT, "s2") == 0);
 }
 
 static void
@@ -132,85 +131,86 @@ test_unprivileged(struct wh *w)
 	struct stat		st;
 	uint64_t		fh;
 
-	wh_mkdir(w, "priv");
-	wh_mkdir(w, "pub");
+	wh_host_mkdir(w, "priv");
+	wh_host_mkdir(w, "pub");
 	chmod(wh_path(w, "priv"), 0755);
 	chmod(wh_path(w, "pub"), 01777);
-	wh_file(w, "priv/secret", "x");
-	WH_CHECK(wh_lookup(w, WH_ROOT, "priv", &priv) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "pub", &pub) == 0);
+	wh_host_file(w, "priv/secret", "x");
+	CHECK(wh_lookup(w, WH_ROOT, "priv", &priv) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "pub", &pub) == 0);
 
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_create(w, priv.nodeid, "u", S_IFREG | 0644, O_RDWR, &e, &fh) == EACCES);
-	WH_CHECK(t_mkdir(w, priv.nodeid, "u", S_IFDIR | 0755, &e) == EACCES);
-	WH_CHECK(t_symlink(w, priv.nodeid, "u", "x", &e) == EACCES);
-	WH_CHECK(t_mknod(w, priv.nodeid, "u", S_IFIFO | 0644, 0, &e) == EACCES);
-	WH_CHECK(t_unlink(w, priv.nodeid, "secret") == EACCES);
-	WH_CHECK(t_tmpfile(w, priv.nodeid, S_IFREG | 0600, O_RDWR, &e, &fh) == EACCES);
-	WH_CHECK(t_rmdir(w, WH_ROOT, "priv") == EACCES);
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_create(w, priv.nodeid, "u", S_IFREG | 0644, O_RDWR, &e, &fh) == EACCES);
+	CHECK(wh_mkdir(w, priv.nodeid, "u", S_IFDIR | 0755, &e) == EACCES);
+	CHECK(wh_symlink(w, priv.nodeid, "u", "x", &e) == EACCES);
+	CHECK(wh_mknod(w, priv.nodeid, "u", S_IFIFO | 0644, 0, &e) == EACCES);
+	CHECK(wh_unlink(w, priv.nodeid, "secret") == EACCES);
+	CHECK(wh_tmpfile(w, priv.nodeid, S_IFREG | 0600, O_RDWR, &e, &fh) == EACCES);
+	CHECK(wh_rmdir(w, WH_ROOT, "priv") == EACCES);
 	/* Device nodes need privilege locally; the worker holds CAP_MKNOD for all. */
-	WH_CHECK(t_mknod(w, pub.nodeid, "dev", S_IFCHR | 0644, makedev(1, 3), &e) == EPERM);
-	WH_CHECK(t_create(w, pub.nodeid, "u", S_IFREG | 0644, O_RDWR, &e, &fh) == 0);
-	WH_CHECK(wh_release(w, fh) == 0);
-	t_stat(w, "pub/u", &st);
-	WH_CHECK(st.st_uid == 1000 && st.st_gid == 1000);
+	CHECK(wh_mknod(w, pub.nodeid, "dev", S_IFCHR | 0644, makedev(1, 3), &e) == EPERM);
+	CHECK(wh_create(w, pub.nodeid, "u", S_IFREG | 0644, O_RDWR, &e, &fh) == 0);
+	CHECK(wh_release(w, fh) == 0);
+	wh_host_stat(w, "pub/u", &st);
+	CHECK(st.st_uid == 1000 && st.st_gid == 1000);
 	/* Sticky directory: another user may not remove it. */
-	t_uid = t_gid = 1001;
-	WH_CHECK(t_unlink(w, pub.nodeid, "u") == EPERM);
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_unlink(w, pub.nodeid, "u") == 0);
-	t_uid = t_gid = 0;
+	wh_uid = wh_gid = 1001;
+	CHECK(wh_unlink(w, pub.nodeid, "u") == EPERM);
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_unlink(w, pub.nodeid, "u") == 0);
+	wh_uid = wh_gid = 0;
 }
 
 /* Payloads with bytes missing or left over, and a security context we do not label with. */
 static void
 test_payloads(struct wh *w)
 {
-	struct tbody		b;
+	struct wh_body		b;
 	struct wh_reply		r;
 	struct msg_newnode	nn;
 	struct msg_entry	e;
 	uint64_t		fh;
 
-	wh_file(w, "keep", "k");
-	tb_init(&b);
-	tb_str(&b, "keep");
-	tb_put(&b, "x", 1);
-	WH_CHECK(t_call(w, IMSG_FRONTEND_UNLINK, WH_ROOT, &b, &r) == EINVAL);
+	wh_host_file(w, "keep", "k");
+	wh_body_init(&b);
+	wh_body_str(&b, "keep");
+	wh_body_put(&b, "x", 1);
+	CHECK(wh_call_body(w, IMSG_FRONTEND_UNLINK, WH_ROOT, &b, &r) == EINVAL);
 	memset(&nn, 0, sizeof(nn));
 	nn.mode = S_IFDIR | 0755;
-	tb_init(&b);
-	tb_put(&b, &nn, sizeof(nn));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);	/* no name */
-	tb_str(&b, "m");
-	tb_put(&b, "\0\0", 2);
-	WH_CHECK(t_call(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);
-	tb_init(&b);
-	tb_put(&b, &nn, sizeof(nn));
-	tb_bytes(&b, "m\0x", 3);				/* embedded NUL */
-	WH_CHECK(t_call(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);
-	WH_CHECK(t_exists(w, "keep") && !t_exists(w, "m"));
+	wh_body_init(&b);
+	wh_body_put(&b, &nn, sizeof(nn));
+	/* no name */
+	CHECK(wh_call_body(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);
+	wh_body_str(&b, "m");
+	wh_body_put(&b, "\0\0", 2);
+	CHECK(wh_call_body(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);
+	wh_body_init(&b);
+	wh_body_put(&b, &nn, sizeof(nn));
+	wh_body_bytes(&b, "m\0x", 3);				/* embedded NUL */
+	CHECK(wh_call_body(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &b, &r) == EINVAL);
+	CHECK(wh_host_exists(w, "keep") && !wh_host_exists(w, "m"));
 
 	/* CREATE with a security context: parsed, and unused without labels */
 	nn.mode = S_IFREG | 0644;
 	nn.open_flags = O_RDWR;
 	nn.flags = NEWNODE_SECCTX;
-	tb_init(&b);
-	tb_put(&b, &nn, sizeof(nn));
-	tb_str(&b, "ctx");
-	tb_str(&b, "security.selinux");
-	tb_bytes(&b, "system_u:object_r:tmp_t:s0", 27);
-	WH_CHECK(t_call(w, IMSG_FRONTEND_CREATE, WH_ROOT, &b, &r) == 0);
+	wh_body_init(&b);
+	wh_body_put(&b, &nn, sizeof(nn));
+	wh_body_str(&b, "ctx");
+	wh_body_str(&b, "security.selinux");
+	wh_body_bytes(&b, "system_u:object_r:tmp_t:s0", 27);
+	CHECK(wh_call_body(w, IMSG_FRONTEND_CREATE, WH_ROOT, &b, &r) == 0);
 	memcpy(&e, r.data, sizeof(e));
 	memcpy(&fh, r.data + sizeof(e), sizeof(fh));
-	WH_CHECK(t_exists(w, "ctx") && e.nodeid != 0);
-	WH_CHECK(wh_release(w, fh) == 0);
-	tb_init(&b);
-	tb_put(&b, &nn, sizeof(nn));
-	tb_str(&b, "ctx2");
-	tb_str(&b, "security.selinux");		/* value missing */
-	WH_CHECK(t_call(w, IMSG_FRONTEND_CREATE, WH_ROOT, &b, &r) == EINVAL);
-	WH_CHECK(!t_exists(w, "ctx2"));
+	CHECK(wh_host_exists(w, "ctx") && e.nodeid != 0);
+	CHECK(wh_release(w, fh) == 0);
+	wh_body_init(&b);
+	wh_body_put(&b, &nn, sizeof(nn));
+	wh_body_str(&b, "ctx2");
+	wh_body_str(&b, "security.selinux");		/* value missing */
+	CHECK(wh_call_body(w, IMSG_FRONTEND_CREATE, WH_ROOT, &b, &r) == EINVAL);
+	CHECK(!wh_host_exists(w, "ctx2"));
 }
 
 /* Names the frontend would never pass: the worker refuses them itself. */
@@ -222,26 +222,26 @@ test_bad_names(struct wh *w)
 	uint64_t		 fh;
 	size_t			 i;
 
-	wh_file(w, "a", "a");
-	wh_mkdir(w, "x");
-	WH_CHECK(wh_lookup(w, WH_ROOT, "a", &f) == 0);
+	wh_host_file(w, "a", "a");
+	wh_host_mkdir(w, "x");
+	CHECK(wh_lookup(w, WH_ROOT, "a", &f) == 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		WH_CHECK(t_create(w, WH_ROOT, bad[i], S_IFREG | 0644, O_RDWR, &e, &fh) > 0);
-		WH_CHECK(t_mkdir(w, WH_ROOT, bad[i], S_IFDIR | 0755, &e) > 0);
-		WH_CHECK(t_mknod(w, WH_ROOT, bad[i], S_IFIFO | 0644, 0, &e) > 0);
-		WH_CHECK(t_symlink(w, WH_ROOT, bad[i], "t", &e) > 0);
-		WH_CHECK(t_link(w, f.nodeid, WH_ROOT, bad[i], &e) > 0);
-		WH_CHECK(t_unlink(w, WH_ROOT, bad[i]) > 0);
-		WH_CHECK(t_rmdir(w, WH_ROOT, bad[i]) > 0);
-		WH_CHECK(t_rename(w, WH_ROOT, "a", WH_ROOT, bad[i], 0) > 0);
-		WH_CHECK(t_rename(w, WH_ROOT, bad[i], WH_ROOT, "b", 0) > 0);
+		CHECK(wh_create(w, WH_ROOT, bad[i], S_IFREG | 0644, O_RDWR, &e, &fh) > 0);
+		CHECK(wh_mkdir(w, WH_ROOT, bad[i], S_IFDIR | 0755, &e) > 0);
+		CHECK(wh_mknod(w, WH_ROOT, bad[i], S_IFIFO | 0644, 0, &e) > 0);
+		CHECK(wh_symlink(w, WH_ROOT, bad[i], "t", &e) > 0);
+		CHECK(wh_link(w, f.nodeid, WH_ROOT, bad[i], &e) > 0);
+		CHECK(wh_unlink(w, WH_ROOT, bad[i]) > 0);
+		CHECK(wh_rmdir(w, WH_ROOT, bad[i]) > 0);
+		CHECK(wh_rename(w, WH_ROOT, "a", WH_ROOT, bad[i], 0) > 0);
+		CHECK(wh_rename(w, WH_ROOT, bad[i], WH_ROOT, "b", 0) > 0);
 	}
-	WH_CHECK(t_create(w, WH_ROOT, "a/b", S_IFREG | 0644, O_RDWR, &e, &fh) == EINVAL);
-	WH_CHECK(t_unlink(w, WH_ROOT, "x/..") == EINVAL);
-	WH_CHECK(t_exists(w, "a") && t_exists(w, "x"));
+	CHECK(wh_create(w, WH_ROOT, "a/b", S_IFREG | 0644, O_RDWR, &e, &fh) == EINVAL);
+	CHECK(wh_unlink(w, WH_ROOT, "x/..") == EINVAL);
+	CHECK(wh_host_exists(w, "a") && wh_host_exists(w, "x"));
 	/* An empty symlink target is refused too. */
-	WH_CHECK(t_symlink(w, WH_ROOT, "s3", "", &e) > 0);
-	WH_CHECK(!t_exists(w, "s3") && !t_exists(w, "b"));
+	CHECK(wh_symlink(w, WH_ROOT, "s3", "", &e) > 0);
+	CHECK(!wh_host_exists(w, "s3") && !wh_host_exists(w, "b"));
 }
 
 /* Everything twice: on the loop thread, and on pool threads (per-thread umask). */
@@ -253,7 +253,7 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	test_create(&w);
 	test_mkdir_symlink_mknod(&w);
 	test_link_tmpfile(&w);
@@ -268,7 +268,7 @@ run(uint32_t threads)
 static int
 labelled(struct wh *w, uint32_t type, const char *name, const char *ctxname)
 {
-	struct tbody		b;
+	struct wh_body		b;
 	struct wh_reply		r;
 	struct msg_newnode	nn;
 	struct msg_entry	e;
@@ -279,15 +279,16 @@ labelled(struct wh *w, uint32_t type, const char *name, const char *ctxname)
 	nn.mode = (type == IMSG_FRONTEND_MKDIR ? S_IFDIR : S_IFREG) | 0644;
 	nn.open_flags = O_RDWR;
 	nn.flags = NEWNODE_SECCTX;
-	tb_init(&b);
-	tb_put(&b, &nn, sizeof(nn));
-	tb_str(&b, name);
-	tb_str(&b, ctxname);
-	tb_bytes(&b, "label", 5);
-	if ((err = t_call(w, type, WH_ROOT, &b, &r)) == 0 && type == IMSG_FRONTEND_CREATE) {
+	wh_body_init(&b);
+	wh_body_put(&b, &nn, sizeof(nn));
+	wh_body_str(&b, name);
+	wh_body_str(&b, ctxname);
+	wh_body_bytes(&b, "label", 5);
+	err = wh_call_body(w, type, WH_ROOT, &b, &r);
+	if (err == 0 && type == IMSG_FRONTEND_CREATE) {
 		memcpy(&e, r.data, sizeof(e));
 		memcpy(&fh, r.data + sizeof(e), sizeof(fh));
-		WH_CHECK(wh_release(w, fh) == 0);
+		CHECK(wh_release(w, fh) == 0);
 	}
 	return err;
 }
@@ -301,16 +302,16 @@ test_labels(void)
 
 	wh_opts_default(&o);
 	o.flags = CONFIG_SECURITY_LABEL;
-	t_start(&w, &o, SESSION_SECURITY_CTX);
-	WH_CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "lf", "user.lbl") == 0);
-	WH_CHECK(getxattr(wh_path(&w, "lf"), "user.lbl", buf, sizeof(buf)) == 5 &&
+	wh_start_session(&w, &o, SESSION_SECURITY_CTX);
+	CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "lf", "user.lbl") == 0);
+	CHECK(getxattr(wh_path(&w, "lf"), "user.lbl", buf, sizeof(buf)) == 5 &&
 	    memcmp(buf, "label", 5) == 0);
-	WH_CHECK(labelled(&w, IMSG_FRONTEND_MKDIR, "ld", "user.lbl") == 0);
-	WH_CHECK(getxattr(wh_path(&w, "ld"), "user.lbl", buf, sizeof(buf)) == 5);
+	CHECK(labelled(&w, IMSG_FRONTEND_MKDIR, "ld", "user.lbl") == 0);
+	CHECK(getxattr(wh_path(&w, "ld"), "user.lbl", buf, sizeof(buf)) == 5);
 	/* a label the host refuses (trusted.* needs CAP_SYS_ADMIN): nothing is left */
-	WH_CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "bf", "trusted.lbl") == EPERM);
-	WH_CHECK(labelled(&w, IMSG_FRONTEND_MKDIR, "bd", "trusted.lbl") == EPERM);
-	WH_CHECK(!t_exists(&w, "bf") && !t_exists(&w, "bd"));
+	CHECK(labelled(&w, IMSG_FRONTEND_CREATE, "bf", "trusted.lbl") == EPERM);
+	CHECK(labelled(&w, IMSG_FRONTEND_MKDIR, "bd", "trusted.lbl") == EPERM);
+	CHECK(!wh_host_exists(&w, "bf") && !wh_host_exists(&w, "bd"));
 	wh_finish(&w);
 }
 
@@ -327,19 +328,19 @@ test_budget(void)
 
 	wh_opts_default(&o);
 	o.rlimit_nofile = 20;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	for (n = 0; n < 64; n++) {
 		snprintf(name, sizeof(name), "b%d", n);
-		if ((err = t_create(&w, WH_ROOT, name, S_IFREG | 0644, O_RDWR, &e,
+		if ((err = wh_create(&w, WH_ROOT, name, S_IFREG | 0644, O_RDWR, &e,
 		    &fh[n])) != 0)
 			break;
 	}
-	WH_CHECK(err == ENFILE && n > 3 && n < 20);
-	WH_CHECK(t_tmpfile(&w, WH_ROOT, S_IFREG | 0600, O_RDWR, &e, &fh[63]) == ENFILE);
+	CHECK(err == ENFILE && n > 3 && n < 20);
+	CHECK(wh_tmpfile(&w, WH_ROOT, S_IFREG | 0600, O_RDWR, &e, &fh[63]) == ENFILE);
 	for (i = 0; i < n; i++)
-		WH_CHECK(wh_release(&w, fh[i]) == 0);
-	WH_CHECK(t_create(&w, WH_ROOT, "again", S_IFREG | 0644, O_RDWR, &e, &fh[0]) == 0);
-	WH_CHECK(wh_release(&w, fh[0]) == 0);
+		CHECK(wh_release(&w, fh[i]) == 0);
+	CHECK(wh_create(&w, WH_ROOT, "again", S_IFREG | 0644, O_RDWR, &e, &fh[0]) == 0);
+	CHECK(wh_release(&w, fh[0]) == 0);
 	wh_finish(&w);
 }
 
@@ -350,5 +351,5 @@ main(void)
 	test_labels();
 	run(0);
 	run(3);
-	return wh_done("ops-create");
+	return check_done("ops-create");
 }

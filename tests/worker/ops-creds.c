@@ -36,30 +36,30 @@ own(const struct wh *w, const char *name, uid_t uid, gid_t gid, mode_t mode)
 {
 	if (chown(wh_path(w, name), uid, gid) == -1 || chmod(wh_path(w, name), mode) == -1) {
 		perror(name);
-		WH_CHECK(0);
+		CHECK(0);
 	}
 }
 
 static void
 setup(struct wh *w)
 {
-	wh_file(w, "u1000", "a");
-	wh_file(w, "u1001", "b");
-	wh_file(w, "g1001", "c");
-	wh_mkdir(w, "d1000");
-	wh_mkdir(w, "d1001");
-	wh_file(w, "d1000/x", "x");
-	wh_file(w, "d1001/x", "x");
+	wh_host_file(w, "u1000", "a");
+	wh_host_file(w, "u1001", "b");
+	wh_host_file(w, "g1001", "c");
+	wh_host_mkdir(w, "d1000");
+	wh_host_mkdir(w, "d1001");
+	wh_host_file(w, "d1000/x", "x");
+	wh_host_file(w, "d1001/x", "x");
 	own(w, "u1000", 1000, 1000, 0600);
 	own(w, "u1001", 1001, 1001, 0600);
 	own(w, "g1001", 1001, 1001, 0640);	/* group 1001 may read */
 	own(w, "d1000", 1000, 1000, 0700);
 	own(w, "d1001", 1001, 1001, 0700);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "u1000", &ent_u[0]) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "u1001", &ent_u[1]) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "g1001", &ent_g) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "d1000", &ent_d[0]) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "d1001", &ent_d[1]) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "u1000", &ent_u[0]) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "u1001", &ent_u[1]) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "g1001", &ent_g) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "d1000", &ent_d[0]) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "d1001", &ent_d[1]) == 0);
 }
 
 static void
@@ -146,7 +146,7 @@ check_replies(struct wh *w, struct treq *t, int n, uint32_t *uids)
 			bad++;
 		else if (t[i].type == IMSG_WORKER_REPLY_OPEN && rep.len >= sizeof(opened)) {
 			memcpy(&opened, rep.data, sizeof(opened));
-			WH_CHECK(wh_release(w, opened.fh) == 0);
+			CHECK(wh_release(w, opened.fh) == 0);
 		} else if (t[i].type == IMSG_WORKER_REPLY_ENTRY && rep.len >= sizeof(e)) {
 			memcpy(&e, rep.data, sizeof(e));
 			wh_forget(w, e.nodeid, 1);
@@ -178,7 +178,7 @@ run(unsigned int threads)
 		if (n >= BATCH || r == ROUNDS - 1) {
 			total += n;
 			if ((k = check_replies(&w, t, n, uids)) < 0) {
-				WH_CHECK(0);
+				CHECK(0);
 				break;
 			}
 			bad += k;
@@ -188,8 +188,8 @@ run(unsigned int threads)
 	if (bad != 0)
 		fprintf(stderr, "threads %u: %d of %d answers for the wrong caller\n",
 		    threads, bad, total);
-	WH_CHECK(bad == 0);
-	WH_CHECK(total == ROUNDS * 7);
+	CHECK(bad == 0);
+	CHECK(total == ROUNDS * 7);
 	/* SYNCFS runs part of itself with the worker's ids: the caller's come back after. */
 	t[0].id = wh_send_as(&w, IMSG_FRONTEND_SYNCFS, WH_ROOT, 1001, 1001, NULL, 0);
 	t[0].want = 0;
@@ -200,8 +200,8 @@ run(unsigned int threads)
 	send_access(&w, &t[3], ent_u[0].nodeid, 1001, 1001, EACCES, "access u1000 after root");
 	uids[0] = uids[1] = uids[3] = 1001;
 	uids[2] = 0;
-	WH_CHECK(check_replies(&w, t, 4, uids) == 0);
-	WH_CHECK(wh_finish(&w) == 0);
+	CHECK(check_replies(&w, t, 4, uids) == 0);
+	CHECK(wh_finish(&w) == 0);
 }
 
 int
@@ -209,5 +209,5 @@ main(void)
 {
 	run(0);
 	run(4);
-	return wh_done("ops-creds");
+	return check_done("ops-creds");
 }

@@ -11,41 +11,17 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define NFILES	300
 #define PIECE	1024		/* about 30 names a reply */
 
 static unsigned char	seen[NFILES];
-
-/* One READDIR at off into seen[]; the number of entries, -1 on failure. */
-static int
-piece(struct wh *w, uint64_t fh, uint64_t *off)
-{
-	static struct wh_reply	rep;
-	struct wh_dirent_iter	it;
-	struct wh_dirent	d;
-	int			i, n = 0;
-
-	if (wh_readdir(w, fh, *off, PIECE, 0, &rep) != 0)
-		return -1;
-	wh_dirents_begin(&it, &rep, 0);
-	while (wh_dirents_next(&it, &d)) {
-		n++;
-		*off = d.d.off;
-		if (sscanf(d.name, "name%d", &i) == 1 && i >= 0 && i < NFILES)
-			seen[i]++;
-	}
-	return it.bad ? -1 : n;
-}
 
 static void
 check_whence(struct wh *w, uint32_t whence)
@@ -54,14 +30,15 @@ check_whence(struct wh *w, uint32_t whence)
 	int		i, n, calls = 0, missing = 0, twice = 0, err;
 
 	memset(seen, 0, sizeof(seen));
-	WH_CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
-	WH_CHECK(piece(w, fh, &off) > 0);
-	WH_CHECK(piece(w, fh, &off) > 0);
-	err = t_lseek(w, fh, 0, whence, &res);
-	WH_CHECK(err == EINVAL);
-	while ((n = piece(w, fh, &off)) > 0 && ++calls < 1000)
-		;
-	WH_CHECK(n == 0);
+	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
+	CHECK(wh_readdir_count(w, fh, &off, PIECE, seen, NFILES) > 0);
+	CHECK(wh_readdir_count(w, fh, &off, PIECE, seen, NFILES) > 0);
+	err = wh_lseek(w, fh, 0, whence, &res);
+	CHECK(err == EINVAL);
+	do
+		n = wh_readdir_count(w, fh, &off, PIECE, seen, NFILES);
+	while (n > 0 && ++calls < 1000);
+	CHECK(n == 0);
 	for (i = 0; i < NFILES; i++) {
 		missing += seen[i] == 0;
 		twice += seen[i] > 1;
@@ -69,24 +46,14 @@ check_whence(struct wh *w, uint32_t whence)
 	if (missing || twice || err != EINVAL)
 		fprintf(stderr, "whence %u: LSEEK %d, %d names missing, %d more than once\n",
 		    whence, err, missing, twice);
-	WH_CHECK(missing == 0 && twice == 0);
-	WH_CHECK(wh_releasedir(w, fh) == 0);
+	CHECK(missing == 0 && twice == 0);
+	CHECK(wh_releasedir(w, fh) == 0);
 }
 
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%03d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 3, NFILES);
 }
 
 int
@@ -97,11 +64,11 @@ main(void)
 
 	wh_opts_default(&o);
 	o.prepare = prepare;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	check_whence(&w, SEEK_SET);
 	check_whence(&w, SEEK_END);
 	check_whence(&w, SEEK_DATA);
 	check_whence(&w, SEEK_HOLE);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("ops-dirlseek");
+	CHECK(wh_finish(&w) == 0);
+	return check_done("ops-dirlseek");
 }

@@ -47,27 +47,6 @@ rss_anon(pid_t pid)
 	return (uint64_t)kb * 1024;
 }
 
-/* One READDIR at *off into seen[]; the number of entries, -1 on failure. */
-static int
-piece(struct wh *w, uint64_t fh, uint64_t *off, uint32_t size)
-{
-	static struct wh_reply	rep;
-	struct wh_dirent_iter	it;
-	struct wh_dirent	d;
-	int			i, n = 0;
-
-	if (wh_readdir(w, fh, *off, size, 0, &rep) != 0)
-		return -1;
-	wh_dirents_begin(&it, &rep, 0);
-	while (wh_dirents_next(&it, &d)) {
-		n++;
-		*off = d.d.off;
-		if (sscanf(d.name, "name%d", &i) == 1 && i >= 0 && i < NFILES)
-			seen[i]++;
-	}
-	return it.bad ? -1 : n;
-}
-
 /* The rest of fh's listing after one BIG READDIR from 0: every name exactly once. */
 static int
 lists_all(struct wh *w, uint64_t fh)
@@ -76,10 +55,11 @@ lists_all(struct wh *w, uint64_t fh)
 	int		i, n, calls = 0;
 
 	memset(seen, 0, sizeof(seen));
-	if (piece(w, fh, &off, BIG) <= 0)
+	if (wh_readdir_count(w, fh, &off, BIG, seen, NFILES) <= 0)
 		return 0;
-	while ((n = piece(w, fh, &off, 4096)) > 0 && ++calls < 1000)
-		;
+	do
+		n = wh_readdir_count(w, fh, &off, 4096, seen, NFILES);
+	while (n > 0 && ++calls < 1000);
 	for (i = 0; i < NFILES; i++)
 		if (seen[i] != 1)
 			return 0;
@@ -96,7 +76,7 @@ open_handles(struct wh *w, int n)
 	for (i = 0; i < n; i++) {
 		off = 0;
 		if (wh_opendir(w, WH_ROOT, &fhs[i]) != 0 ||
-		    piece(w, fhs[i], &off, BIG) <= 0) {
+		    wh_readdir_count(w, fhs[i], &off, BIG, seen, NFILES) <= 0) {
 			fprintf(stderr, "handle %d failed\n", i);
 			return -1;
 		}
@@ -110,24 +90,14 @@ release_handles(struct wh *w, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		WH_CHECK(wh_releasedir(w, fhs[i]) == 0);
+		CHECK(wh_releasedir(w, fhs[i]) == 0);
 }
 
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
 	/* 9 bytes: a 32-byte getdents record, a 40-byte READDIR entry */
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%05d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 5, NFILES);
 }
 
 int
@@ -144,12 +114,12 @@ main(void)
 	if (wh_start(&w, &o) != 0)
 		return 1;
 	/* Warm up: the threads' buffers and the tables' first growth are not per handle. */
-	WH_CHECK(open_handles(&w, 200) == 0);
+	CHECK(open_handles(&w, 200) == 0);
 	release_handles(&w, 200);
 	before = rss_anon(w.pid);
-	WH_CHECK(open_handles(&w, NHANDLES) == 0);
+	CHECK(open_handles(&w, NHANDLES) == 0);
 	after = rss_anon(w.pid);
-	WH_CHECK(before > 0 && after > 0);
+	CHECK(before > 0 && after > 0);
 	per = after > before ? (after - before) / NHANDLES : 0;
 	fprintf(stderr, "RssAnon %llu KiB -> %llu KiB: %llu bytes a handle\n",
 	    (unsigned long long)before / 1024, (unsigned long long)after / 1024,
@@ -158,15 +128,15 @@ main(void)
 	/* ASan keeps freed memory in quarantine: the worker's RSS says nothing here. */
 	fprintf(stderr, "AddressSanitizer build: the memory bound is not checked\n");
 #else
-	WH_CHECK(per < MAX_PER_HANDLE);
+	CHECK(per < MAX_PER_HANDLE);
 #endif
 	/* The handles still work: each one's stream goes on from where it was. */
-	WH_CHECK(lists_all(&w, fhs[0]));
-	WH_CHECK(lists_all(&w, fhs[NHANDLES - 1]));
+	CHECK(lists_all(&w, fhs[0]));
+	CHECK(lists_all(&w, fhs[NHANDLES - 1]));
 	release_handles(&w, NHANDLES);
-	WH_CHECK(open_handles(&w, 1) == 0);
-	WH_CHECK(lists_all(&w, fhs[0]));
+	CHECK(open_handles(&w, 1) == 0);
+	CHECK(lists_all(&w, fhs[0]));
 	release_handles(&w, 1);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("ops-dirmem");
+	CHECK(wh_finish(&w) == 0);
+	return check_done("ops-dirmem");
 }

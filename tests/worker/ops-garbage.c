@@ -18,7 +18,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define ROUNDS	3000
 
@@ -72,7 +71,7 @@ rnd(void)
 
 /* A short name from an alphabet that makes '/' and dots likely. */
 static void
-put_name(struct tbody *b)
+put_name(struct wh_body *b)
 {
 	static const char	alpha[] = "ab./";
 	char			name[8];
@@ -81,11 +80,11 @@ put_name(struct tbody *b)
 	for (i = 0; i < len; i++)
 		name[i] = alpha[rnd() % 4];
 	name[len] = '\0';
-	tb_str(b, name);
+	wh_body_str(b, name);
 }
 
 static void
-put_tail(struct tbody *b)
+put_tail(struct wh_body *b)
 {
 	uint8_t		junk[64];
 	uint32_t	i, n;
@@ -95,12 +94,12 @@ put_tail(struct tbody *b)
 	switch (rnd() % 4) {
 	case 0:		/* a length prefix that promises more than there is */
 		n = (uint32_t)rnd();
-		tb_put(b, &n, sizeof(n));
+		wh_body_put(b, &n, sizeof(n));
 		break;
 	case 1:
 		for (i = 0, n = (uint32_t)(rnd() % sizeof(junk)); i < n; i++)
 			junk[i] = (uint8_t)rnd();
-		tb_put(b, junk, n);
+		wh_body_put(b, junk, n);
 		break;
 	default:
 		break;
@@ -130,7 +129,7 @@ main(void)
 	struct wh		 w;
 	struct wh_opts		 o;
 	struct wh_reply		 r;
-	struct tbody		 b;
+	struct wh_body		 b;
 	const struct optype	*op;
 	uint8_t			 fixed[256];
 	uint64_t		 id, nodeid;
@@ -139,16 +138,16 @@ main(void)
 	wh_opts_default(&o);
 	o.flags = CONFIG_XATTR | CONFIG_POSIX_ACL;
 	o.threads = 2;
-	t_start(&w, &o, SESSION_KILLPRIV_V2);
-	wh_mkdir(&w, "a");
-	wh_file(&w, "b", "bbbb");
+	wh_start_session(&w, &o, SESSION_KILLPRIV_V2);
+	wh_host_mkdir(&w, "a");
+	wh_host_file(&w, "b", "bbbb");
 	for (i = 0; i < ROUNDS && wh_alive(&w); i++) {
 		op = &ops[rnd() % NOPTYPES];
 		fill_fixed(fixed, op->size);
 		if (op->type == IMSG_FRONTEND_SETLK)	/* no SETLKW that may wait for ever */
 			((struct msg_lock *)(void *)fixed)->sleep = 0;
-		tb_init(&b);
-		tb_put(&b, fixed, op->size);
+		wh_body_init(&b);
+		wh_body_put(&b, fixed, op->size);
 		if (op->tail)
 			put_tail(&b);
 		nodeid = rnd() % 2 ? 1 : rnd() % 8;
@@ -161,12 +160,12 @@ main(void)
 	}
 	printf("ops-garbage: %d requests, %d answered, %d succeeded\n", ROUNDS, answered,
 	    succeeded);
-	WH_CHECK(answered == ROUNDS);
-	WH_CHECK(wh_alive(&w));
+	CHECK(answered == ROUNDS);
+	CHECK(wh_alive(&w));
 	/* nothing but the shared directory changed: the harness's top holds only it and the log */
-	WH_CHECK(access(wh_path(&w, "../log"), F_OK) == 0);
-	if (wh_failures)
+	CHECK(access(wh_path(&w, "../log"), F_OK) == 0);
+	if (check_failures)
 		wh_dump_log(&w);
 	wh_stop(&w);
-	return wh_done("ops-garbage");
+	return check_done("ops-garbage");
 }

@@ -18,7 +18,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 static size_t
 host_read(const struct wh *w, const char *name, char *buf, size_t size)
@@ -37,7 +36,7 @@ host_read(const struct wh *w, const char *name, char *buf, size_t size)
 static int
 write_two(struct wh *w, uint64_t fh, uint64_t off, uint64_t *done)
 {
-	struct tbody	b;
+	struct wh_body	b;
 	struct msg_io	io;
 	struct msg_iov	v[2];
 	struct wh_reply	r;
@@ -52,10 +51,10 @@ write_two(struct wh *w, uint64_t fh, uint64_t off, uint64_t *done)
 	io.niov = 2;
 	v[0] = wh_iov(w, 100, 3);
 	v[1] = wh_iov(w, 5000, 4);
-	tb_init(&b);
-	tb_put(&b, &io, sizeof(io));
-	tb_put(&b, v, sizeof(v));
-	if ((err = t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r)) != 0)
+	wh_body_init(&b);
+	wh_body_put(&b, &io, sizeof(io));
+	wh_body_put(&b, v, sizeof(v));
+	if ((err = wh_call_body(w, IMSG_FRONTEND_WRITE, 0, &b, &r)) != 0)
 		return err;
 	memcpy(done, r.data, sizeof(*done));
 	return 0;
@@ -64,47 +63,47 @@ write_two(struct wh *w, uint64_t fh, uint64_t off, uint64_t *done)
 static void
 test_write(struct wh *w, uint64_t fh)
 {
-	struct tbody	b;
+	struct wh_body	b;
 	struct msg_io	io;
 	struct msg_iov	v;
 	struct wh_reply	r;
 	char		buf[64];
 	uint64_t	n, ro;
 
-	WH_CHECK(t_write(w, fh, 0, "hello world", 11, 0, &n) == 0 && n == 11);
-	WH_CHECK(write_two(w, fh, 6, &n) == 0 && n == 7);
-	WH_CHECK(host_read(w, "f", buf, sizeof(buf)) == 13 &&
+	CHECK(wh_write(w, fh, 0, "hello world", 11, 0, &n) == 0 && n == 11);
+	CHECK(write_two(w, fh, 6, &n) == 0 && n == 7);
+	CHECK(host_read(w, "f", buf, sizeof(buf)) == 13 &&
 	    memcmp(buf, "hello abcdefg", 13) == 0);
-	WH_CHECK(t_write(w, fh, 0, "", 0, 0, &n) == 0 && n == 0);
-	WH_CHECK(t_write(w, 31337, 0, "x", 1, 0, &n) == EBADF);
+	CHECK(wh_write(w, fh, 0, "", 0, 0, &n) == 0 && n == 0);
+	CHECK(wh_write(w, 31337, 0, "x", 1, 0, &n) == EBADF);
 	/* sizes that do not add up, an iov outside guest memory */
 	memset(&io, 0, sizeof(io));
 	io.fh = fh;
 	io.size = 5;
 	io.niov = 1;
 	v = wh_iov(w, 0, 4);
-	tb_init(&b);
-	tb_put(&b, &io, sizeof(io));
-	tb_put(&b, &v, sizeof(v));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EINVAL);
+	wh_body_init(&b);
+	wh_body_put(&b, &io, sizeof(io));
+	wh_body_put(&b, &v, sizeof(v));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EINVAL);
 	io.size = 4096;
 	v = wh_iov(w, WH_MEM_SIZE - 100, 4096);
-	tb_init(&b);
-	tb_put(&b, &io, sizeof(io));
-	tb_put(&b, &v, sizeof(v));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EFAULT);
+	wh_body_init(&b);
+	wh_body_put(&b, &io, sizeof(io));
+	wh_body_put(&b, &v, sizeof(v));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EFAULT);
 	/* a read-only handle */
-	WH_CHECK(wh_open(w, t_node(w, "f"), O_RDONLY, &ro) == 0);
-	WH_CHECK(t_write(w, ro, 0, "x", 1, 0, &n) == EBADF);
-	WH_CHECK(wh_release(w, ro) == 0);
-	WH_CHECK(host_read(w, "f", buf, sizeof(buf)) == 13 && buf[0] == 'h');
+	CHECK(wh_open(w, wh_node(w, "f"), O_RDONLY, &ro) == 0);
+	CHECK(wh_write(w, ro, 0, "x", 1, 0, &n) == EBADF);
+	CHECK(wh_release(w, ro) == 0);
+	CHECK(host_read(w, "f", buf, sizeof(buf)) == 13 && buf[0] == 'h');
 }
 
 /* More buffers than one pwritev() takes (IOV_MAX): the worker writes them in pieces. */
 static void
 test_many_iovs(struct wh *w)
 {
-	static struct tbody	b;
+	static struct wh_body	b;
 	static char		buf[MSG_MAX_IOV * 16 + 16];
 	struct msg_io		io;
 	struct msg_iov		v;
@@ -113,37 +112,37 @@ test_many_iovs(struct wh *w)
 	uint64_t		fh;
 	uint32_t		i;
 
-	wh_file(w, "many", "");
-	WH_CHECK(wh_open(w, t_node(w, "many"), O_RDWR, &fh) == 0);
+	wh_host_file(w, "many", "");
+	CHECK(wh_open(w, wh_node(w, "many"), O_RDWR, &fh) == 0);
 	memset(&io, 0, sizeof(io));
 	io.fh = fh;
 	io.offset = 3;
 	io.niov = MSG_MAX_IOV;
 	io.size = MSG_MAX_IOV * 16;
-	tb_init(&b);
-	tb_put(&b, &io, sizeof(io));
+	wh_body_init(&b);
+	wh_body_put(&b, &io, sizeof(io));
 	for (i = 0; i < MSG_MAX_IOV; i++) {
 		/* buffer i holds 16 times the letter of i, placed backwards in memory */
 		memset(wh_guest(w, (MSG_MAX_IOV - 1 - i) * 32), 'a' + i % 26, 16);
 		v = wh_iov(w, (MSG_MAX_IOV - 1 - i) * 32, 16);
-		tb_put(&b, &v, sizeof(v));
+		wh_body_put(&b, &v, sizeof(v));
 	}
-	WH_CHECK(t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == 0);
+	CHECK(wh_call_body(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == 0);
 	memcpy(&c, r.data, sizeof(c));
-	WH_CHECK(c.count == MSG_MAX_IOV * 16);
-	WH_CHECK(host_read(w, "many", buf, sizeof(buf)) == 3 + MSG_MAX_IOV * 16);
+	CHECK(c.count == MSG_MAX_IOV * 16);
+	CHECK(host_read(w, "many", buf, sizeof(buf)) == 3 + MSG_MAX_IOV * 16);
 	for (i = 0; i < MSG_MAX_IOV; i++)
 		if (buf[3 + i * 16] != 'a' + (int)(i % 26) || buf[3 + i * 16 + 15] !=
 		    'a' + (int)(i % 26))
 			break;
-	WH_CHECK(i == MSG_MAX_IOV);
+	CHECK(i == MSG_MAX_IOV);
 	/* one more than the maximum */
 	io.niov = MSG_MAX_IOV + 1;
 	io.size += 16;
 	memcpy(b.buf, &io, sizeof(io));
-	tb_put(&b, &v, sizeof(v));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EINVAL);
-	WH_CHECK(wh_release(w, fh) == 0);
+	wh_body_put(&b, &v, sizeof(v));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_WRITE, 0, &b, &r) == EINVAL);
+	CHECK(wh_release(w, fh) == 0);
 }
 
 static void
@@ -152,20 +151,20 @@ test_sync(struct wh *w, uint64_t fh)
 	struct stat	st;
 	uint64_t	dfh;
 
-	WH_CHECK(t_flush(w, fh, 1) == 0);
-	WH_CHECK(t_fsync(w, IMSG_FRONTEND_FSYNC, fh, 0) == 0);
-	WH_CHECK(t_fsync(w, IMSG_FRONTEND_FSYNC, fh, 1) == 0);
-	WH_CHECK(t_fsync(w, IMSG_FRONTEND_FSYNC, 1234567, 0) == EBADF);
-	WH_CHECK(wh_opendir(w, WH_ROOT, &dfh) == 0);
-	WH_CHECK(t_fsync(w, IMSG_FRONTEND_FSYNCDIR, dfh, 0) == 0);
-	WH_CHECK(wh_releasedir(w, dfh) == 0);
-	WH_CHECK(t_syncfs(w, WH_ROOT) == 0);
+	CHECK(wh_flush(w, fh, 1) == 0);
+	CHECK(wh_fsync(w, IMSG_FRONTEND_FSYNC, fh, 0) == 0);
+	CHECK(wh_fsync(w, IMSG_FRONTEND_FSYNC, fh, 1) == 0);
+	CHECK(wh_fsync(w, IMSG_FRONTEND_FSYNC, 1234567, 0) == EBADF);
+	CHECK(wh_opendir(w, WH_ROOT, &dfh) == 0);
+	CHECK(wh_fsync(w, IMSG_FRONTEND_FSYNCDIR, dfh, 0) == 0);
+	CHECK(wh_releasedir(w, dfh) == 0);
+	CHECK(wh_syncfs(w, WH_ROOT) == 0);
 	/* anyone may sync, even without read access to the root */
-	t_stat(w, "", &st);
+	wh_host_stat(w, "", &st);
 	chmod(w->dir, 0711);
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_syncfs(w, WH_ROOT) == 0);
-	t_uid = t_gid = 0;
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_syncfs(w, WH_ROOT) == 0);
+	wh_uid = wh_gid = 0;
 	chmod(w->dir, st.st_mode & 07777);
 }
 
@@ -176,28 +175,28 @@ test_space(struct wh *w, uint64_t fh)
 	struct stat	st;
 	uint64_t	off;
 
-	WH_CHECK(t_fallocate(w, fh, 0, 1 << 20, 0) == 0);
-	t_stat(w, "f", &st);
-	WH_CHECK(st.st_size == 1 << 20);
-	WH_CHECK(t_fallocate(w, fh, 4096, 8192, FALLOC_FL_PUNCH_HOLE |
+	CHECK(wh_fallocate(w, fh, 0, 1 << 20, 0) == 0);
+	wh_host_stat(w, "f", &st);
+	CHECK(st.st_size == 1 << 20);
+	CHECK(wh_fallocate(w, fh, 4096, 8192, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE) == 0);
-	WH_CHECK(t_fallocate(w, fh, 0, 4096, FALLOC_FL_PUNCH_HOLE) == EOPNOTSUPP);
-	WH_CHECK(t_fallocate(w, fh, 0, 0, 0) == EINVAL);
-	WH_CHECK(t_fallocate(w, fh, (uint64_t)1 << 63, 1, 0) == EINVAL);
+	CHECK(wh_fallocate(w, fh, 0, 4096, FALLOC_FL_PUNCH_HOLE) == EOPNOTSUPP);
+	CHECK(wh_fallocate(w, fh, 0, 0, 0) == EINVAL);
+	CHECK(wh_fallocate(w, fh, (uint64_t)1 << 63, 1, 0) == EINVAL);
 
 	/* a sparse file: data, hole, data */
-	WH_CHECK(t_setattr(w, t_node(w, "f"), &(struct msg_setattr){ .valid = SETATTR_SIZE,
+	CHECK(wh_setattr(w, wh_node(w, "f"), &(struct msg_setattr){ .valid = SETATTR_SIZE,
 	    .size = 0 }, NULL) == 0);
 	memset(blk, 'z', sizeof(blk));
-	WH_CHECK(t_write(w, fh, 0, blk, sizeof(blk), 0, &off) == 0);
-	WH_CHECK(t_write(w, fh, 1 << 20, blk, sizeof(blk), 0, &off) == 0);
-	WH_CHECK(t_fsync(w, IMSG_FRONTEND_FSYNC, fh, 0) == 0);
-	WH_CHECK(t_lseek(w, fh, 0, SEEK_DATA, &off) == 0 && off == 0);
-	WH_CHECK(t_lseek(w, fh, 0, SEEK_HOLE, &off) == 0 && off == 4096);
-	WH_CHECK(t_lseek(w, fh, 8192, SEEK_DATA, &off) == 0 && off == 1 << 20);
-	WH_CHECK(t_lseek(w, fh, (1 << 20) + 8192, SEEK_DATA, &off) == ENXIO);
-	WH_CHECK(t_lseek(w, fh, 0, SEEK_END, &off) == 0 && off == (1 << 20) + 4096);
-	WH_CHECK(t_lseek(w, fh, 0, 77, &off) == EINVAL);
+	CHECK(wh_write(w, fh, 0, blk, sizeof(blk), 0, &off) == 0);
+	CHECK(wh_write(w, fh, 1 << 20, blk, sizeof(blk), 0, &off) == 0);
+	CHECK(wh_fsync(w, IMSG_FRONTEND_FSYNC, fh, 0) == 0);
+	CHECK(wh_lseek(w, fh, 0, SEEK_DATA, &off) == 0 && off == 0);
+	CHECK(wh_lseek(w, fh, 0, SEEK_HOLE, &off) == 0 && off == 4096);
+	CHECK(wh_lseek(w, fh, 8192, SEEK_DATA, &off) == 0 && off == 1 << 20);
+	CHECK(wh_lseek(w, fh, (1 << 20) + 8192, SEEK_DATA, &off) == ENXIO);
+	CHECK(wh_lseek(w, fh, 0, SEEK_END, &off) == 0 && off == (1 << 20) + 4096);
+	CHECK(wh_lseek(w, fh, 0, 77, &off) == EINVAL);
 }
 
 static void
@@ -206,35 +205,35 @@ test_copy(struct wh *w, uint64_t fh)
 	char		buf[64];
 	uint64_t	g, gfh, fnode, n;
 
-	WH_CHECK(t_write(w, fh, 0, "copy me", 7, 0, &n) == 0);
-	wh_file(w, "g", "");
-	g = t_node(w, "g");
-	fnode = t_node(w, "f");
-	WH_CHECK(wh_open(w, g, O_RDWR, &gfh) == 0);
-	WH_CHECK(t_copy(w, fnode, fh, 0, g, gfh, 10, 7, &n) == 0 && n == 7);
-	WH_CHECK(host_read(w, "g", buf, sizeof(buf)) == 17 &&
+	CHECK(wh_write(w, fh, 0, "copy me", 7, 0, &n) == 0);
+	wh_host_file(w, "g", "");
+	g = wh_node(w, "g");
+	fnode = wh_node(w, "f");
+	CHECK(wh_open(w, g, O_RDWR, &gfh) == 0);
+	CHECK(wh_copy(w, fnode, fh, 0, g, gfh, 10, 7, &n) == 0 && n == 7);
+	CHECK(host_read(w, "g", buf, sizeof(buf)) == 17 &&
 	    memcmp(buf + 10, "copy me", 7) == 0 && buf[0] == 0);
-	WH_CHECK(t_copy(w, fnode, fh, 0, g, 99999, 0, 7, &n) == EBADF);
+	CHECK(wh_copy(w, fnode, fh, 0, g, 99999, 0, 7, &n) == EBADF);
 	/* a handle that is not the named node's */
-	WH_CHECK(t_copy(w, fnode, fh, 0, fnode, gfh, 0, 7, &n) == EBADF);
-	WH_CHECK(wh_release(w, gfh) == 0);
+	CHECK(wh_copy(w, fnode, fh, 0, fnode, gfh, 0, 7, &n) == EBADF);
+	CHECK(wh_release(w, gfh) == 0);
 }
 
 static void
 test_dax(struct wh *w)
 {
-	struct tbody		b;
+	struct wh_body		b;
 	struct msg_setupmapping	m;
 	struct wh_reply		r;
 	uint32_t		zero = 0;
 
 	memset(&m, 0, sizeof(m));
-	tb_init(&b);
-	tb_put(&b, &m, sizeof(m));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_SETUPMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
-	tb_init(&b);
-	tb_put(&b, &zero, sizeof(zero));
-	WH_CHECK(t_call(w, IMSG_FRONTEND_REMOVEMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
+	wh_body_init(&b);
+	wh_body_put(&b, &m, sizeof(m));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_SETUPMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
+	wh_body_init(&b);
+	wh_body_put(&b, &zero, sizeof(zero));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_REMOVEMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
 }
 
 int
@@ -243,16 +242,16 @@ main(void)
 	struct wh		w;
 	uint64_t		fh;
 
-	t_start(&w, NULL, 0);
-	wh_file(&w, "f", "");
-	WH_CHECK(wh_open(&w, t_node(&w, "f"), O_RDWR, &fh) == 0);
+	wh_start_session(&w, NULL, 0);
+	wh_host_file(&w, "f", "");
+	CHECK(wh_open(&w, wh_node(&w, "f"), O_RDWR, &fh) == 0);
 	test_write(&w, fh);
 	test_many_iovs(&w);
 	test_sync(&w, fh);
 	test_space(&w, fh);
 	test_copy(&w, fh);
 	test_dax(&w);
-	WH_CHECK(wh_release(&w, fh) == 0);
+	CHECK(wh_release(&w, fh) == 0);
 	wh_finish(&w);
-	return wh_done("ops-io");
+	return check_done("ops-io");
 }

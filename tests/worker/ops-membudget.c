@@ -19,7 +19,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define NFILES		300
 #define BUDGET_KIB	256
@@ -58,17 +57,7 @@ lists_all(struct wh *w, uint64_t fh)
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/name%03d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "name", 3, NFILES);
 }
 
 /*
@@ -90,7 +79,7 @@ check_file_handles(void)
 	o.rlimit_nofile = 64;		/* fewer than the names: nodes hold no fd */
 	o.memory_budget_kib = 64;
 	o.inode_file_handles = FILE_HANDLES_PREFER;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	for (n = 0; n < NFILES; n++) {
 		snprintf(name, sizeof(name), "name%03d", n);
 		if ((err = wh_lookup(&w, WH_ROOT, name, &e)) != 0)
@@ -98,11 +87,11 @@ check_file_handles(void)
 		ids[n] = e.nodeid;
 	}
 	fprintf(stderr, "file handles: %d nodes within 64 KiB, then %s\n", n, strerror(err));
-	WH_CHECK(err == ENOMEM && n > 64);
+	CHECK(err == ENOMEM && n > 64);
 	for (i = 0; i < n; i++)
 		wh_forget(&w, ids[i], 1);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "name299", &e) == 0);
-	WH_CHECK(wh_finish(&w) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "name299", &e) == 0);
+	CHECK(wh_finish(&w) == 0);
 }
 
 int
@@ -118,36 +107,36 @@ main(void)
 	o.threads = 2;
 	o.rlimit_nofile = MAX_HANDLES + 1000;
 	o.memory_budget_kib = BUDGET_KIB;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	for (n = 0; n < MAX_HANDLES; n++)
 		if ((err = wh_opendir(&w, WH_ROOT, &fhs[n])) != 0)
 			break;
 	fprintf(stderr, "%d handles within %d KiB, then %s\n", n, BUDGET_KIB, strerror(err));
-	WH_CHECK(err == ENOMEM);
-	WH_CHECK(n > 100 && n < MAX_HANDLES);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "name007", &e) == ENOMEM);
-	WH_CHECK(wh_alive(&w));
+	CHECK(err == ENOMEM);
+	CHECK(n > 100 && n < MAX_HANDLES);
+	CHECK(wh_lookup(&w, WH_ROOT, "name007", &e) == ENOMEM);
+	CHECK(wh_alive(&w));
 	/* What is open keeps working, with no memory to keep read-ahead in. */
 	if (n > 0) {
-		WH_CHECK(lists_all(&w, fhs[0]));
-		WH_CHECK(lists_all(&w, fhs[n - 1]));
+		CHECK(lists_all(&w, fhs[0]));
+		CHECK(lists_all(&w, fhs[n - 1]));
 	}
 	for (i = 0; i < n; i++)
-		WH_CHECK(wh_releasedir(&w, fhs[i]) == 0);
+		CHECK(wh_releasedir(&w, fhs[i]) == 0);
 	/* Served again: the budget came back with the handles. */
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "name007", &e) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "name007", &e) == 0);
 	wh_forget(&w, e.nodeid, 1);
-	WH_CHECK(wh_opendir(&w, WH_ROOT, &fhs[0]) == 0);
-	WH_CHECK(lists_all(&w, fhs[0]));
-	WH_CHECK(wh_releasedir(&w, fhs[0]) == 0);
+	CHECK(wh_opendir(&w, WH_ROOT, &fhs[0]) == 0);
+	CHECK(lists_all(&w, fhs[0]));
+	CHECK(wh_releasedir(&w, fhs[0]) == 0);
 	/* As many as before: everything charged was given back. */
 	for (i = 0; i < n; i++)
 		if ((err = wh_opendir(&w, WH_ROOT, &fhs[i])) != 0)
 			break;
-	WH_CHECK(i == n);
+	CHECK(i == n);
 	while (i-- > 0)
-		WH_CHECK(wh_releasedir(&w, fhs[i]) == 0);
-	WH_CHECK(wh_finish(&w) == 0);
+		CHECK(wh_releasedir(&w, fhs[i]) == 0);
+	CHECK(wh_finish(&w) == 0);
 	check_file_handles();
-	return wh_done("ops-membudget");
+	return check_done("ops-membudget");
 }

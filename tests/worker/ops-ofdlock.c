@@ -18,7 +18,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define A	0xa1
 #define B	0xb2
@@ -31,7 +30,7 @@ hopen(struct wh *w, uint64_t f)
 {
 	uint64_t	fh = 0;
 
-	WH_CHECK(wh_open(w, f, O_RDWR, &fh) == 0);
+	CHECK(wh_open(w, f, O_RDWR, &fh) == 0);
 	return fh;
 }
 
@@ -44,19 +43,19 @@ test_release(struct wh *w, uint64_t f)
 	h1 = hopen(w, f);
 	h2 = hopen(w, f);
 	h3 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h2, C, F_WRLCK, 20, 29, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == EAGAIN);
-	WH_CHECK(wh_release(w, h1) == 0);		/* no FLUSH, no unlock */
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h3, D, F_WRLCK, 20, 29, 0, 0) == EAGAIN);
-	WH_CHECK(wh_release(w, h2) == 0);
-	WH_CHECK(t_setlk(w, h3, D, F_WRLCK, 20, 29, 0, 0) == 0);
-	WH_CHECK(wh_release(w, h3) == 0);
+	CHECK(wh_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
+	CHECK(wh_setlk(w, h2, C, F_WRLCK, 20, 29, 0, 0) == 0);
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == EAGAIN);
+	CHECK(wh_release(w, h1) == 0);		/* no FLUSH, no unlock */
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == 0);
+	CHECK(wh_setlk(w, h3, D, F_WRLCK, 20, 29, 0, 0) == EAGAIN);
+	CHECK(wh_release(w, h2) == 0);
+	CHECK(wh_setlk(w, h3, D, F_WRLCK, 20, 29, 0, 0) == 0);
+	CHECK(wh_release(w, h3) == 0);
 	/* everything went with h3: a fresh handle locks all of it */
 	h1 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h1, E, F_WRLCK, 0, T_OFFSET_MAX, 0, 0) == 0);
-	WH_CHECK(wh_release(w, h1) == 0);
+	CHECK(wh_setlk(w, h1, E, F_WRLCK, 0, WH_OFFSET_MAX, 0, 0) == 0);
+	CHECK(wh_release(w, h1) == 0);
 }
 
 /*
@@ -71,16 +70,16 @@ test_posix_two_handles(struct wh *w, uint64_t f)
 	h1 = hopen(w, f);
 	h2 = hopen(w, f);
 	h3 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h2, A, F_WRLCK, 50, 59, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h3, A, F_UNLCK, 100, 109, 0, 0) == 0);
-	WH_CHECK(wh_release(w, h3) == 0);
+	CHECK(wh_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
+	CHECK(wh_setlk(w, h2, A, F_WRLCK, 50, 59, 0, 0) == 0);
+	CHECK(wh_setlk(w, h3, A, F_UNLCK, 100, 109, 0, 0) == 0);
+	CHECK(wh_release(w, h3) == 0);
 	h3 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 0, 0, 0, 0) == EAGAIN);
-	WH_CHECK(wh_release(w, h2) == 0);
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 0, 0, 0, 0) == 0);
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 55, 55, 0, 0) == 0);
-	WH_CHECK(wh_release(w, h1) == 0 && wh_release(w, h3) == 0);
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 0, 0, 0, 0) == EAGAIN);
+	CHECK(wh_release(w, h2) == 0);
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 0, 0, 0, 0) == 0);
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 55, 55, 0, 0) == 0);
+	CHECK(wh_release(w, h1) == 0 && wh_release(w, h3) == 0);
 }
 
 /* flock locks belong to their handle alone; RELEASE of another one leaves them. */
@@ -92,14 +91,14 @@ test_flock(struct wh *w, uint64_t f)
 	h1 = hopen(w, f);
 	h2 = hopen(w, f);
 	h3 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h1, A, F_WRLCK, 0, 0, 0, 1) == 0);
-	WH_CHECK(t_setlk(w, h2, A, F_WRLCK, 0, 9, 0, 0) == 0);	/* POSIX, same owner */
-	WH_CHECK(wh_release(w, h2) == 0);
-	WH_CHECK(t_setlk(w, h3, B, F_RDLCK, 0, 0, 0, 1) == EAGAIN);
-	WH_CHECK(t_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == 0);
-	WH_CHECK(wh_release(w, h1) == 0);
-	WH_CHECK(t_setlk(w, h3, B, F_RDLCK, 0, 0, 0, 1) == 0);
-	WH_CHECK(wh_release(w, h3) == 0);
+	CHECK(wh_setlk(w, h1, A, F_WRLCK, 0, 0, 0, 1) == 0);
+	CHECK(wh_setlk(w, h2, A, F_WRLCK, 0, 9, 0, 0) == 0);	/* POSIX, same owner */
+	CHECK(wh_release(w, h2) == 0);
+	CHECK(wh_setlk(w, h3, B, F_RDLCK, 0, 0, 0, 1) == EAGAIN);
+	CHECK(wh_setlk(w, h3, B, F_WRLCK, 0, 9, 0, 0) == 0);
+	CHECK(wh_release(w, h1) == 0);
+	CHECK(wh_setlk(w, h3, B, F_RDLCK, 0, 0, 0, 1) == 0);
+	CHECK(wh_release(w, h3) == 0);
 }
 
 /* A SETLKW waiting on an OFD lock gets it when the holder's handle is released. */
@@ -111,12 +110,12 @@ test_waiter(struct wh *w, uint64_t f)
 
 	h1 = hopen(w, f);
 	h2 = hopen(w, f);
-	WH_CHECK(t_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
-	id = t_setlkw_send(w, h2, B, F_WRLCK, 5, 5);
-	WH_CHECK(wh_recv(w, id, &rep, 200) == -1);		/* waiting */
-	WH_CHECK(wh_release(w, h1) == 0);
-	WH_CHECK(wh_recv(w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
-	WH_CHECK(wh_release(w, h2) == 0);
+	CHECK(wh_setlk(w, h1, A, F_WRLCK, 0, 9, 0, 0) == 0);
+	id = wh_setlkw_send(w, h2, B, F_WRLCK, 5, 5);
+	CHECK(wh_recv(w, id, &rep, 200) == -1);		/* waiting */
+	CHECK(wh_release(w, h1) == 0);
+	CHECK(wh_recv(w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
+	CHECK(wh_release(w, h2) == 0);
 }
 
 static void
@@ -128,9 +127,9 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	t_start(&w, &o, 0);
-	wh_file(&w, "f", "0123456789");
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	wh_start_session(&w, &o, 0);
+	wh_host_file(&w, "f", "0123456789");
+	CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
 	test_release(&w, e.nodeid);
 	test_posix_two_handles(&w, e.nodeid);
 	test_flock(&w, e.nodeid);
@@ -143,5 +142,5 @@ main(void)
 {
 	run(0);
 	run(2);
-	return wh_done("ops-ofdlock");
+	return check_done("ops-ofdlock");
 }

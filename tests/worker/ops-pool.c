@@ -12,23 +12,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "chan.h"
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define QUICK	16
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A request composed but not sent: the burst leaves in one write (burst_flush). */
 static uint64_t
@@ -79,16 +68,16 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
-	t_start(&w, &o, 0);
-	wh_file(&w, "f", "0123456789");
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &holder) == 0);
-	WH_CHECK(t_setlk(&w, holder, 1, F_WRLCK, 0, 99, 0, 0) == 0);
+	wh_start_session(&w, &o, 0);
+	wh_host_file(&w, "f", "0123456789");
+	CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	CHECK(wh_open(&w, e.nodeid, O_RDWR, &holder) == 0);
+	CHECK(wh_setlk(&w, holder, 1, F_WRLCK, 0, 99, 0, 0) == 0);
 	for (i = 0; i < nwait; i++)
-		WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh[i]) == 0);
+		CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh[i]) == 0);
 	/* The burst: waiters first, then quick ones, no reply awaited in between. */
 	memset(&g, 0, sizeof(g));
-	t0 = now();
+	t0 = wh_now();
 	for (i = 0; i < QUICK / 2; i++)
 		qid[i] = burst_add(&w, IMSG_FRONTEND_GETATTR, e.nodeid, &g, sizeof(g));
 	for (i = 0; i < nwait; i++)
@@ -99,17 +88,17 @@ run(uint32_t threads)
 	for (i = 0; i < QUICK; i++)
 		if (wh_recv(&w, qid[i], &rep, 2000) != 0 || rep.error != 0)
 			ok = 0;
-	WH_CHECK(ok);
-	WH_CHECK(now() - t0 < 1.5);
+	CHECK(ok);
+	CHECK(wh_now() - t0 < 1.5);
 	for (i = 0; i < nwait; i++)
-		WH_CHECK(wh_recv(&w, wid[i], &rep, 50) == -1);	/* still waiting */
-	WH_CHECK(t_setlk(&w, holder, 1, F_UNLCK, 0, 99, 0, 0) == 0);
+		CHECK(wh_recv(&w, wid[i], &rep, 50) == -1);	/* still waiting */
+	CHECK(wh_setlk(&w, holder, 1, F_UNLCK, 0, 99, 0, 0) == 0);
 	for (i = 0; i < nwait; i++) {
-		WH_CHECK(wh_recv(&w, wid[i], &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
-		WH_CHECK(t_flush(&w, fh[i], 100 + i) == 0);
-		WH_CHECK(wh_release(&w, fh[i]) == 0);
+		CHECK(wh_recv(&w, wid[i], &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
+		CHECK(wh_flush(&w, fh[i], 100 + i) == 0);
+		CHECK(wh_release(&w, fh[i]) == 0);
 	}
-	WH_CHECK(wh_release(&w, holder) == 0);
+	CHECK(wh_release(&w, holder) == 0);
 	if (!ok)
 		fprintf(stderr, "threads %u: quick requests held up\n", threads);
 	wh_finish(&w);
@@ -121,5 +110,5 @@ main(void)
 	run(2);
 	run(4);
 	run(8);
-	return wh_done("ops-pool");
+	return check_done("ops-pool");
 }

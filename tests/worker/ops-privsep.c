@@ -32,7 +32,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #define ACL_VERSION	2
 #define ACL_USER_OBJ	0x01
@@ -52,8 +51,8 @@ struct acl_ent {
 static void
 as(uint32_t uid, uint32_t gid)
 {
-	t_uid = uid;
-	t_gid = gid;
+	wh_uid = uid;
+	wh_gid = gid;
 }
 
 /* A host file with owner and mode; its node id, looked up as the current caller. */
@@ -61,15 +60,15 @@ static uint64_t
 hfile(struct wh *w, const char *name, uid_t uid, gid_t gid, mode_t mode)
 {
 	struct msg_entry	e;
-	struct tbody		b;
+	struct wh_body		b;
 	struct wh_reply		rep;
 
-	wh_file(w, name, "0123456789");
+	wh_host_file(w, name, "0123456789");
 	if (chown(wh_path(w, name), uid, gid) == -1 || chmod(wh_path(w, name), mode) == -1)
 		perror(name);
-	tb_init(&b);
-	tb_str(&b, name);
-	if (t_call(w, IMSG_FRONTEND_LOOKUP, WH_ROOT, &b, &rep) != 0 ||
+	wh_body_init(&b);
+	wh_body_str(&b, name);
+	if (wh_call_body(w, IMSG_FRONTEND_LOOKUP, WH_ROOT, &b, &rep) != 0 ||
 	    rep.len < sizeof(e))
 		return 0;
 	memcpy(&e, rep.data, sizeof(e));
@@ -81,19 +80,19 @@ static int
 call_fixed(struct wh *w, uint32_t type, uint64_t node, const void *body, size_t len,
     void *out, size_t outlen)
 {
-	struct tbody		b;
+	struct wh_body		b;
 	struct wh_reply		rep;
 	int			err;
 
-	tb_init(&b);
-	tb_put(&b, body, len);
-	if ((err = t_call(w, type, node, &b, &rep)) == 0 && rep.len >= outlen)
+	wh_body_init(&b);
+	wh_body_put(&b, body, len);
+	if ((err = wh_call_body(w, type, node, &b, &rep)) == 0 && rep.len >= outlen)
 		memcpy(out, rep.data, outlen);
 	return err;
 }
 
 static int
-t_getattr_as(struct wh *w, uint64_t node, struct msg_attr *a)
+getattr_as(struct wh *w, uint64_t node, struct msg_attr *a)
 {
 	struct msg_getattr	g;
 
@@ -125,7 +124,7 @@ setattr(struct wh *w, uint64_t node, uint32_t valid, uint32_t mode, uint32_t uid
 	s.gid = gid;
 	s.fh = fh;
 	s.mtime = s.ctime = 1000000;
-	return t_setattr(w, node, &s, &a);
+	return wh_setattr(w, node, &s, &a);
 }
 
 static struct stat
@@ -133,7 +132,7 @@ hstat(const struct wh *w, const char *name)
 {
 	struct stat	st;
 
-	t_stat(w, name, &st);
+	wh_host_stat(w, name, &st);
 	return st;
 }
 
@@ -168,22 +167,22 @@ test_escape_file_caps(void)
 	o.flags = CONFIG_XATTR;
 	map(&o.uid_map[0], 0, 100000, 65536);
 	map(&o.gid_map[0], 0, 100000, 65536);
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(0, 0);
 	n = hfile(&w, "bin", 0, 0, 0755);
-	WH_CHECK(n != 0);
-	WH_CHECK(t_setxattr(&w, n, "security.capability", caps, sizeof(caps), 0, 0) ==
+	CHECK(n != 0);
+	CHECK(wh_setxattr(&w, n, "security.capability", caps, sizeof(caps), 0, 0) ==
 	    EPERM);
-	WH_CHECK(getxattr(wh_path(&w, "bin"), "security.capability", buf, sizeof(buf)) ==
+	CHECK(getxattr(wh_path(&w, "bin"), "security.capability", buf, sizeof(buf)) ==
 	    -1 && errno == ENODATA);
 	/* not through a file of its own either: it is not host root */
-	wh_file(&w, "own", "x");
-	WH_CHECK(chown(wh_path(&w, "own"), 100000, 100000) == 0);
+	wh_host_file(&w, "own", "x");
+	CHECK(chown(wh_path(&w, "own"), 100000, 100000) == 0);
 	n = hfile(&w, "own", 100000, 100000, 0755);
-	WH_CHECK(n != 0 && t_setxattr(&w, n, "security.capability", caps, sizeof(caps), 0,
+	CHECK(n != 0 && wh_setxattr(&w, n, "security.capability", caps, sizeof(caps), 0,
 	    0) == EPERM);
 	/* a device node neither */
-	WH_CHECK(t_mknod(&w, WH_ROOT, "dev", S_IFCHR | 0600, 0x0103, NULL) == EPERM);
+	CHECK(wh_mknod(&w, WH_ROOT, "dev", S_IFCHR | 0600, 0x0103, NULL) == EPERM);
 	wh_finish(&w);
 }
 
@@ -194,15 +193,15 @@ test_setattr_foreign_fh(void)
 	struct wh	w;
 	uint64_t	root_file, mine, fh = 0;
 
-	t_start(&w, NULL, 0);
+	wh_start_session(&w, NULL, 0);
 	as(1000, 1000);
 	root_file = hfile(&w, "suid", 0, 0, 04755);
 	mine = hfile(&w, "mine", 1000, 1000, 0644);
-	WH_CHECK(root_file != 0 && mine != 0);
-	WH_CHECK(open_as(&w, root_file, O_RDONLY, &fh) == 0);
-	WH_CHECK(setattr(&w, mine, SETATTR_MODE, 0755, 0, 0, fh) == EBADF);
-	WH_CHECK(setattr(&w, root_file, SETATTR_MODE, 0755, 0, 0, fh) == EPERM);
-	WH_CHECK((hstat(&w, "suid").st_mode & 07777) == 04755);
+	CHECK(root_file != 0 && mine != 0);
+	CHECK(open_as(&w, root_file, O_RDONLY, &fh) == 0);
+	CHECK(setattr(&w, mine, SETATTR_MODE, 0755, 0, 0, fh) == EBADF);
+	CHECK(setattr(&w, root_file, SETATTR_MODE, 0755, 0, 0, fh) == EPERM);
+	CHECK((hstat(&w, "suid").st_mode & 07777) == 04755);
 	wh_finish(&w);
 }
 
@@ -217,18 +216,18 @@ test_unmapped_ids(void)
 
 	wh_opts_default(&o);
 	map_tenant(&o);
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(0, 0);
 	n = hfile(&w, "other", 70000, 70000, 0600);
-	WH_CHECK(n != 0);
-	WH_CHECK(wh_getattr(&w, n, &a) == 0 && a.uid == ID_OVERFLOW_TEST &&
+	CHECK(n != 0);
+	CHECK(wh_getattr(&w, n, &a) == 0 && a.uid == ID_OVERFLOW_TEST &&
 	    a.gid == ID_OVERFLOW_TEST);
 	as(70000, 70000);
-	WH_CHECK(open_as(&w, n, O_RDONLY, &fh) == EPERM);
+	CHECK(open_as(&w, n, O_RDONLY, &fh) == EPERM);
 	as(1000, 70000);
-	WH_CHECK(open_as(&w, n, O_RDONLY, &fh) == EPERM);
+	CHECK(open_as(&w, n, O_RDONLY, &fh) == EPERM);
 	as(1001, 1001);
-	WH_CHECK(t_getattr_as(&w, n, &a) == 0);
+	CHECK(getattr_as(&w, n, &a) == 0);
 	wh_finish(&w);
 }
 
@@ -239,20 +238,20 @@ test_owner_chgrp(void)
 	struct wh	w;
 	uint64_t	g, g2;
 
-	t_start(&w, NULL, 0);
+	wh_start_session(&w, NULL, 0);
 	as(1000, 1000);
 	g = hfile(&w, "g", 1000, 1000, 0644);
 	g2 = hfile(&w, "g2", 1000, 1000, 0644);
-	WH_CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 1001, 0) == 0);
-	WH_CHECK(hstat(&w, "g").st_gid == 1001 && hstat(&w, "g").st_uid == 1000);
-	WH_CHECK(setattr(&w, g, SETATTR_UID | SETATTR_GID, 0, 1000, 1002, 0) == 0);
-	WH_CHECK(hstat(&w, "g").st_gid == 1002);
+	CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 1001, 0) == 0);
+	CHECK(hstat(&w, "g").st_gid == 1001 && hstat(&w, "g").st_uid == 1000);
+	CHECK(setattr(&w, g, SETATTR_UID | SETATTR_GID, 0, 1000, 1002, 0) == 0);
+	CHECK(hstat(&w, "g").st_gid == 1002);
 	/* privop_owner_chgrp: not the owner, or the owner changing too */
 	as(1001, 1001);
-	WH_CHECK(setattr(&w, g2, SETATTR_GID, 0, 0, 1001, 0) == EPERM);
+	CHECK(setattr(&w, g2, SETATTR_GID, 0, 0, 1001, 0) == EPERM);
 	as(1000, 1000);
-	WH_CHECK(setattr(&w, g2, SETATTR_UID | SETATTR_GID, 0, 1001, 1001, 0) == EPERM);
-	WH_CHECK(hstat(&w, "g2").st_uid == 1000 && hstat(&w, "g2").st_gid == 1000);
+	CHECK(setattr(&w, g2, SETATTR_UID | SETATTR_GID, 0, 1001, 1001, 0) == EPERM);
+	CHECK(hstat(&w, "g2").st_uid == 1000 && hstat(&w, "g2").st_gid == 1000);
 	wh_finish(&w);
 }
 
@@ -265,14 +264,14 @@ test_owner_chgrp_mapped(void)
 
 	wh_opts_default(&o);
 	map_tenant(&o);
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(1000, 1000);
 	g = hfile(&w, "g", 101000, 101000, 0644);
-	WH_CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 1003, 0) == 0);
-	WH_CHECK(hstat(&w, "g").st_gid == 101003);
+	CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 1003, 0) == 0);
+	CHECK(hstat(&w, "g").st_gid == 101003);
 	/* a group outside the map does not exist */
-	WH_CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 5000, 0) == EPERM);
-	WH_CHECK(hstat(&w, "g").st_gid == 101003);
+	CHECK(setattr(&w, g, SETATTR_GID, 0, 0, 5000, 0) == EPERM);
+	CHECK(hstat(&w, "g").st_gid == 101003);
 	wh_finish(&w);
 }
 
@@ -322,40 +321,40 @@ test_acl_ids(void)
 	wh_opts_default(&o);
 	o.flags = CONFIG_XATTR | CONFIG_POSIX_ACL;
 	map_tenant(&o);
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(0, 0);
 	n = hfile(&w, "f", 0, 0, 0640);
 	len = acl_make(buf, ents, 6);
-	WH_CHECK(t_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len, 0, 0) ==
+	CHECK(wh_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len, 0, 0) ==
 	    0);
 	hl = getxattr(wh_path(&w, "f"), "system.posix_acl_access", got, sizeof(got));
-	WH_CHECK(hl > 0 && acl_id(got, (size_t)hl, ACL_USER) == 101001 &&
+	CHECK(hl > 0 && acl_id(got, (size_t)hl, ACL_USER) == 101001 &&
 	    acl_id(got, (size_t)hl, ACL_GROUP) == 101002);
-	WH_CHECK(t_getxattr(&w, n, "system.posix_acl_access", sizeof(got), got, &cnt) ==
+	CHECK(wh_getxattr(&w, n, "system.posix_acl_access", sizeof(got), got, &cnt) ==
 	    0 && cnt == len && acl_id(got, len, ACL_USER) == 1001 &&
 	    acl_id(got, len, ACL_GROUP) == 1002);
 	/* an id outside the map: refused, the ACL unchanged */
 	ents[1].id = 5000;
 	len = acl_make(buf, ents, 6);
-	WH_CHECK(t_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len, 0, 0) ==
+	CHECK(wh_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len, 0, 0) ==
 	    EINVAL);
 	ents[1].id = 1001;
 	ents[3].id = 7;
 	len = acl_make(buf, ents, 6);
-	WH_CHECK(t_setxattr(&w, n, "system.posix_acl_default", buf, (uint32_t)len, 0, 0) ==
-	    EINVAL || t_setxattr(&w, n, "system.posix_acl_default", buf, (uint32_t)len, 0,
+	CHECK(wh_setxattr(&w, n, "system.posix_acl_default", buf, (uint32_t)len, 0, 0) ==
+	    EINVAL || wh_setxattr(&w, n, "system.posix_acl_default", buf, (uint32_t)len, 0,
 	    0) == EACCES);
 	/* malformed: not a whole number of entries */
-	WH_CHECK(t_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len - 3, 0,
+	CHECK(wh_setxattr(&w, n, "system.posix_acl_access", buf, (uint32_t)len - 3, 0,
 	    0) == EINVAL);
 	hl = getxattr(wh_path(&w, "f"), "system.posix_acl_access", got, sizeof(got));
-	WH_CHECK(hl > 0 && acl_id(got, (size_t)hl, ACL_USER) == 101001);
+	CHECK(hl > 0 && acl_id(got, (size_t)hl, ACL_USER) == 101001);
 	/* a host entry for an unmapped host id shows as the overflow id */
 	ents[1].id = 4242;
 	ents[3].id = 101002;
 	len = acl_make(buf, ents, 6);
-	WH_CHECK(setxattr(wh_path(&w, "f"), "system.posix_acl_access", buf, len, 0) == 0);
-	WH_CHECK(t_getxattr(&w, n, "system.posix_acl_access", sizeof(got), got, &cnt) ==
+	CHECK(setxattr(wh_path(&w, "f"), "system.posix_acl_access", buf, len, 0) == 0);
+	CHECK(wh_getxattr(&w, n, "system.posix_acl_access", sizeof(got), got, &cnt) ==
 	    0 && acl_id(got, (size_t)cnt, ACL_USER) == ID_OVERFLOW_TEST &&
 	    acl_id(got, (size_t)cnt, ACL_GROUP) == 1002);
 	wh_finish(&w);
@@ -418,24 +417,24 @@ test_thread_caps(void)
 	wh_opts_default(&o);
 	map(&o.uid_map[0], 0, 100000, 65536);
 	map(&o.gid_map[0], 0, 100000, 65536);
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(1000, 1000);
-	WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(cap_eff(&w) == 0);
+	CHECK(getattr_as(&w, WH_ROOT, &a) == 0);
+	CHECK(cap_eff(&w) == 0);
 	as(0, 0);		/* guest root, host 100000: nothing either */
-	WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(cap_eff(&w) == 0);
+	CHECK(getattr_as(&w, WH_ROOT, &a) == 0);
+	CHECK(cap_eff(&w) == 0);
 	wh_finish(&w);
 
-	t_start(&w, NULL, 0);	/* no map: guest root is host root */
+	wh_start_session(&w, NULL, 0);	/* no map: guest root is host root */
 	as(0, 0);
-	WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
+	CHECK(getattr_as(&w, WH_ROOT, &a) == 0);
 	eff = cap_eff(&w);
-	WH_CHECK(eff != UINT64_MAX && (eff & (1ULL << CAP_FOWNER)) &&
+	CHECK(eff != UINT64_MAX && (eff & (1ULL << CAP_FOWNER)) &&
 	    (eff & (1ULL << CAP_SETUID)) == 0);
 	as(1000, 1000);
-	WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(cap_eff(&w) == 0);
+	CHECK(getattr_as(&w, WH_ROOT, &a) == 0);
+	CHECK(cap_eff(&w) == 0);
 	wh_finish(&w);
 
 	/* a pool: the loop thread holds nothing, and neither do threads serving uid 1000 */
@@ -456,20 +455,20 @@ test_privop_setid_clear(void)
 	struct wh	w;
 	uint64_t	f, fh = 0, wfh = 0;
 
-	t_start(&w, NULL, 0);
+	wh_start_session(&w, NULL, 0);
 	as(1000, 1000);
 	f = hfile(&w, "s", 0, 0, 04755);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 0755, 0, 0, 0) == EPERM);
-	WH_CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 0755, 0, 0, fh) == EPERM);
-	WH_CHECK((hstat(&w, "s").st_mode & 07777) == 04755);
+	CHECK(setattr(&w, f, SETATTR_MODE, 0755, 0, 0, 0) == EPERM);
+	CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
+	CHECK(setattr(&w, f, SETATTR_MODE, 0755, 0, 0, fh) == EPERM);
+	CHECK((hstat(&w, "s").st_mode & 07777) == 04755);
 	/* a writer: removal granted, anything more refused */
 	f = hfile(&w, "sw", 0, 0, 06777);
-	WH_CHECK(open_as(&w, f, O_WRONLY, &wfh) == 0);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 0777, 0, 0, wfh) == 0);
-	WH_CHECK((hstat(&w, "sw").st_mode & 07777) == 0777);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 04777, 0, 0, wfh) == EPERM);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 0700, 0, 0, wfh) == EPERM);
+	CHECK(open_as(&w, f, O_WRONLY, &wfh) == 0);
+	CHECK(setattr(&w, f, SETATTR_MODE, 0777, 0, 0, wfh) == 0);
+	CHECK((hstat(&w, "sw").st_mode & 07777) == 0777);
+	CHECK(setattr(&w, f, SETATTR_MODE, 04777, 0, 0, wfh) == EPERM);
+	CHECK(setattr(&w, f, SETATTR_MODE, 0700, 0, 0, wfh) == EPERM);
 	wh_finish(&w);
 }
 
@@ -481,18 +480,18 @@ test_privop_writer_times(void)
 	uint64_t	f, other, fh = 0, wfh = 0;
 	struct stat	st;
 
-	t_start(&w, NULL, SESSION_WRITEBACK);
+	wh_start_session(&w, NULL, SESSION_WRITEBACK);
 	as(1000, 1000);
 	f = hfile(&w, "t", 0, 0, 0644);
 	other = hfile(&w, "tw", 0, 0, 0666);
-	WH_CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
-	WH_CHECK(setattr(&w, f, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, fh) == EPERM);
-	WH_CHECK(open_as(&w, other, O_RDWR, &wfh) == 0);
-	WH_CHECK(setattr(&w, f, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, wfh) == EBADF);
+	CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
+	CHECK(setattr(&w, f, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, fh) == EPERM);
+	CHECK(open_as(&w, other, O_RDWR, &wfh) == 0);
+	CHECK(setattr(&w, f, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, wfh) == EBADF);
 	st = hstat(&w, "t");
-	WH_CHECK(st.st_mtime != 1000000);
-	WH_CHECK(setattr(&w, other, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, wfh) == 0);
-	WH_CHECK(hstat(&w, "tw").st_mtime == 1000000);
+	CHECK(st.st_mtime != 1000000);
+	CHECK(setattr(&w, other, SETATTR_MTIME | SETATTR_CTIME, 0, 0, 0, wfh) == 0);
+	CHECK(hstat(&w, "tw").st_mtime == 1000000);
 	wh_finish(&w);
 }
 
@@ -514,14 +513,14 @@ test_privop_handle_open(void)
 
 	wh_opts_default(&o);
 	o.inode_file_handles = FILE_HANDLES_MANDATORY;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(1000, 1000);
 	f = hfile(&w, "secret", 0, 0, 0600);
-	WH_CHECK(f != 0);
-	WH_CHECK(open_as(&w, f, O_RDONLY, &fh) == EACCES);
-	WH_CHECK(setattr(&w, f, SETATTR_MODE, 0644, 0, 0, 0) == EPERM);
+	CHECK(f != 0);
+	CHECK(open_as(&w, f, O_RDONLY, &fh) == EACCES);
+	CHECK(setattr(&w, f, SETATTR_MODE, 0644, 0, 0, 0) == EPERM);
 	as(0, 0);
-	WH_CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
+	CHECK(open_as(&w, f, O_RDONLY, &fh) == 0);
 	wh_finish(&w);
 }
 
@@ -537,5 +536,5 @@ main(void)
 	test_privop_writer_times();
 	test_privop_owner_chgrp();
 	test_privop_handle_open();
-	return wh_done("ops-privsep");
+	return check_done("ops-privsep");
 }

@@ -12,9 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,50 +98,40 @@ check(struct wh *w, int plus)
 	uint64_t		fh, off = 0, next;
 	int			bad = 0, calls = 0, n;
 
-	WH_CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
+	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
 	/* Half-way, with no name twice. */
 	memset(seen, 0, sizeof(seen));
 	while (calls < (plus ? 200 : 50) && (n = piece(w, fh, off, plus, &next, &bad)) > 0) {
 		calls++;
 		off = next;
 	}
-	WH_CHECK(calls == (plus ? 200 : 50));
+	CHECK(calls == (plus ? 200 : 50));
 	for (n = 0; n < NFILES; n++)
-		WH_CHECK(seen[n] <= 1);
+		CHECK(seen[n] <= 1);
 	/* Asking for the same offset twice gives the same entries (not the next ones). */
 	if (!plus) {
-		WH_CHECK(wh_readdir(w, fh, off, PIECE, 0, &a) == 0);
-		WH_CHECK(wh_readdir(w, fh, off, PIECE, 0, &b) == 0);
-		WH_CHECK(a.len == b.len && a.len > sizeof(struct msg_dirents) &&
+		CHECK(wh_readdir(w, fh, off, PIECE, 0, &a) == 0);
+		CHECK(wh_readdir(w, fh, off, PIECE, 0, &b) == 0);
+		CHECK(a.len == b.len && a.len > sizeof(struct msg_dirents) &&
 		    memcmp(a.data, b.data, a.len) == 0);
 	}
 	/* Rewind: from 0 every name exactly once. */
 	memset(seen, 0, sizeof(seen));
 	off = 0;
-	WH_CHECK((n = read_rest(w, fh, &off, plus, &bad)) > 0);
-	WH_CHECK(all_once());
-	WH_CHECK(bad == 0);
+	CHECK((n = read_rest(w, fh, &off, plus, &bad)) > 0);
+	CHECK(all_once());
+	CHECK(bad == 0);
 	/* At the end, the end again. */
-	WH_CHECK(wh_readdir(w, fh, off, PIECE, plus, &a) == 0);
-	WH_CHECK(a.len == sizeof(struct msg_dirents));
-	WH_CHECK(wh_releasedir(w, fh) == 0);
+	CHECK(wh_readdir(w, fh, off, PIECE, plus, &a) == 0);
+	CHECK(a.len == sizeof(struct msg_dirents));
+	CHECK(wh_releasedir(w, fh) == 0);
 	fprintf(stderr, "plus %d: %d replies from 0\n", plus, n);
 }
 
 static void
 prepare(const char *dir)
 {
-	char	path[4096];
-	int	i, fd;
-
-	for (i = 0; i < NFILES; i++) {
-		snprintf(path, sizeof(path), "%s/e%d", dir, i);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
-			perror(path);
-			exit(1);
-		}
-		close(fd);
-	}
+	wh_host_files(dir, "e", 0, NFILES);
 }
 
 int
@@ -159,6 +147,6 @@ main(void)
 		return 1;
 	check(&w, 0);
 	check(&w, 1);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("ops-readdir10k");
+	CHECK(wh_finish(&w) == 0);
+	return check_done("ops-readdir10k");
 }

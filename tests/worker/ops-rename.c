@@ -16,7 +16,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE	(1 << 0)
@@ -47,59 +46,59 @@ main(void)
 	struct msg_attr		attr;
 	struct stat		st;
 
-	t_start(&w, NULL, 0);
-	wh_file(&w, "a", "A");
-	wh_file(&w, "b", "B");
-	wh_mkdir(&w, "d");
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "d", &d) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "a", &a) == 0);
+	wh_start_session(&w, NULL, 0);
+	wh_host_file(&w, "a", "A");
+	wh_host_file(&w, "b", "B");
+	wh_host_mkdir(&w, "d");
+	CHECK(wh_lookup(&w, WH_ROOT, "d", &d) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "a", &a) == 0);
 
 	/* plain, then across directories; the node follows its inode */
-	WH_CHECK(t_rename(&w, WH_ROOT, "a", WH_ROOT, "c", 0) == 0);
-	WH_CHECK(!t_exists(&w, "a") && first(&w, "c") == 'A');
-	WH_CHECK(t_rename(&w, WH_ROOT, "c", d.nodeid, "c", 0) == 0);
-	WH_CHECK(first(&w, "d/c") == 'A');
-	WH_CHECK(wh_getattr(&w, a.nodeid, &attr) == 0 && attr.size == 1);
-	WH_CHECK(t_rename(&w, WH_ROOT, "nope", WH_ROOT, "x", 0) == ENOENT);
+	CHECK(wh_rename(&w, WH_ROOT, "a", WH_ROOT, "c", 0) == 0);
+	CHECK(!wh_host_exists(&w, "a") && first(&w, "c") == 'A');
+	CHECK(wh_rename(&w, WH_ROOT, "c", d.nodeid, "c", 0) == 0);
+	CHECK(first(&w, "d/c") == 'A');
+	CHECK(wh_getattr(&w, a.nodeid, &attr) == 0 && attr.size == 1);
+	CHECK(wh_rename(&w, WH_ROOT, "nope", WH_ROOT, "x", 0) == ENOENT);
 
 	/* replacing, and refusing to */
-	WH_CHECK(t_rename(&w, d.nodeid, "c", WH_ROOT, "b", RENAME_NOREPLACE) == EEXIST);
-	WH_CHECK(first(&w, "b") == 'B');
-	WH_CHECK(t_rename(&w, d.nodeid, "c", WH_ROOT, "b", 0) == 0);
-	WH_CHECK(first(&w, "b") == 'A' && !t_exists(&w, "d/c"));
+	CHECK(wh_rename(&w, d.nodeid, "c", WH_ROOT, "b", RENAME_NOREPLACE) == EEXIST);
+	CHECK(first(&w, "b") == 'B');
+	CHECK(wh_rename(&w, d.nodeid, "c", WH_ROOT, "b", 0) == 0);
+	CHECK(first(&w, "b") == 'A' && !wh_host_exists(&w, "d/c"));
 
 	/* exchange */
-	wh_file(&w, "e", "E");
-	WH_CHECK(t_rename(&w, WH_ROOT, "b", WH_ROOT, "e", RENAME_EXCHANGE) == 0);
-	WH_CHECK(first(&w, "b") == 'E' && first(&w, "e") == 'A');
-	WH_CHECK(t_rename(&w, WH_ROOT, "b", WH_ROOT, "none", RENAME_EXCHANGE) == ENOENT);
-	WH_CHECK(t_rename(&w, WH_ROOT, "b", WH_ROOT, "e",
+	wh_host_file(&w, "e", "E");
+	CHECK(wh_rename(&w, WH_ROOT, "b", WH_ROOT, "e", RENAME_EXCHANGE) == 0);
+	CHECK(first(&w, "b") == 'E' && first(&w, "e") == 'A');
+	CHECK(wh_rename(&w, WH_ROOT, "b", WH_ROOT, "none", RENAME_EXCHANGE) == ENOENT);
+	CHECK(wh_rename(&w, WH_ROOT, "b", WH_ROOT, "e",
 	    RENAME_EXCHANGE | RENAME_NOREPLACE) == EINVAL);
 
 	/* whiteout: a 0:0 character device is left behind */
-	WH_CHECK(t_rename(&w, WH_ROOT, "e", WH_ROOT, "w", RENAME_WHITEOUT) == 0);
-	t_stat(&w, "e", &st);
-	WH_CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
-	WH_CHECK(first(&w, "w") == 'A');
+	CHECK(wh_rename(&w, WH_ROOT, "e", WH_ROOT, "w", RENAME_WHITEOUT) == 0);
+	wh_host_stat(&w, "e", &st);
+	CHECK(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	CHECK(first(&w, "w") == 'A');
 
 	/* flags nobody knows */
-	WH_CHECK(t_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 1u << 3) == EINVAL);
-	WH_CHECK(t_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 0x80000000u) == EINVAL);
-	WH_CHECK(t_exists(&w, "w") && !t_exists(&w, "v"));
+	CHECK(wh_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 1u << 3) == EINVAL);
+	CHECK(wh_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 0x80000000u) == EINVAL);
+	CHECK(wh_host_exists(&w, "w") && !wh_host_exists(&w, "v"));
 	/* a bad new directory */
-	WH_CHECK(t_rename(&w, WH_ROOT, "w", 987654, "v", 0) > 0);
+	CHECK(wh_rename(&w, WH_ROOT, "w", 987654, "v", 0) > 0);
 
 	/* an unprivileged caller: no write access to the root directory */
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 0) == EACCES);
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_rename(&w, WH_ROOT, "w", WH_ROOT, "v", 0) == EACCES);
 	/* whiteouts need CAP_MKNOD locally */
 	chmod(wh_path(&w, "d"), 0777);
-	wh_file(&w, "d/m", "M");
-	WH_CHECK(t_rename(&w, d.nodeid, "m", d.nodeid, "n", RENAME_WHITEOUT) == EPERM);
-	WH_CHECK(t_rename(&w, d.nodeid, "m", d.nodeid, "n", 0) == 0);
-	WH_CHECK(first(&w, "d/n") == 'M');
-	t_uid = t_gid = 0;
+	wh_host_file(&w, "d/m", "M");
+	CHECK(wh_rename(&w, d.nodeid, "m", d.nodeid, "n", RENAME_WHITEOUT) == EPERM);
+	CHECK(wh_rename(&w, d.nodeid, "m", d.nodeid, "n", 0) == 0);
+	CHECK(first(&w, "d/n") == 'M');
+	wh_uid = wh_gid = 0;
 
 	wh_finish(&w);
-	return wh_done("ops-rename");
+	return check_done("ops-rename");
 }

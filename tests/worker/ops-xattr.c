@@ -20,7 +20,6 @@
 
 #include "msg.h"
 #include "harness.h"
-#include "ops-lib.h"
 
 static void
 start(struct wh *w, uint32_t flags)
@@ -30,7 +29,7 @@ start(struct wh *w, uint32_t flags)
 	wh_opts_default(&o);
 	o.flags = flags;
 	o.threads = 2;		/* xattr calls change the cwd of their own thread only */
-	t_start(w, &o, 0);
+	wh_start_session(w, &o, 0);
 }
 
 static void
@@ -45,30 +44,30 @@ test_values(struct wh *w)
 	char		buf[256];
 	uint64_t	f, n;
 
-	wh_file(w, "f", "x");
-	f = t_node(w, "f");
-	WH_CHECK(t_setxattr(w, f, "user.a", "value", 5, 0, 0) == 0);
-	WH_CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == 5 &&
+	wh_host_file(w, "f", "x");
+	f = wh_node(w, "f");
+	CHECK(wh_setxattr(w, f, "user.a", "value", 5, 0, 0) == 0);
+	CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == 5 &&
 	    memcmp(buf, "value", 5) == 0);
-	WH_CHECK(t_getxattr(w, f, "user.a", 0, NULL, &n) == 0 && n == 5);
-	WH_CHECK(t_getxattr(w, f, "user.a", sizeof(buf), buf, &n) == 0 && n == 5 &&
+	CHECK(wh_getxattr(w, f, "user.a", 0, NULL, &n) == 0 && n == 5);
+	CHECK(wh_getxattr(w, f, "user.a", sizeof(buf), buf, &n) == 0 && n == 5 &&
 	    memcmp(buf, "value", 5) == 0);
-	WH_CHECK(t_getxattr(w, f, "user.a", 2, buf, &n) == ERANGE);
-	WH_CHECK(t_getxattr(w, f, "user.none", sizeof(buf), buf, &n) == ENODATA);
-	WH_CHECK(t_setxattr(w, f, "user.a", "v2", 2, XATTR_CREATE, 0) == EEXIST);
-	WH_CHECK(t_setxattr(w, f, "user.b", "v2", 2, XATTR_REPLACE, 0) == ENODATA);
-	WH_CHECK(t_setxattr(w, f, "user.b", "", 0, XATTR_CREATE, 0) == 0);
-	WH_CHECK(t_setxattr(w, f, "user.c", "v", 1, 0x40, 0) == EINVAL);
-	WH_CHECK(t_listxattr(w, f, 0, NULL, &n) == 0 && n == 14);
-	WH_CHECK(t_listxattr(w, f, sizeof(buf), buf, &n) == 0 && n == 14 &&
+	CHECK(wh_getxattr(w, f, "user.a", 2, buf, &n) == ERANGE);
+	CHECK(wh_getxattr(w, f, "user.none", sizeof(buf), buf, &n) == ENODATA);
+	CHECK(wh_setxattr(w, f, "user.a", "v2", 2, XATTR_CREATE, 0) == EEXIST);
+	CHECK(wh_setxattr(w, f, "user.b", "v2", 2, XATTR_REPLACE, 0) == ENODATA);
+	CHECK(wh_setxattr(w, f, "user.b", "", 0, XATTR_CREATE, 0) == 0);
+	CHECK(wh_setxattr(w, f, "user.c", "v", 1, 0x40, 0) == EINVAL);
+	CHECK(wh_listxattr(w, f, 0, NULL, &n) == 0 && n == 14);
+	CHECK(wh_listxattr(w, f, sizeof(buf), buf, &n) == 0 && n == 14 &&
 	    memcmp(buf, "user.a\0user.b\0", 14) == 0);
-	WH_CHECK(t_listxattr(w, f, 10, buf, &n) == ERANGE);
-	WH_CHECK(t_removexattr(w, f, "user.a") == 0);
-	WH_CHECK(t_removexattr(w, f, "user.a") == ENODATA);
-	WH_CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == -1);
-	WH_CHECK(t_getxattr(w, f, "", sizeof(buf), buf, &n) > 0);
-	WH_CHECK(t_setxattr(w, f, "nonamespace", "v", 1, 0, 0) == EOPNOTSUPP);
-	WH_CHECK(t_getxattr(w, 5555555, "user.a", sizeof(buf), buf, &n) > 0);
+	CHECK(wh_listxattr(w, f, 10, buf, &n) == ERANGE);
+	CHECK(wh_removexattr(w, f, "user.a") == 0);
+	CHECK(wh_removexattr(w, f, "user.a") == ENODATA);
+	CHECK(getxattr(wh_path(w, "f"), "user.a", buf, sizeof(buf)) == -1);
+	CHECK(wh_getxattr(w, f, "", sizeof(buf), buf, &n) > 0);
+	CHECK(wh_setxattr(w, f, "nonamespace", "v", 1, 0, 0) == EOPNOTSUPP);
+	CHECK(wh_getxattr(w, 5555555, "user.a", sizeof(buf), buf, &n) > 0);
 }
 
 /* A FIFO and a symlink: reached through /proc, never opened (a FIFO open would hang). */
@@ -78,19 +77,19 @@ test_special(struct wh *w)
 	char		buf[256];
 	uint64_t	p, l, n;
 
-	WH_CHECK(mkfifo(wh_path(w, "p"), 0644) == 0);
-	WH_CHECK(symlink("f", wh_path(w, "l")) == 0);
-	p = t_node(w, "p");
-	l = t_node(w, "l");
-	WH_CHECK(t_setxattr(w, p, "user.a", "v", 1, 0, 0) == EPERM);
-	WH_CHECK(t_getxattr(w, p, "user.a", sizeof(buf), buf, &n) == ENODATA);
-	WH_CHECK(t_listxattr(w, l, sizeof(buf), buf, &n) == 0);
-	WH_CHECK(t_setxattr(w, l, "user.a", "v", 1, 0, 0) == EPERM);
+	CHECK(mkfifo(wh_path(w, "p"), 0644) == 0);
+	CHECK(symlink("f", wh_path(w, "l")) == 0);
+	p = wh_node(w, "p");
+	l = wh_node(w, "l");
+	CHECK(wh_setxattr(w, p, "user.a", "v", 1, 0, 0) == EPERM);
+	CHECK(wh_getxattr(w, p, "user.a", sizeof(buf), buf, &n) == ENODATA);
+	CHECK(wh_listxattr(w, l, sizeof(buf), buf, &n) == 0);
+	CHECK(wh_setxattr(w, l, "user.a", "v", 1, 0, 0) == EPERM);
 	/* the symlink's own attributes, not its target's */
-	WH_CHECK(setxattr(wh_path(w, "f"), "user.target", "v", 1, 0) == 0);
-	WH_CHECK(t_getxattr(w, l, "user.target", sizeof(buf), buf, &n) == ENODATA);
+	CHECK(setxattr(wh_path(w, "f"), "user.target", "v", 1, 0) == 0);
+	CHECK(wh_getxattr(w, l, "user.target", sizeof(buf), buf, &n) == ENODATA);
 	/* trusted.* takes CAP_SYS_ADMIN, which the worker does not keep (as virtiofsd) */
-	WH_CHECK(t_setxattr(w, l, "trusted.t", "v", 1, 0, 0) == EPERM);
+	CHECK(wh_setxattr(w, l, "trusted.t", "v", 1, 0, 0) == EPERM);
 }
 
 static void
@@ -100,33 +99,33 @@ test_unprivileged(struct wh *w)
 	char		buf[256];
 	uint64_t	f, s, n;
 
-	wh_file(w, "ro", "x");
-	wh_file(w, "secret", "x");
+	wh_host_file(w, "ro", "x");
+	wh_host_file(w, "secret", "x");
 	chmod(wh_path(w, "secret"), 0600);
-	WH_CHECK(setxattr(wh_path(w, "ro"), "user.k", "v", 1, 0) == 0);
-	WH_CHECK(setxattr(wh_path(w, "secret"), "user.k", "v", 1, 0) == 0);
-	f = t_node(w, "ro");
-	s = t_node(w, "secret");
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_getxattr(w, f, "user.k", sizeof(buf), buf, &n) == 0 && n == 1);
-	WH_CHECK(t_setxattr(w, f, "user.k", "w", 1, 0, 0) == EACCES);
-	WH_CHECK(t_removexattr(w, f, "user.k") == EACCES);
-	WH_CHECK(t_getxattr(w, s, "user.k", sizeof(buf), buf, &n) == EACCES);
-	WH_CHECK(t_setxattr(w, f, "trusted.x", "v", 1, 0, 0) == EPERM);
-	WH_CHECK(t_getxattr(w, f, "trusted.x", sizeof(buf), buf, &n) == ENODATA);
+	CHECK(setxattr(wh_path(w, "ro"), "user.k", "v", 1, 0) == 0);
+	CHECK(setxattr(wh_path(w, "secret"), "user.k", "v", 1, 0) == 0);
+	f = wh_node(w, "ro");
+	s = wh_node(w, "secret");
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_getxattr(w, f, "user.k", sizeof(buf), buf, &n) == 0 && n == 1);
+	CHECK(wh_setxattr(w, f, "user.k", "w", 1, 0, 0) == EACCES);
+	CHECK(wh_removexattr(w, f, "user.k") == EACCES);
+	CHECK(wh_getxattr(w, s, "user.k", sizeof(buf), buf, &n) == EACCES);
+	CHECK(wh_setxattr(w, f, "trusted.x", "v", 1, 0, 0) == EPERM);
+	CHECK(wh_getxattr(w, f, "trusted.x", sizeof(buf), buf, &n) == ENODATA);
 	/* file capabilities: only a privileged caller, as locally */
-	wh_file(w, "own", "x");
-	WH_CHECK(chown(wh_path(w, "own"), 1000, 1000) == 0);
-	WH_CHECK(t_setxattr(w, t_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	wh_host_file(w, "own", "x");
+	CHECK(chown(wh_path(w, "own"), 1000, 1000) == 0);
+	CHECK(wh_setxattr(w, wh_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
 	    0) == EPERM);
-	t_uid = t_gid = 0;
-	WH_CHECK(t_setxattr(w, t_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
+	wh_uid = wh_gid = 0;
+	CHECK(wh_setxattr(w, wh_node(w, "own"), "security.capability", cap, sizeof(cap), 0,
 	    0) == 0);
-	t_uid = t_gid = 1000;
-	WH_CHECK(t_removexattr(w, t_node(w, "own"), "security.capability") == EPERM);
-	t_uid = t_gid = 0;
-	WH_CHECK(t_removexattr(w, t_node(w, "own"), "security.capability") == 0);
-	WH_CHECK(getxattr(wh_path(w, "ro"), "user.k", buf, sizeof(buf)) == 1 && buf[0] == 'v');
+	wh_uid = wh_gid = 1000;
+	CHECK(wh_removexattr(w, wh_node(w, "own"), "security.capability") == EPERM);
+	wh_uid = wh_gid = 0;
+	CHECK(wh_removexattr(w, wh_node(w, "own"), "security.capability") == 0);
+	CHECK(getxattr(wh_path(w, "ro"), "user.k", buf, sizeof(buf)) == 1 && buf[0] == 'v');
 }
 
 /* A minimal access ACL: user rwx, group r-x, other r-x. */
@@ -143,25 +142,25 @@ test_acl(struct wh *w, int enabled)
 	char		buf[256];
 	uint64_t	f, n;
 
-	wh_file(w, "acl", "x");
-	WH_CHECK(chown(wh_path(w, "acl"), 1000, 1000) == 0);
-	WH_CHECK(chmod(wh_path(w, "acl"), 02775) == 0);
-	f = t_node(w, "acl");
+	wh_host_file(w, "acl", "x");
+	CHECK(chown(wh_path(w, "acl"), 1000, 1000) == 0);
+	CHECK(chmod(wh_path(w, "acl"), 02775) == 0);
+	f = wh_node(w, "acl");
 	if (!enabled) {
-		WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
+		CHECK(wh_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
 		    0) == EOPNOTSUPP);
-		WH_CHECK(t_getxattr(w, f, "system.posix_acl_access", sizeof(buf), buf,
+		CHECK(wh_getxattr(w, f, "system.posix_acl_access", sizeof(buf), buf,
 		    &n) == EOPNOTSUPP);
-		WH_CHECK(t_getxattr(w, f, "system.posix_acl_default", 0, NULL,
+		CHECK(wh_getxattr(w, f, "system.posix_acl_default", 0, NULL,
 		    &n) == EOPNOTSUPP);
 		return;
 	}
 	/* guest root is not in group 1000: with KILL_SGID the kernel drops SGID */
-	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0, 0) == 0);
-	WH_CHECK(t_hmode(w, "acl") == 02755);
-	WH_CHECK(t_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
+	CHECK(wh_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0, 0) == 0);
+	CHECK(wh_host_mode(w, "acl") == 02755);
+	CHECK(wh_setxattr(w, f, "system.posix_acl_access", acl, sizeof(acl), 0,
 	    FUSE_SETXATTR_ACL_KILL_SGID) == 0);
-	WH_CHECK(t_hmode(w, "acl") == 0755);
+	CHECK(wh_host_mode(w, "acl") == 0755);
 }
 
 /* 1 when the NUL-separated list holds name. */
@@ -190,31 +189,31 @@ test_map(void)
 	o.env = "PRIVFSD_TEST_XATTRMAP=/prefix/all/trusted./user.virtiofs./ "
 	    "/bad/server//trusted./ /bad/client/user.virtiofs.// "
 	    "/unsupported/all/security.selinux/security.selinux/ /ok/all///";
-	t_start(&w, &o, 0);
-	wh_file(&w, "f", "x");
-	WH_CHECK(setxattr(wh_path(&w, "f"), "trusted.hidden", "h", 1, 0) == 0);
-	f = t_node(&w, "f");
-	WH_CHECK(t_setxattr(&w, f, "trusted.a", "A", 1, 0, 0) == 0);
-	WH_CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, sizeof(buf)) == 1);
-	WH_CHECK(t_getxattr(&w, f, "trusted.a", sizeof(buf), buf, &n) == 0 && n == 1 &&
+	wh_start_session(&w, &o, 0);
+	wh_host_file(&w, "f", "x");
+	CHECK(setxattr(wh_path(&w, "f"), "trusted.hidden", "h", 1, 0) == 0);
+	f = wh_node(&w, "f");
+	CHECK(wh_setxattr(&w, f, "trusted.a", "A", 1, 0, 0) == 0);
+	CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, sizeof(buf)) == 1);
+	CHECK(wh_getxattr(&w, f, "trusted.a", sizeof(buf), buf, &n) == 0 && n == 1 &&
 	    buf[0] == 'A');
-	WH_CHECK(t_setxattr(&w, f, "user.plain", "P", 1, 0, 0) == 0);
-	WH_CHECK(getxattr(wh_path(&w, "f"), "user.plain", buf, sizeof(buf)) == 1);
+	CHECK(wh_setxattr(&w, f, "user.plain", "P", 1, 0, 0) == 0);
+	CHECK(getxattr(wh_path(&w, "f"), "user.plain", buf, sizeof(buf)) == 1);
 	/* the prefix itself is off limits; bad names read as absent */
-	WH_CHECK(t_setxattr(&w, f, "user.virtiofs.z", "Z", 1, 0, 0) == EPERM);
-	WH_CHECK(t_getxattr(&w, f, "user.virtiofs.trusted.a", sizeof(buf), buf,
+	CHECK(wh_setxattr(&w, f, "user.virtiofs.z", "Z", 1, 0, 0) == EPERM);
+	CHECK(wh_getxattr(&w, f, "user.virtiofs.trusted.a", sizeof(buf), buf,
 	    &n) == ENODATA);
-	WH_CHECK(t_removexattr(&w, f, "user.virtiofs.trusted.a") == EPERM);
-	WH_CHECK(t_setxattr(&w, f, "security.selinux", "s", 1, 0, 0) == EOPNOTSUPP);
-	WH_CHECK(t_getxattr(&w, f, "security.selinux", sizeof(buf), buf, &n) == EOPNOTSUPP);
+	CHECK(wh_removexattr(&w, f, "user.virtiofs.trusted.a") == EPERM);
+	CHECK(wh_setxattr(&w, f, "security.selinux", "s", 1, 0, 0) == EOPNOTSUPP);
+	CHECK(wh_getxattr(&w, f, "security.selinux", sizeof(buf), buf, &n) == EOPNOTSUPP);
 	/* the list: renamed, host trusted.* hidden, sized as the guest sees it */
-	WH_CHECK(t_listxattr(&w, f, 0, NULL, &n) == 0 && n == 21);
-	WH_CHECK(t_listxattr(&w, f, sizeof(buf), buf, &n) == 0 && n == 21 &&
+	CHECK(wh_listxattr(&w, f, 0, NULL, &n) == 0 && n == 21);
+	CHECK(wh_listxattr(&w, f, sizeof(buf), buf, &n) == 0 && n == 21 &&
 	    listed(buf, n, "trusted.a") && listed(buf, n, "user.plain") &&
 	    !listed(buf, n, "trusted.hidden"));
-	WH_CHECK(t_listxattr(&w, f, 20, buf, &n) == ERANGE);
-	WH_CHECK(t_removexattr(&w, f, "trusted.a") == 0);
-	WH_CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, 1) == -1);
+	CHECK(wh_listxattr(&w, f, 20, buf, &n) == ERANGE);
+	CHECK(wh_removexattr(&w, f, "trusted.a") == 0);
+	CHECK(getxattr(wh_path(&w, "f"), "user.virtiofs.trusted.a", buf, 1) == -1);
 	stop(&w);
 }
 
@@ -226,12 +225,12 @@ test_disabled(void)
 	uint64_t	f, n;
 
 	start(&w, 0);
-	wh_file(&w, "f", "x");
-	f = t_node(&w, "f");
-	WH_CHECK(t_setxattr(&w, f, "user.a", "v", 1, 0, 0) == ENOSYS);
-	WH_CHECK(t_getxattr(&w, f, "user.a", sizeof(buf), buf, &n) == ENOSYS);
-	WH_CHECK(t_listxattr(&w, f, sizeof(buf), buf, &n) == ENOSYS);
-	WH_CHECK(t_removexattr(&w, f, "user.a") == ENOSYS);
+	wh_host_file(&w, "f", "x");
+	f = wh_node(&w, "f");
+	CHECK(wh_setxattr(&w, f, "user.a", "v", 1, 0, 0) == ENOSYS);
+	CHECK(wh_getxattr(&w, f, "user.a", sizeof(buf), buf, &n) == ENOSYS);
+	CHECK(wh_listxattr(&w, f, sizeof(buf), buf, &n) == ENOSYS);
+	CHECK(wh_removexattr(&w, f, "user.a") == ENOSYS);
 	stop(&w);
 }
 
@@ -253,5 +252,5 @@ main(void)
 
 	test_map();
 	test_disabled();
-	return wh_done("ops-xattr");
+	return check_done("ops-xattr");
 }

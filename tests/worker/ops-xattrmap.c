@@ -1,6 +1,7 @@
 /*
- * The --xattrmap rule engine (worker/xattrmap.c, included here): parsing in virtiofsd's
- * syntax, and names mapped both ways with prefix, ok, bad, unsupported and map rules.
+ * The --xattrmap rule engine (worker/xattrmap.c, built into this test): parsing in
+ * virtiofsd's syntax, and names mapped both ways with prefix, ok, bad, unsupported and
+ * map rules.
  */
 #include "config.h"
 
@@ -9,18 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xattrmap.c"
-
-static int	checks, failures;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: CHECK failed: %s\n",		\
-		    __FILE__, __LINE__, #cond);				\
-	}								\
-} while (0)
+#include "check.h"
+#include "log.h"
+#include "xattrmap.h"
 
 static char	out[256];
 
@@ -129,6 +121,5 @@ main(void)
 	test_prefix_all();
 	test_selective();
 	test_map_unsupported();
-	printf("%s: %d checks, %d failed\n", "ops-xattrmap", checks, failures);
-	return failures ? 1 : 0;
+	return check_done("ops-xattrmap");
 }

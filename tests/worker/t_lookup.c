@@ -25,23 +25,23 @@ test_lookup_getattr(struct wh *w)
 	struct msg_attr		a;
 	struct stat		st;
 
-	wh_file(w, "hello", "hello world\n");
-	WH_CHECK(stat(wh_path(w, "hello"), &st) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
-	WH_CHECK(e.nodeid > WH_ROOT);
-	WH_CHECK(S_ISREG(e.attr.mode));
-	WH_CHECK(e.attr.size == 12);
-	WH_CHECK(e.attr.ino == st.st_ino);	/* no --hashed-inodes: host number */
+	wh_host_file(w, "hello", "hello world\n");
+	CHECK(stat(wh_path(w, "hello"), &st) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
+	CHECK(e.nodeid > WH_ROOT);
+	CHECK(S_ISREG(e.attr.mode));
+	CHECK(e.attr.size == 12);
+	CHECK(e.attr.ino == st.st_ino);	/* no --hashed-inodes: host number */
 	/* The same file twice: the same node. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "hello", &e2) == 0);
-	WH_CHECK(e2.nodeid == e.nodeid);
-	WH_CHECK(wh_getattr(w, e.nodeid, &a) == 0);
-	WH_CHECK(a.size == 12 && a.ino == st.st_ino && S_ISREG(a.mode));
-	WH_CHECK(wh_getattr(w, WH_ROOT, &a) == 0);
-	WH_CHECK(S_ISDIR(a.mode));
-	WH_CHECK(wh_lookup(w, WH_ROOT, "missing", &e2) == ENOENT);
+	CHECK(wh_lookup(w, WH_ROOT, "hello", &e2) == 0);
+	CHECK(e2.nodeid == e.nodeid);
+	CHECK(wh_getattr(w, e.nodeid, &a) == 0);
+	CHECK(a.size == 12 && a.ino == st.st_ino && S_ISREG(a.mode));
+	CHECK(wh_getattr(w, WH_ROOT, &a) == 0);
+	CHECK(S_ISDIR(a.mode));
+	CHECK(wh_lookup(w, WH_ROOT, "missing", &e2) == ENOENT);
 	/* A lookup under a file. */
-	WH_CHECK(wh_lookup(w, e.nodeid, "x", &e2) == ENOTDIR);
+	CHECK(wh_lookup(w, e.nodeid, "x", &e2) == ENOTDIR);
 }
 
 static void
@@ -50,18 +50,18 @@ test_dots(struct wh *w)
 	struct msg_entry	e, sub, up;
 	struct msg_attr		root;
 
-	wh_mkdir(w, "sub");
-	WH_CHECK(wh_getattr(w, WH_ROOT, &root) == 0);
+	wh_host_mkdir(w, "sub");
+	CHECK(wh_getattr(w, WH_ROOT, &root) == 0);
 	/* ".." of the export root is the root, never its host parent. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "..", &e) == 0);
-	WH_CHECK(e.nodeid == WH_ROOT && e.attr.ino == root.ino);
-	WH_CHECK(wh_lookup(w, WH_ROOT, ".", &e) == 0);
-	WH_CHECK(e.nodeid == WH_ROOT);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "sub", &sub) == 0);
-	WH_CHECK(wh_lookup(w, sub.nodeid, "..", &up) == 0);
-	WH_CHECK(up.nodeid == WH_ROOT);
-	WH_CHECK(wh_lookup(w, sub.nodeid, "..", &up) == 0 && up.attr.ino == root.ino);
-	WH_CHECK(wh_lookup(w, sub.nodeid, ".", &e) == 0 && e.nodeid == sub.nodeid);
+	CHECK(wh_lookup(w, WH_ROOT, "..", &e) == 0);
+	CHECK(e.nodeid == WH_ROOT && e.attr.ino == root.ino);
+	CHECK(wh_lookup(w, WH_ROOT, ".", &e) == 0);
+	CHECK(e.nodeid == WH_ROOT);
+	CHECK(wh_lookup(w, WH_ROOT, "sub", &sub) == 0);
+	CHECK(wh_lookup(w, sub.nodeid, "..", &up) == 0);
+	CHECK(up.nodeid == WH_ROOT);
+	CHECK(wh_lookup(w, sub.nodeid, "..", &up) == 0 && up.attr.ino == root.ino);
+	CHECK(wh_lookup(w, sub.nodeid, ".", &e) == 0 && e.nodeid == sub.nodeid);
 }
 
 static int
@@ -89,32 +89,32 @@ test_bad_names(struct wh *w)
 	size_t			i;
 	int			error;
 
-	wh_mkdir(w, "victim");
-	wh_file(w, "victim/f", "x");
-	WH_CHECK(wh_lookup(w, WH_ROOT, "a/b", &e) == EINVAL);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "../etc", &e) == EINVAL);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "/etc", &e) == EINVAL);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "", &e) == EINVAL);
+	wh_host_mkdir(w, "victim");
+	wh_host_file(w, "victim/f", "x");
+	CHECK(wh_lookup(w, WH_ROOT, "a/b", &e) == EINVAL);
+	CHECK(wh_lookup(w, WH_ROOT, "../etc", &e) == EINVAL);
+	CHECK(wh_lookup(w, WH_ROOT, "/etc", &e) == EINVAL);
+	CHECK(wh_lookup(w, WH_ROOT, "", &e) == EINVAL);
 	{
 		char long_name[300];
 
 		memset(long_name, 'n', sizeof(long_name) - 1);
 		long_name[sizeof(long_name) - 1] = '\0';
-		WH_CHECK(wh_lookup(w, WH_ROOT, long_name, &e) == ENAMETOOLONG);
+		CHECK(wh_lookup(w, WH_ROOT, long_name, &e) == ENAMETOOLONG);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&nn, 0, sizeof(nn));
 		nn.mode = S_IFDIR | 0755;
 		error = send_name(w, IMSG_FRONTEND_MKDIR, WH_ROOT, &nn, sizeof(nn), bad[i]);
-		WH_CHECK(error > 0);
+		CHECK(error > 0);
 		error = send_name(w, IMSG_FRONTEND_UNLINK, WH_ROOT, NULL, 0, "victim/f");
-		WH_CHECK(error > 0);
+		CHECK(error > 0);
 		error = send_name(w, IMSG_FRONTEND_RMDIR, WH_ROOT, NULL, 0, bad[i]);
-		WH_CHECK(error > 0);
+		CHECK(error > 0);
 	}
-	WH_CHECK(stat(wh_path(w, "victim/f"), &st) == 0);
-	WH_CHECK(stat(wh_path(w, "a"), &st) == -1);
-	WH_CHECK(stat(wh_path(w, "victim"), &st) == 0);
+	CHECK(stat(wh_path(w, "victim/f"), &st) == 0);
+	CHECK(stat(wh_path(w, "a"), &st) == -1);
+	CHECK(stat(wh_path(w, "victim"), &st) == 0);
 }
 
 static void
@@ -124,28 +124,28 @@ test_ids(struct wh *w)
 	struct msg_attr		a;
 	uint64_t		old;
 
-	wh_file(w, "gone", "x");
-	WH_CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
+	wh_host_file(w, "gone", "x");
+	CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
 	old = e.nodeid;
 	/* Ids never given out. */
-	WH_CHECK(wh_getattr(w, 0, &a) == EBADF);
-	WH_CHECK(wh_getattr(w, 0xfffff, &a) == EBADF);
-	WH_CHECK(wh_getattr(w, (uint64_t)7 << 32 | (old & 0xffffffff), &a) == EBADF);
-	WH_CHECK(wh_getattr(w, UINT64_MAX, &a) == EBADF);
+	CHECK(wh_getattr(w, 0, &a) == EBADF);
+	CHECK(wh_getattr(w, 0xfffff, &a) == EBADF);
+	CHECK(wh_getattr(w, (uint64_t)7 << 32 | (old & 0xffffffff), &a) == EBADF);
+	CHECK(wh_getattr(w, UINT64_MAX, &a) == EBADF);
 	/* Forgotten: the slot's generation moves on and the old id is stale. */
 	wh_forget(w, old, 1);
-	WH_CHECK(wh_getattr(w, old, &a) == ESTALE);
-	WH_CHECK(wh_lookup(w, old, "x", &e) == ESTALE);
+	CHECK(wh_getattr(w, old, &a) == ESTALE);
+	CHECK(wh_lookup(w, old, "x", &e) == ESTALE);
 	/* A forget of unknown ids is ignored, and the worker stays up. */
 	wh_forget(w, 0, 1);
 	wh_forget(w, UINT64_MAX, UINT64_MAX);
 	wh_forget(w, WH_ROOT, UINT64_MAX);
-	WH_CHECK(wh_getattr(w, WH_ROOT, &a) == 0);
+	CHECK(wh_getattr(w, WH_ROOT, &a) == 0);
 	/* The slot is reused with a new generation. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
-	WH_CHECK(e.nodeid != old);
-	WH_CHECK(wh_getattr(w, old, &a) == ESTALE);
-	WH_CHECK(wh_getattr(w, e.nodeid, &a) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
+	CHECK(e.nodeid != old);
+	CHECK(wh_getattr(w, old, &a) == ESTALE);
+	CHECK(wh_getattr(w, e.nodeid, &a) == 0);
 	/* BATCH_FORGET: three lookups dropped in one go; a count that lies is ignored. */
 	{
 		struct {
@@ -153,25 +153,25 @@ test_ids(struct wh *w)
 			struct msg_forget_one	one[2];
 		} __attribute__((packed)) bf;
 
-		WH_CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
-		WH_CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
+		CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
+		CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
 		memset(&bf, 0, sizeof(bf));
 		bf.count = 1000;
 		bf.one[0].nodeid = e.nodeid;
 		bf.one[0].nlookup = 2;
 		wh_send_noreply(w, IMSG_FRONTEND_BATCH_FORGET, 0, &bf, sizeof(bf));
-		WH_CHECK(wh_getattr(w, e.nodeid, &a) == 0);
+		CHECK(wh_getattr(w, e.nodeid, &a) == 0);
 		bf.count = 2;
 		bf.one[0].nlookup = 1;
 		bf.one[1].nodeid = e.nodeid;
 		bf.one[1].nlookup = 2;	/* with the lookup above: 3 in all */
 		wh_send_noreply(w, IMSG_FRONTEND_BATCH_FORGET, 0, &bf, sizeof(bf));
-		WH_CHECK(wh_getattr(w, e.nodeid, &a) == ESTALE);
+		CHECK(wh_getattr(w, e.nodeid, &a) == ESTALE);
 	}
 	/* Saturating lookup counts: a huge forget drops it once, no wrap. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "gone", &e) == 0);
 	wh_forget(w, e.nodeid, UINT64_MAX);
-	WH_CHECK(wh_getattr(w, e.nodeid, &a) == ESTALE);
+	CHECK(wh_getattr(w, e.nodeid, &a) == ESTALE);
 }
 
 /* Symlinks are nodes of their own, never followed (doc/security.md, invariant 2). */
@@ -182,18 +182,18 @@ test_symlinks(struct wh *w)
 	char			buf[PATH_MAX];
 	uint64_t		fh;
 
-	WH_CHECK(symlink("/etc", wh_path(w, "out")) == 0);
-	WH_CHECK(symlink("/etc/passwd", wh_path(w, "outfile")) == 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "out", &e) == 0);
-	WH_CHECK(S_ISLNK(e.attr.mode));
-	WH_CHECK(wh_readlink(w, e.nodeid, buf, sizeof(buf)) == 0 && strcmp(buf, "/etc") == 0);
+	CHECK(symlink("/etc", wh_path(w, "out")) == 0);
+	CHECK(symlink("/etc/passwd", wh_path(w, "outfile")) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "out", &e) == 0);
+	CHECK(S_ISLNK(e.attr.mode));
+	CHECK(wh_readlink(w, e.nodeid, buf, sizeof(buf)) == 0 && strcmp(buf, "/etc") == 0);
 	/* Nothing under it: it is not a directory to us. */
-	WH_CHECK(wh_lookup(w, e.nodeid, "passwd", &d) == ENOTDIR);
-	WH_CHECK(wh_opendir(w, e.nodeid, &fh) != 0);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "outfile", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == ELOOP);
+	CHECK(wh_lookup(w, e.nodeid, "passwd", &d) == ENOTDIR);
+	CHECK(wh_opendir(w, e.nodeid, &fh) != 0);
+	CHECK(wh_lookup(w, WH_ROOT, "outfile", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == ELOOP);
 	/* READLINK of something that is not a link. */
-	WH_CHECK(wh_readlink(w, WH_ROOT, buf, sizeof(buf)) == EINVAL);
+	CHECK(wh_readlink(w, WH_ROOT, buf, sizeof(buf)) == EINVAL);
 }
 
 static void
@@ -201,9 +201,9 @@ test_statfs(struct wh *w)
 {
 	struct msg_statfs s;
 
-	WH_CHECK(wh_statfs(w, WH_ROOT, &s) == 0);
-	WH_CHECK(s.bsize > 0 && s.namelen == 255 && s.blocks > 0);
-	WH_CHECK(wh_statfs(w, 12345, &s) == EBADF);
+	CHECK(wh_statfs(w, WH_ROOT, &s) == 0);
+	CHECK(s.bsize > 0 && s.namelen == 255 && s.blocks > 0);
+	CHECK(wh_statfs(w, 12345, &s) == EBADF);
 }
 
 static void
@@ -218,15 +218,15 @@ test_hashed(void)
 	wh_opts_default(&o);
 	o.flags = CONFIG_HASHED_INODES;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
-	wh_file(&w, "f", "x");
-	WH_CHECK(stat(wh_path(&w, "f"), &st) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
-	WH_CHECK(e.attr.ino != st.st_ino && e.attr.ino != 0);
-	WH_CHECK(wh_getattr(&w, e.nodeid, &a) == 0 && a.ino == e.attr.ino);
-	WH_CHECK(wh_stop(&w) == 0);
+	wh_host_file(&w, "f", "x");
+	CHECK(stat(wh_path(&w, "f"), &st) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	CHECK(e.attr.ino != st.st_ino && e.attr.ino != 0);
+	CHECK(wh_getattr(&w, e.nodeid, &a) == 0 && a.ino == e.attr.ino);
+	CHECK(wh_stop(&w) == 0);
 }
 
 static int submount_ok;
@@ -255,23 +255,23 @@ test_submount(void)
 	o.flags = CONFIG_ANNOUNCE_SUBMOUNTS | CONFIG_HASHED_INODES;
 	o.prepare = submount_prepare;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
 	if (!submount_ok) {
 		printf("no tmpfs mount: submount checks skipped\n");
 	} else {
-		WH_CHECK(wh_lookup(&w, WH_ROOT, "mnt", &mnt) == 0);
-		WH_CHECK(mnt.attr.flags & ATTR_SUBMOUNT);
-		WH_CHECK(wh_lookup(&w, WH_ROOT, "plain", &plain) == 0);
-		WH_CHECK(!(plain.attr.flags & ATTR_SUBMOUNT));
-		WH_CHECK(wh_lookup(&w, WH_ROOT, ".", &root) == 0);
+		CHECK(wh_lookup(&w, WH_ROOT, "mnt", &mnt) == 0);
+		CHECK(mnt.attr.flags & ATTR_SUBMOUNT);
+		CHECK(wh_lookup(&w, WH_ROOT, "plain", &plain) == 0);
+		CHECK(!(plain.attr.flags & ATTR_SUBMOUNT));
+		CHECK(wh_lookup(&w, WH_ROOT, ".", &root) == 0);
 		/* tmpfs roots and ext4 directories can share host numbers; ours differ. */
-		WH_CHECK(mnt.attr.ino != plain.attr.ino && mnt.attr.ino != root.attr.ino);
-		WH_CHECK(wh_lookup(&w, mnt.nodeid, "..", &root) == 0 && root.nodeid == WH_ROOT);
+		CHECK(mnt.attr.ino != plain.attr.ino && mnt.attr.ino != root.attr.ino);
+		CHECK(wh_lookup(&w, mnt.nodeid, "..", &root) == 0 && root.nodeid == WH_ROOT);
 		umount2(wh_path(&w, "mnt"), MNT_DETACH);
 	}
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_stop(&w) == 0);
 }
 
 int
@@ -290,9 +290,9 @@ main(void)
 	test_ids(&w);
 	test_symlinks(&w);
 	test_statfs(&w);
-	WH_CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(wh_finish(&w) == 0);	/* channels closed: exit 0 */
+	CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
+	CHECK(wh_finish(&w) == 0);	/* channels closed: exit 0 */
 	test_hashed();
 	test_submount();
-	return wh_done("t_lookup");
+	return check_done("t_lookup");
 }

@@ -61,30 +61,30 @@ test_open_read(struct wh *w)
 	struct msg_attr		a;
 	uint64_t		fh, got;
 
-	wh_file(w, "hello", "hello world\n");
-	WH_CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
+	wh_host_file(w, "hello", "hello world\n");
+	CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
 	memset(wh_guest(w, 0), 0xaa, 64);
-	WH_CHECK(wh_read(w, fh, 0, 64, 0, &got) == 0);
-	WH_CHECK(got == 12 && memcmp(wh_guest(w, 0), "hello world\n", 12) == 0);
-	WH_CHECK(wh_guest(w, 0)[12] == 0xaa);	/* nothing past what was read */
-	WH_CHECK(wh_read(w, fh, 6, 5, 100, &got) == 0);
-	WH_CHECK(got == 5 && memcmp(wh_guest(w, 100), "world", 5) == 0);
-	WH_CHECK(wh_read(w, fh, 100, 10, 0, &got) == 0 && got == 0);
-	WH_CHECK(wh_getattr_fh(w, e.nodeid, fh, &a) == 0 && a.size == 12);
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(wh_read(w, fh, 0, 64, 0, &got) == 0);
+	CHECK(got == 12 && memcmp(wh_guest(w, 0), "hello world\n", 12) == 0);
+	CHECK(wh_guest(w, 0)[12] == 0xaa);	/* nothing past what was read */
+	CHECK(wh_read(w, fh, 6, 5, 100, &got) == 0);
+	CHECK(got == 5 && memcmp(wh_guest(w, 100), "world", 5) == 0);
+	CHECK(wh_read(w, fh, 100, 10, 0, &got) == 0 && got == 0);
+	CHECK(wh_getattr_fh(w, e.nodeid, fh, &a) == 0 && a.size == 12);
+	CHECK(wh_release(w, fh) == 0);
 	/* Released: unknown from now on, a second RELEASE is EBADF. */
-	WH_CHECK(wh_release(w, fh) == EBADF);
-	WH_CHECK(wh_read(w, fh, 0, 4, 0, &got) == EBADF);
-	WH_CHECK(wh_release(w, 0) == EBADF);
-	WH_CHECK(wh_release(w, UINT64_MAX) == EBADF);
-	WH_CHECK(wh_read(w, 12345, 0, 4, 0, &got) == EBADF);
+	CHECK(wh_release(w, fh) == EBADF);
+	CHECK(wh_read(w, fh, 0, 4, 0, &got) == EBADF);
+	CHECK(wh_release(w, 0) == EBADF);
+	CHECK(wh_release(w, UINT64_MAX) == EBADF);
+	CHECK(wh_read(w, 12345, 0, 4, 0, &got) == EBADF);
 	/* A directory handle is not released as a file. */
-	WH_CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
-	WH_CHECK(wh_release(w, fh) == EBADF);
-	WH_CHECK(wh_read(w, fh, 0, 4, 0, &got) == EISDIR);
-	WH_CHECK(wh_releasedir(w, fh) == 0);
-	WH_CHECK(wh_releasedir(w, fh) == EBADF);
+	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
+	CHECK(wh_release(w, fh) == EBADF);
+	CHECK(wh_read(w, fh, 0, 4, 0, &got) == EISDIR);
+	CHECK(wh_releasedir(w, fh) == 0);
+	CHECK(wh_releasedir(w, fh) == EBADF);
 }
 
 /* A large read over many buffers, scattered in guest memory. */
@@ -102,10 +102,10 @@ test_big_read(struct wh *w)
 	int			i;
 
 	make_big(w);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "big", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
-	WH_CHECK(wh_read(w, fh, 1000, 256 * 1024, 4096, &got) == 0);
-	WH_CHECK(got == 256 * 1024 && big_matches(w, 1000, got, 4096));
+	CHECK(wh_lookup(w, WH_ROOT, "big", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_read(w, fh, 1000, 256 * 1024, 4096, &got) == 0);
+	CHECK(got == 256 * 1024 && big_matches(w, 1000, got, 4096));
 	/* 80 buffers of 4 KiB, every other page: 320 KiB asked, 300 KiB there. */
 	memset(&body, 0, sizeof(body));
 	body.io.fh = fh;
@@ -114,12 +114,12 @@ test_big_read(struct wh *w)
 	body.io.niov = 80;
 	for (i = 0; i < 80; i++)
 		body.iov[i] = wh_iov(w, 1024 * 1024 + (uint64_t)i * 8192, 4096);
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body), &rep) == 0);
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body), &rep) == 0);
 	memcpy(&c, rep.data, sizeof(c));
-	WH_CHECK(rep.type == IMSG_WORKER_REPLY_COUNT && c.count == BIG_SIZE);
-	WH_CHECK(big_matches(w, 0, 4096, 1024 * 1024));
-	WH_CHECK(big_matches(w, 74 * 4096, 4096, 1024 * 1024 + 74 * 8192));
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(rep.type == IMSG_WORKER_REPLY_COUNT && c.count == BIG_SIZE);
+	CHECK(big_matches(w, 0, 4096, 1024 * 1024));
+	CHECK(big_matches(w, 74 * 4096, 4096, 1024 * 1024 + 74 * 8192));
+	CHECK(wh_release(w, fh) == 0);
 }
 
 /* Guest buffers that are not in guest memory: EFAULT, and the worker goes on. */
@@ -134,48 +134,48 @@ test_bad_iov(struct wh *w)
 	struct wh_reply		rep;
 	uint64_t		fh, got;
 
-	WH_CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
 	memset(&body, 0, sizeof(body));
 	body.io.fh = fh;
 	body.io.size = 8;
 	body.io.niov = 1;
 	body.iov[0] = wh_iov(w, WH_MEM_SIZE - 4, 8);		/* runs off the end */
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EFAULT);
 	body.iov[0] = wh_iov(w, 0, 8);
 	body.iov[0].slot = 1;					/* no such slot */
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EFAULT);
 	body.iov[0] = wh_iov(w, 0, 8);
 	body.iov[0].slot = MEM_MAX_SLOTS + 7;
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EFAULT);
 	body.iov[0] = wh_iov(w, 0, 8);
 	body.iov[0].offset = UINT64_MAX - 2;			/* wraps */
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EFAULT);
 	if (w->mem_offset > 0) {
 		/* Below the region's start in its fd: not this slot's guest memory. */
 		body.iov[0] = wh_iov(w, 0, 8);
 		body.iov[0].offset = 0;
-		WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+		CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 		    sizeof(body.iov[0]), &rep) == EFAULT);
 	}
 	/* Sizes that do not add up, a count that does not match the list. */
 	body.iov[0] = wh_iov(w, 0, 4);
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EINVAL);
 	body.iov[0] = wh_iov(w, 0, 8);
 	body.io.niov = 2;
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EINVAL);
 	body.io.niov = 0x40000000;
-	WH_CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
+	CHECK(wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body) -
 	    sizeof(body.iov[0]), &rep) == EINVAL);
-	WH_CHECK(wh_alive(w));
-	WH_CHECK(wh_read(w, fh, 0, 5, 0, &got) == 0 && got == 5);
-	WH_CHECK(wh_release(w, fh) == 0);
+	CHECK(wh_alive(w));
+	CHECK(wh_read(w, fh, 0, 5, 0, &got) == 0 && got == 5);
+	CHECK(wh_release(w, fh) == 0);
 }
 
 /* FIFOs, sockets and devices are never opened (a FIFO would block the worker). */
@@ -187,27 +187,27 @@ test_special(struct wh *w)
 	uint64_t		 fh;
 	int			 s;
 
-	WH_CHECK(mkfifo(wh_path(w, "fifo"), 0666) == 0);
-	WH_CHECK(mknod(wh_path(w, "null"), S_IFCHR | 0666, makedev(1, 3)) == 0);
+	CHECK(mkfifo(wh_path(w, "fifo"), 0666) == 0);
+	CHECK(mknod(wh_path(w, "null"), S_IFCHR | 0666, makedev(1, 3)) == 0);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strlcpy(sun.sun_path, wh_path(w, "sock"), sizeof(sun.sun_path));
-	WH_CHECK((s = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
-	WH_CHECK(bind(s, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	CHECK((s = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+	CHECK(bind(s, (struct sockaddr *)&sun, sizeof(sun)) == 0);
 	close(s);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "fifo", &e) == 0 && S_ISFIFO(e.attr.mode));
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == EBADF);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDWR | O_NONBLOCK, &fh) == EBADF);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "null", &e) == 0 && S_ISCHR(e.attr.mode));
-	WH_CHECK(wh_open(w, e.nodeid, O_RDWR, &fh) == EBADF);
-	WH_CHECK(wh_opendir(w, e.nodeid, &fh) == ENOTDIR);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "sock", &e) == 0 && S_ISSOCK(e.attr.mode));
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == EBADF);
+	CHECK(wh_lookup(w, WH_ROOT, "fifo", &e) == 0 && S_ISFIFO(e.attr.mode));
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == EBADF);
+	CHECK(wh_open(w, e.nodeid, O_RDWR | O_NONBLOCK, &fh) == EBADF);
+	CHECK(wh_lookup(w, WH_ROOT, "null", &e) == 0 && S_ISCHR(e.attr.mode));
+	CHECK(wh_open(w, e.nodeid, O_RDWR, &fh) == EBADF);
+	CHECK(wh_opendir(w, e.nodeid, &fh) == ENOTDIR);
+	CHECK(wh_lookup(w, WH_ROOT, "sock", &e) == 0 && S_ISSOCK(e.attr.mode));
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == EBADF);
 	/* O_CREAT / O_TMPFILE have no business in OPEN. */
-	WH_CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDWR | O_CREAT, &fh) == EINVAL);
-	WH_CHECK(wh_open(w, WH_ROOT, O_RDWR | O_TMPFILE, &fh) == EINVAL);
-	WH_CHECK(wh_alive(w));
+	CHECK(wh_lookup(w, WH_ROOT, "hello", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDWR | O_CREAT, &fh) == EINVAL);
+	CHECK(wh_open(w, WH_ROOT, O_RDWR | O_TMPFILE, &fh) == EINVAL);
+	CHECK(wh_alive(w));
 }
 
 /* Past the fd budget the guest gets ENFILE; forgetting nodes gives fds back. */
@@ -225,12 +225,12 @@ test_budget(uint32_t threads)
 	o.threads = threads;
 	o.rlimit_nofile = 40;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
-		wh_file(&w, name, "x");
+		wh_host_file(&w, name, "x");
 	}
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
@@ -238,18 +238,18 @@ test_budget(uint32_t threads)
 			break;
 		ids[n++] = e.nodeid;
 	}
-	WH_CHECK(error == ENFILE);
-	WH_CHECK(n > 0 && n <= 40);
-	WH_CHECK(wh_open(&w, WH_ROOT, O_RDONLY, &fh) == ENFILE);
-	WH_CHECK(wh_alive(&w));
+	CHECK(error == ENFILE);
+	CHECK(n > 0 && n <= 40);
+	CHECK(wh_open(&w, WH_ROOT, O_RDONLY, &fh) == ENFILE);
+	CHECK(wh_alive(&w));
 	for (i = 0; i < n; i++)
 		wh_forget(&w, ids[i], 1);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f199", &e) == 0);
-	WH_CHECK(wh_opendir(&w, WH_ROOT, &fh) == 0);
-	WH_CHECK(wh_releasedir(&w, fh) == 0);
-	if (wh_failures)
+	CHECK(wh_lookup(&w, WH_ROOT, "f199", &e) == 0);
+	CHECK(wh_opendir(&w, WH_ROOT, &fh) == 0);
+	CHECK(wh_releasedir(&w, fh) == 0);
+	if (check_failures)
 		wh_dump_log(&w);
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_stop(&w) == 0);
 }
 
 /* A read-only export refuses writes itself, whatever the guest mounted. */
@@ -270,24 +270,24 @@ test_readonly(uint32_t threads)
 	o.threads = threads;
 	o.flags = CONFIG_READONLY;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
-	wh_file(&w, "ro", "data");
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "ro", &e) == 0);
-	WH_CHECK(wh_open(&w, e.nodeid, O_WRONLY, &fh) == EROFS);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh) == EROFS);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY | O_TRUNC, &fh) == EROFS);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
-	WH_CHECK(wh_release(&w, fh) == 0);
+	wh_host_file(&w, "ro", "data");
+	CHECK(wh_lookup(&w, WH_ROOT, "ro", &e) == 0);
+	CHECK(wh_open(&w, e.nodeid, O_WRONLY, &fh) == EROFS);
+	CHECK(wh_open(&w, e.nodeid, O_RDWR, &fh) == EROFS);
+	CHECK(wh_open(&w, e.nodeid, O_RDONLY | O_TRUNC, &fh) == EROFS);
+	CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_release(&w, fh) == 0);
 	memset(&nn, 0, sizeof(nn));
 	nn.mode = S_IFDIR | 0755;
 	memcpy(body, &nn, sizeof(nn));
 	len = sizeof(nn) + wh_name_body(body + sizeof(nn), sizeof(body) - sizeof(nn), "d");
-	WH_CHECK(wh_call(&w, IMSG_FRONTEND_MKDIR, WH_ROOT, body, len, &rep) > 0);
-	WH_CHECK(stat(wh_path(&w, "d"), &st) == -1);
-	WH_CHECK(stat(wh_path(&w, "ro"), &st) == 0 && st.st_size == 4);
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_call(&w, IMSG_FRONTEND_MKDIR, WH_ROOT, body, len, &rep) > 0);
+	CHECK(stat(wh_path(&w, "d"), &st) == -1);
+	CHECK(stat(wh_path(&w, "ro"), &st) == 0 && st.st_size == 4);
+	CHECK(wh_stop(&w) == 0);
 }
 
 /*
@@ -310,8 +310,8 @@ test_pipelined(struct wh *w, uint32_t threads)
 	int			i, ok = 0, badf = 0, other = 0;
 
 	make_big(w);
-	WH_CHECK(wh_lookup(w, WH_ROOT, "big", &e) == 0);
-	WH_CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_lookup(w, WH_ROOT, "big", &e) == 0);
+	CHECK(wh_open(w, e.nodeid, O_RDONLY, &fh) == 0);
 	memset(&body, 0, sizeof(body));
 	body.io.fh = fh;
 	body.io.size = 64 * 1024;
@@ -321,7 +321,7 @@ test_pipelined(struct wh *w, uint32_t threads)
 		body.iov = wh_iov(w, 2 * 1024 * 1024 + (uint64_t)(i % 16) * 64 * 1024, 64 * 1024);
 		ids[i] = wh_send(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body));
 		if (i == 20) {
-			WH_CHECK(unlink(wh_path(w, "big")) == 0);
+			CHECK(unlink(wh_path(w, "big")) == 0);
 			memset(&rel, 0, sizeof(rel));
 			rel.fh = fh;
 			relid = wh_send(w, IMSG_FRONTEND_RELEASE, WH_ROOT, &rel, sizeof(rel));
@@ -341,13 +341,13 @@ test_pipelined(struct wh *w, uint32_t threads)
 		else
 			other++;
 	}
-	WH_CHECK(wh_recv(w, relid, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
-	WH_CHECK(other == 0 && ok + badf == 64);
+	CHECK(wh_recv(w, relid, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
+	CHECK(other == 0 && ok + badf == 64);
 	/* On the loop requests run in order; a pool may run the RELEASE before reads
 	 * queued ahead of it (the kernel never sends one with reads in flight). */
-	WH_CHECK(threads > 0 || ok == 21);
-	WH_CHECK(wh_release(w, fh) == EBADF);
-	WH_CHECK(wh_alive(w));
+	CHECK(threads > 0 || ok == 21);
+	CHECK(wh_release(w, fh) == EBADF);
+	CHECK(wh_alive(w));
 }
 
 static void
@@ -360,7 +360,7 @@ run(uint32_t threads, uint64_t mem_offset)
 	o.threads = threads;
 	o.mem_offset = mem_offset;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
 	test_open_read(&w);
@@ -368,9 +368,9 @@ run(uint32_t threads, uint64_t mem_offset)
 	test_bad_iov(&w);
 	test_special(&w);
 	test_pipelined(&w, threads);
-	if (wh_failures)
+	if (check_failures)
 		wh_dump_log(&w);
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_stop(&w) == 0);
 	test_budget(threads);
 	test_readonly(threads);
 }
@@ -380,5 +380,5 @@ main(void)
 {
 	run(0, 0);
 	run(4, 64 * 1024);
-	return wh_done("t_read");
+	return check_done("t_read");
 }

@@ -81,17 +81,17 @@ check_dir(struct wh *w, uint32_t size, int plus)
 	uint64_t	fh;
 
 	memset(seen, 0, sizeof(seen));
-	WH_CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
-	WH_CHECK(read_all(w, fh, size, plus, seen, &dots, &bad) == 0);
+	CHECK(wh_opendir(w, WH_ROOT, &fh) == 0);
+	CHECK(read_all(w, fh, size, plus, seen, &dots, &bad) == 0);
 	for (i = 0; i < NFILES; i++)
 		if (seen[i] != 1)
 			once = 0;
-	WH_CHECK(once);
-	WH_CHECK(dots == 2);
-	WH_CHECK(bad == 0);
+	CHECK(once);
+	CHECK(dots == 2);
+	CHECK(bad == 0);
 	if (!once || dots != 2 || bad != 0)
 		fprintf(stderr, "size %u plus %d: dots %d bad %d\n", size, plus, dots, bad);
-	WH_CHECK(wh_releasedir(w, fh) == 0);
+	CHECK(wh_releasedir(w, fh) == 0);
 }
 
 int
@@ -110,7 +110,7 @@ main(void)
 		return 1;
 	for (i = 0; i < NFILES; i++) {
 		snprintf(name, sizeof(name), "file%d", i);
-		wh_file(&w, name, "abc");
+		wh_host_file(&w, name, "abc");
 	}
 	check_dir(&w, 4096, 0);
 	check_dir(&w, 4096, 1);
@@ -118,18 +118,18 @@ main(void)
 	check_dir(&w, 200, 1);		/* one READDIRPLUS entry per call */
 	check_dir(&w, 65536, 1);
 	/* A buffer too small for any entry: an empty answer, not an overflow. */
-	WH_CHECK(wh_opendir(&w, WH_ROOT, &fh) == 0);
-	WH_CHECK(wh_readdir(&w, fh, 0, 16, 0, &rep) == 0);
-	WH_CHECK(rep.len == sizeof(struct msg_dirents));
+	CHECK(wh_opendir(&w, WH_ROOT, &fh) == 0);
+	CHECK(wh_readdir(&w, fh, 0, 16, 0, &rep) == 0);
+	CHECK(rep.len == sizeof(struct msg_dirents));
 	/* Not a directory handle, unknown handles. */
-	WH_CHECK(wh_readdir(&w, fh + 1, 0, 4096, 0, &rep) == EBADF);
-	WH_CHECK(wh_releasedir(&w, fh) == 0);
-	WH_CHECK(wh_readdir(&w, fh, 0, 4096, 0, &rep) == EBADF);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "file1", &e) == 0);
-	WH_CHECK(wh_opendir(&w, e.nodeid, &fh) == ENOTDIR);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
-	WH_CHECK(wh_readdir(&w, fh, 0, 4096, 0, &rep) == ENOTDIR);
-	WH_CHECK(wh_release(&w, fh) == 0);
-	WH_CHECK(wh_finish(&w) == 0);
-	return wh_done("t_readdir");
+	CHECK(wh_readdir(&w, fh + 1, 0, 4096, 0, &rep) == EBADF);
+	CHECK(wh_releasedir(&w, fh) == 0);
+	CHECK(wh_readdir(&w, fh, 0, 4096, 0, &rep) == EBADF);
+	CHECK(wh_lookup(&w, WH_ROOT, "file1", &e) == 0);
+	CHECK(wh_opendir(&w, e.nodeid, &fh) == ENOTDIR);
+	CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_readdir(&w, fh, 0, 4096, 0, &rep) == ENOTDIR);
+	CHECK(wh_release(&w, fh) == 0);
+	CHECK(wh_finish(&w) == 0);
+	return check_done("t_readdir");
 }

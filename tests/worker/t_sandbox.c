@@ -85,20 +85,20 @@ test_confined(void)
 
 	wh_opts_default(&o);
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)w.pid);
-	WH_CHECK(stat(path, &root) == 0 && stat(w.dir, &shared) == 0);
-	WH_CHECK(root.st_dev == shared.st_dev && root.st_ino == shared.st_ino);
+	CHECK(stat(path, &root) == 0 && stat(w.dir, &shared) == 0);
+	CHECK(root.st_dev == shared.st_dev && root.st_ino == shared.st_ino);
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)w.pid);
-	WH_CHECK(stat(path, &ns_worker) == 0 && stat("/proc/self/ns/mnt", &ns_self) == 0);
-	WH_CHECK(ns_worker.st_ino != ns_self.st_ino);
-	WH_CHECK(proc_status_has(w.pid, "NoNewPrivs:\t1"));
-	WH_CHECK(proc_status_has(w.pid, "Seccomp:\t2"));
-	WH_CHECK(no_groups(w.pid));
-	WH_CHECK(title_is(w.pid, "privfsd: worker ", w.dir));
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(stat(path, &ns_worker) == 0 && stat("/proc/self/ns/mnt", &ns_self) == 0);
+	CHECK(ns_worker.st_ino != ns_self.st_ino);
+	CHECK(proc_status_has(w.pid, "NoNewPrivs:\t1"));
+	CHECK(proc_status_has(w.pid, "Seccomp:\t2"));
+	CHECK(no_groups(w.pid));
+	CHECK(title_is(w.pid, "privfsd: worker ", w.dir));
+	CHECK(wh_stop(&w) == 0);
 }
 
 /* The test build makes a forbidden syscall after the sandbox when asked to. */
@@ -111,9 +111,9 @@ test_seccomp_kill(void)
 
 	wh_opts_default(&o);
 	o.env = "PRIVFSD_TEST_FORBIDDEN_SYSCALL=worker";
-	WH_CHECK(wh_start(&w, &o) == -1);	/* dies before HELLO */
+	CHECK(wh_start(&w, &o) == -1);	/* dies before HELLO */
 	status = wh_stop(&w);
-	WH_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
 }
 
 /* Only the frontend channel closes: the worker exits 0 on its own. */
@@ -127,15 +127,15 @@ test_frontend_gone(void)
 	wh_opts_default(&o);
 	o.threads = 2;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
 	chan_free(w.fe);
 	w.fe = NULL;
 	for (i = 0; i < 50 && wh_alive(&w); i++)
 		usleep(100000);
-	WH_CHECK(!wh_alive(&w));
-	WH_CHECK(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0);
+	CHECK(!wh_alive(&w));
+	CHECK(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0);
 	wh_stop(&w);
 }
 
@@ -163,27 +163,27 @@ test_ids(void)
 	o.uid_map[2] = (struct msg_idmap){ .from = 0, .to = 0, .count = 1, .kind = 1 };
 	o.gid_map[1] = (struct msg_idmap){ .from = 0, .to = 0, .count = 1, .kind = 1 };
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
-	wh_mkdir(&w, "private");
-	wh_file(&w, "private/secret", "s");
+	wh_host_mkdir(&w, "private");
+	wh_host_file(&w, "private/secret", "s");
 	chmod(wh_path(&w, "private"), 0700);
-	wh_file(&w, "mine", "m");
-	WH_CHECK(chown(wh_path(&w, "mine"), 4243, 4244) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "private", &e) == 0);
+	wh_host_file(&w, "mine", "m");
+	CHECK(chown(wh_path(&w, "mine"), 4243, 4244) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "private", &e) == 0);
 	len = wh_name_body(body, sizeof(body), "secret");
 	id = wh_send_as(&w, IMSG_FRONTEND_LOOKUP, e.nodeid, 1000, 1000, body, len);
-	WH_CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == EACCES);
+	CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == EACCES);
 	id = wh_send_as(&w, IMSG_FRONTEND_LOOKUP, e.nodeid, 0, 0, body, len);
-	WH_CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
+	CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == 0);
 	id = wh_send_as(&w, IMSG_FRONTEND_LOOKUP, e.nodeid, 666, 0, body, len);
-	WH_CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == EPERM);
+	CHECK(wh_recv(&w, id, &rep, WH_TIMEOUT_MS) == 0 && rep.error == EPERM);
 	/* Root again afterwards: the fsuid went back. */
-	WH_CHECK(wh_lookup(&w, e.nodeid, "secret", &e) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "mine", &e) == 0);
-	WH_CHECK(e.attr.uid == 1001 && e.attr.gid == 1002);
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_lookup(&w, e.nodeid, "secret", &e) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "mine", &e) == 0);
+	CHECK(e.attr.uid == 1001 && e.attr.gid == 1002);
+	CHECK(wh_stop(&w) == 0);
 }
 
 /* DESTROY and a new INIT drop every node and handle; the root stays node 1. */
@@ -200,22 +200,22 @@ test_session(void)
 
 	wh_opts_default(&o);
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
-	wh_file(&w, "f", "x");
+	wh_host_file(&w, "f", "x");
 	memset(&s, 0, sizeof(s));
-	WH_CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_INIT, 0, &s, sizeof(s), &rep) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
-	WH_CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_DESTROY, 0, NULL, 0, &rep) == 0);
-	WH_CHECK(wh_getattr(&w, e.nodeid, &a) == ESTALE);
-	WH_CHECK(wh_release(&w, fh) == EBADF);
-	WH_CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_INIT, 0, &s, sizeof(s), &rep) == 0);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
-	WH_CHECK(wh_getattr(&w, e.nodeid, &a) == 0);
-	WH_CHECK(wh_stop(&w) == 0);
+	CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_INIT, 0, &s, sizeof(s), &rep) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_DESTROY, 0, NULL, 0, &rep) == 0);
+	CHECK(wh_getattr(&w, e.nodeid, &a) == ESTALE);
+	CHECK(wh_release(&w, fh) == EBADF);
+	CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
+	CHECK(wh_call(&w, IMSG_FRONTEND_SESSION_INIT, 0, &s, sizeof(s), &rep) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "f", &e) == 0);
+	CHECK(wh_getattr(&w, e.nodeid, &a) == 0);
+	CHECK(wh_stop(&w) == 0);
 }
 
 /* --sandbox=chroot|none: ".." still stops at the export root (with none it is not "/"). */
@@ -230,19 +230,19 @@ test_other_sandbox(uint32_t mode)
 	wh_opts_default(&o);
 	o.sandbox = mode;
 	if (wh_start(&w, &o) != 0) {
-		WH_CHECK(!"worker did not start");
+		CHECK(!"worker did not start");
 		return;
 	}
-	wh_mkdir(&w, "d");
-	wh_file(&w, "d/f", "hi");
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "..", &e) == 0 && e.nodeid == WH_ROOT);
-	WH_CHECK(wh_lookup(&w, WH_ROOT, "d", &sub) == 0);
-	WH_CHECK(wh_lookup(&w, sub.nodeid, "..", &e) == 0 && e.nodeid == WH_ROOT);
-	WH_CHECK(wh_lookup(&w, sub.nodeid, "f", &e) == 0);
-	WH_CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
-	WH_CHECK(wh_read(&w, fh, 0, 2, 0, &got) == 0 && got == 2);
-	WH_CHECK(wh_release(&w, fh) == 0);
-	WH_CHECK(wh_stop(&w) == 0);
+	wh_host_mkdir(&w, "d");
+	wh_host_file(&w, "d/f", "hi");
+	CHECK(wh_lookup(&w, WH_ROOT, "..", &e) == 0 && e.nodeid == WH_ROOT);
+	CHECK(wh_lookup(&w, WH_ROOT, "d", &sub) == 0);
+	CHECK(wh_lookup(&w, sub.nodeid, "..", &e) == 0 && e.nodeid == WH_ROOT);
+	CHECK(wh_lookup(&w, sub.nodeid, "f", &e) == 0);
+	CHECK(wh_open(&w, e.nodeid, O_RDONLY, &fh) == 0);
+	CHECK(wh_read(&w, fh, 0, 2, 0, &got) == 0 && got == 2);
+	CHECK(wh_release(&w, fh) == 0);
+	CHECK(wh_stop(&w) == 0);
 }
 
 int
@@ -255,5 +255,5 @@ main(void)
 	test_session();
 	test_other_sandbox(SANDBOX_CHROOT);
 	test_other_sandbox(SANDBOX_NONE);
-	return wh_done("t_sandbox");
+	return check_done("t_sandbox");
 }
