@@ -59,6 +59,7 @@ creds_init(void)
 	if (syscall(SYS_capget, &hdr, caps_base) == -1)
 		fatal("capget");
 	caps_root = caps_permitted() & ~SWITCH_CAPS;
+	creds_leave();
 }
 
 /* This thread's effective set becomes eff (within the permitted set). */

@@ -45,7 +45,10 @@ void	idmap_init(const struct msg_config *);
 int	idmap_active(void);
 
 /* ---- creds.c: a thread's caller (fsuid/fsgid and effective capabilities) ---- */
-/* After the sandbox, before the pool: reads the worker's permitted set. */
+/*
+ * Once set up, before the pool: reads the worker's permitted set and leaves the calling
+ * thread (the loop) acting for nobody, with no effective capability.
+ */
 void	creds_init(void);
 /*
  * Switch this thread to the mapped caller: fsuid/fsgid, and the capabilities a local

@@ -330,13 +330,12 @@ main(int argc, char *argv[])
 #ifdef PRIVFSD_TEST_HOOKS
 	sandbox_test_hook("worker");
 #endif
-	creds_init();
 	root_fd = open_root();
 	ops_sync_init(root_fd);
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
-	/* The loop thread acts for nobody: no effective capability, nor do new threads. */
-	creds_leave();
+	/* From here the loop thread acts for nobody, and threads start with nothing. */
+	creds_init();
 	pool_start(wk_config.thread_pool_size);
 
 	frontend_table_init();

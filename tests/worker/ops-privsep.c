@@ -440,11 +440,11 @@ test_thread_caps(void)
 	/* a pool: the loop thread holds nothing, and neither do threads serving uid 1000 */
 	wh_opts_default(&o);
 	o.threads = 3;
-	t_start(&w, &o, 0);
+	wh_start_session(&w, &o, 0);
 	as(1000, 1000);
 	for (i = 0; i < 12; i++)
-		WH_CHECK(t_getattr_as(&w, WH_ROOT, &a) == 0);
-	WH_CHECK(all_cap_eff(&w) == 0);
+		CHECK(getattr_as(&w, WH_ROOT, &a) == 0);
+	CHECK(all_cap_eff(&w) == 0);
 	wh_finish(&w);
 }
 
