@@ -59,7 +59,8 @@ else
 fi
 
 # 3. The release tarball builds and passes its own checks.
-if (cd build/plain && make -s distcheck >distcheck.log 2>&1); then
+# (The minute-long flood tests ran in the plain build; the tarball's run shortens them.)
+if (cd build/plain && FLOOD_SECONDS=5 make -s distcheck >distcheck.log 2>&1); then
 	passed=$((passed + 1)); echo "distcheck: ok"
 else
 	failed=$((failed + 1)); echo "distcheck: FAILED"; tail -n 40 build/plain/distcheck.log
