@@ -122,7 +122,8 @@ call_release(struct fuse_call *call)
 		calls_drained();
 }
 
-void
+/* Complete the guest's request with written bytes and release the call. */
+static void
 call_done(struct fuse_call *call, uint32_t written)
 {
 	/* Give the chain back first: the drained callback may stop the rings. */
@@ -134,7 +135,8 @@ call_done(struct fuse_call *call, uint32_t written)
 void
 call_reply(struct fuse_call *call, const void *payload, uint32_t len)
 {
-	if (call->req != NULL && fuse_reply_write(call->req, call->unique, payload, len) == -1) {
+	if (call->req != NULL &&
+	    fuse_reply_write(call->req, call->unique, payload, len) == -1) {
 		log_warnx_rl("fuse: %s reply of %u bytes does not fit", call->op->name, len);
 		call_fail(call, EIO);
 		return;

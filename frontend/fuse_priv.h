@@ -169,8 +169,6 @@ struct fuse_call *call_new(void);
 uint64_t	 call_id(const struct fuse_call *);
 /* By id; NULL for an unknown, stale or free id. */
 struct fuse_call *call_find(uint64_t id);
-/* Complete the guest's request with written bytes and release the call. */
-void		 call_done(struct fuse_call *, uint32_t written);
 void		 call_fail(struct fuse_call *, int error);
 /* Success reply of a call: out header + payload, then complete and release the call. */
 void		 call_reply(struct fuse_call *, const void *payload, uint32_t len);
