@@ -51,6 +51,8 @@ main(int argc, char **argv)
 {
 	static struct broker_opts	 opts;
 	struct event_base		*base;
+	struct child			*failed;
+	const char			*why;
 	int				 listen_fd;
 	char				*arg0 = argv[0];
 	char				*arg_last = argv[argc - 1] + strlen(argv[argc - 1]);
@@ -75,14 +77,16 @@ main(int argc, char **argv)
 
 	spawn_children(&opts.config);
 	logrelay_start(base);
-	handshake_children();
+	if ((failed = handshake_children(&why)) != NULL)
+		child_start_failed(failed, why);
 	sandbox_broker(&opts.config);
 #ifdef PRIVFSD_TEST_HOOKS
 	sandbox_test_hook("broker");
 #endif
 
+	relay_start();
 	supervise_children(base);
-	listener_start(listen_fd, base);
+	listener_start(listen_fd, base, relay_send_connection);
 	log_info("exporting %s on %s", opts.config.shared_dir,
 	    opts.socket_path[0] != '\0' ? opts.socket_path : "an inherited socket");
 	event_base_dispatch(base);

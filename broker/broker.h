@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <limits.h>
 
-#include "dispatch.h"
 #include "msg.h"
 
 struct chan;
@@ -26,12 +25,12 @@ struct broker_opts {
 
 /* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
 void	options_parse(int argc, char **argv, struct broker_opts *);
-/* Report a bad argument the same way everywhere. */
-__attribute__((__noreturn__))
-void	options_fail(const char *arg, const char *why);
 
 /* options_compat.c: one -o list of the C virtiofsd ("source=DIR,cache=none,xattr"). */
 void	options_compat(const char *list, struct broker_opts *);
+/* Report a bad argument the same way everywhere. */
+__attribute__((__noreturn__))
+void	options_fail(const char *arg, const char *why);
 /* Shared value parsers: return NULL or why the value is bad. */
 const char *options_cache(const char *val, struct msg_config *);
 const char *options_sandbox(const char *val, struct msg_config *);
@@ -45,20 +44,20 @@ const char *idmap_namespace(const char *val, struct msg_idmap *table);
 
 /* listener.c: the vhost-user listening socket. */
 int	listener_open(const struct broker_opts *);	/* fatal on failure */
-void	listener_start(int fd, struct event_base *);	/* accept one connection */
+/* Accept one connection and hand it to accepted (which owns it from then on). */
+void	listener_start(int fd, struct event_base *, void (*accepted)(int fd));
 void	listener_remove_socket(void);			/* unlink it if we created it */
 
 /* sockdiag.c: 1 when a listening AF_UNIX socket is bound to dev/ino, 0 not, -1 unknown. */
 int	sockdiag_is_listening(dev_t dev, ino_t ino);
 
-/* spawn.c: the two children. */
+/* spawn.c: the two children. What each may send us is relay.c's. */
 struct child {
-	const char			*title;		/* "frontend", "worker" */
-	enum privfsd_role		 role;
-	const char			*exe;		/* file name under the libexec dir */
-	const struct dispatch_entry	*dispatch;	/* what it may send us */
-	pid_t				 pid;		/* 0 once reaped */
-	struct chan			*chan;		/* NULL once closed */
+	const char		*title;		/* "frontend", "worker" */
+	enum privfsd_role	 role;
+	const char		*exe;		/* file name under the libexec dir */
+	pid_t			 pid;		/* 0 once reaped */
+	struct chan		*chan;		/* NULL once closed */
 };
 extern struct child	children[];
 #define CHILD_FRONTEND	0
@@ -66,7 +65,11 @@ extern struct child	children[];
 #define NCHILDREN	2
 
 void	spawn_children(const struct msg_config *);
-void	handshake_children(void);		/* fatal unless both say hello in time */
+/*
+ * Wait for both hellos: NULL when both came in time, else the child whose channel closed
+ * or stayed silent, and why (the caller ends the export). A wrong hello is fatal here.
+ */
+struct child	*handshake_children(const char **why);
 
 /*
  * logrelay.c: each child's stderr is a pipe to us. logrelay_pipe() makes it before the
@@ -78,8 +81,7 @@ void	logrelay_start(struct event_base *);
 void	logrelay_drain(int child);
 
 /* relay.c: dispatch tables and the fd passing between children. */
-extern const struct dispatch_entry	frontend_dispatch[];
-extern const struct dispatch_entry	worker_dispatch[];
+void	relay_start(void);		/* route what the children send, after hello */
 void	relay_send_connection(int fd);
 
 /* backend.c: the vhost-user back-end channel; DAX requests go out on it. */
@@ -89,7 +91,7 @@ int	backend_dax_unmap(const struct msg_dax_range *);
 
 /* supervise.c */
 void	supervise_start(struct event_base *);		/* signals */
-void	supervise_children(struct event_base *);	/* channels, after hello */
+void	supervise_children(struct event_base *);	/* channels, after relay_start() */
 __attribute__((__noreturn__))
 void	child_start_failed(struct child *, const char *why);
 void	supervise_cleanup(void);		/* atexit: kill children, remove the socket */

@@ -28,6 +28,7 @@ static char		 sock_base[NAME_MAX + 1];
 static dev_t		 sock_dev;
 static ino_t		 sock_ino;
 static struct event	*listen_ev;
+static void		(*listen_accepted)(int);	/* from listener_start() */
 
 static void
 check_inherited(int fd)
@@ -172,7 +173,7 @@ listener_accept(int fd, short events, void *arg)
 		fatal("accept");
 	}
 	log_peer(conn);
-	relay_send_connection(conn);
+	listen_accepted(conn);
 	/* One connection per privfsd, as with virtiofsd: nobody else gets in. */
 	event_free(listen_ev);
 	listen_ev = NULL;
@@ -180,8 +181,9 @@ listener_accept(int fd, short events, void *arg)
 }
 
 void
-listener_start(int fd, struct event_base *base)
+listener_start(int fd, struct event_base *base, void (*accepted)(int))
 {
+	listen_accepted = accepted;
 	if ((listen_ev = event_new(base, fd, EV_READ | EV_PERSIST, listener_accept,
 	    NULL)) == NULL || event_add(listen_ev, NULL) == -1)
 		fatalx("listener event");

@@ -38,15 +38,6 @@ struct option_def {
 	uint32_t	 clear_flags;	/* ... and to clear */
 };
 
-static const char	*usage_hint = "Try 'privfsd --help' for more information.";
-
-void
-options_fail(const char *arg, const char *why)
-{
-	fprintf(stderr, "privfsd: %s: %s\n%s\n", arg, why, usage_hint);
-	exit(1);
-}
-
 static const char *
 number(const char *val, long long max, long long *out)
 {

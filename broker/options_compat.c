@@ -1,6 +1,6 @@
 /*
  * The C virtiofsd's -o lists ("-o source=/srv,cache=none,xattr"), which libvirt still
- * passes, and the value parsers both option styles share.
+ * passes, and what both option styles share: the value parsers and the error report.
  */
 #include "config.h"
 
@@ -14,6 +14,14 @@
 
 #include "broker.h"
 #include "log.h"
+
+void
+options_fail(const char *arg, const char *why)
+{
+	fprintf(stderr, "privfsd: %s: %s\nTry 'privfsd --help' for more information.\n",
+	    arg, why);
+	exit(1);
+}
 
 const char *
 options_shared_dir(const char *val, struct msg_config *c)

@@ -121,7 +121,7 @@ fe_backend_channel(struct chan *c, struct chan_msg *m, void *arg)
 	m->fd = -1;
 }
 
-const struct dispatch_entry frontend_dispatch[] = {
+static const struct dispatch_entry frontend_dispatch[] = {
 	{ IMSG_FRONTEND_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
 	    fe_mem_add },
 	{ IMSG_FRONTEND_MEM_DEL, SIZE_EXACT, sizeof(struct msg_mem_slot), FD_NONE,
@@ -176,10 +176,19 @@ wk_dax_unmap(struct chan *c, struct chan_msg *m, void *arg)
 	dax_result(d.id, backend_dax_unmap(&d.range));
 }
 
-const struct dispatch_entry worker_dispatch[] = {
+static const struct dispatch_entry worker_dispatch[] = {
 	{ IMSG_WORKER_DAX_MAP, SIZE_EXACT, sizeof(struct msg_dax_map), FD_REQUIRED,
 	    wk_dax_map },
 	{ IMSG_WORKER_DAX_UNMAP, SIZE_EXACT, sizeof(struct msg_dax_unmap), FD_NONE,
 	    wk_dax_unmap },
 	DISPATCH_END
 };
+
+void
+relay_start(void)
+{
+	chan_set_dispatch(children[CHILD_FRONTEND].chan, frontend_dispatch,
+	    &children[CHILD_FRONTEND]);
+	chan_set_dispatch(children[CHILD_WORKER].chan, worker_dispatch,
+	    &children[CHILD_WORKER]);
+}

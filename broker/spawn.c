@@ -27,10 +27,8 @@
 #define HELLO_TIMEOUT_MS	5000
 
 struct child children[NCHILDREN] = {
-	[CHILD_FRONTEND] = { "frontend", ROLE_FRONTEND, "privfsd-frontend",
-	    frontend_dispatch, 0, NULL },
-	[CHILD_WORKER] = { "worker", ROLE_WORKER, "privfsd-worker",
-	    worker_dispatch, 0, NULL },
+	[CHILD_FRONTEND] = { "frontend", ROLE_FRONTEND, "privfsd-frontend", 0, NULL },
+	[CHILD_WORKER] = { "worker", ROLE_WORKER, "privfsd-worker", 0, NULL },
 };
 
 static void
@@ -128,7 +126,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
+/* NULL, or why the child did not start (a wrong hello is fatal here). */
+static const char *
 expect_hello(struct child *c, long long deadline)
 {
 	struct chan_msg		msg;
@@ -136,8 +135,7 @@ expect_hello(struct child *c, long long deadline)
 	long long		left = deadline - now_ms();
 
 	if (chan_recv_blocking(c->chan, &msg, left > 0 ? (int)left : 0) == -1)
-		child_start_failed(c, errno == ETIMEDOUT ?
-		    "no hello within 5 seconds" : "channel closed");
+		return errno == ETIMEDOUT ? "no hello within 5 seconds" : "channel closed";
 	if (msg.fd != -1)
 		close(msg.fd);
 	if (msg.hdr.type != IMSG_CHILD_HELLO || msg.hdr.len != sizeof(hello) || msg.fd != -1)
@@ -150,14 +148,17 @@ expect_hello(struct child *c, long long deadline)
 	if (hello.role != (uint32_t)c->role)
 		fatalx("%s: says it is role %u", c->title, hello.role);
 	log_debug("%s (pid %ld) is ready", c->title, (long)c->pid);
+	return NULL;
 }
 
-void
-handshake_children(void)
+struct child *
+handshake_children(const char **why)
 {
 	long long	deadline = now_ms() + HELLO_TIMEOUT_MS;
 	int		i;
 
 	for (i = 0; i < NCHILDREN; i++)
-		expect_hello(&children[i], deadline);
+		if ((*why = expect_hello(&children[i], deadline)) != NULL)
+			return &children[i];
+	return NULL;
 }

@@ -303,14 +303,13 @@ supervise_start(struct event_base *base)
 	}
 }
 
-/* After the children said hello: route their messages and watch their channels. */
+/* After the children said hello and relay_start(): watch their channels. */
 void
 supervise_children(struct event_base *base)
 {
 	int i;
 
 	for (i = 0; i < NCHILDREN; i++) {
-		chan_set_dispatch(children[i].chan, children[i].dispatch, &children[i]);
 		chan_set_closed_cb(children[i].chan, on_chan_closed, &children[i]);
 		chan_event_add(children[i].chan, base);
 	}

@@ -3,8 +3,10 @@
  * rings, parses FUSE, and talks to the worker (typed requests) and the broker (memory fds,
  * the back-end channel). It starts with its channels on fixed fds, takes its configuration
  * from the broker, drops into its sandbox and only then reads anything from the guest.
+ * It is also the top layer: it gives each lower layer its upward calls (sinks) at init.
  */
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -20,7 +22,6 @@
 #include "chan.h"
 #include "dispatch.h"
 #include "sandbox.h"
-#include "frontend.h"
 #include "fuse.h"
 #include "vhost_user.h"
 #include "virtq.h"
@@ -36,25 +37,38 @@
 #define WORKER_QUEUE_HIGH	(1024 * 1024)
 #define WORKER_QUEUE_LOW	(256 * 1024)
 
-struct event_base	*fe_base;
-struct msg_config	 fe_config;
-
-static struct chan	*fe_broker;
-static struct chan	*fe_worker;
+static struct event_base	*fe_base;
+static struct msg_config	 fe_config;
+static struct chan		*fe_broker;
+static struct chan		*fe_worker;
 
 extern char		**environ;
 
-void
+static void
 fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 {
 	chan_composev(fe_worker, type, 0, -1, iov, iovcnt);
 }
 
-void
+static void
 fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
 {
 	chan_compose(fe_broker, type, 0, fd, data, len);
 }
+
+/* The layers' upward calls, wired here so that no layer calls into one above it. */
+static const struct fuse_sinks fuse_sinks = {
+	.send_worker = fe_send_worker,
+	.drained = vu_check_drained,
+};
+
+static const struct vu_sinks vu_sinks = {
+	.request = fuse_request,
+	.inflight = fuse_inflight,
+	.lock_waits = fuse_lock_waits,
+	.session_reset = fuse_session_reset,
+	.send_broker = fe_send_broker,
+};
 
 /* ---- broker channel ---- */
 
@@ -174,8 +188,8 @@ main(int argc, char *argv[])
 	    NULL);
 	chan_event_add(fe_broker, fe_base);
 	chan_event_add(fe_worker, fe_base);
-	vu_init(fe_base);
-	fuse_layer_init(&fe_config);
+	vu_init(fe_base, &vu_sinks);
+	fuse_layer_init(&fe_config, &fuse_sinks);
 	gm_sigbus_init();
 
 	sandbox_frontend(&fe_config);

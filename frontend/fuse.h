@@ -1,17 +1,27 @@
 /*
  * The FUSE layer of the frontend: turns validated chains into typed worker requests and
- * typed worker replies into FUSE replies in the guest's buffers.
+ * typed worker replies into FUSE replies in the guest's buffers. It calls down into the
+ * rings (virtq.h) and up only through the sinks given to fuse_layer_init().
  */
 #ifndef PRIVFSD_FUSE_H
 #define PRIVFSD_FUSE_H
 
 #include <stdint.h>
 
+struct iovec;
 struct vq_req;
 struct chan_msg;
 struct msg_config;
 
-void	fuse_layer_init(const struct msg_config *);
+/* Upward calls: what the FUSE layer asks of the process that wires it up. */
+struct fuse_sinks {
+	/* One typed request to the worker (never an fd). */
+	void	(*send_worker)(uint32_t type, const struct iovec *iov, int iovcnt);
+	/* fuse_inflight() dropped to zero: a drain that waits for it may go on. */
+	void	(*drained)(void);
+};
+
+void	fuse_layer_init(const struct msg_config *, const struct fuse_sinks *);
 /* A chain from any queue; the FUSE layer owns req from here on and completes it. */
 void	fuse_request(struct vq_req *req);
 /* Every IMSG_WORKER_REPLY_* from the worker (size and type already checked). */

@@ -1,16 +1,17 @@
 /*
  * Requests sent to the worker and not answered yet. The id the worker echoes is the slot
  * index (low 32 bits) and the slot's generation (high 32 bits), so a late, duplicated or
- * forged reply never finds a request it does not belong to.
+ * forged reply never finds a request it does not belong to. A call ends here, with a
+ * reply written into the guest's buffers (fuse_out.c) and its chain completed.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "frontend.h"
 #include "virtq.h"
 #include "fuse.h"
 #include "fuse_priv.h"
@@ -31,6 +32,13 @@ static struct fuse_call	**calls;
 static uint32_t		  ncalls;
 static uint32_t		  free_head = CALLS_NONE;
 static unsigned int	  inflight;
+static void		(*calls_drained)(void);	/* from calls_init() */
+
+void
+calls_init(void (*drained)(void))
+{
+	calls_drained = drained;
+}
 
 static void
 calls_grow(void)
@@ -111,16 +119,29 @@ call_release(struct fuse_call *call)
 	if (--inflight == CALLS_LOW)
 		vq_throttle(VQ_THROTTLE_CALLS, 0);
 	if (inflight == 0)
-		fe_inflight_drained();
+		calls_drained();
 }
 
-void
+/* Complete the guest's request with written bytes and release the call. */
+static void
 call_done(struct fuse_call *call, uint32_t written)
 {
 	/* Give the chain back first: the drained callback may stop the rings. */
 	if (call->req != NULL)
 		vq_complete(call->req, written);
 	call_release(call);
+}
+
+void
+call_reply(struct fuse_call *call, const void *payload, uint32_t len)
+{
+	if (call->req != NULL &&
+	    fuse_reply_write(call->req, call->unique, payload, len) == -1) {
+		log_warnx_rl("fuse: %s reply of %u bytes does not fit", call->op->name, len);
+		call_fail(call, EIO);
+		return;
+	}
+	call_done(call, FUSE_OUT_HDR + len);
 }
 
 void

@@ -32,7 +32,7 @@ fuse_open_flags_in(uint32_t in, uint32_t opcode, uint32_t *out)
 	uint32_t cf = fuse_sess.config_flags, keep = OPEN_KEEP;
 	uint32_t f;
 
-	/* hostile-guest.md: OPEN never creates; nothing opens by O_PATH. */
+	/* OPEN never creates; nothing opens by O_PATH (doc/security.md, attacks table). */
 	if (opcode != FUSE_CREATE && opcode != FUSE_TMPFILE && (in & O_CREAT))
 		return EINVAL;
 	if (opcode != FUSE_TMPFILE && (in & TMPFILE_BIT))

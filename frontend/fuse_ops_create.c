@@ -126,7 +126,7 @@ fop_create(struct fuse_ctx *c)
 	const char *name;
 	int error;
 
-	/* The worker always creates with O_CREAT|O_EXCL (hostile-guest.md). */
+	/* The worker always creates with O_CREAT|O_EXCL (doc/security.md, invariant 2). */
 	if ((error = create_in(c, &n)) != 0 || (error = arg_name(c, &name, 0)) != 0)
 		return error;
 	return newnode_send(c, IMSG_FRONTEND_CREATE, &n, name, NULL);

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/uio.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,8 +13,6 @@
 #include "log.h"
 #include "msg.h"
 #include "msg_reader.h"
-#include "frontend.h"
-#include "fuse.h"
 #include "fuse_priv.h"
 
 static int
@@ -42,24 +38,6 @@ lock_common(struct fuse_ctx *c, uint32_t type, uint32_t sleep)
 	l.flock = (in.lk_flags & FUSE_LK_FLOCK) ? 1 : 0;
 	l.sleep = sleep;
 	return fuse_msg_send_fixed(c, type, &l, sizeof(l));
-}
-
-void
-fuse_lock_waits(int allow)
-{
-	struct msg_req hdr;
-	struct msg_lock_waits m;
-	struct iovec iov[2];
-
-	/* For the device, not for a guest process: no id, nothing comes back. */
-	memset(&hdr, 0, sizeof(hdr));
-	memset(&m, 0, sizeof(m));
-	m.allow = allow ? 1 : 0;
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = &m;
-	iov[1].iov_len = sizeof(m);
-	fe_send_worker(IMSG_FRONTEND_LOCK_WAITS, iov, 2);
 }
 
 int

@@ -18,6 +18,8 @@
 #include "msg.h"
 #include "msg_reader.h"
 
+struct iovec;
+struct msg_config;
 struct vq_req;
 
 /* Oldest protocol minor we serve: virtiofs itself appeared with 7.31 (Linux 5.4). */
@@ -98,7 +100,7 @@ struct fuse_call {
 #define INIT_PHASE_DESTROY	1	/* INIT waits for the old session's SESSION_DESTROY */
 #define INIT_PHASE_INIT		2	/* INIT waits for SESSION_INIT */
 
-/* ---- session (fuse_session.c) ---- */
+/* ---- session state (fuse_session.c) ---- */
 enum fuse_state {
 	FUSE_STATE_NONE = 0,	/* no INIT yet (or after DESTROY/reset): only INIT is served */
 	FUSE_STATE_INIT,	/* INIT sent to the worker, not answered yet */
@@ -120,22 +122,10 @@ struct fuse_sess {
 
 extern struct fuse_sess	fuse_sess;
 
-int	fuse_op_init(struct fuse_ctx *);
-int	fuse_op_destroy(struct fuse_ctx *);
-/* The worker answered SESSION_DESTROY/SESSION_INIT for an INIT or DESTROY call. */
-void	fuse_session_reply(struct fuse_call *, int error);
+void	fuse_session_init(const struct msg_config *);
 /* Cache timeouts for entries and attributes, and FOPEN_* flags, from the cache mode. */
 uint64_t fuse_cache_timeout(void);
 uint32_t fuse_open_flags(int is_dir);
-
-/* ---- in-flight calls (fuse_calls.c) ---- */
-struct fuse_call *call_new(void);
-uint64_t	 call_id(const struct fuse_call *);
-/* By id; NULL for an unknown, stale or free id. */
-struct fuse_call *call_find(uint64_t id);
-/* Complete the guest's request with written bytes and release the call. */
-void		 call_done(struct fuse_call *, uint32_t written);
-void		 call_fail(struct fuse_call *, int error);
 
 /* ---- parsing helpers (fuse_args.c) ---- */
 int	arg_fixed(struct fuse_ctx *, void *dst, size_t len);	/* EINVAL when short */
@@ -157,7 +147,35 @@ int	arg_secctx(struct fuse_ctx *, struct fuse_secctx_arg *);
 /* Append name and value when there is a context (msg_newnode NEWNODE_SECCTX). */
 void	put_secctx(struct msg_writer *, const struct fuse_secctx_arg *);
 
-/* ---- talking to the worker (fuse_request.c) ---- */
+/* ---- flag translation (fuse_flags.c) ---- */
+/* OPEN/OPENDIR/CREATE/TMPFILE flags -> sanitized O_* flags; 0 or EINVAL. */
+int	fuse_open_flags_in(uint32_t in, uint32_t opcode, uint32_t *out);
+uint32_t fuse_setattr_valid(uint32_t fattr);
+
+/* ---- what goes into the guest's writable part (fuse_out.c) ---- */
+void	fuse_reply_error(struct vq_req *, uint64_t unique, int error);
+/*
+ * Out header for len payload bytes, then the payload (NULL: already in place, as READ's
+ * data); 0, or -1 when the writable part is too small.
+ */
+int	fuse_reply_write(struct vq_req *, uint64_t unique, const void *payload, uint32_t len);
+void	fuse_fill_attr(struct fuse_attr *, const struct msg_attr *);
+void	fuse_fill_entry(struct fuse_entry_out *, const struct msg_entry *);
+
+/* ---- in-flight calls (fuse_calls.c) ---- */
+/* drained runs whenever the count of calls drops to zero. */
+void		 calls_init(void (*drained)(void));
+struct fuse_call *call_new(void);
+uint64_t	 call_id(const struct fuse_call *);
+/* By id; NULL for an unknown, stale or free id. */
+struct fuse_call *call_find(uint64_t id);
+void		 call_fail(struct fuse_call *, int error);
+/* Success reply of a call: out header + payload, then complete and release the call. */
+void		 call_reply(struct fuse_call *, const void *payload, uint32_t len);
+
+/* ---- talking to the worker (fuse_send.c) ---- */
+void	fuse_send_init(void (*send_worker)(uint32_t type, const struct iovec *iov,
+	    int iovcnt));
 /* A writer holding a zeroed struct msg_req; the fixed struct and fields follow. */
 struct msg_writer *fuse_msg_begin(void);
 /* Track a call for c and send the message; 0 or an errno (then nothing was sent). */
@@ -169,23 +187,14 @@ void	fuse_msg_send_noreply(struct fuse_ctx *, uint32_t type);
 /* Send with the id of an existing call (INIT's second step). */
 void	fuse_msg_send_call(struct fuse_call *, uint32_t type);
 
-/* A chain dropped without any reply: logged, rate-limited (log_rl). */
-void	fuse_log_drop(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
-
-/* ---- replies (fuse_reply.c) ---- */
-void	fuse_reply_error(struct vq_req *, uint64_t unique, int error);
-/* Success reply of a call: out header + payload, then complete and release the call. */
-void	call_reply(struct fuse_call *, const void *payload, uint32_t len);
-/* Out header + payload; 0, or -1 when the writable part is too small (nothing written). */
-int	fuse_reply_buf(struct vq_req *, uint64_t unique, const void *payload, uint32_t len);
+/* ---- READDIR(PLUS) replies (fuse_dirents.c) ---- */
 int	fuse_encode_dirents(struct fuse_call *, struct msg_reader *);
-void	fuse_fill_attr(struct fuse_attr *, const struct msg_attr *);
-void	fuse_fill_entry(struct fuse_entry_out *, const struct msg_entry *);
 
-/* ---- flag translation (fuse_flags.c) ---- */
-/* OPEN/OPENDIR/CREATE/TMPFILE flags -> sanitized O_* flags; 0 or EINVAL. */
-int	fuse_open_flags_in(uint32_t in, uint32_t opcode, uint32_t *out);
-uint32_t fuse_setattr_valid(uint32_t fattr);
+/* ---- INIT and DESTROY (fuse_ops_session.c) ---- */
+int	fuse_op_init(struct fuse_ctx *);
+int	fuse_op_destroy(struct fuse_ctx *);
+/* The worker answered SESSION_DESTROY/SESSION_INIT for an INIT or DESTROY call. */
+void	fuse_session_reply(struct fuse_call *, int error);
 
 /* ---- handlers (fuse_ops_*.c) ---- */
 #define FUSE_HANDLER(n)	int fop_##n(struct fuse_ctx *)
@@ -205,6 +214,5 @@ FUSE_HANDLER(copy_file_range);	FUSE_HANDLER(syncfs);
 FUSE_HANDLER(setupmapping);	FUSE_HANDLER(removemapping);
 FUSE_HANDLER(setxattr);	FUSE_HANDLER(getxattr);	FUSE_HANDLER(listxattr);
 FUSE_HANDLER(removexattr);
-FUSE_HANDLER(enosys);	FUSE_HANDLER(ignore);
 
 #endif

@@ -1,8 +1,7 @@
 /*
  * Typed worker replies into FUSE replies. The worker is trusted less than we are: its
  * reply must match the request it names (id and type) and parse exactly, or the guest
- * gets EIO and we log the bug. Every FUSE struct is zeroed before it is filled, so no
- * padding or stale byte reaches the guest, and out.len is exactly what was written.
+ * gets EIO and we log the bug. The records themselves are built as in fuse_out.c.
  */
 #include "config.h"
 
@@ -20,97 +19,6 @@
 #include "fuse_priv.h"
 
 typedef int (*rep_fn)(struct fuse_call *, struct msg_reader *);
-
-/* Linux returns errors below ERESTARTSYS (512) to user space; anything else is EIO. */
-static int
-fuse_errno(int error)
-{
-	return (error > 0 && error < 512) ? error : EIO;
-}
-
-void
-fuse_reply_error(struct vq_req *req, uint64_t unique, int error)
-{
-	struct fuse_out_header oh;
-
-	if (req->wr_len < FUSE_OUT_HDR) {
-		vq_complete(req, 0);
-		return;
-	}
-	explicit_bzero(&oh, sizeof(oh));
-	oh.len = FUSE_OUT_HDR;
-	oh.error = -fuse_errno(error);
-	oh.unique = unique;
-	if (vq_copy_to_req(req, 0, &oh, sizeof(oh)) != sizeof(oh)) {
-		vq_complete(req, 0);
-		return;
-	}
-	vq_complete(req, FUSE_OUT_HDR);
-}
-
-/* Header for len payload bytes already in place (READ) or copied here. */
-static int
-reply_write(struct vq_req *req, uint64_t unique, const void *payload, uint32_t len)
-{
-	struct fuse_out_header oh;
-
-	if ((uint64_t)FUSE_OUT_HDR + len > req->wr_len)
-		return -1;
-	explicit_bzero(&oh, sizeof(oh));
-	oh.len = FUSE_OUT_HDR + len;
-	oh.unique = unique;
-	if (vq_copy_to_req(req, 0, &oh, sizeof(oh)) != sizeof(oh))
-		return -1;
-	if (payload != NULL && len > 0 &&
-	    vq_copy_to_req(req, FUSE_OUT_HDR, payload, len) != len)
-		return -1;
-	return 0;
-}
-
-void
-call_reply(struct fuse_call *call, const void *payload, uint32_t len)
-{
-	if (call->req != NULL && reply_write(call->req, call->unique, payload, len) == -1) {
-		log_warnx_rl("fuse: %s reply of %u bytes does not fit", call->op->name, len);
-		call_fail(call, EIO);
-		return;
-	}
-	call_done(call, FUSE_OUT_HDR + len);
-}
-
-void
-fuse_fill_attr(struct fuse_attr *a, const struct msg_attr *m)
-{
-	explicit_bzero(a, sizeof(*a));
-	a->ino = m->ino;
-	a->size = m->size;
-	a->blocks = m->blocks;
-	a->atime = (uint64_t)m->atime;
-	a->mtime = (uint64_t)m->mtime;
-	a->ctime = (uint64_t)m->ctime;
-	a->atimensec = m->atimensec;
-	a->mtimensec = m->mtimensec;
-	a->ctimensec = m->ctimensec;
-	a->mode = m->mode;
-	a->nlink = m->nlink;
-	a->uid = m->uid;
-	a->gid = m->gid;
-	a->rdev = m->rdev;
-	a->blksize = m->blksize;
-	if ((m->flags & ATTR_SUBMOUNT) && (fuse_sess.flags & FUSE_SUBMOUNTS))
-		a->flags |= FUSE_ATTR_SUBMOUNT;
-}
-
-void
-fuse_fill_entry(struct fuse_entry_out *out, const struct msg_entry *e)
-{
-	explicit_bzero(out, sizeof(*out));
-	out->nodeid = e->nodeid;
-	out->generation = e->generation;
-	out->entry_valid = fuse_cache_timeout();
-	out->attr_valid = fuse_cache_timeout();
-	fuse_fill_attr(&out->attr, &e->attr);
-}
 
 static int
 rep_entry(struct fuse_call *call, struct msg_reader *r)

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/uio.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,7 +14,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "chan.h"
-#include "frontend.h"
 #include "virtq.h"
 #include "fuse.h"
 #include "fuse_priv.h"
@@ -23,6 +21,9 @@
 #define E_OUT	((uint32_t)sizeof(struct fuse_entry_out))
 #define A_OUT	((uint32_t)sizeof(struct fuse_attr_out))
 #define O_OUT	((uint32_t)sizeof(struct fuse_open_out))
+
+static int	fop_enosys(struct fuse_ctx *);
+static int	fop_ignore(struct fuse_ctx *);
 
 /* Every opcode a Linux guest may send; what is not here gets ENOSYS. */
 static const struct fuse_op fuse_ops[] = {
@@ -109,8 +110,6 @@ static const struct fuse_op fuse_ops[] = {
 
 /* The private copy: one request is parsed at a time (the frontend is single-threaded). */
 static uint8_t			fuse_argbuf[FUSE_ARGS_MAX];
-static struct msg_writer	fuse_writer;
-static int			fuse_writer_ready;
 
 static const struct fuse_op *
 fuse_op_find(uint32_t opcode)
@@ -121,6 +120,20 @@ fuse_op_find(uint32_t opcode)
 		if (fuse_ops[i].opcode == opcode)
 			return &fuse_ops[i];
 	return NULL;
+}
+
+/* A chain dropped without any reply: logged, rate-limited (log_rl). */
+static void __attribute__((__format__(printf, 1, 2)))
+fuse_log_drop(const char *fmt, ...)
+{
+	static struct log_rl rl;	/* one limit for every kind of dropped chain */
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);	/* truncation is fine for a log */
+	va_end(ap);
+	log_rl(&rl, LOG_LEVEL_WARN, 0, "fuse: %s: dropped", buf);
 }
 
 /* Arguments that are copied: WRITE's data stays in the guest and goes by reference. */
@@ -192,6 +205,14 @@ fuse_noreply(struct fuse_ctx *c)
 }
 
 void
+fuse_layer_init(const struct msg_config *cfg, const struct fuse_sinks *sinks)
+{
+	fuse_session_init(cfg);
+	fuse_send_init(sinks->send_worker);
+	calls_init(sinks->drained);
+}
+
+void
 fuse_request(struct vq_req *req)
 {
 	struct fuse_ctx c;
@@ -241,107 +262,14 @@ fuse_request(struct vq_req *req)
 	fuse_reply_error(req, c.in.unique, error);
 }
 
-void
-fuse_log_drop(const char *fmt, ...)
-{
-	static struct log_rl rl;	/* one limit for every kind of dropped chain */
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);	/* truncation is fine for a log */
-	va_end(ap);
-	log_rl(&rl, LOG_LEVEL_WARN, 0, "fuse: %s: dropped", buf);
-}
-
-struct msg_writer *
-fuse_msg_begin(void)
-{
-	struct msg_req hdr;
-
-	if (!fuse_writer_ready) {
-		msg_writer_init(&fuse_writer);
-		fuse_writer_ready = 1;
-	}
-	msg_writer_reset(&fuse_writer);
-	memset(&hdr, 0, sizeof(hdr));
-	msg_put(&fuse_writer, &hdr, sizeof(hdr));	/* filled in when sent */
-	return &fuse_writer;
-}
-
-static void
-fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type)
-{
-	struct msg_req hdr;
-	struct iovec iov;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.id = id;
-	hdr.nodeid = in->nodeid;
-	hdr.uid = in->uid;
-	hdr.gid = in->gid;
-	hdr.pid = in->pid;
-	memcpy(fuse_writer.buf, &hdr, sizeof(hdr));
-	iov.iov_base = fuse_writer.buf;
-	iov.iov_len = fuse_writer.len;
-	fe_send_worker(type, &iov, 1);
-}
-
-int
-fuse_msg_send(struct fuse_ctx *c, uint32_t type)
-{
-	struct fuse_call *call;
-
-	/* Every field is bounded, so this only catches a bug of ours. */
-	if (fuse_writer.len > CHAN_MAX_PAYLOAD) {
-		log_warnx_rl("fuse: %s request of %zu bytes too large", c->op->name,
-		    fuse_writer.len);
-		return EINVAL;
-	}
-	call = call_new();
-	call->req = c->req;
-	call->op = c->op;
-	call->unique = c->in.unique;
-	call->size = c->size;
-	call->aux = c->aux;
-	call->epoch = fuse_sess.epoch;
-	fuse_msg_emit(&c->in, call_id(call), type);
-	return 0;
-}
-
-int
-fuse_msg_send_fixed(struct fuse_ctx *c, uint32_t type, const void *m, size_t len)
-{
-	msg_put(fuse_msg_begin(), m, len);
-	return fuse_msg_send(c, type);
-}
-
-void
-fuse_msg_send_noreply(struct fuse_ctx *c, uint32_t type)
-{
-	if (fuse_writer.len > CHAN_MAX_PAYLOAD)
-		fatalx("%s: message too large", __func__);
-	fuse_msg_emit(&c->in, 0, type);
-}
-
-void
-fuse_msg_send_call(struct fuse_call *call, uint32_t type)
-{
-	struct fuse_in_header none;
-
-	/* Session messages act for the device, not for a guest process. */
-	memset(&none, 0, sizeof(none));
-	fuse_msg_emit(&none, call_id(call), type);
-}
-
 /* Opcodes this server does not implement, on purpose (see the table). */
-int
+static int
 fop_enosys(struct fuse_ctx *c)
 {
 	return ENOSYS;
 }
 
-int
+static int
 fop_ignore(struct fuse_ctx *c)
 {
 	return 0;

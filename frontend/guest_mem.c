@@ -1,6 +1,7 @@
 /*
  * The guest memory table: regions QEMU shares with us (SET_MEM_TABLE, ADD_MEM_REG,
- * REM_MEM_REG), mapped here and mirrored, slot by slot, to the worker through the broker.
+ * REM_MEM_REG), mapped here. A commit reports the slots that changed, and its caller
+ * mirrors them, slot by slot, to the worker through the broker.
  *
  * Slot numbers are stable: a region keeps its slot for as long as it is in the table, so
  * a change only sends the slots that changed. Changes are staged first (every check and
@@ -29,7 +30,6 @@
 
 #include "log.h"
 #include "msg.h"
-#include "frontend.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
 
@@ -367,54 +367,63 @@ rebuild_active(void)
 			gm_active[gm_nactive++] = s;
 }
 
-uint32_t
-gm_commit(void)
+/* Unmap the slots the stage drops; their numbers go to out. */
+static void
+commit_del(struct gm_change *out)
 {
-	struct msg_mem_slot del;
-	struct msg_mem_region add;
-	struct msg_mem_commit commit;
 	struct gm_region *g;
 	uint32_t i, s;
 
-	gm_generation++;
 	for (i = 0; i < gm_stage.ndel; i++) {
 		s = gm_stage.del[i];
 		g = &gm_slots[s];
 		munmap(g->map, g->maplen);
 		memset(g, 0, sizeof(*g));
-		memset(&del, 0, sizeof(del));
-		del.gen = gm_generation;
-		del.slot = s;
-		fe_send_broker(IMSG_FRONTEND_MEM_DEL, -1, &del, sizeof(del));
+		out->del[out->ndel++] = s;
 		log_debug("memory gen %u: slot %u removed", gm_generation, s);
 	}
+}
+
+/* Install the staged regions; their slots, ranges and fds go to out. */
+static void
+commit_add(struct gm_change *out)
+{
+	struct vu_mem_region *r;
+	struct gm_region *g;
+	uint32_t i, s;
+
 	for (i = 0; i < gm_stage.nadd; i++) {
 		s = gm_stage.add_slot[i];
 		g = &gm_slots[s];
 		*g = gm_stage.add[i];
-		memset(&add, 0, sizeof(add));
-		add.gen = gm_generation;
-		add.slot = s;
-		add.guest_phys_addr = g->gpa;
-		add.memory_size = g->size;
-		add.userspace_addr = g->uaddr;
-		add.mmap_offset = g->mmap_offset;
-		/* The channel closes the fd once sent: we keep only the mapping. */
-		fe_send_broker(IMSG_FRONTEND_MEM_ADD, gm_stage.add_fd[i], &add, sizeof(add));
+		r = &out->add[out->nadd];
+		r->gpa = g->gpa;
+		r->size = g->size;
+		r->uaddr = g->uaddr;
+		r->mmap_offset = g->mmap_offset;
+		out->add_slot[out->nadd] = s;
+		/* We keep only the mapping: the fd is the caller's to pass on. */
+		out->add_fd[out->nadd++] = gm_stage.add_fd[i];
 		gm_stage.add_fd[i] = -1;
 		log_debug("memory gen %u: slot %u gpa 0x%llx size 0x%llx uaddr 0x%llx "
 		    "offset 0x%llx", gm_generation, s, (unsigned long long)g->gpa,
 		    (unsigned long long)g->size, (unsigned long long)g->uaddr,
 		    (unsigned long long)g->mmap_offset);
 	}
+}
+
+void
+gm_commit(struct gm_change *out)
+{
+	memset(out, 0, sizeof(*out));
+	gm_generation++;
+	commit_del(out);
+	commit_add(out);
 	gm_stage.nadd = 0;
 	gm_stage.ndel = 0;
 	rebuild_active();
-	memset(&commit, 0, sizeof(commit));
-	commit.gen = gm_generation;
-	commit.nslots = gm_nactive;
-	fe_send_broker(IMSG_FRONTEND_MEM_COMMIT, -1, &commit, sizeof(commit));
-	return gm_generation;
+	out->gen = gm_generation;
+	out->nslots = gm_nactive;
 }
 
 /*

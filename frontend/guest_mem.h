@@ -1,13 +1,14 @@
 /*
  * The guest memory table (guest_mem.c): QEMU's regions mapped here, with stable slot
  * numbers, translation of guest physical and QEMU virtual addresses, and staged changes
- * that are mirrored to the worker through the broker.
+ * that its caller mirrors to the worker through the broker.
  */
 #ifndef PRIVFSD_GUEST_MEM_H
 #define PRIVFSD_GUEST_MEM_H
 
 #include <stdint.h>
 
+#include "msg.h"	/* MEM_MAX_SLOTS */
 #include "vhost_user.h"	/* struct vu_mem_region, struct vu_mem_table */
 
 struct gm_piece {
@@ -32,17 +33,28 @@ uint32_t gm_lost(void);
 uint64_t gm_slot_gpa(uint32_t slot);
 uint32_t gm_nslots(void);
 
+/* What a commit changed: the caller mirrors it to the worker (through the broker). */
+struct gm_change {
+	uint32_t		gen;		/* the new generation */
+	uint32_t		nslots;		/* slots in use after the change */
+	uint32_t		ndel;
+	uint32_t		del[MEM_MAX_SLOTS];
+	uint32_t		nadd;
+	uint32_t		add_slot[VU_TABLE_REGIONS];
+	struct vu_mem_region	add[VU_TABLE_REGIONS];
+	int			add_fd[VU_TABLE_REGIONS];	/* now the caller's */
+};
+
 /*
  * Changes are staged (checked, new regions mapped; the live table untouched), then
  * committed once nothing holds segments of the old table: commit swaps the table,
- * unmaps what went away and sends the changed slots to the broker, returning the new
- * generation. Staging owns every fd it is given: closed on failure or when the region is
- * already mapped, else sent to the broker by the commit. Returns 0 or -1 (logged; nothing
- * staged).
+ * unmaps what went away and reports the changed slots in *out. Staging owns every fd it
+ * is given: closed on failure or when the region is already mapped, else handed to the
+ * caller by the commit. Returns 0 or -1 (logged; nothing staged).
  */
 int	gm_stage_table(const struct vu_mem_table *, const int *fds, unsigned int nfds);
 int	gm_stage_add(const struct vu_mem_region *, int fd);
 int	gm_stage_rem(const struct vu_mem_region *);
-uint32_t gm_commit(void);
+void	gm_commit(struct gm_change *out);
 
 #endif

@@ -15,8 +15,6 @@
 
 #include "log.h"
 #include "msg.h"
-#include "frontend.h"
-#include "fuse.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
 
@@ -32,8 +30,40 @@ static const uint64_t vu_offered_protocol =
     BIT(VU_PROTO_F_BACKEND_SEND_FD) | BIT(VU_PROTO_F_CONFIGURE_MEM_SLOTS) |
     BIT(VU_PROTO_F_RESET_DEVICE);
 
-static uint64_t	vu_acked_features;
-static uint64_t	vu_acked_protocol;
+static uint64_t		vu_acked_features;
+static uint64_t		vu_acked_protocol;
+static struct vu_sinks	vu_sinks;	/* the layers above, from vu_cmds_init() */
+
+void
+vu_cmds_init(const struct vu_sinks *sinks)
+{
+	vu_sinks = *sinks;
+}
+
+/* The fd at position i, now owned by the caller (-1 if absent). */
+static int
+take_fd(struct vu_msg *m, unsigned int i)
+{
+	int fd;
+
+	if (i >= m->nfds)
+		return -1;
+	fd = m->fds[i];
+	m->fds[i] = -1;
+	return fd;
+}
+
+/*
+ * Stop reading the socket and taking chains, wait until nothing is in flight, then run
+ * fn; its result answers the request (vhost_user.c).
+ */
+static int
+defer(struct vu_reply *rep, vu_drained_fn fn, uint32_t arg)
+{
+	rep->drained = fn;
+	rep->arg = arg;
+	return VU_DEFER;
+}
 
 static int
 reply_u64(struct vu_reply *rep, uint64_t v)
@@ -108,7 +138,7 @@ static int
 set_backend_req_fd(struct vu_msg *m, struct vu_reply *rep)
 {
 	/* The broker talks to QEMU on it (DAX); we only pass it on. */
-	fe_send_broker(IMSG_FRONTEND_BACKEND_CHANNEL, vu_take_fd(m, 0), NULL, 0);
+	vu_sinks.send_broker(IMSG_FRONTEND_BACKEND_CHANNEL, take_fd(m, 0), NULL, 0);
 	return VU_OK;
 }
 
@@ -116,7 +146,7 @@ static int
 reset_drained(struct vu_reply *rep, uint32_t arg)
 {
 	vq_reset_all();
-	fuse_session_reset();
+	vu_sinks.session_reset();
 	log_info_rl("device reset");
 	return VU_OK;
 }
@@ -125,18 +155,55 @@ reset_drained(struct vu_reply *rep, uint32_t arg)
 static int
 reset_device(struct vu_msg *m, struct vu_reply *rep)
 {
-	return vu_defer(reset_drained, 0);
+	return defer(rep, reset_drained, 0);
 }
 
 /* ---- memory ---- */
 
+/* The worker's mirror: removed slots, added ones with their fds, then the commit. */
+static void
+mem_tell_broker(struct gm_change *ch)
+{
+	struct msg_mem_slot del;
+	struct msg_mem_region add;
+	struct msg_mem_commit commit;
+	uint32_t i;
+
+	for (i = 0; i < ch->ndel; i++) {
+		memset(&del, 0, sizeof(del));
+		del.gen = ch->gen;
+		del.slot = ch->del[i];
+		vu_sinks.send_broker(IMSG_FRONTEND_MEM_DEL, -1, &del, sizeof(del));
+	}
+	for (i = 0; i < ch->nadd; i++) {
+		memset(&add, 0, sizeof(add));
+		add.gen = ch->gen;
+		add.slot = ch->add_slot[i];
+		add.guest_phys_addr = ch->add[i].gpa;
+		add.memory_size = ch->add[i].size;
+		add.userspace_addr = ch->add[i].uaddr;
+		add.mmap_offset = ch->add[i].mmap_offset;
+		/* The channel closes the fd once sent. */
+		vu_sinks.send_broker(IMSG_FRONTEND_MEM_ADD, ch->add_fd[i], &add, sizeof(add));
+		ch->add_fd[i] = -1;
+	}
+	memset(&commit, 0, sizeof(commit));
+	commit.gen = ch->gen;
+	commit.nslots = ch->nslots;
+	vu_sinks.send_broker(IMSG_FRONTEND_MEM_COMMIT, -1, &commit, sizeof(commit));
+}
+
+/* Answered once the worker has mapped the new generation (vu_mem_ready). */
 static int
 mem_drained(struct vu_reply *rep, uint32_t arg)
 {
-	uint32_t gen = gm_commit();
+	struct gm_change ch;
 
+	gm_commit(&ch);
+	mem_tell_broker(&ch);
 	vq_remap_all();
-	return vu_wait_ready(gen);
+	rep->gen = ch.gen;
+	return VU_WAIT_READY;
 }
 
 static int
@@ -153,22 +220,22 @@ set_mem_table(struct vu_msg *m, struct vu_reply *rep)
 		return VU_FAIL;
 	}
 	for (i = 0; i < n; i++)
-		fds[i] = vu_take_fd(m, i);
+		fds[i] = take_fd(m, i);
 	if (gm_stage_table(t, fds, n) == -1) {
 		log_warnx_rl("refused SET_MEM_TABLE");
 		return VU_FAIL;
 	}
-	return vu_defer(mem_drained, 0);
+	return defer(rep, mem_drained, 0);
 }
 
 static int
 add_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 {
-	if (gm_stage_add(&m->p.single.region, vu_take_fd(m, 0)) == -1) {
+	if (gm_stage_add(&m->p.single.region, take_fd(m, 0)) == -1) {
 		log_warnx_rl("refused ADD_MEM_REG");
 		return VU_FAIL;
 	}
-	return vu_defer(mem_drained, 0);
+	return defer(rep, mem_drained, 0);
 }
 
 static int
@@ -179,7 +246,7 @@ rem_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 		log_warnx_rl("refused REM_MEM_REG");
 		return VU_FAIL;
 	}
-	return vu_defer(mem_drained, 0);
+	return defer(rep, mem_drained, 0);
 }
 
 /* ---- rings ---- */
@@ -257,7 +324,7 @@ get_vring_base(struct vu_msg *m, struct vu_reply *rep)
 {
 	if (ring(m->p.state.index, "GET_VRING_BASE") == NULL)
 		return VU_FAIL;
-	return vu_defer(stop_drained, m->p.state.index);
+	return defer(rep, stop_drained, m->p.state.index);
 }
 
 /* KICK/CALL/ERR payload: the queue, whether an fd came, and the fd (taken). */
@@ -277,7 +344,7 @@ vring_file(struct vu_msg *m, const char *name, int *fd)
 		    m->nfds);
 		return NULL;
 	}
-	*fd = vu_take_fd(m, 0);
+	*fd = take_fd(m, 0);
 	return ring(v & VU_VRING_IDX_MASK, name);
 }
 

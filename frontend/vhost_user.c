@@ -25,8 +25,6 @@
 
 #include "log.h"
 #include "msg.h"
-#include "frontend.h"
-#include "fuse.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
 
@@ -38,6 +36,7 @@ static int			 vu_fd = -1;
 static struct event		*vu_ev;
 static struct event		*vu_drain_ev;	/* bounds the wait of vu_pend */
 static struct vu_msg		 vu_in;
+static struct vu_sinks		 vu_sinks;	/* the layers above, from vu_init() */
 
 /* The one request waiting for the rings to drain (and maybe for the worker). */
 static struct {
@@ -57,16 +56,18 @@ vu_drain_timeout(int fd, short events, void *arg)
 {
 	fatalx("device broken: %s waited %d s for %u chains and %u worker requests; "
 	    "export ends", vu_pend.cmd != NULL ? vu_pend.cmd->name : "a request",
-	    VU_DRAIN_TIMEOUT_S, vq_alive(), fuse_inflight());
+	    VU_DRAIN_TIMEOUT_S, vq_alive(), vu_sinks.inflight());
 }
 
 void
-vu_init(struct event_base *base)
+vu_init(struct event_base *base, const struct vu_sinks *sinks)
 {
 	vu_base = base;
+	vu_sinks = *sinks;
 	if ((vu_drain_ev = evtimer_new(base, vu_drain_timeout, NULL)) == NULL)
 		fatalx("evtimer_new");
-	vq_init(base);
+	vq_init(base, sinks->request, vu_check_drained);
+	vu_cmds_init(sinks);
 }
 
 __attribute__((__noreturn__)) static void
@@ -187,18 +188,6 @@ vu_answer(const struct vu_cmd *cmd, const struct vu_hdr *hdr, int rc, struct vu_
 	}
 }
 
-int
-vu_take_fd(struct vu_msg *m, unsigned int i)
-{
-	int fd;
-
-	if (i >= m->nfds)
-		return -1;
-	fd = m->fds[i];
-	m->fds[i] = -1;
-	return fd;
-}
-
 static void
 vu_close_fds(struct vu_msg *m)
 {
@@ -212,32 +201,13 @@ vu_close_fds(struct vu_msg *m)
 
 /* ---- requests that wait for in-flight chains ---- */
 
-int
-vu_defer(vu_drained_fn fn, uint32_t arg)
-{
-	vu_pend.active = 1;
-	vu_pend.drained = 0;
-	vu_pend.wait_ready = 0;
-	vu_pend.fn = fn;
-	vu_pend.arg = arg;
-	return VU_DEFER;
-}
-
-int
-vu_wait_ready(uint32_t gen)
-{
-	vu_pend.wait_ready = 1;
-	vu_pend.gen = gen;
-	return VU_DEFER;
-}
-
 static void
 vu_pend_finish(int rc)
 {
 	vu_answer(vu_pend.cmd, &vu_pend.hdr, rc, &vu_pend.rep);
 	vu_pend.active = 0;
 	evtimer_del(vu_drain_ev);
-	fuse_lock_waits(1);
+	vu_sinks.lock_waits(1);
 	if (event_add(vu_ev, NULL) == -1)
 		fatalx("event_add");
 	vq_pause_all(0);
@@ -248,18 +218,17 @@ vu_check_drained(void)
 {
 	int rc;
 
-	if (!vu_pend.active || vu_pend.drained || vq_alive() != 0 || fuse_inflight() != 0)
+	if (!vu_pend.active || vu_pend.drained || vq_alive() != 0 ||
+	    vu_sinks.inflight() != 0)
 		return;
 	vu_pend.drained = 1;
 	rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg);
-	if (rc != VU_DEFER)
+	if (rc != VU_WAIT_READY) {
 		vu_pend_finish(rc);
-}
-
-void
-fe_inflight_drained(void)
-{
-	vu_check_drained();
+		return;
+	}
+	vu_pend.wait_ready = 1;
+	vu_pend.gen = vu_pend.rep.gen;
 }
 
 void
@@ -402,16 +371,21 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 		vu_answer(cmd, &m->hdr, rc, &rep);
 		return;
 	}
+	vu_pend.active = 1;
+	vu_pend.drained = 0;
+	vu_pend.wait_ready = 0;
+	vu_pend.fn = rep.drained;
+	vu_pend.arg = rep.arg;
 	vu_pend.cmd = cmd;
 	vu_pend.hdr = m->hdr;
 	memset(&vu_pend.rep, 0, sizeof(vu_pend.rep));
 	event_del(vu_ev);
 	vq_pause_all(1);
-	fuse_lock_waits(0);
+	vu_sinks.lock_waits(0);
 	if (evtimer_add(vu_drain_ev, &drain_tv) == -1)
 		fatalx("evtimer_add");
 	log_debug("%s waits for %u chains, %u worker requests", cmd->name, vq_alive(),
-	    fuse_inflight());
+	    vu_sinks.inflight());
 	vu_check_drained();
 }
 

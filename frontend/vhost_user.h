@@ -1,8 +1,9 @@
 /*
- * The vhost-user back-end inside the frontend: the connection to QEMU (vhost_user.c,
- * vhost_msg.c) and the rings as the connection drives them (virtq.c). The memory table
- * is guest_mem.h.
- * Internal to the vhost part; the FUSE layer only sees virtq.h.
+ * The vhost-user back-end inside the frontend: the connection to QEMU (vhost_user.c), the
+ * requests it carries (vhost_msg.c) and the rings as the connection drives them
+ * (virtq.c). The memory table is guest_mem.h. The process's wiring (frontend.c) sees
+ * vu_init() and the connection calls; the FUSE layer only sees virtq.h. What this layer
+ * needs from the layers above it, it gets as struct vu_sinks at vu_init().
  */
 #ifndef PRIVFSD_VHOST_USER_H
 #define PRIVFSD_VHOST_USER_H
@@ -14,6 +15,7 @@
 
 struct event_base;
 struct vq;
+struct vq_req;
 
 /* Virtio feature bit QEMU and back-ends use to announce protocol features. */
 #define VU_F_PROTOCOL_FEATURES		30
@@ -74,8 +76,22 @@ struct vu_mem_single {			/* ADD_MEM_REG, REM_MEM_REG */
 	struct vu_mem_region	region;
 };
 
+/* Upward calls: what the transport asks of the layers above it. */
+struct vu_sinks {
+	/* A validated chain; the receiver owns it and completes it with vq_complete(). */
+	void		(*request)(struct vq_req *);
+	/* Requests passed on and not answered yet: the drain waits for 0. */
+	unsigned int	(*inflight)(void);
+	/* 0: end every lock wait and start none (a drain is waiting); 1: allow them again. */
+	void		(*lock_waits)(int allow);
+	/* The device was reset: forget the FUSE session (a new INIT follows). */
+	void		(*session_reset)(void);
+	/* A message for the broker: region fds, memory changes, the back-end channel. */
+	void		(*send_broker)(uint32_t type, int fd, const void *data, size_t len);
+};
+
 /* ---- vhost_user.c: the connection ---- */
-void	vu_init(struct event_base *);
+void	vu_init(struct event_base *, const struct vu_sinks *);
 /* The accepted vhost-user socket from the broker; only one per frontend. */
 void	vu_start(int fd);
 /* The worker mapped memory table generation gen. */
@@ -85,8 +101,10 @@ void	vu_check_drained(void);
 /* Guest memory was lost to a SIGBUS (gm_lost()): break the device, end the export. */
 __attribute__((__noreturn__)) void vu_mem_lost(void);
 
-/* ---- virtq.c: the rings, as driven by vhost_user.c ---- */
-void		 vq_init(struct event_base *);
+/* ---- virtq.c: the rings, as driven by vhost_user.c and vhost_msg.c ---- */
+/* request takes each validated chain; completed runs after each completion. */
+void		 vq_init(struct event_base *, void (*request)(struct vq_req *),
+		    void (*completed)(void));
 struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
 int		 vq_set_num(struct vq *, uint32_t num);
 int		 vq_set_base(struct vq *, uint32_t base);
@@ -128,22 +146,28 @@ struct vu_msg {
 	unsigned int		nfds;
 };
 
+/* Handler results. */
+#define VU_OK		0
+#define VU_FAIL		(-1)
+#define VU_DEFER	1	/* from a handler: run rep->drained once nothing is in flight */
+#define VU_WAIT_READY	2	/* from a drained fn: answer once the worker has rep->gen */
+
+struct vu_reply;
+/* Runs once no request is in flight; returns VU_OK, VU_FAIL or VU_WAIT_READY. */
+typedef int (*vu_drained_fn)(struct vu_reply *, uint32_t arg);
+
 struct vu_reply {
 	uint32_t		size;
 	union {
 		uint64_t			u64;
 		struct vhost_vring_state	state;
 	} p;
+	vu_drained_fn		drained;	/* with VU_DEFER */
+	uint32_t		arg;		/* drained's argument */
+	uint32_t		gen;		/* with VU_WAIT_READY: memory generation */
 };
 
-/* Handler results. */
-#define VU_OK		0
-#define VU_FAIL		(-1)
-#define VU_DEFER	1	/* answered later, see vu_defer() */
-
 typedef int (*vu_handler)(struct vu_msg *, struct vu_reply *);
-/* Runs once no request is in flight; returns VU_OK, VU_FAIL or vu_wait_ready(). */
-typedef int (*vu_drained_fn)(struct vu_reply *, uint32_t arg);
 
 struct vu_cmd {
 	uint32_t	 request;
@@ -156,16 +180,10 @@ struct vu_cmd {
 	vu_handler	 fn;		/* NULL: refused (feature not offered) */
 };
 
+/* ---- vhost_msg.c: the request table ---- */
+/* The handlers' own upward calls (session reset, the broker), from vu_init(). */
+void			 vu_cmds_init(const struct vu_sinks *);
 const struct vu_cmd	*vu_cmd_lookup(uint32_t request);
 const char		*vu_request_name(uint32_t request);
-/* The fd at position i, now owned by the caller (-1 if absent). */
-int	vu_take_fd(struct vu_msg *, unsigned int i);
-/*
- * From a handler: stop reading the socket and taking chains, wait until nothing is in
- * flight, then call fn; its result answers the request. Returns VU_DEFER.
- */
-int	vu_defer(vu_drained_fn fn, uint32_t arg);
-/* From a drained fn: answer only once the worker reports generation gen. Returns VU_DEFER. */
-int	vu_wait_ready(uint32_t gen);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * Split virtqueues (wire.md section 2): ring setup from vhost-user, taking chains off the
- * avail ring, completing them on the used ring, notifications (EVENT_IDX both ways). The
- * chains themselves are parsed in virtq_chain.c. The guest writes the rings while we read
+ * Split virtqueues (doc/wire.md, section 4): ring setup from vhost-user, taking chains off
+ * the avail ring, completing them on the used ring, notifications (EVENT_IDX both ways).
+ * The chains themselves are parsed in virtq_chain.c. The guest writes the rings while we read
  * them, so every value is read once, copied, and checked on the copy. Per case:
  * - a ring whose own structure is corrupt (avail index jumping by more than the ring size,
  *   a head index outside the table) is marked broken: we log it once, signal the error fd
@@ -28,8 +28,6 @@
 
 #include "log.h"
 #include "msg.h"
-#include "frontend.h"
-#include "fuse.h"
 #include "virtq.h"
 #include "virtq_chain.h"
 #include "vhost_user.h"
@@ -79,6 +77,8 @@ static int		 vq_event_idx;
 static int		 vq_indirect;
 static int		 vq_enable_default;
 static struct vq_seg	 vq_scratch[MSG_MAX_IOV];
+static void		(*vq_request)(struct vq_req *);	/* from vq_init() */
+static void		(*vq_completed)(void);
 
 /* ---- guest memory accessors: single reads and writes, little-endian ---- */
 
@@ -110,11 +110,13 @@ st32(uint8_t *p, uint32_t v)
 static void	vq_proc_cb(int, short, void *);
 
 void
-vq_init(struct event_base *base)
+vq_init(struct event_base *base, void (*request)(struct vq_req *), void (*completed)(void))
 {
 	uint32_t i;
 
 	vq_base = base;
+	vq_request = request;
+	vq_completed = completed;
 	for (i = 0; i < VQ_MAX; i++) {
 		vqs[i].index = i;
 		vqs[i].kick_fd = vqs[i].call_fd = vqs[i].err_fd = -1;
@@ -545,7 +547,7 @@ vq_complete(struct vq_req *req, uint32_t written)
 	/* else: the ring stopped since; its guest memory is not ours to touch. */
 	vq_nalive--;
 	free(box);
-	vu_check_drained();
+	vq_completed();		/* a waiting GET_VRING_BASE or memory change may go on */
 }
 
 /* ---- taking chains off the avail ring ---- */
@@ -586,7 +588,7 @@ vq_take(struct vq *vq, uint16_t head)
 	memcpy(req->seg, vq_scratch, c.nseg * sizeof(struct vq_seg));
 	vq->outstanding++;
 	vq_nalive++;
-	fuse_request(req);
+	vq_request(req);
 }
 
 static void

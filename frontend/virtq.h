@@ -1,8 +1,8 @@
 /*
  * Split virtqueues as seen by the FUSE layer. The vhost-user layer pops validated chains
- * (every check of wire.md section 2 done, descriptors copied before use, every buffer split
- * per memory region) and hands each to fuse_request(); the FUSE layer completes it, in any
- * order, with vq_complete().
+ * (every check of doc/wire.md section 4 done, descriptors copied before use, every buffer
+ * split per memory region) and hands each to the request sink it was given (the FUSE
+ * layer's fuse_request()); the FUSE layer completes it, in any order, with vq_complete().
  */
 #ifndef PRIVFSD_VIRTQ_H
 #define PRIVFSD_VIRTQ_H

@@ -1,9 +1,9 @@
 /*
  * Descriptor chains of split virtqueues: the parser that turns what a guest put in the
- * descriptor table into a checked list of buffer pieces, and the copies over those pieces.
- * Every descriptor is copied into private memory before it is looked at (an indirect table
- * whole, even when it spans regions); every check of wire.md section 2 items 3-6 is here.
- * The copies over a parsed chain's pieces are in virtq_copy.c.
+ * descriptor table into a checked list of buffer pieces. Every descriptor is copied into
+ * private memory before it is looked at (an indirect table whole, even when it spans
+ * regions); the descriptor rules of doc/wire.md section 4 are checked here. The copies
+ * over a parsed chain's pieces are in virtq_copy.c.
  */
 #include <sys/types.h>
 

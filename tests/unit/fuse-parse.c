@@ -1,7 +1,8 @@
 /*
- * The frontend's FUSE layer on its own: requests are fed as fake chains (stub virtq),
- * worker messages are captured (stub fe_send_worker) and worker replies injected. Covers
- * the session rules, the hostile-guest parse cases and the reply encoding.
+ * The frontend's FUSE layer on its own: requests are fed as fake chains (stub virtq below
+ * the layer), worker messages are captured (the send_worker sink above it) and worker
+ * replies injected. Covers the session rules, the hostile-guest parse cases and the reply
+ * encoding.
  */
 #include "config.h"
 
@@ -17,20 +18,16 @@
 #include "msg_reader.h"
 #include "chan.h"
 #include "log.h"
-#include "frontend.h"
 #include "virtq.h"
 #include "fuse.h"
 #include "fuse_priv.h"
 #include "check.h"
 
-/* ---- stubs of the vhost side ---- */
+/* ---- stubs of the vhost side (virtq.h, below the FUSE layer) ---- */
 struct vq {
 	unsigned int	index;
 	unsigned int	num;
 };
-
-struct event_base	*fe_base;
-struct msg_config	 fe_config;
 
 static struct vq	 hiprio = { 0, 128 }, reqq = { 1, 128 };
 static struct vq_req	*done_req;
@@ -86,8 +83,9 @@ vq_throttle(unsigned int reason, int on)
 {
 }
 
-void
-fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
+/* ---- the sinks above the FUSE layer ---- */
+static void
+send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 {
 	size_t len = 0;
 	int i;
@@ -106,17 +104,13 @@ fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 	nsent++;
 }
 
-void
-fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
-{
-	abort();
-}
-
-void
-fe_inflight_drained(void)
+static void
+drained(void)
 {
 	ndrained++;
 }
+
+static const struct fuse_sinks sinks = { send_worker, drained };
 
 /* ---- fake guest memory: one slot, base[] ---- */
 static uint8_t	guest[4 << 20];
@@ -731,7 +725,7 @@ test_secctx(void)
 	reset();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.flags = CONFIG_SECURITY_LABEL;
-	fuse_layer_init(&cfg);
+	fuse_layer_init(&cfg, &sinks);
 	memset(&ii, 0, sizeof(ii));
 	ii.major = 7;
 	ii.minor = 37;
@@ -872,7 +866,7 @@ test_fuzz(void)
 	int i, once = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
-	fuse_layer_init(&cfg);
+	fuse_layer_init(&cfg, &sinks);
 	for (i = 0; i < 20000; i++) {
 		if (fuse_sess.state != FUSE_STATE_READY)
 			do_init(FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS |
@@ -917,7 +911,7 @@ main(void)
 	log_init(0, LOG_LEVEL_ERROR);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cache = CACHE_AUTO;
-	fuse_layer_init(&cfg);
+	fuse_layer_init(&cfg, &sinks);
 	test_session();
 	test_names();
 	test_open();
