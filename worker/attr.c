@@ -13,7 +13,6 @@
 
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 uint64_t
 attr_ino(uint64_t dev, uint64_t ino)

@@ -30,7 +30,6 @@
 
 #include "log.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define FSID_UNKNOWN	((uint32_t)-1)
 #define ID_FORBIDDEN	((uint32_t)-1)

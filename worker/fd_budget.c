@@ -17,7 +17,6 @@
 
 #include "log.h"
 #include "worker.h"
-#include "wcore.h"
 
 /* fds the worker needs for itself: channels, eventfd, epoll, root, /proc/self/fd, log */
 #define FD_RESERVE	16

@@ -23,7 +23,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 struct gmap {
 	uint8_t		*base;

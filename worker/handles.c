@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 #include "idtable.h"
 
 struct whandle {
@@ -148,6 +148,16 @@ handle_fd(const struct whandle *h)
 	return h->fd;
 }
 
+int
+handle_accmode(const struct whandle *h)
+{
+	int	fl;
+
+	if ((fl = fcntl(h->fd, F_GETFL)) == -1)
+		return -1;
+	return fl & O_ACCMODE;
+}
+
 struct wnode *
 handle_node(const struct whandle *h)
 {
@@ -170,6 +180,14 @@ void
 handle_unlock(struct whandle *h)
 {
 	pthread_mutex_unlock(&h->dir_lock);
+}
+
+void
+dirstream_free(struct dirstream *ds)
+{
+	mem_budget_free(ds->tail, ds->tail_len);
+	ds->tail = NULL;
+	ds->tail_pos = ds->tail_len = 0;
 }
 
 struct dirstream *

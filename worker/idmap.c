@@ -23,7 +23,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define IDMAP_MAP	1
 #define IDMAP_SQUASH	2

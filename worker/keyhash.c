@@ -17,7 +17,7 @@
 #include <openssl/params.h>
 
 #include "log.h"
-#include "wcore.h"
+#include "worker.h"
 
 #define KEYHASH_KEYLEN	16
 

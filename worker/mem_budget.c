@@ -17,7 +17,6 @@
 
 #include "log.h"
 #include "worker.h"
-#include "wcore.h"
 
 /* malloc's header and rounding on a small allocation */
 #define MALLOC_OVERHEAD		16

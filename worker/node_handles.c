@@ -25,7 +25,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define MOUNTS_MAX	256	/* host mounts under one export that get handles */
 #define TMPFDS_MAX	16	/* nodes one request may touch (rename: 4) */

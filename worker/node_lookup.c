@@ -20,7 +20,6 @@
 #include "msg.h"
 #include "names.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define LOOKUP_STATX_FLAGS	(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)
 #define LOOKUP_STATX_MASK	(STATX_BASIC_STATS | STATX_MNT_ID)

@@ -25,7 +25,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 #include "idtable.h"
 
 #define ROOT_INDEX	1
@@ -256,13 +255,6 @@ node_put(struct wnode *n)
 }
 
 struct wnode *
-node_root(void)
-{
-	node_hold(root);
-	return root;
-}
-
-struct wnode *
 node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id)
 {
 	uint64_t	 hkey = keyhash_identity(dev, ino, mnt_id);
@@ -344,8 +336,6 @@ nodes_reset(void)
 	struct wnode	*n, *dead = NULL;
 	uint32_t	 i;
 
-	handles_reset();
-	locks_reset();		/* lock fds hold node references too */
 	pthread_mutex_lock(&nodes_lock);
 	root->nlookup = 0;
 	for (i = ROOT_INDEX + 1; i < idtable_end(&node_ids); i++) {
@@ -402,12 +392,6 @@ uint64_t
 node_dev(const struct wnode *n)
 {
 	return n->dev;
-}
-
-uint64_t
-node_ino(const struct wnode *n)
-{
-	return n->ino;
 }
 
 int

@@ -20,8 +20,6 @@
 #include "msg_reader.h"
 #include "log.h"
 #include "worker.h"
-#include "wcore.h"
-#include "ops_util.h"
 
 #define SETATTR_TIMES	(SETATTR_ATIME | SETATTR_MTIME | SETATTR_ATIME_NOW | \
 			 SETATTR_MTIME_NOW)
@@ -29,12 +27,12 @@
 static int
 attr_mode(struct wnode *node, int hfd, uint32_t mode)
 {
-	char	proc[OPS_PROCNAME_LEN];
+	char	proc[PROCFD_NAME_LEN];
 	int	err;
 
 	if (hfd != -1)
 		return fchmod(hfd, mode & 07777) == -1 ? errno : 0;
-	if ((err = ops_procname(node_fd(node), proc)) != 0)
+	if ((err = procfd_name(node_fd(node), proc)) != 0)
 		return err;
 	if (fchmodat(wk_proc_self_fd, proc, mode & 07777, 0) == -1)
 		return errno;
@@ -53,7 +51,7 @@ attr_mode_apply(struct wnode *node, int hfd, uint32_t mode)
 	int	err;
 
 	if ((err = attr_mode(node, hfd, mode)) == EPERM)
-		err = privop_setid_clear(node, hfd, mode);
+		err = privop_setid_clear(node_fd(node), hfd, mode);
 	return err;
 }
 
@@ -79,7 +77,7 @@ attr_owner(struct wnode *node, const struct msg_setattr *s)
 		return 0;
 	/* The owner to one of its supplementary groups, which FUSE does not carry. */
 	if (errno == EPERM && (s->valid & SETATTR_GID))
-		return privop_owner_chgrp(node, uid, gid);
+		return privop_owner_chgrp(node_fd(node), uid, gid);
 	return errno;
 }
 
@@ -170,7 +168,7 @@ attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 	    s->mtimensec);
 	err = times_set(node, hfd, ts);
 	if (err == EPERM && cmtime_from_writer(s, hfd))
-		err = privop_writer_times(node, hfd, ts);
+		err = privop_writer_times(node_fd(node), hfd, ts);
 	return err;
 }
 

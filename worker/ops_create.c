@@ -21,7 +21,6 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
-#include "ops_util.h"
 
 struct newnode {
 	struct msg_newnode	 nn;

@@ -28,7 +28,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define DIRBUF_SIZE		(32 * 1024)
 #define DIRBUF_MIN		512	/* > the largest record: 19 + 255 + 1, padded */
@@ -41,25 +40,30 @@
 #define DIRTAIL_MAX		1024
 
 void
-op_opendir(struct wreq *r)
+op_opendir(struct wreq *req)
 {
-	struct wnode	*n;
-	int		 fd, error;
+	struct msg_reader	 r;
+	struct msg_open		 m;
+	struct wnode		*n;
+	int			 fd;
 
-	if ((n = node_get(r->hdr.nodeid, &error)) == NULL) {
-		reply_status(r, error);
+	/* Its open flags change nothing: a directory is opened for reading. */
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
 		return;
 	}
+	if ((n = ops_node(req, req->hdr.nodeid)) == NULL)
+		return;
 	if (!S_ISDIR(node_type(n)))
 		fd = -ENOTDIR;
 	else
 		fd = node_open(n, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		node_put(n);
-		reply_status(r, -fd);
+		reply_status(req, -fd);
 		return;
 	}
-	reply_open(r, handle_new(n, fd, 1));
+	reply_open(req, handle_new(n, fd, 1));
 	node_put(n);
 }
 
@@ -143,14 +147,6 @@ dirbuf_get(void)
 	if (buf == NULL && (buf = malloc(DIRBUF_SIZE)) == NULL)
 		fatal("readdir");
 	return buf;
-}
-
-void
-dirstream_free(struct dirstream *ds)
-{
-	mem_budget_free(ds->tail, ds->tail_len);
-	ds->tail = NULL;
-	ds->tail_pos = ds->tail_len = 0;
 }
 
 /*
@@ -259,44 +255,45 @@ dirfill_run(struct dirfill *f, struct whandle *h, uint64_t offset)
 }
 
 void
-op_readdir(struct wreq *r)
+op_readdir(struct wreq *req)
 {
-	struct msg_readdir	 rd;
+	struct msg_reader	 r;
+	struct msg_readdir	 m;
 	struct msg_dirents	 hdr;
 	struct dirfill		 f;
 	struct whandle		*h;
-	int			 error = 0;
+	int			 error = EINVAL;
 
-	memcpy(&rd, r->data, sizeof(rd));
-	if ((h = handle_get(rd.fh, &error)) == NULL) {
-		reply_status(r, error);
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1 ||
+	    (h = handle_get(m.fh, &error)) == NULL) {
+		reply_status(req, error);
 		return;
 	}
-	if (!handle_is_dir(h) || rd.offset > INT64_MAX) {
+	if (!handle_is_dir(h) || m.offset > INT64_MAX) {
 		error = handle_is_dir(h) ? EINVAL : ENOTDIR;
 		handle_put(h);
-		reply_status(r, error);
+		reply_status(req, error);
 		return;
 	}
 	memset(&f, 0, sizeof(f));
 	f.dir = handle_node(h);
-	f.size = rd.size < MSG_MAX_READDIR ? rd.size : MSG_MAX_READDIR;
-	f.plus = rd.plus != 0;
+	f.size = m.size < MSG_MAX_READDIR ? m.size : MSG_MAX_READDIR;
+	f.plus = m.plus != 0;
 	msg_writer_init(&f.w);
 	explicit_bzero(&hdr, sizeof(hdr));
 	msg_put(&f.w, &hdr, sizeof(hdr));
 
 	handle_lock(h);
-	error = dirfill_run(&f, h, rd.offset);
+	error = dirfill_run(&f, h, m.offset);
 	handle_unlock(h);
 	handle_put(h);
 
 	if (error != 0)
-		reply_status(r, error);
+		reply_status(req, error);
 	else {
 		hdr.count = f.count;
 		memcpy(f.w.buf, &hdr, sizeof(hdr));
-		reply_dirents(r, f.w.buf, f.w.len);
+		reply_dirents(req, f.w.buf, f.w.len);
 	}
 	msg_writer_free(&f.w);
 }

@@ -19,63 +19,61 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "wcore.h"
 
 void
-op_lookup(struct wreq *r)
+op_lookup(struct wreq *req)
 {
-	struct msg_reader	 rd;
+	struct msg_reader	 r;
 	struct msg_entry	 e;
 	struct wnode		*parent;
 	char			 name[PATH_MAX];
 	int			 error;
 
-	msg_reader_init(&rd, r->data, r->len);
 	/* A buffer larger than NAME_MAX lets name_check() say ENAMETOOLONG. */
-	if (msg_get_str(&rd, name, sizeof(name)) == -1 || msg_end(&rd) == -1) {
-		reply_status(r, EINVAL);
+	if (ops_begin(req, &r, NULL, 0) != 0 || msg_get_str(&r, name, sizeof(name)) == -1 ||
+	    msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
 		return;
 	}
-	if ((parent = node_get(r->hdr.nodeid, &error)) == NULL) {
-		reply_status(r, error);
+	if ((parent = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	}
 	error = node_lookup(parent, name, &e);
 	node_put(parent);
 	if (error != 0)
-		reply_status(r, error);
+		reply_status(req, error);
 	else
-		reply_entry(r, &e);
+		reply_entry(req, &e);
 }
 
 void
-op_forget(struct wreq *r)
+op_forget(struct wreq *req)
 {
-	struct msg_forget f;
+	struct msg_reader	r;
+	struct msg_forget	m;
 
-	memcpy(&f, r->data, sizeof(f));
-	node_forget(r->hdr.nodeid, f.nlookup);
-	wreq_free(r);
+	/* FORGET has no reply to carry an error. */
+	if (ops_begin(req, &r, &m, sizeof(m)) == 0 && msg_end(&r) == 0)
+		node_forget(req->hdr.nodeid, m.nlookup);
+	wreq_free(req);
 }
 
 void
-op_batch_forget(struct wreq *r)
+op_batch_forget(struct wreq *req)
 {
-	struct msg_reader	rd;
+	struct msg_reader	r;
 	struct msg_forget_one	one;
 	uint32_t		count, i;
 
-	msg_reader_init(&rd, r->data, r->len);
-	if (msg_get(&rd, &count, sizeof(count)) == -1 ||
-	    count != (r->len - sizeof(count)) / sizeof(one) ||
-	    (r->len - sizeof(count)) % sizeof(one) != 0) {
+	if (ops_begin(req, &r, &count, sizeof(count)) != 0 ||
+	    count != (req->len - sizeof(count)) / sizeof(one) ||
+	    (req->len - sizeof(count)) % sizeof(one) != 0) {
 		log_warnx("BATCH_FORGET with a bad count");
-		wreq_free(r);
+		wreq_free(req);
 		return;
 	}
-	for (i = 0; i < count && msg_get(&rd, &one, sizeof(one)) == 0; i++)
+	for (i = 0; i < count && msg_get(&r, &one, sizeof(one)) == 0; i++)
 		node_forget(one.nodeid, one.nlookup);
-	wreq_free(r);
+	wreq_free(req);
 }
 
 static int
@@ -96,43 +94,45 @@ getattr_fh(uint64_t fh, struct msg_attr *a)
 }
 
 void
-op_getattr(struct wreq *r)
+op_getattr(struct wreq *req)
 {
-	struct msg_getattr	 g;
+	struct msg_reader	 r;
+	struct msg_getattr	 m;
 	struct msg_attr		 a;
 	struct wnode		*n;
 	int			 error;
 
-	memcpy(&g, r->data, sizeof(g));
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
+		return;
+	}
 	explicit_bzero(&a, sizeof(a));
-	if (g.flags & MSG_GETATTR_FH)
-		error = getattr_fh(g.fh, &a);
-	else if ((n = node_get(r->hdr.nodeid, &error)) != NULL) {
+	if (m.flags & MSG_GETATTR_FH)
+		error = getattr_fh(m.fh, &a);
+	else if ((n = node_get(req->hdr.nodeid, &error)) != NULL) {
 		error = node_getattr(n, &a);
 		node_put(n);
 	}
 	if (error != 0)
-		reply_status(r, error);
+		reply_status(req, error);
 	else
-		reply_attr(r, &a);
+		reply_attr(req, &a);
 }
 
 void
-op_statfs(struct wreq *r)
+op_statfs(struct wreq *req)
 {
 	struct msg_statfs	 s;
 	struct statvfs		 sv;
 	struct wnode		*n;
 	int			 error;
 
-	if ((n = node_get(r->hdr.nodeid, &error)) == NULL) {
-		reply_status(r, error);
+	if ((n = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	}
 	if (fstatvfs(node_fd(n), &sv) == -1) {
 		error = errno;
 		node_put(n);
-		reply_status(r, error);
+		reply_status(req, error);
 		return;
 	}
 	node_put(n);
@@ -145,24 +145,22 @@ op_statfs(struct wreq *r)
 	s.bsize = (uint32_t)sv.f_bsize;
 	s.namelen = (uint32_t)sv.f_namemax;
 	s.frsize = (uint32_t)sv.f_frsize;
-	reply_statfs(r, &s);
+	reply_statfs(req, &s);
 }
 
 void
-op_readlink(struct wreq *r)
+op_readlink(struct wreq *req)
 {
 	struct wnode	*n;
 	char		*buf;
 	ssize_t		 len;
 	int		 error;
 
-	if ((n = node_get(r->hdr.nodeid, &error)) == NULL) {
-		reply_status(r, error);
+	if ((n = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	}
 	if (!S_ISLNK(node_type(n))) {
 		node_put(n);
-		reply_status(r, EINVAL);
+		reply_status(req, EINVAL);
 		return;
 	}
 	if ((buf = malloc(PATH_MAX)) == NULL)
@@ -171,8 +169,8 @@ op_readlink(struct wreq *r)
 	error = len == -1 ? errno : len == PATH_MAX ? ENAMETOOLONG : 0;
 	node_put(n);
 	if (error != 0)
-		reply_status(r, error);
+		reply_status(req, error);
 	else
-		reply_data(r, buf, (size_t)len);
+		reply_data(req, buf, (size_t)len);
 	free(buf);
 }

@@ -19,7 +19,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "wcore.h"
 
 /* O_* flags a guest open may carry through; the rest are dropped or refused. */
 #define OPEN_PASS_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | \
@@ -59,53 +58,54 @@ open_kill_suidgid(int fd)
 }
 
 void
-op_open(struct wreq *r)
+op_open(struct wreq *req)
 {
-	struct msg_open	 o;
-	struct wnode	*n;
-	int		 flags, fd, error;
+	struct msg_reader	 r;
+	struct msg_open		 m;
+	struct wnode		*n;
+	int			 flags, fd;
 
-	memcpy(&o, r->data, sizeof(o));
-	if ((flags = open_flags(o.flags)) < 0) {
-		reply_status(r, -flags);
+	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1)
+		flags = -EINVAL;
+	else
+		flags = open_flags(m.flags);
+	if (flags < 0) {
+		reply_status(req, -flags);
 		return;
 	}
-	if ((n = node_get(r->hdr.nodeid, &error)) == NULL) {
-		reply_status(r, error);
+	if ((n = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
-	}
 	if ((fd = node_open(n, flags)) < 0) {
 		node_put(n);
-		reply_status(r, -fd);
+		reply_status(req, -fd);
 		return;
 	}
-	if ((o.open_flags & OPEN_KILL_SUIDGID) && (flags & O_TRUNC))
+	if ((m.open_flags & OPEN_KILL_SUIDGID) && (flags & O_TRUNC))
 		open_kill_suidgid(fd);
-	reply_open(r, handle_new(n, fd, S_ISDIR(node_type(n))));
+	reply_open(req, handle_new(n, fd, S_ISDIR(node_type(n))));
 	node_put(n);
 }
 
 /* The buffer list after struct msg_io: exactly niov entries whose lengths sum to size. */
 static int
-read_iovs(struct wreq *r, struct msg_io *io, struct msg_iov **out)
+read_iovs(struct wreq *req, struct msg_io *io, struct msg_iov **out)
 {
-	struct msg_reader	 rd;
+	struct msg_reader	 r;
 	struct msg_iov		*iov;
 	uint64_t		 sum = 0;
 	uint32_t		 i;
 
-	msg_reader_init(&rd, r->data, r->len);
-	if (msg_get(&rd, io, sizeof(*io)) == -1 || io->niov > MSG_MAX_IOV ||
+	if (ops_begin(req, &r, io, sizeof(*io)) != 0 || io->niov > MSG_MAX_IOV ||
 	    io->size > MSG_MAX_IO || io->offset > INT64_MAX - MSG_MAX_IO ||
-	    r->len - sizeof(*io) != (size_t)io->niov * sizeof(*iov))
+	    req->len - sizeof(*io) != (size_t)io->niov * sizeof(*iov))
 		return EINVAL;
 	if ((iov = reallocarray(NULL, io->niov + 1, sizeof(*iov))) == NULL)
 		fatal("read_iovs");
 	for (i = 0; i < io->niov; i++) {
-		(void)msg_get(&rd, &iov[i], sizeof(*iov));
+		(void)msg_get(&r, &iov[i], sizeof(*iov));
 		sum += iov[i].len;
 	}
-	if (msg_end(&rd) == -1 || sum != io->size) {
+	if (msg_end(&r) == -1 || sum != io->size) {
 		free(iov);
 		return EINVAL;
 	}
@@ -149,7 +149,7 @@ pread_all(int fd, struct iovec *iov, uint32_t niov, off_t off)
 }
 
 void
-op_read(struct wreq *r)
+op_read(struct wreq *req)
 {
 	struct msg_io	 io;
 	struct msg_iov	*miov = NULL;
@@ -158,7 +158,7 @@ op_read(struct wreq *r)
 	ssize_t		 got = 0;
 	int		 error;
 
-	if ((error = read_iovs(r, &io, &miov)) != 0)
+	if ((error = read_iovs(req, &io, &miov)) != 0)
 		goto out;
 	if ((h = handle_get(io.fh, &error)) == NULL)
 		goto out;
@@ -177,7 +177,7 @@ out:
 	free(iov);
 	free(miov);
 	if (error != 0)
-		reply_status(r, error);
+		reply_status(req, error);
 	else
-		reply_count(r, (uint64_t)got);
+		reply_count(req, (uint64_t)got);
 }

@@ -10,26 +10,26 @@
 #include <string.h>
 
 #include "msg.h"
+#include "msg_reader.h"
 #include "worker.h"
-#include "wcore.h"
-#include "ops_util.h"
 
 static void
-release(struct wreq *r, int is_dir)
+release(struct wreq *req, int is_dir)
 {
+	struct msg_reader	 r;
 	struct msg_release	 rel;
 	struct whandle		*h;
-	int			 error = 0;
+	int			 error = EINVAL;
 
-	memcpy(&rel, r->data, sizeof(rel));
-	if ((h = handle_get(rel.fh, &error)) == NULL) {
-		reply_status(r, error);
+	if (ops_begin(req, &r, &rel, sizeof(rel)) != 0 || msg_end(&r) == -1 ||
+	    (h = handle_get(rel.fh, &error)) == NULL) {
+		reply_status(req, error);
 		return;
 	}
 	/* A file handle is not released as a directory, nor the other way round. */
 	if (handle_is_dir(h) != is_dir) {
 		handle_put(h);
-		reply_status(r, EBADF);
+		reply_status(req, EBADF);
 		return;
 	}
 	/* flock locks with RELEASE_FLOCK_UNLOCK, and the owner's POSIX locks (ops_lock.c) */
@@ -40,17 +40,17 @@ release(struct wreq *r, int is_dir)
 	/* OFD locks taken through it (after: no SETLK finds the handle any more) */
 	if (!is_dir && error == 0)
 		locks_release_fh(rel.fh);
-	reply_status(r, error);
+	reply_status(req, error);
 }
 
 void
-op_release(struct wreq *r)
+op_release(struct wreq *req)
 {
-	release(r, 0);
+	release(req, 0);
 }
 
 void
-op_releasedir(struct wreq *r)
+op_releasedir(struct wreq *req)
 {
-	release(r, 1);
+	release(req, 1);
 }

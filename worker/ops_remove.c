@@ -14,7 +14,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "ops_util.h"
 
 static void
 remove_entry(struct wreq *req, int flags)

@@ -17,7 +17,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "ops_util.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE	(1 << 0)
@@ -70,10 +69,10 @@ op_rename(struct wreq *req)
 static int
 link_node(struct wnode *node, struct wnode *newparent, const char *name)
 {
-	char	proc[OPS_PROCNAME_LEN];
+	char	proc[PROCFD_NAME_LEN];
 	int	ret;
 
-	if (ops_procname(node_fd(node), proc) == 0)
+	if (procfd_name(node_fd(node), proc) == 0)
 		ret = linkat(wk_proc_self_fd, proc, node_fd(newparent), name,
 		    AT_SYMLINK_FOLLOW);
 	else

@@ -6,29 +6,49 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
 #include "msg.h"
+#include "msg_reader.h"
 #include "worker.h"
-#include "wcore.h"
 
-void
-op_session_init(struct wreq *r)
+/*
+ * The tables hold each other in one direction: handles and lock fds hold node
+ * references, nodes hold none of theirs. So the handles go first, then the lock fds (their
+ * POSIX and flock locks go with them, as on close), then the nodes, which the two before
+ * have let go of. A request still in flight keeps its own references; what it holds goes
+ * at its last put.
+ */
+static void
+session_reset(void)
 {
-	struct msg_session s;
-
-	memcpy(&s, r->data, sizeof(s));		/* size checked by the dispatch table */
+	handles_reset();
+	locks_reset();
 	nodes_reset();
-	wk_session_flags = s.flags;
-	log_debug("session: flags %#x, max_write %u", s.flags, s.max_write);
-	reply_status(r, 0);
 }
 
 void
-op_session_destroy(struct wreq *r)
+op_session_init(struct wreq *req)
 {
-	nodes_reset();
+	struct msg_reader	r;
+	struct msg_session	s;
+
+	if (ops_begin(req, &r, &s, sizeof(s)) != 0 || msg_end(&r) == -1) {
+		reply_status(req, EINVAL);
+		return;
+	}
+	session_reset();
+	wk_session_flags = s.flags;
+	log_debug("session: flags %#x, max_write %u", s.flags, s.max_write);
+	reply_status(req, 0);
+}
+
+void
+op_session_destroy(struct wreq *req)
+{
+	session_reset();
 	wk_session_flags = 0;
-	reply_status(r, 0);
+	reply_status(req, 0);
 }

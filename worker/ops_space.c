@@ -15,7 +15,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "ops_util.h"
 
 void
 op_fallocate(struct wreq *req)
@@ -58,10 +57,8 @@ op_lseek(struct wreq *req)
 		reply_status(req, EINVAL);
 		return;
 	}
-	if ((h = handle_get(m.fh, &err)) == NULL) {
-		reply_status(req, err);
+	if ((h = ops_handle(req, m.fh)) == NULL)
 		return;
-	}
 	/*
 	 * A guest kernel seeks in a directory by itself (each READDIR carries its offset):
 	 * LSEEK comes for files only. A directory fd's position belongs to the handle's

@@ -15,8 +15,6 @@
 #include "msg_reader.h"
 #include "worker.h"
 #include "log.h"
-#include "wcore.h"
-#include "ops_util.h"
 
 void
 op_flush(struct wreq *req)
@@ -24,16 +22,13 @@ op_flush(struct wreq *req)
 	struct msg_reader	 r;
 	struct msg_release	 m;
 	struct whandle		*h;
-	int			 err;
 
 	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1) {
 		reply_status(req, EINVAL);
 		return;
 	}
-	if ((h = handle_get(m.fh, &err)) == NULL) {
-		reply_status(req, err);
+	if ((h = ops_handle(req, m.fh)) == NULL)
 		return;
-	}
 	/*
 	 * A local close() drops every POSIX lock the owner holds on the inode; ours live
 	 * on the owner's lock fd, so that fd goes. (virtiofsd's close(dup(fd)) would drop
@@ -56,10 +51,8 @@ fsync_handle(struct wreq *req)
 		reply_status(req, EINVAL);
 		return;
 	}
-	if ((h = handle_get(m.fh, &err)) == NULL) {
-		reply_status(req, err);
+	if ((h = ops_handle(req, m.fh)) == NULL)
 		return;
-	}
 	if ((m.datasync ? fdatasync(handle_fd(h)) : fsync(handle_fd(h))) == -1)
 		err = errno;
 	handle_put(h);

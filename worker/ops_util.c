@@ -18,8 +18,6 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
-#include "wcore.h"
-#include "ops_util.h"
 
 int
 ops_readonly(struct wreq *req)
@@ -59,17 +57,15 @@ ops_node(struct wreq *req, uint64_t nodeid)
 	return n;
 }
 
-int
-ops_procname(int fd, char buf[OPS_PROCNAME_LEN])
+struct whandle *
+ops_handle(struct wreq *req, uint64_t fh)
 {
-	int	ret;
+	struct whandle	*h;
+	int		 err = EBADF;
 
-	if (wk_proc_self_fd == -1 || fd < 0)
-		return EBADF;
-	ret = snprintf(buf, OPS_PROCNAME_LEN, "%d", fd);
-	if (ret < 0 || ret >= OPS_PROCNAME_LEN)
-		return EBADF;
-	return 0;
+	if ((h = handle_get(fh, &err)) == NULL)
+		reply_status(req, err);
+	return h;
 }
 
 int
@@ -112,7 +108,7 @@ ops_create_mode(uint32_t mode, uint32_t umask_bits)
 int
 ops_kill_suidgid(struct wnode *node, int fd, int acl)
 {
-	char		proc[OPS_PROCNAME_LEN];
+	char		proc[PROCFD_NAME_LEN];
 	struct stat	st;
 	mode_t		mode;
 	int		err;
@@ -128,7 +124,7 @@ ops_kill_suidgid(struct wnode *node, int fd, int acl)
 		return 0;
 	if (fd != -1)
 		err = fchmod(fd, mode) == -1 ? errno : 0;
-	else if ((err = ops_procname(node_fd(node), proc)) == 0)
+	else if ((err = procfd_name(node_fd(node), proc)) == 0)
 		err = fchmodat(wk_proc_self_fd, proc, mode, 0) == -1 ? errno : 0;
 	/* A caller who may not chmod has no CAP_FSETID: the kernel clears them itself. */
 	return err == EPERM ? 0 : err;

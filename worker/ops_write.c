@@ -17,7 +17,6 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "worker.h"
-#include "ops_util.h"
 
 /* Read the iov list that follows struct msg_io; checks the sizes add up. */
 static int

@@ -25,8 +25,6 @@
 #include "msg_reader.h"
 #include "names.h"
 #include "worker.h"
-#include "wcore.h"
-#include "ops_util.h"
 #include "xattrmap.h"
 
 #define ACL_PREFIX	"system.posix_acl_"
@@ -88,11 +86,11 @@ cwd_leave_proc(void)
 static ssize_t
 xattr_do(int fd, const struct xattr_call *c)
 {
-	char	proc[OPS_PROCNAME_LEN];
+	char	proc[PROCFD_NAME_LEN];
 	ssize_t	ret;
 	int	err;
 
-	if ((err = ops_thread_fs()) != 0 || (err = ops_procname(fd, proc)) != 0)
+	if ((err = ops_thread_fs()) != 0 || (err = procfd_name(fd, proc)) != 0)
 		return -EOPNOTSUPP;
 	if (fchdir(wk_proc_self_fd) == -1)
 		return -errno;

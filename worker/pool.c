@@ -22,7 +22,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 #define POOL_MAX_THREADS	64
 /*
@@ -42,6 +41,7 @@ static pthread_mutex_t		 pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 pool_cond = PTHREAD_COND_INITIALIZER;
 static unsigned int		 pool_threads;
 static size_t			 pool_queued;	/* pool_cost() of pool_q, under pool_lock */
+static void			(*pool_run)(struct wreq *);	/* from pool_start() */
 
 /*
  * Waking a thread per request costs more than a small request (8 threads on 2 CPUs:
@@ -62,12 +62,6 @@ pool_wake_one(void)
 		pool_wakes++;
 		pthread_cond_signal(&pool_cond);
 	}
-}
-
-void
-pool_prepare(unsigned int nthreads, unsigned int seccomp_mode)
-{
-	/* Nothing left to prepare: clone3 is the seccomp policy's (seccomp_worker.c). */
 }
 
 /* What a waiting request holds. */
@@ -99,14 +93,14 @@ pool_main(void *arg)
 		pthread_mutex_unlock(&pool_lock);
 		r = it->req;
 		free(it);
-		wreq_run(r);
+		pool_run(r);
 		pthread_mutex_lock(&pool_lock);
 	}
 	return NULL;
 }
 
 void
-pool_start(unsigned int nthreads)
+pool_start(unsigned int nthreads, void (*run)(struct wreq *))
 {
 	pthread_attr_t	attr;
 	pthread_t	tid;
@@ -116,6 +110,7 @@ pool_start(unsigned int nthreads)
 
 	if (nthreads > POOL_MAX_THREADS)
 		nthreads = POOL_MAX_THREADS;
+	pool_run = run;
 	if (nthreads == 0)
 		return;
 	/* Signals stay with the loop thread. */
@@ -153,7 +148,7 @@ pool_submit(struct wreq *r)
 	if (pool_queued + pool_cost(r) > POOL_QUEUE_MAX) {
 		pthread_mutex_unlock(&pool_lock);
 		free(it);
-		wreq_run(r);
+		pool_run(r);
 		return;
 	}
 	pool_queued += pool_cost(r);

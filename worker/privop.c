@@ -35,22 +35,23 @@
 
 #include "log.h"
 #include "worker.h"
-#include "wcore.h"
-#include "ops_util.h"
 
 #define CAPBIT(c)	(1ULL << (c))
 
-/* fd and the node are the same inode (a handle of another node is refused). */
+/*
+ * fd and the node (nfd: its O_PATH fd) are the same inode: a handle of another node is
+ * refused.
+ */
 static int
-same_object(struct wnode *node, int fd, struct stat *st)
+same_object(int nfd, int fd, struct stat *st)
 {
 	struct stat	nst;
 
 	if (fstat(fd, st) == -1)
 		return errno;
-	if (fd == node_fd(node))
+	if (fd == nfd)
 		return 0;
-	if (fstat(node_fd(node), &nst) == -1)
+	if (fstat(nfd, &nst) == -1)
 		return errno;
 	return st->st_dev == nst.st_dev && st->st_ino == nst.st_ino ? 0 : EBADF;
 }
@@ -77,14 +78,14 @@ fd_writable(int fd)
 } while (0)
 
 int
-privop_setid_clear(struct wnode *node, int hfd, uint32_t mode)
+privop_setid_clear(int nfd, int hfd, uint32_t mode)
 {
-	char		proc[OPS_PROCNAME_LEN];
+	char		proc[PROCFD_NAME_LEN];
 	struct stat	st;
 	mode_t		old, new = mode & 07777;
-	int		fd = hfd != -1 ? hfd : node_fd(node), err;
+	int		fd = hfd != -1 ? hfd : nfd, err;
 
-	if ((err = same_object(node, fd, &st)) != 0)
+	if ((err = same_object(nfd, fd, &st)) != 0)
 		return err;
 	old = st.st_mode & 07777;
 	/* Only a pure removal of set-id bits from a regular file: it can only take away. */
@@ -92,45 +93,45 @@ privop_setid_clear(struct wnode *node, int hfd, uint32_t mode)
 	    ((old ^ new) & ~(S_ISUID | S_ISGID)) != 0)
 		return EPERM;
 	/* The caller may write this very file: its handle is open for writing, or access. */
-	if (!(hfd != -1 && fd_writable(hfd)) && faccessat(node_fd(node), "", W_OK,
+	if (!(hfd != -1 && fd_writable(hfd)) && faccessat(nfd, "", W_OK,
 	    AT_EMPTY_PATH | AT_EACCESS | AT_SYMLINK_NOFOLLOW) == -1)
 		return EPERM;
 	if (hfd != -1 && (fcntl(hfd, F_GETFL) & O_PATH) == 0) {
 		WITH_CAPS(CAPBIT(CAP_FOWNER), fchmod(hfd, new), err);
 		return err;
 	}
-	if ((err = ops_procname(node_fd(node), proc)) != 0)
+	if ((err = procfd_name(nfd, proc)) != 0)
 		return err;
 	WITH_CAPS(CAPBIT(CAP_FOWNER), fchmodat(wk_proc_self_fd, proc, new, 0), err);
 	return err;
 }
 
 int
-privop_writer_times(struct wnode *node, int hfd, const struct timespec ts[2])
+privop_writer_times(int nfd, int hfd, const struct timespec ts[2])
 {
 	struct stat	st;
 	int		err;
 
 	if (hfd == -1 || !fd_writable(hfd))
 		return EPERM;
-	if ((err = same_object(node, hfd, &st)) != 0)
+	if ((err = same_object(nfd, hfd, &st)) != 0)
 		return err;
 	WITH_CAPS(CAPBIT(CAP_FOWNER), futimens(hfd, ts), err);
 	return err;
 }
 
 int
-privop_owner_chgrp(struct wnode *node, uid_t uid, gid_t gid)
+privop_owner_chgrp(int nfd, uid_t uid, gid_t gid)
 {
 	struct stat	st;
 	int		err;
 
-	if (gid == (gid_t)-1 || fstat(node_fd(node), &st) == -1)
+	if (gid == (gid_t)-1 || fstat(nfd, &st) == -1)
 		return EPERM;
 	/* The caller owns the file and keeps it; only the group moves. */
 	if (st.st_uid != creds_host_uid() || (uid != (uid_t)-1 && uid != st.st_uid))
 		return EPERM;
-	WITH_CAPS(CAPBIT(CAP_CHOWN), fchownat(node_fd(node), "", uid, gid,
+	WITH_CAPS(CAPBIT(CAP_CHOWN), fchownat(nfd, "", uid, gid,
 	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW), err);
 	return err;
 }

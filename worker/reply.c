@@ -34,7 +34,6 @@
 #include "log.h"
 #include "msg.h"
 #include "worker.h"
-#include "wcore.h"
 
 struct outmsg {
 	TAILQ_ENTRY(outmsg)	 entry;

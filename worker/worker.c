@@ -27,149 +27,128 @@
 #include "msg.h"
 #include "sandbox.h"
 #include "worker.h"
-#include "wcore.h"
 
 extern char **environ;
 
-struct msg_config	wk_config;
-uint32_t		wk_session_flags;
-int			wk_proc_self_fd = -1;
-
 static struct chan	*broker_chan;
 
-/* How each request type is checked and served. */
-struct op_desc {
-	uint32_t		 type;
-	enum dispatch_size	 size_rule;
-	size_t			 size;		/* after struct msg_req */
-	void			(*fn)(struct wreq *);
-	int			 inline_op;	/* run on the loop thread, in order */
-	int			 as_caller;	/* with the caller's fsuid/fsgid */
-};
+/*
+ * The frontend's requests, one row each: the type; the size rule (EXACT or MIN) and the
+ * size of the payload's fixed part after struct msg_req, both checked by the common
+ * dispatcher before anything runs; the handler; and how it runs:
+ *	LOOP	on the loop thread, in arrival order, acting for nobody: session changes,
+ *		forgets and the end of lock waits are cheap, order-sensitive and check no
+ *		permission.
+ *	CALLER	with the caller's credentials, on a pool thread when there is a pool.
+ */
+#define WORKER_REQUESTS(X)	\
+	X(SESSION_INIT,    EXACT, sizeof(struct msg_session),      session_init,    LOOP)	\
+	X(SESSION_DESTROY, EXACT, 0,                               session_destroy, LOOP)	\
+	X(FORGET,          EXACT, sizeof(struct msg_forget),       forget,          LOOP)	\
+	X(BATCH_FORGET,    MIN,   sizeof(uint32_t),                batch_forget,    LOOP)	\
+	X(LOCK_WAITS,      EXACT, sizeof(struct msg_lock_waits),   lock_waits,      LOOP)	\
+	X(LOOKUP,          MIN,   sizeof(uint32_t),                lookup,          CALLER)	\
+	X(GETATTR,         EXACT, sizeof(struct msg_getattr),      getattr,         CALLER)	\
+	X(SETATTR,         EXACT, sizeof(struct msg_setattr),      setattr,         CALLER)	\
+	X(READLINK,        EXACT, 0,                               readlink,        CALLER)	\
+	X(SYMLINK,         MIN,   sizeof(struct msg_newnode),      symlink,         CALLER)	\
+	X(MKNOD,           MIN,   sizeof(struct msg_newnode),      mknod,           CALLER)	\
+	X(MKDIR,           MIN,   sizeof(struct msg_newnode),      mkdir,           CALLER)	\
+	X(UNLINK,          MIN,   sizeof(uint32_t),                unlink,          CALLER)	\
+	X(RMDIR,           MIN,   sizeof(uint32_t),                rmdir,           CALLER)	\
+	X(RENAME,          MIN,   sizeof(struct msg_rename),       rename,          CALLER)	\
+	X(LINK,            MIN,   sizeof(struct msg_link),         link,            CALLER)	\
+	X(OPEN,            EXACT, sizeof(struct msg_open),         open,            CALLER)	\
+	X(READ,            MIN,   sizeof(struct msg_io),           read,            CALLER)	\
+	X(WRITE,           MIN,   sizeof(struct msg_io),           write,           CALLER)	\
+	X(STATFS,          EXACT, 0,                               statfs,          CALLER)	\
+	X(RELEASE,         EXACT, sizeof(struct msg_release),      release,         CALLER)	\
+	X(FSYNC,           EXACT, sizeof(struct msg_fsync),        fsync,           CALLER)	\
+	X(SETXATTR,        MIN,   sizeof(struct msg_xattr),        setxattr,        CALLER)	\
+	X(GETXATTR,        MIN,   sizeof(struct msg_xattr),        getxattr,        CALLER)	\
+	X(LISTXATTR,       EXACT, sizeof(struct msg_xattr),        listxattr,       CALLER)	\
+	X(REMOVEXATTR,     MIN,   sizeof(uint32_t),                removexattr,     CALLER)	\
+	X(FLUSH,           EXACT, sizeof(struct msg_release),      flush,           CALLER)	\
+	X(OPENDIR,         EXACT, sizeof(struct msg_open),         opendir,         CALLER)	\
+	X(READDIR,         EXACT, sizeof(struct msg_readdir),      readdir,         CALLER)	\
+	X(RELEASEDIR,      EXACT, sizeof(struct msg_release),      releasedir,      CALLER)	\
+	X(FSYNCDIR,        EXACT, sizeof(struct msg_fsync),        fsyncdir,        CALLER)	\
+	X(GETLK,           EXACT, sizeof(struct msg_lock),         getlk,           CALLER)	\
+	X(SETLK,           EXACT, sizeof(struct msg_lock),         setlk,           CALLER)	\
+	X(ACCESS,          EXACT, sizeof(struct msg_access),       access,          CALLER)	\
+	X(CREATE,          MIN,   sizeof(struct msg_newnode),      create,          CALLER)	\
+	X(FALLOCATE,       EXACT, sizeof(struct msg_fallocate),    fallocate,       CALLER)	\
+	X(LSEEK,           EXACT, sizeof(struct msg_lseek),        lseek,           CALLER)	\
+	X(COPY_FILE_RANGE, EXACT, sizeof(struct msg_copy_range),   copy_file_range, CALLER)	\
+	X(SYNCFS,          EXACT, 0,                               syncfs,          CALLER)	\
+	X(TMPFILE,         MIN,   sizeof(struct msg_newnode),      tmpfile,         CALLER)	\
+	X(SETUPMAPPING,    EXACT, sizeof(struct msg_setupmapping), setupmapping,    CALLER)	\
+	X(REMOVEMAPPING,   MIN,   sizeof(uint32_t),                removemapping,   CALLER)
 
-#define OPX(t, s, f)	{ IMSG_FRONTEND_##t, SIZE_EXACT, s, op_##f, 0, 1 }
-#define OPM(t, s, f)	{ IMSG_FRONTEND_##t, SIZE_MIN, s, op_##f, 0, 1 }
+#define RUN_LOOP	0
+#define RUN_CALLER	1
 
-static const struct op_desc op_table[] = {
-	/* session changes and forgets are cheap and order-sensitive: loop thread */
-	{ IMSG_FRONTEND_SESSION_INIT, SIZE_EXACT, sizeof(struct msg_session),
-	    op_session_init, 1, 0 },
-	{ IMSG_FRONTEND_SESSION_DESTROY, SIZE_EXACT, 0, op_session_destroy, 1, 0 },
-	{ IMSG_FRONTEND_FORGET, SIZE_EXACT, sizeof(struct msg_forget), op_forget, 1, 0 },
-	{ IMSG_FRONTEND_BATCH_FORGET, SIZE_MIN, sizeof(uint32_t), op_batch_forget, 1, 0 },
-	{ IMSG_FRONTEND_LOCK_WAITS, SIZE_EXACT, sizeof(struct msg_lock_waits), op_lock_waits,
-	    1, 0 },
-	OPM(LOOKUP, sizeof(uint32_t), lookup),
-	OPX(GETATTR, sizeof(struct msg_getattr), getattr),
-	OPX(SETATTR, sizeof(struct msg_setattr), setattr),
-	OPX(READLINK, 0, readlink),
-	OPM(SYMLINK, sizeof(struct msg_newnode), symlink),
-	OPM(MKNOD, sizeof(struct msg_newnode), mknod),
-	OPM(MKDIR, sizeof(struct msg_newnode), mkdir),
-	OPM(UNLINK, sizeof(uint32_t), unlink),
-	OPM(RMDIR, sizeof(uint32_t), rmdir),
-	OPM(RENAME, sizeof(struct msg_rename), rename),
-	OPM(LINK, sizeof(struct msg_link), link),
-	OPX(OPEN, sizeof(struct msg_open), open),
-	OPM(READ, sizeof(struct msg_io), read),
-	OPM(WRITE, sizeof(struct msg_io), write),
-	OPX(STATFS, 0, statfs),
-	OPX(RELEASE, sizeof(struct msg_release), release),
-	OPX(FSYNC, sizeof(struct msg_fsync), fsync),
-	OPM(SETXATTR, sizeof(struct msg_xattr), setxattr),
-	OPM(GETXATTR, sizeof(struct msg_xattr), getxattr),
-	OPX(LISTXATTR, sizeof(struct msg_xattr), listxattr),
-	OPM(REMOVEXATTR, sizeof(uint32_t), removexattr),
-	OPX(FLUSH, sizeof(struct msg_release), flush),
-	OPX(OPENDIR, sizeof(struct msg_open), opendir),
-	OPX(READDIR, sizeof(struct msg_readdir), readdir),
-	OPX(RELEASEDIR, sizeof(struct msg_release), releasedir),
-	OPX(FSYNCDIR, sizeof(struct msg_fsync), fsyncdir),
-	OPX(GETLK, sizeof(struct msg_lock), getlk),
-	OPX(SETLK, sizeof(struct msg_lock), setlk),
-	OPX(ACCESS, sizeof(struct msg_access), access),
-	OPM(CREATE, sizeof(struct msg_newnode), create),
-	OPX(FALLOCATE, sizeof(struct msg_fallocate), fallocate),
-	OPX(LSEEK, sizeof(struct msg_lseek), lseek),
-	OPX(COPY_FILE_RANGE, sizeof(struct msg_copy_range), copy_file_range),
-	OPX(SYNCFS, 0, syncfs),
-	OPM(TMPFILE, sizeof(struct msg_newnode), tmpfile),
-	OPX(SETUPMAPPING, sizeof(struct msg_setupmapping), setupmapping),
-	OPM(REMOVEMAPPING, sizeof(uint32_t), removemapping),
-};
-#define NOPS	(sizeof(op_table) / sizeof(op_table[0]))
+static void	wreq_start(struct chan_msg *, void (*)(struct wreq *), int);
 
-static struct dispatch_entry	frontend_table[NOPS + 1];
-
-static const struct op_desc *
-op_find(uint32_t type)
-{
-	size_t i;
-
-	for (i = 0; i < NOPS; i++)
-		if (op_table[i].type == type)
-			return &op_table[i];
-	return NULL;
+/* Each row's entry: the dispatcher calls it with the checked message. */
+#define REQUEST_ENTRY(t, rule, size, name, how)			\
+static void								\
+in_##name(struct chan *c, struct chan_msg *m, void *arg)		\
+{									\
+	wreq_start(m, op_##name, RUN_##how);				\
 }
+WORKER_REQUESTS(REQUEST_ENTRY)
+
+#define REQUEST_ROW(t, rule, size, name, how)				\
+	{ IMSG_FRONTEND_##t, SIZE_##rule, sizeof(struct msg_req) + (size), FD_NONE,	\
+	    in_##name },
+static const struct dispatch_entry frontend_table[] = {
+	WORKER_REQUESTS(REQUEST_ROW)
+	DISPATCH_END
+};
 
 /*
- * Runs one request on this thread with the caller's credentials. The thread keeps them
- * afterwards (creds_enter() switches only when the next caller's mapped ids differ); the
- * ops that do not run as the caller (session, forget) check no permissions.
+ * Runs one request on this thread. A CALLER request runs with the caller's credentials,
+ * which the thread keeps afterwards (creds_enter() switches only when the next caller's
+ * mapped ids differ); the LOOP requests check no permissions.
  */
 void
 wreq_run(struct wreq *r)
 {
-	const struct op_desc *op = op_find(r->type);
 	int error;
 
-	if (op == NULL)
-		fatalx("request type %u without a handler", r->type);
-	if (op->as_caller) {
+	if (r->as_caller) {
 		if ((error = creds_enter(r->hdr.uid, r->hdr.gid)) != 0) {
 			reply_status(r, error);
 			return;
 		}
 	}
-	op->fn(r);
+	r->fn(r);
 	node_tmpfds_release();
 	guest_mem_release();
 }
 
+/* A private copy of the request, run here (LOOP, or no pool) or queued for a thread. */
 static void
-frontend_request(struct chan *c, struct chan_msg *m, void *arg)
+wreq_start(struct chan_msg *m, void (*fn)(struct wreq *), int as_caller)
 {
-	const struct op_desc	*op = op_find(m->hdr.type);
-	struct wreq		*r;
+	struct wreq	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("request");
 	r->type = m->hdr.type;
+	r->fn = fn;
+	r->as_caller = as_caller;
 	memcpy(&r->hdr, m->data, sizeof(r->hdr));
 	r->len = m->hdr.len - sizeof(r->hdr);
 	/* One spare byte so a zero-length payload still has a buffer. */
 	if ((r->data = malloc(r->len + 1)) == NULL)
 		fatal("request");
 	memcpy(r->data, m->data + sizeof(r->hdr), r->len);
-	if (op->inline_op || !pool_active())
+	if (!as_caller || !pool_active())
 		wreq_run(r);
 	else
 		pool_submit(r);
-}
-
-static void
-frontend_table_init(void)
-{
-	size_t i;
-
-	for (i = 0; i < NOPS; i++) {
-		frontend_table[i].type = op_table[i].type;
-		frontend_table[i].size_rule = op_table[i].size_rule;
-		frontend_table[i].size = sizeof(struct msg_req) + op_table[i].size;
-		frontend_table[i].fd_rule = FD_NONE;
-		frontend_table[i].handler = frontend_request;
-	}
-	memset(&frontend_table[NOPS], 0, sizeof(frontend_table[NOPS]));
 }
 
 /* ---- broker channel ---- */
@@ -206,13 +185,6 @@ broker_mem_commit(struct chan *c, struct chan_msg *m, void *arg)
 	out_send(0, IMSG_WORKER_MEM_READY, -1, &iov, 1);
 }
 
-/* Until the DAX ops define their own: a result nobody waits for. */
-__attribute__((weak)) void
-dax_result(const struct msg_dax_result *res)
-{
-	log_warnx("DAX result %llu without a DAX request", (unsigned long long)res->id);
-}
-
 static void
 broker_dax_result(struct chan *c, struct chan_msg *m, void *arg)
 {
@@ -233,16 +205,6 @@ static const struct dispatch_entry broker_table[] = {
 	    broker_dax_result },
 	DISPATCH_END
 };
-
-void
-worker_send_broker(uint32_t type, int fd, const void *data, size_t len)
-{
-	struct iovec iov;
-
-	iov.iov_base = (void *)(uintptr_t)data;
-	iov.iov_len = len;
-	out_send(1, type, fd, &iov, len ? 1 : 0);
-}
 
 /* Either peer gone: the export is over. Nothing to save; the files are the host's. */
 static void
@@ -324,7 +286,6 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
 	reply_init(base, fe_chan, broker_chan);
-	pool_prepare(wk_config.thread_pool_size, wk_config.seccomp);
 
 	sandbox_worker(&wk_config, &wk_proc_self_fd);
 #ifdef PRIVFSD_TEST_HOOKS
@@ -336,9 +297,8 @@ main(int argc, char *argv[])
 	nodes_init(root_fd);
 	/* From here the loop thread acts for nobody, and threads start with nothing. */
 	creds_init();
-	pool_start(wk_config.thread_pool_size);
+	pool_start(wk_config.thread_pool_size, wreq_run);
 
-	frontend_table_init();
 	chan_set_dispatch(broker_chan, broker_table, NULL);
 	chan_set_closed_cb(broker_chan, channel_closed, NULL);
 	chan_set_dispatch(fe_chan, frontend_table, NULL);

@@ -1,12 +1,17 @@
 /*
- * The worker's shared interface: nodes (inodes the guest knows), handles (open files and
- * directories), caller credentials, replies, and the per-operation handlers.
+ * The worker's one interface: every file of worker/ includes this header and no other of
+ * the folder's, except the two self-contained engines the unit tests also build alone
+ * (idtable.h: the id tables of nodes.c and handles.c; xattrmap.h: --xattrmap's rules).
+ * The sections follow the layers of doc/architecture.md, lowest first; a file calls only
+ * into its own section or the ones above it in this header, and tests/layering.sh checks
+ * that on the built objects.
  *
  * Threading: handlers may run on pool threads (--thread-pool-size). Every function here is
- * thread-safe; a handler owns its struct wreq and must answer it exactly once with one of
- * the reply_*() calls (FORGET/BATCH_FORGET answer nothing). Before a handler runs, the
- * dispatcher has set the thread's fsuid/fsgid to the caller's (mapped) ids; handlers that
- * need root's view (none should) must say why.
+ * thread-safe unless it says otherwise; a handler owns its struct wreq and must answer it
+ * exactly once with one of the reply_*() calls (FORGET/BATCH_FORGET answer nothing and
+ * call wreq_free()). Before a handler runs, wreq_run() has set the thread's fsuid/fsgid and
+ * effective capabilities to those of the caller's mapped host ids (creds.c); the only code
+ * that acts with more is privop.c.
  */
 #ifndef PRIVFSD_WORKER_H
 #define PRIVFSD_WORKER_H
@@ -14,13 +19,21 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "msg.h"
 #include "msg_reader.h"
 
-extern struct msg_config	wk_config;
-extern uint32_t			wk_session_flags;	/* SESSION_* from the last INIT */
+struct chan;
+struct event_base;
+struct file_handle;
+struct flock;
+struct statx;
+struct timespec;
+struct wnode;
+struct whandle;
 
 /* One request being served. data/len: the payload after struct msg_req (a private copy). */
 struct wreq {
@@ -28,62 +41,88 @@ struct wreq {
 	struct msg_req	 hdr;
 	uint8_t		*data;
 	size_t		 len;
+	void		(*fn)(struct wreq *);	/* its handler, from the dispatch table */
+	int		 as_caller;	/* run with the caller's credentials */
 };
 
-/* ---- nodes ---- */
-struct wnode;
-
 /*
- * Node by guest node id, with an internal reference taken (kept apart from the guest's
- * lookup count). Returns NULL with *err = EBADF (unknown) or ESTALE (old generation).
+ * ======== layer 1: state and leaf services (call nothing above them) ========
  */
-struct wnode	*node_get(uint64_t nodeid, int *err);
-void		 node_put(struct wnode *);
-int		 node_fd(const struct wnode *);		/* O_PATH|O_NOFOLLOW fd of the node */
-mode_t		 node_type(const struct wnode *);	/* S_IFMT bits */
-uint64_t	 node_id(const struct wnode *);
 
+/* ---- settings.c: written by the loop thread only ---- */
+extern struct msg_config	wk_config;		/* from the broker, before the sandbox */
+extern uint32_t			wk_session_flags;	/* SESSION_* from the last INIT */
+
+/* ---- procfd.c ---- */
 /*
- * Look name up under parent (fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW) plus an
- * O_PATH open), find or create the node for that host identity, add one guest lookup
- * and fill *out for the reply. name has passed name_check(). Returns 0 or an errno value.
+ * /proc/self/fd as an O_PATH directory, from sandbox_worker(); -1 when there is none.
+ * Calls that take no O_PATH fd (chmod, xattrs, linkat without CAP_DAC_READ_SEARCH)
+ * reach a node through "N" under it.
  */
-int	node_lookup(struct wnode *parent, const char *name, struct msg_entry *out);
-/* Guest FORGET: drop nlookup guest references; the node goes when both counts are 0. */
-void	node_forget(uint64_t nodeid, uint64_t nlookup);
-/* Drop every node and handle (DESTROY, a new INIT). */
-void	nodes_reset(void);
+extern int	wk_proc_self_fd;
+#define PROCFD_NAME_LEN	16	/* decimal fd number under /proc/self/fd */
+/* "N" for fd under wk_proc_self_fd. 0, or EBADF when there is no proc fd. */
+int	procfd_name(int fd, char buf[PROCFD_NAME_LEN]);
 
-/* fstat of the node's fd, converted (ids mapped back to the guest's). 0 or an errno. */
-int	node_getattr(struct wnode *, struct msg_attr *out);
+/* ---- keyhash.c: keyed hashes of host identities (libcrypto) ---- */
+void		keyhash_init(void);
+uint64_t	keyhash_identity(uint64_t dev, uint64_t ino, uint64_t mnt_id);
+uint64_t	keyhash_ino(uint64_t dev, uint64_t ino);
+
+/* ---- attr.c: host attributes as the guest sees them ---- */
+void	statx_to_attr(const struct statx *, struct msg_attr *);
 void	stat_to_attr(const struct stat *, struct msg_attr *out);
+uint64_t attr_ino(uint64_t dev, uint64_t ino);
 
+/* ---- idmap.c: --uid-map/--translate-uid ---- */
+#define ID_OVERFLOW	65534		/* a host id no map rule names, as the guest sees it */
+void	idmap_init(const struct msg_config *);
+/* 1 when any id rule is in force (ids in ACL values need translating). */
+int	idmap_active(void);
+/* (uid_t)-1 for an id that is forbidden or not mapped. */
+uid_t	uid_to_host(uint32_t guest_uid);
+gid_t	gid_to_host(uint32_t guest_gid);
+uint32_t uid_to_guest(uid_t);
+uint32_t gid_to_guest(gid_t);
+
+/* ---- creds.c: a thread's caller (fsuid/fsgid and effective capabilities) ---- */
 /*
- * Open the node for I/O with flags (O_RDONLY/O_WRONLY/O_RDWR and harmless O_* only):
- * reopens the O_PATH fd through /proc/self/fd, refuses anything but regular files and
- * directories (ELOOP for symlinks, EBADF otherwise, as virtiofsd does). Counts against the
- * fd budget (ENFILE past it, ENOMEM past the memory budget). Returns an fd or -errno.
+ * Once set up, before the pool: reads the worker's permitted set and leaves the calling
+ * thread (the loop) acting for nobody, with no effective capability.
  */
-int	node_open(struct wnode *, int flags);
+void	creds_init(void);
+/*
+ * Switch this thread to the mapped caller: fsuid/fsgid, and the capabilities a local
+ * process of that host uid would have. 0, or EPERM (forbidden or unmapped id). A no-op
+ * when the thread already serves those ids: they stay set between requests.
+ */
+int	creds_enter(uint32_t guest_uid, uint32_t guest_gid);
+/* Back to the worker's own ids with no effective capability. */
+void	creds_leave(void);
+/* The host uid this thread acts for (its fsuid). */
+uint32_t creds_host_uid(void);
+/* The effective set a thread acting for host_uid holds. */
+uint64_t caps_for_uid(uint32_t host_uid);
+/* privop.c only: add caps for one call; returns what to restore (UINT64_MAX: not held). */
+uint64_t caps_raise(uint64_t caps);
+void	caps_restore(uint64_t);
 
-/* ---- handles ---- */
-struct whandle;
-
-/* A handle for an open fd of node (takes a node reference); returns the guest's fh. */
-uint64_t	 handle_new(struct wnode *, int fd, int is_dir);
-/* By guest fh, with a reference taken; NULL with *err = EBADF when unknown. */
-struct whandle	*handle_get(uint64_t fh, int *err);
-void		 handle_put(struct whandle *);
-int		 handle_fd(const struct whandle *);
-struct wnode	*handle_node(const struct whandle *);
-/* RELEASE/RELEASEDIR: forget fh; the fd closes when the last reference goes. 0 or EBADF. */
-int		 handle_release(uint64_t fh);
+/* ---- mem_budget.c (--memory-budget): what the guest makes the worker keep ---- */
+#define MEM_FD_OBJECT	384
+/* The memory budget: wk_config's, or derived from the fd budget. */
+void	mem_budget_init(uint32_t configured_kib, uint64_t fd_budget);
+int	mem_budget_take(size_t);	/* 0, or ENOMEM past the budget */
+void	mem_budget_give(size_t);
+/* calloc() charged to the budget (with malloc's overhead); NULL past it. */
+void	*mem_budget_alloc(size_t);
+void	mem_budget_free(void *, size_t);	/* size: as given to mem_budget_alloc() */
 
 /*
- * ---- fd budget (--rlimit-nofile): every fd the worker opens for the guest ----
+ * ---- fd_budget.c (--rlimit-nofile): every fd the worker opens for the guest ----
  * Each fd is also charged MEM_FD_OBJECT bytes of the memory budget, for the structure that
  * holds it (node, handle or lock fd, with its table slot): ENOMEM past that budget.
  */
+void	fd_budget_init(uint64_t configured);
 int	fd_budget_take(void);		/* 0, ENFILE (fds spent) or ENOMEM (memory) */
 void	fd_budget_give(void);
 /* openat() counted in the budget: 0 with *fd, or ENFILE, ENOMEM or openat's errno. */
@@ -93,30 +132,23 @@ void	fd_budget_close(int fd);
 /* close() when the structure stays (a node keeping a file handle): MEM_FD_OBJECT stays. */
 void	fd_budget_close_keep_mem(int fd);
 
-/* ---- memory budget (--memory-budget): what the guest makes the worker keep ---- */
-#define MEM_FD_OBJECT	384
-int	mem_budget_take(size_t);	/* 0, or ENOMEM past the budget */
-void	mem_budget_give(size_t);
-/* calloc() charged to the budget (with malloc's overhead); NULL past it. */
-void	*mem_budget_alloc(size_t);
-void	mem_budget_free(void *, size_t);	/* size: as given to mem_budget_alloc() */
-
-/* ---- ids ---- */
-#define ID_OVERFLOW	65534		/* a host id no map rule names, as the guest sees it */
-/* --uid-map/--translate-uid: (uid_t)-1 for an id that is forbidden or not mapped. */
-uid_t	uid_to_host(uint32_t guest_uid);
-gid_t	gid_to_host(uint32_t guest_gid);
-uint32_t uid_to_guest(uid_t);
-uint32_t gid_to_guest(gid_t);
-
-/* ---- guest memory (worker's mirror of the frontend's table) ---- */
+/* ---- guest_mem.c: the worker's mirror of the frontend's guest memory table ---- */
+void	guest_mem_add(const struct msg_mem_region *, int fd);
+void	guest_mem_del(const struct msg_mem_slot *);
+/* Returns 0, or -1 when the generation does not match what was built. */
+int	guest_mem_commit(const struct msg_mem_commit *);
 /*
  * Translate validated iovs into this process's mapping; re-checks every range against the
  * slot's size. Returns 0 or EFAULT.
  */
 int	guest_iov_map(const struct msg_iov *in, uint32_t n, struct iovec *out);
+/* After each handler: drop the table reference guest_iov_map() took for this thread. */
+void	guest_mem_release(void);
 
-/* ---- replies (thread-safe; exactly one per request) ---- */
+/* ---- reply.c: the outgoing side, safe from any thread; exactly one reply per request ---- */
+void	reply_init(struct event_base *, struct chan *frontend, struct chan *broker);
+/* Send on a channel from any thread: direct on the loop thread, queued otherwise. */
+void	out_send(int to_broker, uint32_t type, int fd, const struct iovec *, int iovcnt);
 void	reply_status(struct wreq *, int error);		/* error: 0 or positive errno */
 void	reply_entry(struct wreq *, const struct msg_entry *);
 void	reply_attr(struct wreq *, const struct msg_attr *);
@@ -131,25 +163,215 @@ void	reply_dirents(struct wreq *, const void *payload, size_t len);
 /* After a handler that answers nothing (FORGET): release the request. */
 void	wreq_free(struct wreq *);
 
-/* ---- broker channel (worker.c) ---- */
-/* Queue a message for the broker, from any thread; fd (or -1) is closed once sent. */
-void	worker_send_broker(uint32_t type, int fd, const void *data, size_t len);
-/*
- * IMSG_BROKER_DAX_RESULT, called on the loop thread. A handler that sent a DAX request
- * keeps its wreq and answers it from here (the loop cannot block waiting for the broker).
- * Defined by the DAX ops; a weak fallback logs and drops the result.
- */
-void	dax_result(const struct msg_dax_result *);
+/* ---- pool.c: the request threads ---- */
+/* Starts nthreads threads (none: requests run on the loop); each runs requests with run. */
+void	pool_start(unsigned int nthreads, void (*run)(struct wreq *));
+int	pool_active(void);
+/* Queue r for a thread; past the queue's byte limit, run it here. */
+void	pool_submit(struct wreq *);
 
-/* ---- handlers: one per IMSG_FRONTEND_* type (ops_*.c) ---- */
+/*
+ * ======== layer 2: the privileged operations ========
+ */
+
+/*
+ * ---- privop.c: the named privileged operations (0 or an errno value) ----
+ * nfd is the node's O_PATH fd, hfd the guest's handle on it or -1.
+ */
+int	privop_setid_clear(int nfd, int hfd, uint32_t mode);
+int	privop_writer_times(int nfd, int hfd, const struct timespec ts[2]);
+int	privop_owner_chgrp(int nfd, uid_t uid, gid_t gid);
+/* An O_PATH fd, or -1 with errno set. */
+int	privop_handle_open(int mount_fd, struct file_handle *);
+
+/*
+ * ======== layer 3: the tables (nodes, handles, lock fds) ========
+ */
+
+/* ---- node_handles.c (--inode-file-handles) ---- */
+/* A handle for the O_PATH fd and its mount's fd: 0, or an errno value (keep the fd). */
+int	node_handle_take(int fd, mode_t type, struct file_handle **, int *mount_fd);
+/* A temporary O_PATH fd for node, valid until node_tmpfds_release(); -1 on failure. */
+int	node_handle_fd(const void *node, struct file_handle *, int mount_fd);
+void	node_tmpfds_release(void);
+
+/* ---- nodes.c: inodes the guest knows ---- */
+void	nodes_init(int root_fd);
+/*
+ * Node by guest node id, with an internal reference taken (kept apart from the guest's
+ * lookup count). Returns NULL with *err = EBADF (unknown) or ESTALE (old generation).
+ */
+struct wnode	*node_get(uint64_t nodeid, int *err);
+void		 node_put(struct wnode *);
+void		 node_hold(struct wnode *);	/* one more internal reference */
+int		 node_fd(const struct wnode *);		/* O_PATH|O_NOFOLLOW fd of the node */
+mode_t		 node_type(const struct wnode *);	/* S_IFMT bits */
+uint64_t	 node_id(const struct wnode *);
+uint64_t	 node_generation(const struct wnode *);
+uint64_t	 node_mnt_id(const struct wnode *);
+uint64_t	 node_dev(const struct wnode *);
+int		 node_is_root(const struct wnode *);
+/* Find the node for an identity or make one around fd (which it then owns). */
+struct wnode	*node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id);
+struct wnode	*node_insert(int fd, const struct statx *);
+void		 node_ref_lookup(struct wnode *);	/* one more guest lookup */
+/* Guest FORGET: drop nlookup guest references; the node goes when both counts are 0. */
+void		 node_forget(uint64_t nodeid, uint64_t nlookup);
+/*
+ * Drop every node but the root (DESTROY, a new INIT). Handles and lock fds hold node
+ * references: reset them first (ops_session.c runs the resets in order).
+ */
+void		 nodes_reset(void);
+/* fstat of the node's fd, converted (ids mapped back to the guest's). 0 or an errno. */
+int		 node_getattr(struct wnode *, struct msg_attr *out);
+
+/* ---- node_lookup.c ---- */
+/*
+ * Look name up under parent (fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW) plus an
+ * O_PATH open), find or create the node for that host identity, add one guest lookup
+ * and fill *out for the reply. name has passed name_check(). Returns 0 or an errno value.
+ */
+int	node_lookup(struct wnode *parent, const char *name, struct msg_entry *out);
+/*
+ * As node_lookup() for an inode without a name (O_TMPFILE): fd is an open fd of it, the
+ * node keeps its own O_PATH fd (the caller keeps fd). 0 or an errno value.
+ */
+int	node_lookup_fd(int fd, struct msg_entry *out);
+/*
+ * Open the node for I/O with flags (O_RDONLY/O_WRONLY/O_RDWR and harmless O_* only):
+ * reopens the O_PATH fd through /proc/self/fd, refuses anything but regular files and
+ * directories (ELOOP for symlinks, EBADF otherwise, as virtiofsd does). Counts against the
+ * fd budget (ENFILE past it, ENOMEM past the memory budget). Returns an fd or -errno.
+ */
+int	node_open(struct wnode *, int flags);
+
+/* ---- handles.c: open files and directories ---- */
+/* A handle for an open fd of node (takes a node reference); returns the guest's fh. */
+uint64_t	 handle_new(struct wnode *, int fd, int is_dir);
+/* By guest fh, with a reference taken; NULL with *err = EBADF when unknown. */
+struct whandle	*handle_get(uint64_t fh, int *err);
+void		 handle_put(struct whandle *);
+int		 handle_fd(const struct whandle *);
+struct wnode	*handle_node(const struct whandle *);
+int		 handle_is_dir(const struct whandle *);
+/* The handle's access mode (O_RDONLY, O_WRONLY, O_RDWR); -1 with errno set. */
+int		 handle_accmode(const struct whandle *);
+/* RELEASE/RELEASEDIR: forget fh; the fd closes when the last reference goes. 0 or EBADF. */
+int		 handle_release(uint64_t fh);
+/* Drop every handle (a session reset). */
+void		 handles_reset(void);
+/* Serialises directory reads (offset games on a shared fd). */
+void		 handle_lock(struct whandle *);
+void		 handle_unlock(struct whandle *);
+/*
+ * Where a directory handle's stream is, so a READDIR that continues where the last one
+ * stopped needs no lseek. off is the offset the stream goes on from; tail holds the
+ * getdents64 records from there that were read but not sent (a bounded part of them,
+ * charged to the memory budget; NULL when none); fdpos is where the fd is: past the
+ * tail's end when part of what was read was dropped, and then the stream seeks once the
+ * tail is sent. A fresh fd at 0 is all zero; stale: the fd's position is unknown (after
+ * an error). Use only under handle_lock(); the handle frees it when it goes.
+ */
+struct dirstream {
+	uint8_t		*tail;
+	uint32_t	 tail_pos;	/* sent from tail so far */
+	uint32_t	 tail_len;
+	uint64_t	 off;
+	uint64_t	 fdpos;
+	int		 stale;
+};
+struct dirstream *handle_dirstream(struct whandle *);
+/* Drop what the stream keeps (the tail, and its memory budget). */
+void		 dirstream_free(struct dirstream *);
+
+/* ---- locktable.c: lock fds, one per (node, lock owner), and lock waits ---- */
+/*
+ * The answer to a SETLKW whose wait was ended. Not EINTR: Linux's fuse_setlk() turns it
+ * into ERESTARTSYS ("locking is restartable"), and with no signal pending that reaches
+ * the guest process as errno 512, which no program knows. ENOLCK is what fcntl(2) and
+ * flock(2) document for a lock that could not be had for want of resources, as NFS
+ * answers when its lock service is gone; programs report it instead of retrying forever.
+ */
+#define LOCK_WAIT_ENDED		ENOLCK
+struct lockfd;
+/*
+ * The owner's lock fd on h's node, with a reference; NULL with *err = 0 when there is
+ * none and create is 0. It is shared by all the owner's handles, so it is opened for
+ * reading and writing where the caller may (the handle's own mode otherwise); which lock
+ * a handle may take is the caller's to check against the handle.
+ */
+struct lockfd	*lockfd_get(struct whandle *h, uint64_t owner, int create, int *err);
+void		 lockfd_put(struct lockfd *);
+int		 lockfd_fd(const struct lockfd *);
+/* Remember that lf's owner locks through handle fh. 0, or ENOLCK. */
+int		 lockfd_use(struct lockfd *, uint64_t fh);
+/* A lock changed (lf: now held by guest pid, for GETLK; NULL: no holder to note). */
+void		 locks_changed(struct lockfd *lf, uint32_t pid);
+/* The guest pid holding a lock that conflicts with found, as GETLK reports it; 0: none. */
+uint32_t	 locks_holder_pid(uint64_t nodeid, uint64_t owner, const struct flock *found);
+/* Close the lock fd of (node, owner): its POSIX locks go, as on close(). */
+void		 locks_drop_owner(struct wnode *, uint64_t owner);
+/* RELEASE of fh closes the lock fds of the owners that locked through it. */
+void		 locks_release_fh(uint64_t fh);
+/* RELEASE (flags: msg_release.flags; FUSE_RELEASE_FLOCK_UNLOCK drops the flock lock). */
+void		 locks_release(struct whandle *, uint64_t lock_owner, uint32_t flags);
+/* Close every lock fd (a session reset). */
+void		 locks_reset(void);
+/* Another owner holds a conflicting lock. */
+int		 locks_busy(int err);
+/* A waiter's slot: 0, LOCK_WAIT_ENDED while waits are ended, ENOLCK when too many wait. */
+int		 locks_wait_begin(void);
+void		 locks_wait_end(void);
+/*
+ * Calls attempt(arg) until it says anything but busy, sleeping between attempts until a
+ * lock changes here or a pause passes; LOCK_WAIT_ENDED once waits are ended.
+ */
+int		 locks_wait(int (*attempt)(void *), void *arg);
+/* allow 0: every wait ends now and none starts until allow 1. */
+void		 locks_waits_allow(int allow);
+
+/*
+ * ======== layer 4: what handlers share (ops_util.c) ========
+ */
+
+/* On a read-only export: answer EROFS and return 1. */
+int	ops_readonly(struct wreq *);
+/* Start reading req's payload with its fixed struct. 0 or EINVAL. */
+int	ops_begin(struct wreq *, struct msg_reader *, void *fixed, size_t len);
+/* Read a name field and check it is one component (no dots). 0 or an errno value. */
+int	ops_get_name(struct msg_reader *, char name[NAME_MAX + 1]);
+/* The node the request names, or NULL after answering the error. */
+struct wnode *ops_node(struct wreq *, uint64_t nodeid);
+/* The handle fh, or NULL after answering the error. */
+struct whandle *ops_handle(struct wreq *, uint64_t fh);
+/*
+ * The calling thread gets its own umask and cwd (unshare(CLONE_FS), once per thread),
+ * so creates apply the guest's umask through the kernel (default ACLs win, as locally)
+ * and xattr calls can chdir into /proc/self/fd without racing other threads.
+ * 0 or an errno value.
+ */
+int	ops_thread_fs(void);
+/* Set the thread's umask for the next create; returns the mode to pass. */
+mode_t	ops_create_mode(uint32_t mode, uint32_t umask);
+/*
+ * Clear SUID, and SGID where it is a privilege (always for an ACL change), on the node
+ * or on fd when it is not -1: what killpriv_v2 asks of us where the guest's caller would
+ * have lost them locally. 0 or an errno value.
+ */
+int	ops_kill_suidgid(struct wnode *, int fd, int acl);
+/* 1 when the caller maps to host root (checks the guest kernel does by capabilities). */
+int	ops_caller_root(const struct wreq *);
+
+/*
+ * ======== layer 5: the handlers, one per IMSG_FRONTEND_* type (ops_*.c) ========
+ * Each starts with ops_begin() on its fixed struct (the dispatch table checked its size).
+ */
 #define WORKER_OP(name)	void op_##name(struct wreq *)
-/* worker core: lookup, nodes, directories, reading */
 WORKER_OP(session_init);	WORKER_OP(session_destroy);
 WORKER_OP(lookup);		WORKER_OP(forget);		WORKER_OP(batch_forget);
 WORKER_OP(getattr);		WORKER_OP(statfs);		WORKER_OP(readlink);
 WORKER_OP(opendir);		WORKER_OP(readdir);		WORKER_OP(releasedir);
 WORKER_OP(open);		WORKER_OP(read);		WORKER_OP(release);
-/* the rest of local file system semantics */
 WORKER_OP(setattr);		WORKER_OP(access);
 WORKER_OP(create);		WORKER_OP(mknod);		WORKER_OP(mkdir);
 WORKER_OP(symlink);		WORKER_OP(link);		WORKER_OP(tmpfile);
@@ -161,25 +383,24 @@ WORKER_OP(setxattr);		WORKER_OP(getxattr);		WORKER_OP(listxattr);
 WORKER_OP(removexattr);
 WORKER_OP(getlk);		WORKER_OP(setlk);		WORKER_OP(lock_waits);
 WORKER_OP(setupmapping);	WORKER_OP(removemapping);
+/* ops_sync.c: with the export root (O_PATH), while the worker holds its caps. */
+void	ops_sync_init(int root_fd);
+/*
+ * ops_xattr.c: a new node's security label (a guest xattr name, mapped like any other)
+ * set on the inode behind fd (O_PATH or not), as the caller. 0 or an errno value.
+ */
+int	ops_xattr_label(int fd, const char *name, const void *value, size_t len);
+/*
+ * ops_dax.c: IMSG_BROKER_DAX_RESULT, on the loop thread. A handler that sent a DAX
+ * request keeps its wreq and answers it from here (the loop cannot block on the broker).
+ */
+void	dax_result(const struct msg_dax_result *);
 
-/* ---- added for the worker-ops helpers (ops_*.c) ---- */
 /*
- * /proc/self/fd as an O_PATH directory, from sandbox_worker(); -1 when there is none.
- * Defined by the worker core. The ops reach a node through "N" under it where no *at()
- * call takes an O_PATH fd (chmod, xattrs, linkat without CAP_DAC_READ_SEARCH).
+ * ======== layer 6: the process (worker.c) ========
+ * main, the channels, and the request table; wreq_run() is handed to pool_start().
  */
-extern int	wk_proc_self_fd;
-/*
- * As node_lookup() for an inode without a name (O_TMPFILE): fd is an open fd of it, the
- * node keeps its own O_PATH fd (the caller keeps fd). 0 or an errno value. Worker core.
- */
-int	node_lookup_fd(int fd, struct msg_entry *out);
-/*
- * ops_lock.c. POSIX locks are OFD locks on one fd per (node, lock owner). RELEASE calls
- * locks_release() (flags: msg_release.flags; 1 = drop the handle's flock lock);
- * nodes_reset() calls locks_reset() to close every lock fd.
- */
-void	locks_release(struct whandle *, uint64_t lock_owner, uint32_t flags);
-void	locks_reset(void);
+/* Runs one request on this thread with the caller's credentials. */
+void	wreq_run(struct wreq *);
 
 #endif

@@ -364,7 +364,7 @@ wh_now(void)
 /* ---- requests ---- */
 
 uint64_t
-wh_send_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
+wh_queue_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
     const void *body, size_t len)
 {
 	struct msg_req	req;
@@ -381,8 +381,17 @@ wh_send_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t 
 	iov[1].iov_base = (void *)(uintptr_t)body;
 	iov[1].iov_len = len;
 	chan_composev(w->fe, type, 0, -1, iov, len > 0 ? 2 : 1);
-	chan_flush(w->fe);
 	return req.id;
+}
+
+uint64_t
+wh_send_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
+    const void *body, size_t len)
+{
+	uint64_t id = wh_queue_as(w, type, nodeid, uid, gid, body, len);
+
+	chan_flush(w->fe);
+	return id;
 }
 
 uint64_t

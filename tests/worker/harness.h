@@ -109,6 +109,9 @@ double	wh_now(void);
 uint64_t wh_send(struct wh *, uint32_t type, uint64_t nodeid, const void *body, size_t len);
 uint64_t wh_send_as(struct wh *, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
 	    const void *body, size_t len);
+/* As wh_send_as(), but only queued: a burst leaves in one write at chan_flush(w->fe). */
+uint64_t wh_queue_as(struct wh *, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
+	    const void *body, size_t len);
 /* Waits for the reply to id. 0, or -1 on timeout or a dead worker. */
 int	wh_recv(struct wh *, uint64_t id, struct wh_reply *, int timeout_ms);
 /* send + recv: the reply's error (0 ok), or -1 when no reply came. */

@@ -19,25 +19,6 @@
 
 #define QUICK	16
 
-/* A request composed but not sent: the burst leaves in one write (burst_flush). */
-static uint64_t
-burst_add(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len)
-{
-	struct msg_req	req;
-	struct iovec	iov[2];
-
-	memset(&req, 0, sizeof(req));
-	req.id = w->next_id++;
-	req.nodeid = nodeid;
-	req.pid = 1;
-	iov[0].iov_base = &req;
-	iov[0].iov_len = sizeof(req);
-	iov[1].iov_base = (void *)(uintptr_t)body;
-	iov[1].iov_len = len;
-	chan_composev(w->fe, type, 0, -1, iov, 2);
-	return req.id;
-}
-
 static uint64_t
 burst_setlkw(struct wh *w, uint64_t fh, uint64_t owner, uint64_t start, uint64_t end)
 {
@@ -50,7 +31,7 @@ burst_setlkw(struct wh *w, uint64_t fh, uint64_t owner, uint64_t start, uint64_t
 	m.end = end;
 	m.type = F_WRLCK;
 	m.sleep = 1;
-	return burst_add(w, IMSG_FRONTEND_SETLK, 0, &m, sizeof(m));
+	return wh_queue_as(w, IMSG_FRONTEND_SETLK, 0, 0, 0, &m, sizeof(m));
 }
 
 static void
@@ -79,11 +60,11 @@ run(uint32_t threads)
 	memset(&g, 0, sizeof(g));
 	t0 = wh_now();
 	for (i = 0; i < QUICK / 2; i++)
-		qid[i] = burst_add(&w, IMSG_FRONTEND_GETATTR, e.nodeid, &g, sizeof(g));
+		qid[i] = wh_queue_as(&w, IMSG_FRONTEND_GETATTR, e.nodeid, 0, 0, &g, sizeof(g));
 	for (i = 0; i < nwait; i++)
 		wid[i] = burst_setlkw(&w, fh[i], 100 + i, 10 * i, 10 * i + 5);
 	for (i = QUICK / 2; i < QUICK; i++)
-		qid[i] = burst_add(&w, IMSG_FRONTEND_GETATTR, e.nodeid, &g, sizeof(g));
+		qid[i] = wh_queue_as(&w, IMSG_FRONTEND_GETATTR, e.nodeid, 0, 0, &g, sizeof(g));
 	chan_flush(w.fe);
 	for (i = 0; i < QUICK; i++)
 		if (wh_recv(&w, qid[i], &rep, 2000) != 0 || rep.error != 0)
