@@ -10,13 +10,25 @@
  * turn, so everything they composed leaves together. Only when the socket pushes back is
  * the write event armed, and it is dropped again once the queue is empty. (Re-creating one
  * combined event per message cost four epoll_ctl calls per request: tests/bench.)
+ *
+ * Threads (chan_set_threaded): the worker's request threads answer on their own, without
+ * waking the loop thread for each reply (two context switches per request). The queue and
+ * the socket's writing side are then under c->lock. A thread other than the loop writes
+ * its message straight to the socket when nothing waits before it; what the socket does
+ * not take is queued, and the thread wakes the loop through an eventfd, which then owns
+ * the rest (write event, closing). Bytes never interleave: while anything is queued,
+ * every writer appends. On the loop thread nothing changes. Events, watermarks and the
+ * closed callback stay the loop thread's.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +43,7 @@
 #define CHAN_MAX_FDS_READ	8	/* fds one recvmsg may carry before we call it abuse */
 #define CHAN_RBUF_SIZE		(2 * (sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD))
 #define CHAN_OBUF_COALESCE	(256 * 1024)	/* stop growing a tail buffer past this */
+#define CHAN_DIRECT_IOV		7	/* pieces of a payload a thread writes directly */
 
 struct obuf {
 	TAILQ_ENTRY(obuf)	 entry;
@@ -73,6 +86,14 @@ struct chan {
 	void				*pressure_arg;
 	size_t				 high, low;
 	int				 full;		/* above high, not yet down to low */
+
+	/* chan_set_threaded(): oq, queued, closed and the socket's writes under lock */
+	int				 threaded;
+	pthread_mutex_t			 lock;
+	pthread_t			 loop_thread;
+	int				 wake_fd;	/* eventfd: a thread queued bytes */
+	int				 wake_pending;	/* under lock */
+	struct event			*ev_wake;
 };
 
 static void	chan_schedule_flush(struct chan *);
@@ -88,6 +109,7 @@ chan_new(int fd, const char *peer, int fd_passing)
 	if ((c->rbuf = malloc(CHAN_RBUF_SIZE)) == NULL)
 		fatal("chan_new");
 	c->fd = fd;
+	c->wake_fd = -1;
 	c->fd_passing = fd_passing;
 	c->pid = getpid();
 	strlcpy(c->peer, peer, sizeof(c->peer));
@@ -116,6 +138,33 @@ chan_set_watermarks(struct chan *c, size_t high, size_t low, chan_pressure_cb cb
 	c->low = low;
 	c->pressure_cb = cb;
 	c->pressure_arg = arg;
+}
+
+void
+chan_set_threaded(struct chan *c)
+{
+	if (c->base != NULL || c->pressure_cb != NULL)
+		fatalx("%s: threads only before the loop and without watermarks", c->peer);
+	if (pthread_mutex_init(&c->lock, NULL) != 0)
+		fatalx("%s: pthread_mutex_init", c->peer);
+	if ((c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("eventfd");
+	c->loop_thread = pthread_self();
+	c->threaded = 1;
+}
+
+static void
+chan_lock(struct chan *c)
+{
+	if (c->threaded)
+		pthread_mutex_lock(&c->lock);
+}
+
+static void
+chan_unlock(struct chan *c)
+{
+	if (c->threaded)
+		pthread_mutex_unlock(&c->lock);
 }
 
 /* Tell the owner when the queue crossed a watermark. */
@@ -168,6 +217,12 @@ chan_free(struct chan *c)
 		event_free(c->ev_write);
 	if (c->ev_flush != NULL)
 		event_free(c->ev_flush);
+	if (c->ev_wake != NULL)
+		event_free(c->ev_wake);
+	if (c->wake_fd != -1)
+		close(c->wake_fd);
+	if (c->threaded)
+		pthread_mutex_destroy(&c->lock);
 	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
 		TAILQ_REMOVE(&c->oq, b, entry);
 		obuf_free(b);
@@ -212,14 +267,13 @@ chan_obuf(struct chan *c, size_t need, int fd)
 	return b;
 }
 
-void
-chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
+/* The header of a message; its payload length. Fatal on our own bugs only. */
+static size_t
+chan_frame(struct chan *c, struct chan_hdr *hdr, uint32_t type, uint32_t peerid, int fd,
     const struct iovec *iov, int iovcnt)
 {
-	struct chan_hdr	 hdr;
-	struct obuf	*b;
-	size_t		 len = 0;
-	int		 i;
+	size_t	len = 0;
+	int	i;
 
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > CHAN_MAX_PAYLOAD - len)
@@ -230,25 +284,104 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 	if (fd != -1 && !c->fd_passing)
 		fatalx("fd on message type %u to %s, a channel without fd passing",
 		    type, c->peer);
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = type;
-	hdr.len = (uint32_t)len;
-	hdr.peerid = peerid;
-	hdr.pid = (uint32_t)c->pid;
-	hdr.flags = fd != -1 ? CHAN_F_HASFD : 0;
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->type = type;
+	hdr->len = (uint32_t)len;
+	hdr->peerid = peerid;
+	hdr->pid = (uint32_t)c->pid;
+	hdr->flags = fd != -1 ? CHAN_F_HASFD : 0;
+	return len;
+}
 
-	b = chan_obuf(c, sizeof(hdr) + len, fd);
-	memcpy(b->data + b->len, &hdr, sizeof(hdr));
-	b->len += sizeof(hdr);
-	for (i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len == 0)
+/* Under lock: queue the message's bytes from skip on (skip > 0: its fd already left). */
+static void
+chan_append(struct chan *c, const struct chan_hdr *hdr, int fd, const struct iovec *iov,
+    int iovcnt, size_t skip)
+{
+	struct obuf	*b;
+	const uint8_t	*p;
+	size_t		 n, total = sizeof(*hdr) + hdr->len - skip;
+	int		 i;
+
+	b = chan_obuf(c, total, skip == 0 ? fd : -1);
+	for (i = -1; i < iovcnt; i++) {
+		p = i < 0 ? (const uint8_t *)hdr : iov[i].iov_base;
+		n = i < 0 ? sizeof(*hdr) : iov[i].iov_len;
+		if (skip >= n) {
+			skip -= n;
 			continue;
-		memcpy(b->data + b->len, iov[i].iov_base, iov[i].iov_len);
-		b->len += iov[i].iov_len;
+		}
+		memcpy(b->data + b->len, p + skip, n - skip);
+		b->len += n - skip;
+		skip = 0;
 	}
-	c->queued += sizeof(hdr) + len;
-	chan_pressure(c);
-	chan_schedule_flush(c);
+	c->queued += total;
+}
+
+/*
+ * Under lock, off the loop thread, with nothing queued: one sendmsg of the whole message.
+ * Bytes sent; 0 when the socket is full or failed (the loop finds out when it writes).
+ */
+static size_t
+chan_send_direct(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,
+    int iovcnt)
+{
+	struct iovec	v[CHAN_DIRECT_IOV + 1];
+	struct msghdr	mh;
+	ssize_t		n;
+
+	v[0].iov_base = (void *)(uintptr_t)hdr;
+	v[0].iov_len = sizeof(*hdr);
+	memcpy(v + 1, iov, iovcnt * sizeof(*iov));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = v;
+	mh.msg_iovlen = iovcnt + 1;
+	while ((n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 && errno == EINTR)
+		;
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Off the loop thread: a message went on the queue; the loop writes it. */
+static void
+chan_wake(struct chan *c)
+{
+	uint64_t one = 1;
+
+	if (write(c->wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		fatal("eventfd write");
+}
+
+void
+chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	struct chan_hdr	 hdr;
+	size_t		 sent = 0;
+	int		 on_loop, wake = 0;
+
+	chan_frame(c, &hdr, type, peerid, fd, iov, iovcnt);
+	on_loop = !c->threaded || pthread_equal(pthread_self(), c->loop_thread);
+	chan_lock(c);
+	if (c->closed) {
+		/* The peer is gone and the process is ending: the message goes nowhere. */
+		chan_unlock(c);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (!on_loop && c->queued == 0 && fd == -1 && iovcnt <= CHAN_DIRECT_IOV)
+		sent = chan_send_direct(c, &hdr, iov, iovcnt);
+	if (sent < sizeof(hdr) + hdr.len) {
+		chan_append(c, &hdr, fd, iov, iovcnt, sent);
+		if (!on_loop && !c->wake_pending)
+			wake = c->wake_pending = 1;
+	}
+	chan_unlock(c);
+	if (on_loop) {
+		chan_pressure(c);
+		chan_schedule_flush(c);
+	} else if (wake)
+		chan_wake(c);
 }
 
 void
@@ -317,18 +450,24 @@ chan_write(struct chan *c)
 void
 chan_flush(struct chan *c)
 {
-	struct pollfd pfd;
+	struct pollfd	pfd;
+	size_t		queued;
+	int		err;
 
-	while (c->queued > 0) {
-		if (chan_write(c) == -1)
-			return;
-		if (c->queued == 0)
+	for (;;) {
+		chan_lock(c);
+		err = chan_write(c);
+		queued = c->queued;
+		chan_unlock(c);
+		if (err == -1 || queued == 0)
 			break;
 		pfd.fd = c->fd;
 		pfd.events = POLLOUT;
 		if (poll(&pfd, 1, 1000) <= 0)
 			return;
 	}
+	if (err == -1)
+		return;
 	if (c->write_armed) {
 		event_del(c->ev_write);
 		c->write_armed = 0;
@@ -433,7 +572,9 @@ chan_closed(struct chan *c)
 {
 	if (c->closed)
 		return;
+	chan_lock(c);
 	c->closed = 1;
+	chan_unlock(c);
 	chan_events_del(c);
 	if (c->closed_cb != NULL)
 		c->closed_cb(c, c->closed_arg);
@@ -466,6 +607,8 @@ chan_events_del(struct chan *c)
 		event_del(c->ev_write);
 	if (c->ev_flush != NULL)
 		event_del(c->ev_flush);
+	if (c->ev_wake != NULL)
+		event_del(c->ev_wake);
 	c->write_armed = 0;
 	c->flush_pending = 0;
 }
@@ -474,18 +617,25 @@ chan_events_del(struct chan *c)
 static void
 chan_write_out(struct chan *c)
 {
+	size_t	queued;
+	int	err;
+
 	if (c->closed)
 		return;
-	if (chan_write(c) == -1) {
+	chan_lock(c);
+	err = chan_write(c);
+	queued = c->queued;
+	chan_unlock(c);
+	if (err == -1) {
 		chan_closed(c);
 		return;
 	}
 	chan_pressure(c);
-	if (c->queued > 0 && !c->write_armed) {
+	if (queued > 0 && !c->write_armed) {
 		if (event_add(c->ev_write, NULL) == -1)
 			fatalx("event_add");
 		c->write_armed = 1;
-	} else if (c->queued == 0 && c->write_armed) {
+	} else if (queued == 0 && c->write_armed) {
 		event_del(c->ev_write);
 		c->write_armed = 0;
 	}
@@ -504,6 +654,21 @@ static void
 chan_write_cb(int fd, short events, void *arg)
 {
 	chan_write_out(arg);
+}
+
+/* Another thread queued bytes. */
+static void
+chan_wake_cb(int fd, short events, void *arg)
+{
+	struct chan	*c = arg;
+	uint64_t	 n;
+
+	if (read(c->wake_fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		fatal("eventfd read");
+	chan_lock(c);
+	c->wake_pending = 0;
+	chan_unlock(c);
+	chan_write_out(c);
 }
 
 static void
@@ -543,6 +708,9 @@ chan_event_add(struct chan *c, struct event_base *base)
 		fatalx("event_new");
 	if (event_add(c->ev_read, NULL) == -1)
 		fatalx("event_add");
+	if (c->threaded && ((c->ev_wake = event_new(base, c->wake_fd, EV_READ | EV_PERSIST,
+	    chan_wake_cb, c)) == NULL || event_add(c->ev_wake, NULL) == -1))
+		fatalx("event_new");
 	if (c->queued > 0)
 		chan_schedule_flush(c);
 	/* Messages read by chan_recv_blocking() may already wait in the buffer. */

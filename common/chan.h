@@ -55,6 +55,11 @@ void		 chan_set_dispatch(struct chan *, const struct dispatch_entry *table, void
 void		 chan_set_closed_cb(struct chan *, chan_closed_cb, void *arg);
 void		 chan_set_watermarks(struct chan *, size_t high, size_t low, chan_pressure_cb,
 		    void *arg);
+/*
+ * From now on any thread may compose on the channel; the calling thread is the one that
+ * will run the loop. Before chan_event_add(), and not with watermarks.
+ */
+void		 chan_set_threaded(struct chan *);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);
@@ -64,7 +69,8 @@ int		 chan_fd(const struct chan *);
 /*
  * Queue a message; fd (or -1) is sent with it and closed by the channel after sending.
  * Fatal on payload > CHAN_MAX_PAYLOAD or an fd on a channel without fd passing: both are
- * bugs of ours, never guest input.
+ * bugs of ours, never guest input. On a threaded channel, a thread other than the loop's
+ * writes the message itself when nothing waits before it.
  */
 void	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
 	    const void *data, size_t len);

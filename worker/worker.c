@@ -285,7 +285,7 @@ main(int argc, char *argv[])
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
-	reply_init(base, fe_chan, broker_chan);
+	reply_init(fe_chan, broker_chan);
 
 	sandbox_worker(&wk_config, &wk_proc_self_fd);
 #ifdef PRIVFSD_TEST_HOOKS

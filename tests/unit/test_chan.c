@@ -1,7 +1,8 @@
 /*
  * The channel: framing across partial reads and writes, fd passing in order, the
- * blocking start-up read, and the dispatcher's fatal refusals (each in a child process,
- * which must exit 1 with the refusal logged).
+ * blocking start-up read, composing from many threads at once on a threaded channel, and
+ * the dispatcher's fatal refusals (each in a child process, which must exit 1 with the
+ * refusal logged).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,6 +102,221 @@ test_roundtrip(void)
 	chan_flush(a);
 	CHECK(recv(sv[1], &peek, 1, MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN);
 	chan_free(a);
+	chan_free(b);
+	event_base_free(base);
+}
+
+/*
+ * Threads composing at once: every message arrives whole, and each thread's in the order
+ * it sent them. The reader runs its own loop on a thread of its own and the socket buffer
+ * is small, so writers find the socket full, part-full and drained again in every order:
+ * the threads' direct writes stop part-way and the loop takes over, while the loop thread
+ * composes too (from a timer).
+ */
+#define TH_THREADS	8
+#define TH_MSGS		1500
+#define TH_LOOP_MSGS	300
+#define TH_MAXLEN	(20 * 1024)
+
+static struct chan	*th_chan;
+static struct event_base *th_rbase;
+static uint32_t		 th_next[TH_THREADS + 1];
+static int		 th_got, th_bad, th_mine;
+static volatile int	 th_done;
+
+/* Payload: who, seq, then len - 8 bytes of (who + seq + i). */
+static size_t
+th_fill(uint8_t *buf, uint32_t who, uint32_t seq)
+{
+	size_t	len = 8 + (seq * 7919u + who * 104729u) % (TH_MAXLEN - 8), i;
+
+	memcpy(buf, &who, 4);
+	memcpy(buf + 4, &seq, 4);
+	for (i = 8; i < len; i++)
+		buf[i] = (uint8_t)(who + seq + i);
+	return len;
+}
+
+static void *
+th_main(void *arg)
+{
+	static __thread uint8_t	buf[TH_MAXLEN];
+	uint32_t		who = (uint32_t)(uintptr_t)arg, seq;
+
+	for (seq = 0; seq < TH_MSGS; seq++)
+		chan_compose(th_chan, 1, 0, -1, buf, th_fill(buf, who, seq));
+	return NULL;
+}
+
+/* The reader's side, on its own thread. */
+static void
+th_data(struct chan *c, struct chan_msg *m, void *arg)
+{
+	static uint8_t	want[TH_MAXLEN];
+	uint32_t	who, seq;
+
+	memcpy(&who, m->data, 4);
+	memcpy(&seq, m->data + 4, 4);
+	if (who > TH_THREADS || seq != th_next[who] ||
+	    m->hdr.len != th_fill(want, who, seq) || memcmp(m->data, want, m->hdr.len) != 0)
+		th_bad++;
+	else
+		th_next[who]++;
+	if (++th_got == TH_THREADS * TH_MSGS + TH_LOOP_MSGS || th_bad > 0) {
+		th_done = 1;
+		event_base_loopbreak(th_rbase);
+	}
+}
+
+static void *
+th_reader(void *arg)
+{
+	event_base_dispatch(th_rbase);
+	return NULL;
+}
+
+/* The writer's loop thread: compose its own messages, stop when the reader is done. */
+static void
+th_tick(int fd, short events, void *arg)
+{
+	static uint8_t	buf[TH_MAXLEN];
+	struct timeval	tv = { 0, 1000 };
+
+	if (th_mine < TH_LOOP_MSGS) {
+		chan_compose(th_chan, 1, 0, -1, buf, th_fill(buf, TH_THREADS, th_mine));
+		th_mine++;
+	}
+	if (th_done)
+		event_base_loopbreak(base);
+	else
+		evtimer_add((struct event *)arg, &tv);
+}
+
+static const struct dispatch_entry th_table[] = {
+	{ 1, SIZE_MIN, 8, FD_NONE, th_data },
+	DISPATCH_END
+};
+
+static void
+test_threaded(void)
+{
+	struct chan	*b;
+	struct event	*tick;
+	struct timeval	 tv = { 0, 1000 };
+	pthread_t	 tid[TH_THREADS], rtid;
+	int		 sv[2], sz = 4096, i;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == 0);
+	CHECK(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) == 0);
+	base = event_base_new();
+	th_rbase = event_base_new();
+	th_chan = chan_new(sv[0], "a", 0);
+	b = chan_new(sv[1], "b", 0);
+	chan_set_threaded(th_chan);
+	chan_set_dispatch(b, th_table, NULL);
+	chan_event_add(th_chan, base);
+	chan_event_add(b, th_rbase);
+	tick = event_new(base, -1, 0, th_tick, event_self_cbarg());
+	evtimer_add(tick, &tv);
+	CHECK(pthread_create(&rtid, NULL, th_reader, NULL) == 0);
+	for (i = 0; i < TH_THREADS; i++)
+		CHECK(pthread_create(&tid[i], NULL, th_main, (void *)(uintptr_t)i) == 0);
+	event_base_dispatch(base);
+	for (i = 0; i < TH_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	pthread_join(rtid, NULL);
+	CHECK(th_bad == 0);
+	for (i = 0; i < TH_THREADS; i++)
+		CHECK(th_next[i] == TH_MSGS);
+	CHECK(th_next[TH_THREADS] == TH_LOOP_MSGS);
+	event_free(tick);
+	chan_free(th_chan);
+	chan_free(b);
+	event_base_free(th_rbase);
+	event_base_free(base);
+}
+
+/*
+ * The one order that breaks framing if a thread writes directly while bytes wait: a
+ * message half sent and the rest queued, the socket drained by the reader, then a thread
+ * composes. Its message must go after the queued bytes, not into the stream before them.
+ */
+struct th_burst {
+	uint32_t	from, to;	/* seq numbers to compose */
+};
+
+static void *
+th_burst_main(void *arg)
+{
+	struct th_burst	*t = arg;
+	static uint8_t	 buf[TH_MAXLEN];
+	uint32_t	 seq;
+
+	for (seq = t->from; seq < t->to; seq++)
+		chan_compose(th_chan, 1, 0, -1, buf, th_fill(buf, 0, seq));
+	return NULL;
+}
+
+static void
+th_burst(uint32_t from, uint32_t to)
+{
+	struct th_burst	t = { from, to };
+	pthread_t	tid;
+
+	CHECK(pthread_create(&tid, NULL, th_burst_main, &t) == 0);
+	pthread_join(tid, NULL);
+}
+
+static void
+th_order_data(struct chan *c, struct chan_msg *m, void *arg)
+{
+	static uint8_t	want[TH_MAXLEN];
+	uint32_t	who, seq;
+
+	memcpy(&who, m->data, 4);
+	memcpy(&seq, m->data + 4, 4);
+	if (who != 0 || seq != th_next[0] || m->hdr.len != th_fill(want, 0, seq) ||
+	    memcmp(m->data, want, m->hdr.len) != 0)
+		th_bad++;
+	else
+		th_next[0]++;
+	if (++th_got == 40)
+		event_base_loopbreak(base);
+}
+
+static const struct dispatch_entry th_order_table[] = {
+	{ 1, SIZE_MIN, 8, FD_NONE, th_order_data },
+	DISPATCH_END
+};
+
+static void
+test_threaded_order(void)
+{
+	struct chan	*b;
+	int		 sv[2], sz = 4096;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == 0);
+	base = event_base_new();
+	th_chan = chan_new(sv[0], "a", 0);
+	chan_set_threaded(th_chan);
+	memset(th_next, 0, sizeof(th_next));
+	th_got = th_bad = 0;
+	/* Off the loop thread, before the loop: the socket fills, the rest is queued. */
+	th_burst(0, 20);
+	b = chan_new(sv[1], "b", 0);
+	chan_set_dispatch(b, th_order_table, NULL);
+	chan_event_add(b, base);
+	/* The reader drains the socket while a's queue still holds bytes... */
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	/* ...and a thread composes then: after those bytes, not before them. */
+	th_burst(20, 40);
+	chan_event_add(th_chan, base);
+	event_base_dispatch(base);
+	CHECK(th_bad == 0);
+	CHECK(th_next[0] == 40);
+	chan_free(th_chan);
 	chan_free(b);
 	event_base_free(base);
 }
@@ -216,6 +433,8 @@ main(void)
 	log_procinit("test");
 	test_roundtrip();
 	test_blocking();
+	test_threaded();
+	test_threaded_order();
 	test_refusals();
 	return check_done("test_chan");
 }
