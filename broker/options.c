@@ -529,7 +529,10 @@ print_version(void)
 	exit(0);
 }
 
-/* docs/interop/vhost-user.json: the back-end's type, and that it takes --shared-dir etc. */
+/*
+ * --print-capabilities, in the JSON a management tool (libvirt) reads: the back-end's
+ * type, and the options of the virtiofs back-end interface it takes (--shared-dir etc.).
+ */
 static void
 print_capabilities(void)
 {

@@ -20,7 +20,7 @@ struct vq_req;
 /* Virtio feature bit QEMU and back-ends use to announce protocol features. */
 #define VU_F_PROTOCOL_FEATURES		30
 
-/* vhost-user protocol feature bits (docs/interop/vhost-user.rst). */
+/* vhost-user protocol feature bits (doc/wire.md §1). */
 #define VU_PROTO_F_MQ			0
 #define VU_PROTO_F_LOG_SHMFD		1
 #define VU_PROTO_F_REPLY_ACK		3

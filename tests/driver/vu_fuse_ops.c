@@ -12,7 +12,7 @@
 
 #include "vu_fuse.h"
 
-/* fs/fuse/inode.c fuse_send_init() in Linux 6.1 (virtiofs: auto_submounts, no dax). */
+/* The INIT flags a Linux 6.1 virtiofs guest sends (auto_submounts, no DAX): doc/wire.md §6. */
 #define LINUX61_INIT_FLAGS (FUSE_ASYNC_READ | FUSE_POSIX_LOCKS | FUSE_ATOMIC_O_TRUNC | \
 	FUSE_EXPORT_SUPPORT | FUSE_BIG_WRITES | FUSE_DONT_MASK | FUSE_SPLICE_WRITE | \
 	FUSE_SPLICE_MOVE | FUSE_SPLICE_READ | FUSE_FLOCK_LOCKS | FUSE_HAS_IOCTL_DIR | \
