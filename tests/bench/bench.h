@@ -42,6 +42,7 @@ struct bench {
 	unsigned int	 seq_depth;
 	uint32_t	 max_io;	/* what INIT allows per READ/WRITE */
 	int		 broken;	/* a timeout or bad reply: skip the rest */
+	uint64_t	 completed;	/* requests answered, all queues: CPU per request */
 	struct bench_slot slot[BENCH_MAX_DEPTH];
 	struct bench_slot fslot[BENCH_NFORGET];	/* FORGETs on hiprio */
 	struct fuse_init_out init;
@@ -89,8 +90,10 @@ void	 work_create(struct bench *, unsigned int);
 void	 work_readdir(struct bench *, unsigned int plus);
 void	 work_latency(struct bench *, unsigned int);
 
-/* bench_rss.c: RSS of pid and all its descendants, kB */
+/* bench_rss.c: pid and all its descendants; memory in kB, CPU time in us */
 int	 rss_tree(int pid, uint64_t *rss_kb, uint64_t *anon_kb, int *nproc);
+int	 pss_tree(int pid, uint64_t *pss_kb, uint64_t *private_dirty_kb, int *nproc);
+int	 cpu_tree(int pid, uint64_t *us);
 
 /* vu-bench.c */
 void	 result(struct bench *, const char *key, double v, const char *unit);

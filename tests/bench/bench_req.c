@@ -166,6 +166,7 @@ bench_reap(struct bench *b, unsigned int q)
 			s->used_len = len;
 			s->done = 1;
 			s->busy = 0;
+			b->completed++;
 			return s;
 		}
 		if (got < 0) {

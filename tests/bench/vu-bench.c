@@ -93,28 +93,54 @@ num(const char *s, long long lo, long long hi)
 	return v;
 }
 
+/*
+ * The back-end's CPU time (all its processes and threads) over one workload, per request
+ * answered in it: the cost of serving, whichever process does the work.
+ */
+static void
+cpu_per_req(struct bench *b, int pid, const char *key, uint64_t us0, uint64_t n0)
+{
+	uint64_t us, n = b->completed - n0;
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s_cpu", key);
+	if (pid <= 0 || us0 == UINT64_MAX || cpu_tree(pid, &us) == -1)
+		result_na(b, k, "no pid");
+	else if (n == 0 || b->broken)
+		result_na(b, k, "failed");
+	else
+		result(b, k, (double)(us - us0) / n, "us/req");
+}
+
 static void
 run(struct bench *b, int pid)
 {
-	struct { const char *name; void (*fn)(struct bench *, unsigned int); unsigned int a; }
-	    *w, works[] = {
-		{ "seqread128k", work_seq_read, 128 << 10 },
-		{ "seqread1m", work_seq_read, 1 << 20 },
-		{ "randread", work_rand_read, 1 },
-		{ "randread16", work_rand_read, 16 },
-		{ "seqwrite", work_seq_write, 1 << 20 },
-		{ "lookup", work_lookup, 0 },
-		{ "create", work_create, 0 },
-		{ "readdir", work_readdir, 0 },
-		{ "readdirplus", work_readdir, 1 },
-		{ "latency", work_latency, 0 },
-		{ NULL, NULL, 0 },
+	struct { const char *name, *key; void (*fn)(struct bench *, unsigned int);
+	    unsigned int a; } *w, works[] = {
+		{ "seqread128k", "seqread_128k", work_seq_read, 128 << 10 },
+		{ "seqread1m", "seqread_1024k", work_seq_read, 1 << 20 },
+		{ "randread", "randread_4k_qd1", work_rand_read, 1 },
+		{ "randread16", "randread_4k_qd16", work_rand_read, 16 },
+		{ "seqwrite", "seqwrite_1024k", work_seq_write, 1 << 20 },
+		{ "lookup", "lookup_getattr", work_lookup, 0 },
+		{ "create", "create_release_unlink", work_create, 0 },
+		{ "readdir", "readdir", work_readdir, 0 },
+		{ "readdirplus", "readdirplus", work_readdir, 1 },
+		{ "latency", "getattr", work_latency, 0 },
+		{ NULL, NULL, NULL, 0 },
 	};
+	uint64_t us0, n0;
 
 	rss(b, pid, "rss_start");
-	for (w = works; w->name != NULL && !b->broken; w++)
-		if (wanted(w->name))
-			w->fn(b, w->a);
+	for (w = works; w->name != NULL && !b->broken; w++) {
+		if (!wanted(w->name))
+			continue;
+		if (pid <= 0 || cpu_tree(pid, &us0) == -1)
+			us0 = UINT64_MAX;
+		n0 = b->completed;
+		w->fn(b, w->a);
+		cpu_per_req(b, pid, w->key, us0, n0);
+	}
 	if (b->broken)
 		fprintf(stderr, "%s: stopped after a failure\n", b->backend);
 	rss(b, pid, "rss_end");
