@@ -137,7 +137,7 @@ END {
 	}
 }'
 grep -h '^INFO' "$OUT"/*.out | sort -u | sed 's/^INFO /bench: /'
-echo "bench: higher is better except getattr_p50/p99 (us), rss (MiB) and *_cpu (back-end CPU"
+echo "bench: higher is better except getattr_p50/p99 (us), rss, pss, private_dirty (MiB) and *_cpu (CPU"
 echo "bench: time, all its processes and threads, per request answered); file in host page"
 echo "bench: cache (read once before each back-end); seq depth $DEPTH; queue size $QSIZE;"
 echo "bench: median of $RUNS run(s), back-ends taking turns; CPUs: back-end" \

@@ -66,6 +66,26 @@ rss(struct bench *b, int pid, const char *key)
 	fprintf(stderr, "%s: %s over %d processes\n", b->backend, key, n);
 }
 
+/*
+ * After the workloads, still connected: what serving costs in memory. RSS counts the
+ * pages the broker, frontend and worker share once per process; Pss splits them.
+ */
+static void
+pss(struct bench *b, int pid)
+{
+	uint64_t p, d;
+	int n;
+
+	if (pid <= 0 || pss_tree(pid, &p, &d, &n) == -1) {
+		result_na(b, "pss", "no pid");
+		result_na(b, "private_dirty", "no pid");
+		return;
+	}
+	result(b, "pss", p / 1024.0, "MiB");
+	result(b, "private_dirty", d / 1024.0, "MiB");
+	fprintf(stderr, "%s: pss over %d processes\n", b->backend, n);
+}
+
 static void
 negotiated(struct bench *b)
 {
@@ -144,6 +164,7 @@ run(struct bench *b, int pid)
 	if (b->broken)
 		fprintf(stderr, "%s: stopped after a failure\n", b->backend);
 	rss(b, pid, "rss_end");
+	pss(b, pid);
 }
 
 int
