@@ -63,48 +63,43 @@ pin_tree() {
 	for c in $(children_of "$1"); do pin_tree "$c"; done
 }
 
-OUT=${BENCH_OUT:-$T/out}
-mkdir -p "$OUT"
-RUNS=${BENCH_RUNS:-1}
-ran=""
-run=0
-while [ $run -lt "$RUNS" ]; do
-run=$((run + 1))
-for be in $BACKENDS; do
+# One back-end, one run of vu-bench against it, into $1 (the configuration's directory).
+bench_one() {
 	DRIVER_BACKEND=$be
 	case $be in
 	privfsd)
-		[ -x "${PRIVFSD:-}" ] || { echo "bench: no privfsd, skipped"; continue; }
+		[ -x "${PRIVFSD:-}" ] || { echo "bench: no privfsd, skipped"; return; }
 		DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill -o readdirplus ${BENCH_PRIVFSD_ARGS:-}" ;;
 	virtiofsd)
-		[ -x "$VIRTIOFSD_C" ] || { echo "bench: no $VIRTIOFSD_C, skipped"; continue; }
+		[ -x "$VIRTIOFSD_C" ] || { echo "bench: no $VIRTIOFSD_C, skipped"; return; }
 		DRIVER_PEER_ARGS="-o readdirplus" ;;	# lib-driver.sh gives it -o cache=none
 	virtiofsd-rust)
-		[ -x "$VIRTIOFSD_RUST" ] || { echo "bench: no $VIRTIOFSD_RUST, skipped"; continue; }
+		[ -x "$VIRTIOFSD_RUST" ] || { echo "bench: no $VIRTIOFSD_RUST, skipped"; return; }
 		DRIVER_PEER_ARGS="--cache never" ;;
 	esac
 	sync
 	cat "$D/big" >/dev/null		# the host page cache holds the file for everyone
-	start_backend "$D" "$T/$be.sock" "$OUT/$be.$run.log"
-	echo "bench: $be (pid $BACKEND_PID), run $run of $RUNS, $SECS s per workload, queue $QSIZE"
+	start_backend "$D" "$T/$be.sock" "$1/$be.$run.log"
+	echo "bench: $be (pid $BACKEND_PID), run $run of $RUNS, $SECS s per workload," \
+	    "queue $QSIZE, seq depth $DEPTH"
 	pin_tree "$BACKEND_PID"
 	${BENCH_CPUS_DRIVER:+taskset -c "$BENCH_CPUS_DRIVER"} "$BENCH" --socket="$T/$be.sock" --backend="$be" --pid="$BACKEND_PID" \
 	    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
 	    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} \
-	    >"$OUT/$be.$run.out" 2>"$OUT/$be.$run.err"
+	    >"$1/$be.$run.out" 2>"$1/$be.$run.err"
 	rc=$?
-	sed "s/^/  /" "$OUT/$be.$run.err"
+	sed "s/^/  /" "$1/$be.$run.err"
 	stop_backend
-	[ $rc -eq 0 ] || { echo "bench: $be: vu-bench exit $rc"; tail -n 20 "$OUT/$be.$run.log"; }
+	[ $rc -eq 0 ] || { echo "bench: $be: vu-bench exit $rc"; tail -n 20 "$1/$be.$run.log"; }
 	ran="$ran $be"
 	rm -f "$D"/write.* "$D"/create/*
-done
-done
-[ -n "$ran" ] || skip "no back-end to measure"
+}
 
-# Table: rows in workload order, a column per back-end (the median of the runs; NA when
-# any run failed), privfsd/peer ratios.
-cat "$OUT"/*.out | awk '
+# Table of the RESULT lines in $1: rows in workload order, a column per back-end (the
+# median of the runs; NA when any run failed), privfsd/peer ratios, and p/best.
+# Rows in us, us/req or MiB (latency, CPU per request, memory) are lower-is-better.
+table() {
+	cat "$1"/*.out | awk '
 $1 == "RESULT" {
 	if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
 	k = $2 SUBSEP $3
@@ -121,25 +116,68 @@ function median(k,   i, j, t, m, a) {
 	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
 function fmt(v) { return v == "" ? "-" : v == "NA" ? "NA" : sprintf("%.4g", v) }
+function num(v) { return v != "" && v != "NA" }
 function ratio(a, b) {
-	if (a == "" || b == "" || a == "NA" || b == "NA" || b + 0 == 0)
+	if (!num(a) || !num(b) || b + 0 == 0)
 		return "-"
 	return sprintf("%.2f", a / b)
 }
+function lower(u) { return u == "us" || u == "us/req" || u == "MiB" }
+# privfsd against the better peer, turned so that >= 1.00 means privfsd is as good
+function best(k, p, c, r,   b) {
+	if (!num(c)) b = r
+	else if (!num(r)) b = c
+	else if (lower(unit[k])) b = c < r ? c : r
+	else b = c > r ? c : r
+	return lower(unit[k]) ? ratio(b, p) : ratio(p, b)
+}
 END {
-	printf "%-26s %-9s %12s %12s %14s %9s %9s\n", "workload", "unit", "privfsd",
-	    "virtiofsd-C", "virtiofsd-rust", "p/C", "p/rust"
+	printf "%-26s %-9s %12s %12s %14s %9s %9s %7s\n", "workload", "unit", "privfsd",
+	    "virtiofsd-C", "virtiofsd-rust", "p/C", "p/rust", "p/best"
 	for (i = 0; i < n; i++) {
 		k = order[i]; p = median("privfsd" SUBSEP k); c = median("virtiofsd" SUBSEP k)
 		r = median("virtiofsd-rust" SUBSEP k)
-		printf "%-26s %-9s %12s %12s %14s %9s %9s\n", k, unit[k], fmt(p), fmt(c),
-		    fmt(r), ratio(p, c), ratio(p, r)
+		printf "%-26s %-9s %12s %12s %14s %9s %9s %7s\n", k, unit[k], fmt(p), fmt(c),
+		    fmt(r), ratio(p, c), ratio(p, r), best(k, p, c, r)
 	}
 }'
-grep -h '^INFO' "$OUT"/*.out | sort -u | sed 's/^INFO /bench: /'
-echo "bench: higher is better except getattr_p50/p99 (us), rss, pss, private_dirty (MiB) and *_cpu (CPU"
-echo "bench: time, all its processes and threads, per request answered); file in host page"
-echo "bench: cache (read once before each back-end); seq depth $DEPTH; queue size $QSIZE;"
+	grep -h '^INFO' "$1"/*.out | sort -u | sed 's/^INFO /bench: /'
+}
+
+# All back-ends, RUNS times, with queue size $QSIZE and depth $DEPTH, then the table.
+bench_config() {
+	out=$1
+	mkdir -p "$out"
+	ran=""
+	run=0
+	while [ $run -lt "$RUNS" ]; do
+		run=$((run + 1))
+		for be in $BACKENDS; do bench_one "$out"; done
+	done
+	[ -n "$ran" ] || skip "no back-end to measure"
+	echo
+	echo "== queue size $QSIZE, seq depth $DEPTH =="
+	table "$out"
+}
+
+OUT=${BENCH_OUT:-$T/out}
+mkdir -p "$OUT"
+RUNS=${BENCH_RUNS:-1}
+if [ "${BENCH_MATRIX:-0}" = 1 ]; then
+	# every configuration in its own directory, so a table mixes no runs
+	for QSIZE in 128 1024; do
+		for DEPTH in 1 16; do bench_config "$OUT/q$QSIZE-d$DEPTH"; done
+	done
+else
+	bench_config "$OUT"
+fi
+echo
+echo "bench: higher is better except getattr_p50/p99 (us), rss, pss, private_dirty (MiB) and"
+echo "bench: *_cpu (us/req: CPU time of the back-end, all its processes and threads, per request"
+echo "bench: answered). p/C and p/rust are privfsd/peer as is. p/best compares privfsd with the"
+echo "bench: better peer on that row, the higher for higher-is-better rows (privfsd/peer) and the"
+echo "bench: lower for lower-is-better ones (peer/privfsd): >= 1.00 always means privfsd is as"
+echo "bench: good or better. File in host page cache (read once before each back-end);"
 echo "bench: median of $RUNS run(s), back-ends taking turns; CPUs: back-end" \
     "${BENCH_CPUS_BACKEND:-any}, driver ${BENCH_CPUS_DRIVER:-any}"
 exit 0
