@@ -1,5 +1,6 @@
 # A quick run of the benchmark (< 20 s): it must run against every back-end present and
-# print its table. It checks that the benchmark works, never a ratio.
+# print its table. It checks that the benchmark works, never a ratio: privfsd has a
+# number in every workload row, in the first CPU row and in the pss row.
 [ -n "${PRIVFSD_SRCDIR:-}" ] || { echo "SKIP: no PRIVFSD_SRCDIR"; exit 77; }
 out=$(BENCH_SECONDS=0.2 BENCH_FILE_MIB=8 BENCH_DIR_ENTRIES=300 BENCH_DIR= BENCH_OUT= \
     bash "$PRIVFSD_SRCDIR/tests/bench/bench.sh" 2>&1)
@@ -13,4 +14,10 @@ if echo "$out" | grep -E '^(seqread|randread|seqwrite|lookup|create|readdirplus|
     awk '$3 == "NA" { bad = 1 } END { exit !bad }'; then
 	echo "FAIL: a workload failed on privfsd"; exit 1
 fi
+# the CPU and memory sums walk privfsd's process tree; an empty walk prints NA
+for row in "$(echo "$out" | awk '$1 ~ /_cpu$/ { print $1; exit }')" pss; do
+	[ -n "$row" ] || { echo "FAIL: no _cpu row"; exit 1; }
+	echo "$out" | awk -v r="$row" '$1 == r && $3 ~ /^[0-9.e+-]+$/ { ok = 1 } END { exit !ok }' ||
+	    { echo "FAIL: privfsd has no number in $row"; exit 1; }
+done
 echo "PASS: benchmark smoke run"

@@ -5,14 +5,26 @@
 #   PRIVFSD_SRCDIR=/work/main PRIVFSD_TESTS_BUILDDIR=BUILD/tests PRIVFSD_BUILDDIR=BUILD \
 #   PRIVFSD=BUILD/broker/privfsd-test bash tests/bench/bench.sh
 #
+# Rows: each workload's throughput or latency, then <workload>_cpu, the CPU time (utime +
+# stime) of the back-end's process and all its descendants and their threads over that
+# workload, per request answered (us/req); rss_start/rss_end (VmRSS, RssAnon) and, while
+# still serving after the workloads, pss and private_dirty (smaps_rollup), all summed over
+# the same processes (privfsd: broker, frontend, worker; a peer: its process).
+# Columns: a back-end each, privfsd/peer ratios, and p/best: privfsd against the better
+# peer of the row, turned for lower-is-better rows (us, us/req, MiB) so that >= 1.00
+# always means privfsd is as good or better.
+#
 # Settings (environment): BENCH_SECONDS (per workload, 2), BENCH_FILE_MIB (256),
 # BENCH_DIR_ENTRIES (10000), BENCH_QUEUE_SIZE (128), BENCH_SEQ_DEPTH (1),
+# BENCH_MATRIX (1: ignore those two and run queue size 128 and 1024 x depth 1 and 16, a
+# table each, headed with its configuration),
 # BENCH_BACKENDS ("privfsd virtiofsd virtiofsd-rust"), BENCH_ONLY (workload list),
 # BENCH_RUNS (1; with more, the back-ends take turns and the table shows medians),
 # BENCH_DIR (where the data set lives; default a scratch dir on the same disk),
 # BENCH_CPUS_BACKEND, BENCH_CPUS_DRIVER (taskset CPU lists; default: not pinned),
-# BENCH_OUT (keep the raw RESULT lines there), BENCH_PRIVFSD_ARGS (more privfsd options,
-# for experiments such as --thread-pool-size=0; not part of the fair comparison).
+# BENCH_OUT (keep the raw RESULT lines there; with BENCH_MATRIX, in qQ-dD/ under it),
+# BENCH_PRIVFSD_ARGS (more privfsd options, for experiments such as
+# --thread-pool-size=0; not part of the fair comparison).
 #
 # Settings of the back-ends, the same for all: no caching (privfsd --cache=never, C -o
 # cache=none, Rust --cache never), default sandbox and thread pool, run as root; privfsd

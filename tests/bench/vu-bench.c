@@ -7,7 +7,9 @@
  *
  * The shared directory must hold big (file-mib MiB), meta/f0000..f0999, an empty
  * create/ and dir10k/ (bench.sh makes them). Workloads: seqread128k seqread1m
- * randread randread16 seqwrite lookup create readdir readdirplus latency.
+ * randread randread16 seqwrite lookup create readdir readdirplus latency. With --pid,
+ * also the back-end's CPU time per request after each workload (<key>_cpu) and its
+ * memory (rss_start, rss_end, pss, private_dirty), over the pid and its descendants.
  */
 #include "config.h"
 
