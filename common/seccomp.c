@@ -50,6 +50,17 @@ add_rules(scmp_filter_ctx ctx, const struct seccomp_rule *list)
 		add_rule(ctx, r);
 }
 
+/*
+ * Every role: a timed wait (nanosleep, poll, a futex with a timeout) interrupted by a stop
+ * signal (SIGSTOP/SIGCONT from an operator, a debugger attaching) is resumed by the kernel
+ * as restart_syscall, which only continues a call the role's policy already allowed.
+ * Without it, stopping and continuing a process killed it (tests/sandbox/seccomp-policy).
+ */
+static const struct seccomp_rule every_role[] = {
+	ALLOW(restart_syscall),
+	RULES_END
+};
+
 scmp_filter_ctx
 seccomp_policy(const struct seccomp_rule *list, uint32_t default_action)
 {
@@ -61,6 +72,7 @@ seccomp_policy(const struct seccomp_rule *list, uint32_t default_action)
 	/* Threads started before us (none should be) get the filter too. */
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		fatalx("seccomp TSYNC: %s", strerror(-rc));
+	add_rules(ctx, every_role);
 	add_rules(ctx, list);
 	return ctx;
 }

@@ -57,15 +57,7 @@ if [ "$(ls -f "$D/dir10k" | wc -l)" -ne $((ENTRIES + 2)) ]; then
 fi
 rm -f "$D"/write.* "$D"/create/*
 
-# privfsd: non-test children when built (PRIVFSD_LIBEXEC_DIR otherwise)
-if [ -n "${PRIVFSD_BUILDDIR:-}" ] && [ -x "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" ] &&
-    [ -x "$PRIVFSD_BUILDDIR/worker/privfsd-worker" ]; then
-	mkdir -p "$T/libexec"
-	ln -sf "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" "$T/libexec/privfsd-frontend"
-	ln -sf "$PRIVFSD_BUILDDIR/worker/privfsd-worker" "$T/libexec/privfsd-worker"
-	PRIVFSD_LIBEXEC_DIR=$T/libexec
-	export PRIVFSD_LIBEXEC_DIR
-fi
+installed_children
 
 # BENCH_CPUS_BACKEND: pin the back-end (every process and thread, and what it forks later)
 # to these CPUs; BENCH_CPUS_DRIVER: the same for vu-bench (the "guest").

@@ -125,6 +125,8 @@ cpu_per_req(struct bench *b, int pid, const char *key, uint64_t us0, uint64_t n0
 	uint64_t us, n = b->completed - n0;
 	char k[64];
 
+	/* The request count, for tools that divide their own totals (syscalls.sh). */
+	printf("COUNT %s %s %llu\n", b->backend, key, (unsigned long long)n);
 	snprintf(k, sizeof(k), "%s_cpu", key);
 	if (pid <= 0 || us0 == UINT64_MAX || cpu_tree(pid, &us) == -1)
 		result_na(b, k, "no pid");

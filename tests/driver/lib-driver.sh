@@ -28,6 +28,19 @@ require_backend() {
 	esac
 }
 
+# For benchmarks: privfsd runs the installed-style (non-test) frontend and worker when
+# they are built, so no test hook is on the data path (PRIVFSD_LIBEXEC_DIR otherwise).
+installed_children() {
+	if [ -n "${PRIVFSD_BUILDDIR:-}" ] && [ -x "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" ] &&
+	    [ -x "$PRIVFSD_BUILDDIR/worker/privfsd-worker" ]; then
+		mkdir -p "$T/libexec"
+		ln -sf "$PRIVFSD_BUILDDIR/frontend/privfsd-frontend" "$T/libexec/privfsd-frontend"
+		ln -sf "$PRIVFSD_BUILDDIR/worker/privfsd-worker" "$T/libexec/privfsd-worker"
+		PRIVFSD_LIBEXEC_DIR=$T/libexec
+		export PRIVFSD_LIBEXEC_DIR
+	fi
+}
+
 _wait_socket() {
 	i=0
 	while [ ! -S "$1" ]; do

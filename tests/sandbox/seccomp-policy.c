@@ -6,7 +6,10 @@
  *  - no syscall in seccomp_<role>_absent[] has a rule: the default action decides it;
  *  - every syscall a rule names has its block in the export (the reading works);
  *  - the worker's clone3 fails with ENOSYS instead of running, in the export and in a
- *    child that loads the worker's policy.
+ *    child that loads the worker's policy;
+ *  - a process of each role stopped and continued (SIGSTOP, SIGCONT: an operator, a
+ *    debugger attaching) in a timed wait survives: the kernel resumes such a wait with
+ *    restart_syscall, which the policy must allow.
  *
  * usage: seccomp-policy [-v]	(-v prints each role's filter)
  */
@@ -17,8 +20,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/futex.h>
+
 #include <errno.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +208,50 @@ check_clone3_loaded(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/*
+ * A child loads the role's policy with the kill default and waits 600 ms in a timed call
+ * the role makes (a futex wait, or nanosleep for the broker, which has no threads). It is
+ * stopped and continued during the wait; the kernel then resumes the call through
+ * restart_syscall. The child must exit 0, not die of SIGSYS.
+ */
+static void
+check_stop_cont(const struct role *role)
+{
+	struct timespec	 ts = { 0, 600 * 1000 * 1000 }, pause = { 0, 150 * 1000 * 1000 };
+	scmp_filter_ctx	 ctx;
+	uint32_t	 word = 0;
+	pid_t		 pid;
+	int		 status;
+
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(99);
+	}
+	if (pid == 0) {
+		ctx = seccomp_policy(role->rules, SCMP_ACT_KILL_PROCESS);
+		if (seccomp_load(ctx) < 0)
+			_exit(3);
+		if (strcmp(role->name, "broker") == 0)
+			(void)syscall(SYS_nanosleep, &ts, NULL);
+		else
+			(void)syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		_exit(0);
+	}
+	nanosleep(&pause, NULL);
+	kill(pid, SIGSTOP);
+	nanosleep(&pause, NULL);
+	kill(pid, SIGCONT);
+	if (waitpid(pid, &status, 0) == -1) {
+		perror("waitpid");
+		exit(99);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "%s: stopped and continued in a timed wait: status %#x%s\n",
+		    role->name, status, WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS ?
+		    " (killed by the filter: restart_syscall not allowed)" : "");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -220,6 +271,7 @@ main(int argc, char *argv[])
 		if (strcmp(roles[i].name, "worker") == 0)
 			check_clone3_exported(pfc);
 		free(pfc);
+		check_stop_cont(&roles[i]);
 	}
 	check_clone3_loaded();
 	return check_done("seccomp-policy");
