@@ -53,7 +53,7 @@ for be in ${BENCH_BACKENDS:-privfsd virtiofsd virtiofsd-rust}; do
 	sleep 1		# attached before the first request
 	"$BENCH" --socket="$T/$be.sock" --backend="$be" --pid="$BACKEND_PID" --seconds="$SECS" \
 	    --queue-size="${BENCH_QUEUE_SIZE:-128}" --seq-depth="${BENCH_SEQ_DEPTH:-1}" \
-	    --only="$W" >"$T/$be.out" 2>"$T/$be.err" || echo "$be: vu-bench failed"
+	    --file-mib=8 --only="$W" >"$T/$be.out" 2>"$T/$be.err" || echo "$be: vu-bench failed"
 	kill -INT $sp 2>/dev/null; wait $sp 2>/dev/null
 	stop_backend
 	n=$(awk '$1 == "COUNT" { n += $4 } END { print n + 0 }' "$T/$be.out")
