@@ -69,18 +69,7 @@ pin_tree() {
 
 # One back-end, one run of vu-bench against it, into $1 (the configuration's directory).
 bench_one() {
-	DRIVER_BACKEND=$be
-	case $be in
-	privfsd)
-		[ -x "${PRIVFSD:-}" ] || { echo "bench: no privfsd, skipped"; return; }
-		DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill -o readdirplus ${BENCH_PRIVFSD_ARGS:-}" ;;
-	virtiofsd)
-		[ -x "$VIRTIOFSD_C" ] || { echo "bench: no $VIRTIOFSD_C, skipped"; return; }
-		DRIVER_PEER_ARGS="-o readdirplus" ;;	# lib-driver.sh gives it -o cache=none
-	virtiofsd-rust)
-		[ -x "$VIRTIOFSD_RUST" ] || { echo "bench: no $VIRTIOFSD_RUST, skipped"; return; }
-		DRIVER_PEER_ARGS="--cache never" ;;
-	esac
+	bench_backend_args "$be" || { echo "bench: $be skipped"; return; }
 	sync
 	cat "$D/big" >/dev/null		# the host page cache holds the file for everyone
 	start_backend "$D" "$T/$be.sock" "$1/$be.$run.log"

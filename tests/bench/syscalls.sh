@@ -33,22 +33,12 @@ tree() {
 
 printf '%-16s %10s %12s %10s  %s\n' backend requests syscalls "per req" "commonest calls"
 for be in ${BENCH_BACKENDS:-privfsd virtiofsd virtiofsd-rust}; do
-	DRIVER_BACKEND=$be
-	case $be in
-	privfsd)
-		[ -x "${PRIVFSD:-}" ] || { echo "$be: not built"; continue; }
-		DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill -o readdirplus ${BENCH_PRIVFSD_ARGS:-}" ;;
-	virtiofsd)
-		[ -x "$VIRTIOFSD_C" ] || { echo "$be: not installed"; continue; }
-		DRIVER_PEER_ARGS="-o readdirplus" ;;
-	virtiofsd-rust)
-		[ -x "$VIRTIOFSD_RUST" ] || { echo "$be: not installed"; continue; }
-		DRIVER_PEER_ARGS="--cache never" ;;
-	esac
+	bench_backend_args "$be" || continue
 	start_backend "$D" "$T/$be.sock" "$T/$be.log"
 	args=""
 	for p in $(tree "$BACKEND_PID"); do args="$args -p $p"; done
-	strace -f -c -o "$T/$be.strace" $args 2>/dev/null &
+	# strace can hang detaching from a thread group that is exiting: bounded.
+	timeout -s KILL $((${SECS%.*} + 60)) strace -f -c -o "$T/$be.strace" $args 2>/dev/null &
 	sp=$!
 	sleep 1		# attached before the first request
 	"$BENCH" --socket="$T/$be.sock" --backend="$be" --pid="$BACKEND_PID" --seconds="$SECS" \

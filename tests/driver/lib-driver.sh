@@ -41,6 +41,26 @@ installed_children() {
 	fi
 }
 
+# The benchmarks' settings of back-end $1, the same for all: no caching (privfsd
+# --cache=never, C -o cache=none from start_backend, Rust --cache never), default sandbox
+# and thread pool; privfsd with --seccomp=kill and BENCH_PRIVFSD_ARGS (experiments); -o
+# readdirplus for privfsd and the C virtiofsd, which turn READDIRPLUS off with cache=none
+# (the Rust one answers it without negotiating it). 1, saying why, when it is not there.
+bench_backend_args() {
+	DRIVER_BACKEND=$1
+	case $1 in
+	privfsd)
+		[ -x "${PRIVFSD:-}" ] || { echo "$1: not built"; return 1; }
+		DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill -o readdirplus ${BENCH_PRIVFSD_ARGS:-}" ;;
+	virtiofsd)
+		[ -x "$VIRTIOFSD_C" ] || { echo "$1: no $VIRTIOFSD_C"; return 1; }
+		DRIVER_PEER_ARGS="-o readdirplus" ;;
+	virtiofsd-rust)
+		[ -x "$VIRTIOFSD_RUST" ] || { echo "$1: no $VIRTIOFSD_RUST"; return 1; }
+		DRIVER_PEER_ARGS="--cache never" ;;
+	esac
+}
+
 _wait_socket() {
 	i=0
 	while [ ! -S "$1" ]; do
