@@ -48,25 +48,28 @@ libexec_path(const char *exe, char *buf, size_t len)
 }
 
 /*
- * In the child, between fork and exec: broker channel on fd 3, peer channel on fd 4,
- * stderr the log relay pipe, nothing else above 2. Both are first moved above 4 so that no dup2 lands on a source
- * fd (and dup2 onto itself would keep FD_CLOEXEC).
+ * In the child, between fork and exec: broker channel on fd 3, the frontend-worker
+ * channels on fd 4 (ordered requests, replies) and fd 5 (the other requests, a record
+ * each), stderr the log relay pipe, nothing else above 2. All are first moved above 5 so
+ * that no dup2 lands on a source fd (and dup2 onto itself would keep FD_CLOEXEC).
  */
 static void
-child_exec(const char *path, const char *title, int chan_fd, int peer_fd, int err_fd)
+child_exec(const char *path, const char *title, int chan_fd, int peer_fd, int req_fd,
+    int err_fd)
 {
 	char		*argv[2];
 	sigset_t	 none;
-	int		 a, b;
+	int		 a, b, r;
 
-	if ((a = fcntl(chan_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
-	    (b = fcntl(peer_fd, F_DUPFD, CHAN_FD_PEER + 1)) == -1 ||
+	if ((a = fcntl(chan_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
+	    (b = fcntl(peer_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
+	    (r = fcntl(req_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
 	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1 ||
-	    dup2(err_fd, STDERR_FILENO) == -1) {
+	    dup2(r, CHAN_FD_REQUESTS) == -1 || dup2(err_fd, STDERR_FILENO) == -1) {
 		dprintf(STDERR_FILENO, "privfsd: %s: dup2: %s\n", title, strerror(errno));
 		_exit(127);
 	}
-	closefrom(CHAN_FD_PEER + 1);
+	closefrom(CHAN_FD_REQUESTS + 1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* the broker ignores it; exec keeps SIG_IGN */
@@ -78,31 +81,31 @@ child_exec(const char *path, const char *title, int chan_fd, int peer_fd, int er
 }
 
 static int
-chan_pair(int sv[2])
+chan_pair(int sv[2], int type)
 {
-	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
+	return socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
 }
 
 void
 spawn_children(const struct msg_config *config)
 {
 	char		 path[PATH_MAX];
-	int		 peer[2], sv[2], i, err_fd;
+	int		 peer[2], req[2], sv[2], i, err_fd;
 	struct child	*c;
 	pid_t		 pid;
 
-	if (chan_pair(peer) == -1)
+	if (chan_pair(peer, SOCK_STREAM) == -1 || chan_pair(req, SOCK_SEQPACKET) == -1)
 		fatal("socketpair");
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &children[i];
 		libexec_path(c->exe, path, sizeof(path));
-		if (chan_pair(sv) == -1)
+		if (chan_pair(sv, SOCK_STREAM) == -1)
 			fatal("socketpair");
 		err_fd = logrelay_pipe(i);
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0)
-			child_exec(path, c->title, sv[1], peer[i], err_fd);
+			child_exec(path, c->title, sv[1], peer[i], req[i], err_fd);
 		close(sv[1]);
 		close(err_fd);
 		c->pid = pid;
@@ -113,6 +116,8 @@ spawn_children(const struct msg_config *config)
 	/* frontend <-> worker is theirs alone */
 	close(peer[0]);
 	close(peer[1]);
+	close(req[0]);
+	close(req[1]);
 	for (i = 0; i < NCHILDREN; i++)
 		chan_flush(children[i].chan);
 }

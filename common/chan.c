@@ -19,6 +19,11 @@
  * the rest (write event, closing). Bytes never interleave: while anything is queued,
  * every writer appends. On the loop thread nothing changes. Events, watermarks and the
  * closed callback stay the loop thread's.
+ *
+ * Packets (chan_set_packet): on a SOCK_SEQPACKET socket each message is its own record,
+ * sent at once by whichever thread composes it (the queue only holds what the socket
+ * refused), and read whole by one of possibly many threads (chan_recv_packet). A record
+ * is checked to be exactly one message before anything reads its payload.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -57,6 +62,7 @@ struct obuf {
 struct chan {
 	int				 fd;
 	int				 fd_passing;
+	int				 packet;	/* SOCK_SEQPACKET: a record a message */
 	char				 peer[32];
 	pid_t				 pid;
 
@@ -153,6 +159,14 @@ chan_set_threaded(struct chan *c)
 	c->threaded = 1;
 }
 
+void
+chan_set_packet(struct chan *c)
+{
+	if (c->fd_passing || c->base != NULL)
+		fatalx("%s: packets only before the loop and without fds", c->peer);
+	c->packet = 1;
+}
+
 static void
 chan_lock(struct chan *c)
 {
@@ -242,7 +256,7 @@ chan_obuf(struct chan *c, size_t need, int fd)
 	struct obuf *b = TAILQ_LAST(&c->oq, obuf_q);
 
 	/* Coalesce fd-less messages into the tail buffer while it is not huge. */
-	if (fd == -1 && b != NULL && b->fd == -1 && b->off == 0 &&
+	if (fd == -1 && !c->packet && b != NULL && b->fd == -1 && b->off == 0 &&
 	    b->len + need <= CHAN_OBUF_COALESCE) {
 		if (b->len + need > b->cap) {
 			size_t	 cap = b->cap * 2;
@@ -319,8 +333,9 @@ chan_append(struct chan *c, const struct chan_hdr *hdr, int fd, const struct iov
 }
 
 /*
- * Under lock, off the loop thread, with nothing queued: one sendmsg of the whole message.
- * Bytes sent; 0 when the socket is full or failed (the loop finds out when it writes).
+ * Under lock, with nothing queued (off the loop thread, or on a packet channel): one
+ * sendmsg of the whole message. Bytes sent; 0 when the socket is full or failed (the loop
+ * finds out when it writes). A record leaves whole or not at all.
  */
 static size_t
 chan_send_direct(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,
@@ -369,12 +384,18 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 			close(fd);
 		return;
 	}
-	if (!on_loop && c->queued == 0 && fd == -1 && iovcnt <= CHAN_DIRECT_IOV)
+	if ((!on_loop || c->packet) && c->queued == 0 && fd == -1 &&
+	    iovcnt <= CHAN_DIRECT_IOV)
 		sent = chan_send_direct(c, &hdr, iov, iovcnt);
+	if (sent > 0 && c->packet && sent != sizeof(hdr) + hdr.len)
+		fatalx("%s: record of %zu bytes sent in part", c->peer, sizeof(hdr) + hdr.len);
 	if (sent < sizeof(hdr) + hdr.len) {
 		chan_append(c, &hdr, fd, iov, iovcnt, sent);
 		if (!on_loop && !c->wake_pending)
 			wake = c->wake_pending = 1;
+	} else if (on_loop) {
+		chan_unlock(c);
+		return;
 	}
 	chan_unlock(c);
 	if (on_loop) {
@@ -433,6 +454,8 @@ chan_write(struct chan *c)
 				return 0;
 			return -1;
 		}
+		if (c->packet && (size_t)n != b->len)
+			fatalx("%s: record of %zu bytes sent in part", c->peer, b->len);
 		if (b->fd != -1) {	/* the fd left with the first byte */
 			close(b->fd);
 			b->fd = -1;
@@ -475,6 +498,27 @@ chan_flush(struct chan *c)
 }
 
 /* ---- reading ---- */
+
+/*
+ * A packet channel's record: exactly one message, whole, without an fd. Its header is
+ * read from the receiver's own copy, so the sender cannot change it after the check.
+ */
+static void
+chan_check_record(struct chan *c, const uint8_t *rec, size_t n, int msg_flags)
+{
+	struct chan_hdr hdr;
+
+	if (msg_flags & MSG_TRUNC)
+		fatalx("%s sent a record longer than %zu bytes", c->peer, CHAN_PACKET_BUF);
+	if (n < sizeof(hdr))
+		fatalx("%s sent a record of %zu bytes, shorter than a header", c->peer, n);
+	memcpy(&hdr, rec, sizeof(hdr));
+	if (hdr.len > CHAN_MAX_PAYLOAD || n != sizeof(hdr) + hdr.len)
+		fatalx("%s sent a record of %zu bytes holding a message of %u (type %u)",
+		    c->peer, n, hdr.len, hdr.type);
+	if (hdr.flags != 0)
+		fatalx("%s sent flags %#x on a channel without fds", c->peer, hdr.flags);
+}
 
 /* Pull what the socket has into rbuf. Returns bytes read, 0 on EOF, -1 on EAGAIN. */
 static ssize_t
@@ -524,6 +568,8 @@ chan_read(struct chan *c)
 	}
 	if (mh.msg_flags & MSG_CTRUNC)
 		fatalx("%s passed more fds than one message may carry", c->peer);
+	if (c->packet && n > 0)
+		chan_check_record(c, c->rbuf + c->rlen, (size_t)n, mh.msg_flags);
 	c->rlen += (size_t)n;
 	return n;
 }
@@ -750,4 +796,35 @@ chan_recv_blocking(struct chan *c, struct chan_msg *m, int timeout_ms)
 			return -1;
 		}
 	}
+}
+
+int
+chan_recv_packet(struct chan *c, uint8_t *buf, struct chan_msg *m)
+{
+	struct msghdr	mh;
+	struct iovec	iov;
+	ssize_t		n;
+
+	if (!c->packet)
+		fatalx("%s: chan_recv_packet on a stream channel", c->peer);
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = CHAN_PACKET_BUF;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	/* No control buffer: an fd sent anyway is dropped by the kernel and flagged. */
+	do {
+		n = recvmsg(c->fd, &mh, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		fatal("%s: recvmsg", c->peer);
+	if (n == 0)
+		return -1;
+	if (mh.msg_flags & MSG_CTRUNC)
+		fatalx("%s passed an fd on a channel that takes none", c->peer);
+	chan_check_record(c, buf, (size_t)n, mh.msg_flags);
+	memcpy(&m->hdr, buf, sizeof(m->hdr));
+	m->data = buf + sizeof(m->hdr);
+	m->fd = -1;
+	return 0;
 }

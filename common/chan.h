@@ -60,6 +60,15 @@ void		 chan_set_watermarks(struct chan *, size_t high, size_t low, chan_pressure
  * will run the loop. Before chan_event_add(), and not with watermarks.
  */
 void		 chan_set_threaded(struct chan *);
+
+/*
+ * fd is a SOCK_SEQPACKET socket: one message a record, never an fd. A message leaves in
+ * its own sendmsg as soon as it is composed (from any thread, the loop's too) unless
+ * others wait before it; a record that is not exactly one whole message is fatal for the
+ * receiver. Several threads may then take messages with chan_recv_packet() at once: the
+ * kernel hands each record to one of them, whole.
+ */
+void		 chan_set_packet(struct chan *);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);
@@ -85,5 +94,13 @@ void	chan_flush(struct chan *);
  * -1 on timeout or a closed channel (errno ETIMEDOUT or EPIPE).
  */
 int	chan_recv_blocking(struct chan *, struct chan_msg *msg, int timeout_ms);
+
+/*
+ * A packet channel's reader threads: wait for one record and check it. buf holds at least
+ * CHAN_PACKET_BUF bytes, and msg's data points into it. Returns 0, or -1 once the peer has
+ * closed. Fatal on a record that is not one whole message.
+ */
+#define CHAN_PACKET_BUF		(sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD)
+int	chan_recv_packet(struct chan *, uint8_t *buf, struct chan_msg *msg);
 
 #endif

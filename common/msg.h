@@ -23,7 +23,8 @@
 
 /* Fixed fd numbers of the channels in the children. */
 #define CHAN_FD_BROKER		3	/* frontend, worker: channel to the broker */
-#define CHAN_FD_PEER		4	/* frontend <-> worker */
+#define CHAN_FD_PEER		4	/* frontend <-> worker: ordered requests, replies */
+#define CHAN_FD_REQUESTS	5	/* frontend -> worker: SOCK_SEQPACKET, caller requests */
 
 enum privfsd_role {
 	ROLE_BROKER = 1,
@@ -105,6 +106,7 @@ enum imsg_type {
 	IMSG_FRONTEND_SETUPMAPPING,	/* msg_req + struct msg_setupmapping */
 	IMSG_FRONTEND_REMOVEMAPPING,	/* msg_req + u32 count + count * struct msg_dax_range */
 	IMSG_FRONTEND_LOCK_WAITS,	/* msg_req + struct msg_lock_waits; no reply */
+	IMSG_FRONTEND_SYNC,		/* msg_req: answered once everything ordered before it ran */
 	IMSG_FRONTEND_TYPE_END,
 
 	/* worker -> frontend: typed replies, each starting with struct msg_rep */
@@ -119,6 +121,22 @@ enum imsg_type {
 	IMSG_WORKER_REPLY_DIRENTS,	/* msg_rep + struct msg_dirents + entries */
 	IMSG_WORKER_REPLY_LOCK,		/* msg_rep + struct msg_lock_reply */
 };
+
+/*
+ * The requests that go in order on CHAN_FD_PEER and run on the worker's loop thread:
+ * session changes, forgets and the end of lock waits, cheap and acting for nobody. Every
+ * other request goes on CHAN_FD_REQUESTS, where the worker's request threads take them
+ * in parallel. The worker accepts each type only on its own channel. Nothing orders the
+ * two channels against each other: a guest never refers to what it forgot. SYNC is the
+ * barrier for whoever needs one (the worker tests after a FORGET).
+ */
+static inline int
+msg_req_ordered(uint32_t type)
+{
+	return type == IMSG_FRONTEND_SESSION_INIT || type == IMSG_FRONTEND_SESSION_DESTROY ||
+	    type == IMSG_FRONTEND_FORGET || type == IMSG_FRONTEND_BATCH_FORGET ||
+	    type == IMSG_FRONTEND_LOCK_WAITS || type == IMSG_FRONTEND_SYNC;
+}
 
 /* ---- start-up ---------------------------------------------------------------------- */
 

@@ -29,10 +29,10 @@
 
 #define CONFIG_TIMEOUT_MS	5000
 /*
- * Backpressure on the worker channel: above WORKER_QUEUE_HIGH bytes waiting to be sent
- * no chains are taken from the rings, until the worker has read it down to
+ * Backpressure on each channel to the worker: above WORKER_QUEUE_HIGH bytes waiting to be
+ * sent no chains are taken from the rings, until the worker has read it down to
  * WORKER_QUEUE_LOW. Requests without a reply (FORGET) hold no chain, so nothing else
- * bounds this queue; one message may go past the mark (CHAN_MAX_PAYLOAD).
+ * bounds the ordered channel's queue; one message may go past the mark (CHAN_MAX_PAYLOAD).
  */
 #define WORKER_QUEUE_HIGH	(1024 * 1024)
 #define WORKER_QUEUE_LOW	(256 * 1024)
@@ -40,14 +40,16 @@
 static struct event_base	*fe_base;
 static struct msg_config	 fe_config;
 static struct chan		*fe_broker;
-static struct chan		*fe_worker;
+static struct chan		*fe_worker;	/* CHAN_FD_PEER: ordered requests, replies */
+static struct chan		*fe_requests;	/* CHAN_FD_REQUESTS: the other requests */
 
 extern char		**environ;
 
 static void
 fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 {
-	chan_composev(fe_worker, type, 0, -1, iov, iovcnt);
+	chan_composev(msg_req_ordered(type) ? fe_worker : fe_requests, type, 0, -1, iov,
+	    iovcnt);
 }
 
 static void
@@ -127,10 +129,15 @@ static const struct dispatch_entry worker_table[] = {
 	DISPATCH_END
 };
 
+/* The worker sends nothing on the requests channel. */
+static const struct dispatch_entry requests_table[] = {
+	DISPATCH_END
+};
+
 static void
 worker_pressure(struct chan *c, int full, void *arg)
 {
-	vq_throttle(VQ_THROTTLE_CHAN, full);
+	vq_throttle(c == fe_worker ? VQ_THROTTLE_CHAN : VQ_THROTTLE_REQUESTS, full);
 }
 
 /* A lost broker or worker ends the export: nobody is left to serve the guest. */
@@ -170,6 +177,8 @@ main(int argc, char *argv[])
 
 	fe_broker = chan_new(CHAN_FD_BROKER, "broker", 1);
 	fe_worker = chan_new(CHAN_FD_PEER, "worker", 0);
+	fe_requests = chan_new(CHAN_FD_REQUESTS, "worker", 0);
+	chan_set_packet(fe_requests);
 	get_config();
 	log_init((fe_config.flags & CONFIG_SYSLOG) != 0, fe_config.log_level);
 	log_procinit("frontend");
@@ -186,8 +195,13 @@ main(int argc, char *argv[])
 	chan_set_closed_cb(fe_worker, channel_closed, NULL);
 	chan_set_watermarks(fe_worker, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
 	    NULL);
+	chan_set_dispatch(fe_requests, requests_table, NULL);
+	chan_set_closed_cb(fe_requests, channel_closed, NULL);
+	chan_set_watermarks(fe_requests, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
+	    NULL);
 	chan_event_add(fe_broker, fe_base);
 	chan_event_add(fe_worker, fe_base);
+	chan_event_add(fe_requests, fe_base);
 	vu_init(fe_base, &vu_sinks);
 	fuse_layer_init(&fe_config, &fuse_sinks);
 	gm_sigbus_init();

@@ -52,8 +52,9 @@ void	vq_complete(struct vq_req *req, uint32_t written);
  * wait in its avail rings); completions still go out. When the last reason goes off,
  * every ring looks at its avail ring again.
  */
-#define VQ_THROTTLE_CHAN	0x1	/* the channel to the worker holds too many bytes */
+#define VQ_THROTTLE_CHAN	0x1	/* the worker's ordered channel holds too many bytes */
 #define VQ_THROTTLE_CALLS	0x2	/* too many requests wait for the worker */
+#define VQ_THROTTLE_REQUESTS	0x4	/* the worker's requests channel holds too many bytes */
 void	vq_throttle(unsigned int reason, int on);
 
 /*

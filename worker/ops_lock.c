@@ -121,7 +121,9 @@ op_getlk(struct wreq *req)
 }
 
 struct lock_wait {
-	struct wreq	*req;
+	struct wreq	*req;		/* NULL, the request, or &kept while it waits */
+	struct wreq	 kept;		/* what the late reply needs: the request's storage */
+					/* is the receiving thread's until the handler returns */
 	struct whandle	*h;
 	struct lockfd	*lf;		/* NULL for flock */
 	struct flock	 fl;
@@ -182,7 +184,6 @@ op_lock_waits(struct wreq *req)
 
 	if (ops_begin(req, &r, &m, sizeof(m)) == 0 && msg_end(&r) == 0)
 		locks_waits_allow(m.allow != 0);
-	wreq_free(req);
 }
 
 /* Hand w to a thread of its own. 0, or an errno value (w is still the caller's). */
@@ -214,8 +215,14 @@ lock_set_wait(struct wreq *req, struct lock_wait *w)
 	int	err;
 
 	err = lock_try(w);
-	if (locks_busy(err) && w->req != NULL && (err = lock_wait_start(w)) == 0)
-		return;
+	if (locks_busy(err) && w->req != NULL) {
+		w->kept = *req;
+		w->kept.data = NULL;
+		w->kept.len = 0;
+		w->req = &w->kept;
+		if ((err = lock_wait_start(w)) == 0)
+			return;
+	}
 	lock_done(w, err);
 	free(w);
 	reply_status(req, err);

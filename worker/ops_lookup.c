@@ -54,7 +54,6 @@ op_forget(struct wreq *req)
 	/* FORGET has no reply to carry an error. */
 	if (ops_begin(req, &r, &m, sizeof(m)) == 0 && msg_end(&r) == 0)
 		node_forget(req->hdr.nodeid, m.nlookup);
-	wreq_free(req);
 }
 
 void
@@ -68,12 +67,10 @@ op_batch_forget(struct wreq *req)
 	    count != (req->len - sizeof(count)) / sizeof(one) ||
 	    (req->len - sizeof(count)) % sizeof(one) != 0) {
 		log_warnx("BATCH_FORGET with a bad count");
-		wreq_free(req);
 		return;
 	}
 	for (i = 0; i < count && msg_get(&r, &one, sizeof(one)) == 0; i++)
 		node_forget(one.nodeid, one.nlookup);
-	wreq_free(req);
 }
 
 static int

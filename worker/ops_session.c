@@ -52,3 +52,10 @@ op_session_destroy(struct wreq *req)
 	wk_session_flags = 0;
 	reply_status(req, 0);
 }
+
+/* Everything the ordered channel carried before this has run: say so. */
+void
+op_sync(struct wreq *req)
+{
+	reply_status(req, 0);
+}

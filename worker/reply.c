@@ -34,15 +34,6 @@ out_send(int to_broker, uint32_t type, int fd, const struct iovec *iov, int iovc
 	chan_composev(to_broker ? br_chan : fe_chan, type, 0, fd, iov, iovcnt);
 }
 
-void
-wreq_free(struct wreq *r)
-{
-	if (r == NULL)
-		return;
-	free(r->data);
-	free(r);
-}
-
 /* Header plus up to two bodies, then the request is done. */
 static void
 reply_send(struct wreq *r, uint32_t type, int error, const void *a, size_t alen,
@@ -66,7 +57,6 @@ reply_send(struct wreq *r, uint32_t type, int error, const void *a, size_t alen,
 		iov[n++].iov_len = blen;
 	}
 	out_send(0, type, -1, iov, n);
-	wreq_free(r);
 }
 
 void

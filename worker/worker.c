@@ -3,8 +3,10 @@
  * file system calls inside a mount namespace rooted at the shared directory.
  *
  * Start-up: configuration from the broker, sandbox, root node, HELLO; then one event loop
- * with the broker channel (guest memory table, DAX results) and the frontend channel
- * (requests). Either channel closing ends the worker: the export is gone.
+ * with the broker channel (guest memory table, DAX results) and the frontend's ordered
+ * channel (session, forgets, lock waits; replies go back on it), while the request threads
+ * take the other requests from the frontend's requests channel themselves. Any channel
+ * closing ends the worker: the export is gone.
  */
 #include "config.h"
 
@@ -31,15 +33,18 @@
 extern char **environ;
 
 static struct chan	*broker_chan;
+static struct chan	*req_chan;	/* CHAN_FD_REQUESTS, a record a request */
 
 /*
  * The frontend's requests, one row each: the type; the size rule (EXACT or MIN) and the
  * size of the payload's fixed part after struct msg_req, both checked by the common
  * dispatcher before anything runs; the handler; and how it runs:
- *	LOOP	on the loop thread, in arrival order, acting for nobody: session changes,
- *		forgets and the end of lock waits are cheap, order-sensitive and check no
- *		permission.
- *	CALLER	with the caller's credentials, on a pool thread when there is a pool.
+ *	LOOP	sent on the ordered channel (msg_req_ordered()), run on the loop thread in
+ *		arrival order, acting for nobody: session changes, forgets and the end of lock
+ *		waits are cheap, order-sensitive and check no permission.
+ *	CALLER	sent on the requests channel, run with the caller's credentials by the
+ *		request thread that took it (the loop thread when there is no pool).
+ * Each channel's table holds only its own rows: a request on the other one is fatal.
  */
 #define WORKER_REQUESTS(X)	\
 	X(SESSION_INIT,    EXACT, sizeof(struct msg_session),      session_init,    LOOP)	\
@@ -47,6 +52,7 @@ static struct chan	*broker_chan;
 	X(FORGET,          EXACT, sizeof(struct msg_forget),       forget,          LOOP)	\
 	X(BATCH_FORGET,    MIN,   sizeof(uint32_t),                batch_forget,    LOOP)	\
 	X(LOCK_WAITS,      EXACT, sizeof(struct msg_lock_waits),   lock_waits,      LOOP)	\
+	X(SYNC,            EXACT, 0,                               sync,            LOOP)	\
 	X(LOOKUP,          MIN,   sizeof(uint32_t),                lookup,          CALLER)	\
 	X(GETATTR,         EXACT, sizeof(struct msg_getattr),      getattr,         CALLER)	\
 	X(SETATTR,         EXACT, sizeof(struct msg_setattr),      setattr,         CALLER)	\
@@ -88,67 +94,73 @@ static struct chan	*broker_chan;
 #define RUN_LOOP	0
 #define RUN_CALLER	1
 
-static void	wreq_start(struct chan_msg *, void (*)(struct wreq *), int);
+static void	wreq_run(struct chan_msg *, void (*)(struct wreq *), int);
 
 /* Each row's entry: the dispatcher calls it with the checked message. */
 #define REQUEST_ENTRY(t, rule, size, name, how)			\
 static void								\
 in_##name(struct chan *c, struct chan_msg *m, void *arg)		\
 {									\
-	wreq_start(m, op_##name, RUN_##how);				\
+	wreq_run(m, op_##name, RUN_##how);				\
 }
 WORKER_REQUESTS(REQUEST_ENTRY)
 
-#define REQUEST_ROW(t, rule, size, name, how)				\
+#define REQUEST_ROW(t, rule, size, name)				\
 	{ IMSG_FRONTEND_##t, SIZE_##rule, sizeof(struct msg_req) + (size), FD_NONE,	\
 	    in_##name },
-static const struct dispatch_entry frontend_table[] = {
-	WORKER_REQUESTS(REQUEST_ROW)
+#define ORDERED_ROW_LOOP(t, rule, size, name)	REQUEST_ROW(t, rule, size, name)
+#define ORDERED_ROW_CALLER(t, rule, size, name)
+#define ORDERED_ROW(t, rule, size, name, how)	ORDERED_ROW_##how(t, rule, size, name)
+#define CALLER_ROW_LOOP(t, rule, size, name)
+#define CALLER_ROW_CALLER(t, rule, size, name)	REQUEST_ROW(t, rule, size, name)
+#define CALLER_ROW(t, rule, size, name, how)	CALLER_ROW_##how(t, rule, size, name)
+static const struct dispatch_entry ordered_table[] = {
+	WORKER_REQUESTS(ORDERED_ROW)
+	DISPATCH_END
+};
+static const struct dispatch_entry requests_table[] = {
+	WORKER_REQUESTS(CALLER_ROW)
 	DISPATCH_END
 };
 
-/*
- * Runs one request on this thread. A CALLER request runs with the caller's credentials,
- * which the thread keeps afterwards (creds_enter() switches only when the next caller's
- * mapped ids differ); the LOOP requests check no permissions.
- */
-void
-wreq_run(struct wreq *r)
+/* The frontend picks the channel with msg_req_ordered(): it must agree with the tables. */
+static void
+check_request_tables(void)
 {
-	int error;
+	const struct dispatch_entry *e;
 
-	if (r->as_caller) {
-		if ((error = creds_enter(r->hdr.uid, r->hdr.gid)) != 0) {
-			reply_status(r, error);
-			return;
-		}
-	}
-	r->fn(r);
-	node_tmpfds_release();
-	guest_mem_release();
+	for (e = ordered_table; e->handler != NULL; e++)
+		if (!msg_req_ordered(e->type))
+			fatalx("request type %u: ordered here, not in msg.h", e->type);
+	for (e = requests_table; e->handler != NULL; e++)
+		if (msg_req_ordered(e->type))
+			fatalx("request type %u: ordered in msg.h, not here", e->type);
 }
 
-/* A private copy of the request, run here (LOOP, or no pool) or queued for a thread. */
+/*
+ * Runs one request on this thread, straight from the received message (the thread's
+ * own copy: the frontend cannot change it any more). A CALLER request runs with the
+ * caller's credentials, which the thread keeps afterwards (creds_enter() switches only
+ * when the next caller's mapped ids differ); the LOOP requests check no permissions.
+ */
 static void
-wreq_start(struct chan_msg *m, void (*fn)(struct wreq *), int as_caller)
+wreq_run(struct chan_msg *m, void (*fn)(struct wreq *), int as_caller)
 {
-	struct wreq	*r;
+	struct wreq	r;
+	int		error;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("request");
-	r->type = m->hdr.type;
-	r->fn = fn;
-	r->as_caller = as_caller;
-	memcpy(&r->hdr, m->data, sizeof(r->hdr));
-	r->len = m->hdr.len - sizeof(r->hdr);
-	/* One spare byte so a zero-length payload still has a buffer. */
-	if ((r->data = malloc(r->len + 1)) == NULL)
-		fatal("request");
-	memcpy(r->data, m->data + sizeof(r->hdr), r->len);
-	if (!as_caller || !pool_active())
-		wreq_run(r);
-	else
-		pool_submit(r);
+	memset(&r, 0, sizeof(r));
+	r.type = m->hdr.type;
+	memcpy(&r.hdr, m->data, sizeof(r.hdr));
+	r.len = m->hdr.len - sizeof(r.hdr);
+	r.data = (uint8_t *)(uintptr_t)(m->data + sizeof(r.hdr));
+	if (as_caller && (error = creds_enter(r.hdr.uid, r.hdr.gid)) != 0) {
+		reply_status(&r, error);
+		return;
+	}
+	fn(&r);
+	node_tmpfds_release();
+	guest_mem_release();
 }
 
 /* ---- broker channel ---- */
@@ -249,13 +261,19 @@ open_root(void)
 }
 
 static void
-set_nonblock(int fd)
+set_blocking(int fd, int blocking)
 {
 	int flags;
 
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+	    fcntl(fd, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK) == -1)
 		fatal("fcntl");
+}
+
+static void
+set_nonblock(int fd)
+{
+	set_blocking(fd, 0);
 }
 
 int
@@ -274,6 +292,7 @@ main(int argc, char *argv[])
 	set_nonblock(CHAN_FD_PEER);
 	broker_chan = chan_new(CHAN_FD_BROKER, "broker", 1);
 	read_config(broker_chan);
+	check_request_tables();
 	log_init(wk_config.flags & CONFIG_SYSLOG ? 1 : 0, wk_config.log_level);
 	log_procinit("worker");
 	setproctitle("-privfsd: worker %s", wk_config.shared_dir);
@@ -286,6 +305,10 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
 	reply_init(fe_chan, broker_chan);
+	req_chan = chan_new(CHAN_FD_REQUESTS, "frontend", 0);
+	chan_set_packet(req_chan);
+	/* Request threads block in recvmsg; without them the loop polls the socket. */
+	set_blocking(CHAN_FD_REQUESTS, wk_config.thread_pool_size > 0);
 
 	sandbox_worker(&wk_config, &wk_proc_self_fd);
 #ifdef PRIVFSD_TEST_HOOKS
@@ -297,12 +320,15 @@ main(int argc, char *argv[])
 	nodes_init(root_fd);
 	/* From here the loop thread acts for nobody, and threads start with nothing. */
 	creds_init();
-	pool_start(wk_config.thread_pool_size, wreq_run);
 
 	chan_set_dispatch(broker_chan, broker_table, NULL);
 	chan_set_closed_cb(broker_chan, channel_closed, NULL);
-	chan_set_dispatch(fe_chan, frontend_table, NULL);
+	chan_set_dispatch(fe_chan, ordered_table, NULL);
 	chan_set_closed_cb(fe_chan, channel_closed, NULL);
+	chan_set_dispatch(req_chan, requests_table, NULL);
+	chan_set_closed_cb(req_chan, channel_closed, NULL);
+	if (wk_config.thread_pool_size > 0)
+		pool_start(wk_config.thread_pool_size, req_chan, requests_table);
 
 	memset(&hello, 0, sizeof(hello));
 	hello.version = PRIVFSD_PROTO_VERSION;
@@ -311,6 +337,8 @@ main(int argc, char *argv[])
 
 	chan_event_add(broker_chan, base);
 	chan_event_add(fe_chan, base);
+	if (wk_config.thread_pool_size == 0)
+		chan_event_add(req_chan, base);
 	log_debug("serving %s", wk_config.shared_dir);
 	event_base_dispatch(base);
 	fatalx("event loop ended");

@@ -7,9 +7,10 @@
  * that on the built objects.
  *
  * Threading: handlers may run on pool threads (--thread-pool-size). Every function here is
- * thread-safe unless it says otherwise; a handler owns its struct wreq and must answer it
- * exactly once with one of the reply_*() calls (FORGET/BATCH_FORGET answer nothing and
- * call wreq_free()). Before a handler runs, wreq_run() has set the thread's fsuid/fsgid and
+ * thread-safe unless it says otherwise; a handler must answer its struct wreq exactly
+ * once with one of the reply_*() calls (FORGET/BATCH_FORGET answer nothing). The wreq and
+ * its data are the receiving thread's and last until the handler returns: one that
+ * answers later (a SETLKW that waits) keeps a copy without the data. Before a handler runs, wreq_run() has set the thread's fsuid/fsgid and
  * effective capabilities to those of the caller's mapped host ids (creds.c); the only code
  * that acts with more is privop.c.
  */
@@ -27,6 +28,7 @@
 #include "msg_reader.h"
 
 struct chan;
+struct dispatch_entry;
 struct event_base;
 struct file_handle;
 struct flock;
@@ -41,8 +43,6 @@ struct wreq {
 	struct msg_req	 hdr;
 	uint8_t		*data;
 	size_t		 len;
-	void		(*fn)(struct wreq *);	/* its handler, from the dispatch table */
-	int		 as_caller;	/* run with the caller's credentials */
 };
 
 /*
@@ -161,15 +161,13 @@ void	reply_statfs(struct wreq *, const struct msg_statfs *);
 void	reply_lock(struct wreq *, const struct msg_lock_reply *);
 /* Dirents are built by the handler with msg_writer and sent whole. */
 void	reply_dirents(struct wreq *, const void *payload, size_t len);
-/* After a handler that answers nothing (FORGET): release the request. */
-void	wreq_free(struct wreq *);
 
 /* ---- pool.c: the request threads ---- */
-/* Starts nthreads threads (none: requests run on the loop); each runs requests with run. */
-void	pool_start(unsigned int nthreads, void (*run)(struct wreq *));
-int	pool_active(void);
-/* Queue r for a thread; past the queue's byte limit, run it here. */
-void	pool_submit(struct wreq *);
+/*
+ * Starts nthreads threads, each taking requests from the packet channel c itself and
+ * dispatching them through table. Exits the process when the frontend closes c.
+ */
+void	pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table);
 
 /*
  * ======== layer 2: the privileged operations ========
@@ -368,7 +366,7 @@ int	ops_caller_root(const struct wreq *);
  * Each starts with ops_begin() on its fixed struct (the dispatch table checked its size).
  */
 #define WORKER_OP(name)	void op_##name(struct wreq *)
-WORKER_OP(session_init);	WORKER_OP(session_destroy);
+WORKER_OP(session_init);	WORKER_OP(session_destroy);	WORKER_OP(sync);
 WORKER_OP(lookup);		WORKER_OP(forget);		WORKER_OP(batch_forget);
 WORKER_OP(getattr);		WORKER_OP(statfs);		WORKER_OP(readlink);
 WORKER_OP(opendir);		WORKER_OP(readdir);		WORKER_OP(releasedir);
@@ -392,16 +390,16 @@ void	ops_sync_init(int root_fd);
  */
 int	ops_xattr_label(int fd, const char *name, const void *value, size_t len);
 /*
- * ops_dax.c: IMSG_BROKER_DAX_RESULT, on the loop thread. A handler that sent a DAX
- * request keeps its wreq and answers it from here (the loop cannot block on the broker).
+ * ops_dax.c: IMSG_BROKER_DAX_RESULT, on the loop thread. A handler that sends a DAX
+ * request will keep a copy of its wreq and answer it from here (the loop cannot block on
+ * the broker).
  */
 void	dax_result(const struct msg_dax_result *);
 
 /*
  * ======== layer 6: the process (worker.c) ========
- * main, the channels, and the request table; wreq_run() is handed to pool_start().
+ * main, the channels, and the request tables, whose entries run each request on the
+ * thread that received it.
  */
-/* Runs one request on this thread with the caller's credentials. */
-void	wreq_run(struct wreq *);
 
 #endif

@@ -68,19 +68,20 @@ worker_path(void)
 }
 
 static void
-wh_exec(int bfd, int ffd, const char *log, const struct wh_opts *o)
+wh_exec(int bfd, int ffd, int rfd, const char *log, const struct wh_opts *o)
 {
 	const char	*path = worker_path();
 	int		 lfd;
 
 	if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		_exit(98);
-	/* Move the ends out of the way of 3 and 4 first. */
+	/* Move the ends out of the way of 3, 4 and 5 first. */
 	if ((bfd = fcntl(bfd, F_DUPFD, 10)) == -1 || (ffd = fcntl(ffd, F_DUPFD, 10)) == -1 ||
+	    (rfd = fcntl(rfd, F_DUPFD, 10)) == -1 ||
 	    dup2(lfd, STDERR_FILENO) == -1 || dup2(bfd, CHAN_FD_BROKER) == -1 ||
-	    dup2(ffd, CHAN_FD_PEER) == -1)
+	    dup2(ffd, CHAN_FD_PEER) == -1 || dup2(rfd, CHAN_FD_REQUESTS) == -1)
 		_exit(98);
-	closefrom(CHAN_FD_PEER + 1);
+	closefrom(CHAN_FD_REQUESTS + 1);
 	if (o->env != NULL)
 		putenv((char *)(uintptr_t)o->env);
 	execl(path, "privfsd-worker", (char *)NULL);
@@ -167,7 +168,7 @@ wh_memory(struct wh *w, const struct wh_opts *o)
 int
 wh_start(struct wh *w, const struct wh_opts *o)
 {
-	int bsp[2], fsp[2];
+	int bsp[2], fsp[2], rsp[2];
 
 	if (geteuid() != 0) {
 		printf("SKIP: the worker needs root (namespaces, capabilities)\n");
@@ -190,16 +191,20 @@ wh_start(struct wh *w, const struct wh_opts *o)
 	if (o->prepare != NULL)
 		o->prepare(w->dir);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, bsp) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fsp) == -1)
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fsp) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, rsp) == -1)
 		wh_die("socketpair");
 	if ((w->pid = fork()) == -1)
 		wh_die("fork");
 	if (w->pid == 0)
-		wh_exec(bsp[1], fsp[1], w->log, o);
+		wh_exec(bsp[1], fsp[1], rsp[1], w->log, o);
 	close(bsp[1]);
 	close(fsp[1]);
+	close(rsp[1]);
 	w->broker = chan_new(bsp[0], "worker", 1);
 	w->fe = chan_new(fsp[0], "worker", 0);
+	w->req = chan_new(rsp[0], "worker", 0);
+	chan_set_packet(w->req);
 	wh_config(w, o);
 	if (wh_hello(w) == -1 || (!o->no_mem && wh_memory(w, o) == -1)) {
 		wh_dump_log(w);
@@ -227,7 +232,9 @@ wh_stop(struct wh *w)
 		chan_free(w->broker);
 	if (w->fe != NULL)
 		chan_free(w->fe);
-	w->broker = w->fe = NULL;
+	if (w->req != NULL)
+		chan_free(w->req);
+	w->broker = w->fe = w->req = NULL;
 	if (w->status == -1 && waitpid(w->pid, &w->status, 0) == -1)
 		w->status = -1;
 	if (w->mem != NULL)
@@ -380,8 +387,16 @@ wh_queue_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t
 	iov[0].iov_len = sizeof(req);
 	iov[1].iov_base = (void *)(uintptr_t)body;
 	iov[1].iov_len = len;
-	chan_composev(w->fe, type, 0, -1, iov, len > 0 ? 2 : 1);
+	chan_composev(msg_req_ordered(type) ? w->fe : w->req, type, 0, -1, iov,
+	    len > 0 ? 2 : 1);
 	return req.id;
+}
+
+void
+wh_send_queued(struct wh *w)
+{
+	chan_flush(w->fe);
+	chan_flush(w->req);
 }
 
 uint64_t
@@ -390,7 +405,7 @@ wh_send_as(struct wh *w, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t 
 {
 	uint64_t id = wh_queue_as(w, type, nodeid, uid, gid, body, len);
 
-	chan_flush(w->fe);
+	wh_send_queued(w);
 	return id;
 }
 
@@ -403,7 +418,15 @@ wh_send(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t l
 void
 wh_send_noreply(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t len)
 {
+	struct wh_reply rep;
+
 	(void)wh_send(w, type, nodeid, body, len);
+	/*
+	 * The ordered channel's barrier: what the tests send next goes on the other channel,
+	 * and must find the FORGET done.
+	 */
+	if (msg_req_ordered(type) && wh_call(w, IMSG_FRONTEND_SYNC, 0, NULL, 0, &rep) != 0)
+		fprintf(stderr, "harness: no answer to SYNC after type %u\n", type);
 }
 
 int

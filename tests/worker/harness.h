@@ -63,7 +63,8 @@ struct wh_stash;
 struct wh {
 	pid_t		 pid;
 	struct chan	*broker;	/* our end of the worker's fd 3 */
-	struct chan	*fe;		/* our end of the worker's fd 4 */
+	struct chan	*fe;		/* our end of the worker's fd 4: ordered requests, replies */
+	struct chan	*req;		/* our end of the worker's fd 5: the other requests */
 	char		 top[PATH_MAX];	/* temporary directory, removed by wh_stop */
 	char		 dir[PATH_MAX];	/* the shared directory (host path) */
 	char		 log[PATH_MAX];	/* the worker's stderr */
@@ -109,15 +110,16 @@ double	wh_now(void);
 uint64_t wh_send(struct wh *, uint32_t type, uint64_t nodeid, const void *body, size_t len);
 uint64_t wh_send_as(struct wh *, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
 	    const void *body, size_t len);
-/* As wh_send_as(), but only queued: a burst leaves in one write at chan_flush(w->fe). */
+/* As wh_send_as(), but maybe only queued: wh_send_queued() sends what waits. */
 uint64_t wh_queue_as(struct wh *, uint32_t type, uint64_t nodeid, uint32_t uid, uint32_t gid,
 	    const void *body, size_t len);
+void	wh_send_queued(struct wh *);
 /* Waits for the reply to id. 0, or -1 on timeout or a dead worker. */
 int	wh_recv(struct wh *, uint64_t id, struct wh_reply *, int timeout_ms);
 /* send + recv: the reply's error (0 ok), or -1 when no reply came. */
 int	wh_call(struct wh *, uint32_t type, uint64_t nodeid, const void *body, size_t len,
 	    struct wh_reply *);
-/* A request that gets no reply (FORGET): sends it. */
+/* A request that gets no reply (FORGET): sends it, and waits until it has run. */
 void	wh_send_noreply(struct wh *, uint32_t type, uint64_t nodeid, const void *body,
 	    size_t len);
 

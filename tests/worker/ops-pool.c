@@ -65,7 +65,7 @@ run(uint32_t threads)
 		wid[i] = burst_setlkw(&w, fh[i], 100 + i, 10 * i, 10 * i + 5);
 	for (i = QUICK / 2; i < QUICK; i++)
 		qid[i] = wh_queue_as(&w, IMSG_FRONTEND_GETATTR, e.nodeid, 0, 0, &g, sizeof(g));
-	chan_flush(w.fe);
+	wh_send_queued(&w);
 	for (i = 0; i < QUICK; i++)
 		if (wh_recv(&w, qid[i], &rep, 2000) != 0 || rep.error != 0)
 			ok = 0;
