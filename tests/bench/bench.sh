@@ -32,6 +32,7 @@
 # READDIRPLUS off with cache=none (the Rust one answers it without negotiating it).
 # privfsd uses the installed-style (non-test) frontend and worker
 # when they are built, so no test hook is on the data path.
+BENCH_NEWEST_RUST=1
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_root
 
@@ -173,4 +174,5 @@ echo "bench: lower for lower-is-better ones (peer/privfsd): >= 1.00 always means
 echo "bench: good or better. File in host page cache (read once before each back-end);"
 echo "bench: median of $RUNS run(s), back-ends taking turns; CPUs: back-end" \
     "${BENCH_CPUS_BACKEND:-any}, driver ${BENCH_CPUS_DRIVER:-any}"
+echo "bench: virtiofsd-C is $VIRTIOFSD_C, virtiofsd-rust is $VIRTIOFSD_RUST"
 exit 0

@@ -6,6 +6,7 @@
 #   bash tests/bench/profile.sh randread16 perf record -g -o /tmp/w.data -p @W -- sleep 4
 #   DRIVER_BACKEND=virtiofsd bash tests/bench/profile.sh latency perf stat -p @B -- sleep 4
 # Same settings as bench.sh; the data set is made as bench.sh makes it (BENCH_DIR).
+BENCH_NEWEST_RUST=1
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_root
 [ $# -ge 2 ] || fail "usage: profile.sh WORKLOAD COMMAND..."

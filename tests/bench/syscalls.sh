@@ -10,6 +10,7 @@
 # Settings (environment): SYSCALLS_WORKLOAD (a vu-bench --only name; default latency,
 # i.e. GETATTR one at a time), BENCH_SECONDS (2), BENCH_BACKENDS (all three),
 # BENCH_QUEUE_SIZE (128), BENCH_SEQ_DEPTH (1).
+BENCH_NEWEST_RUST=1
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_root
 command -v strace >/dev/null || skip "no strace"

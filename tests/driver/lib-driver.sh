@@ -12,7 +12,14 @@
 DRIVER_BACKEND=${DRIVER_BACKEND:-privfsd}
 DRIVER_BIN=${PRIVFSD_TESTS_BUILDDIR:-.}/driver
 VIRTIOFSD_C=${VIRTIOFSD_C:-/usr/lib/qemu/virtiofsd}
+# The benchmarks (BENCH_NEWEST_RUST=1) compare with the newest Rust virtiofsd installed;
+# the protocol and hostile tests keep the one they were written against.
+if [ -z "${VIRTIOFSD_RUST:-}" ] && [ -n "${BENCH_NEWEST_RUST:-}" ] &&
+    [ -x /opt/peers/bin/virtiofsd-rust-1.14 ]; then
+	VIRTIOFSD_RUST=/opt/peers/bin/virtiofsd-rust-1.14
+fi
 VIRTIOFSD_RUST=${VIRTIOFSD_RUST:-/opt/peers/bin/virtiofsd-rust}
+export VIRTIOFSD_RUST
 
 require_backend() {
 	require_root

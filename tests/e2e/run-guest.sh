@@ -3,7 +3,8 @@
 #
 # Usage: run-guest.sh [options] BACKEND SHARE
 #   BACKEND  privfsd (the binary in $PRIVFSD, else privfsd from PATH), virtiofsd (the C one,
-#            /usr/lib/qemu/virtiofsd) or virtiofsd-rust (/opt/peers/bin/virtiofsd-rust)
+#            /usr/lib/qemu/virtiofsd) or virtiofsd-rust ($VIRTIOFSD_RUST, default
+#            /opt/peers/bin/virtiofsd-rust)
 #   SHARE    the directory to export; the guest runs SHARE/.e2e/run.sh (see mkinitramfs.sh)
 # Options:
 #   --qemu=PATH       the VMM (default qemu-system-x86_64; "qemu10" means
@@ -69,7 +70,7 @@ privfsd)
 	[ -n "$bin" ] && [ -x "$bin" ] || { echo "run-guest: no privfsd (set PRIVFSD)"; exit 77; }
 	;;
 virtiofsd) bin=/usr/lib/qemu/virtiofsd ;;
-virtiofsd-rust) bin=/opt/peers/bin/virtiofsd-rust ;;
+virtiofsd-rust) bin=${VIRTIOFSD_RUST:-/opt/peers/bin/virtiofsd-rust} ;;
 *) echo "run-guest: unknown back-end $backend" >&2; exit 2 ;;
 esac
 [ -x "$bin" ] || { echo "run-guest: no $backend at $bin"; exit 77; }

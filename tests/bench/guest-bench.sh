@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# In-guest benchmark: the e2e guest (QEMU TCG, Debian's kernel, busybox) mounts the export
+# and runs bench/guest-load (sequential 1 MiB write and read, random 4 KiB read and write,
+# create+stat+unlink, stat) on privfsd and on the Rust virtiofsd, the two taking turns,
+# then prints one table: the median of each back-end's runs and privfsd/rust. Not a test:
+# it never fails on a ratio, only when it cannot run.
+#
+#   PRIVFSD_SRCDIR=/work/main PRIVFSD_TESTS_BUILDDIR=BUILD/tests PRIVFSD_BUILDDIR=BUILD \
+#   PRIVFSD=BUILD/broker/privfsd-test PRIVFSD_LIBEXEC_DIR=BUILD/tests/libexec \
+#   bash tests/bench/guest-bench.sh
+#
+# Settings (environment): GUEST_BENCH_SECONDS (per workload, 3), GUEST_BENCH_FILE_MIB (32),
+# GUEST_BENCH_RUNS (3), GUEST_BENCH_BACKENDS ("privfsd virtiofsd-rust"), GUEST_BENCH_OUT
+# (keep each run's GBENCH lines there), VIRTIOFSD_RUST (default: the newest installed,
+# /opt/peers/bin/virtiofsd-rust-1.14, else virtiofsd-rust; tests/driver/lib-driver.sh). Back-ends as in bench.sh: no
+# caching (privfsd --cache=never, Rust --cache=never), so every operation reaches them;
+# privfsd with --seccomp=kill.
+BENCH_NEWEST_RUST=1
+. "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"	# and tests/lib.sh
+. "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
+e2e_require qemu-system-x86_64
+
+SECS=${GUEST_BENCH_SECONDS:-3}
+MIB=${GUEST_BENCH_FILE_MIB:-32}
+RUNS=${GUEST_BENCH_RUNS:-3}
+BACKENDS=${GUEST_BENCH_BACKENDS:-"privfsd virtiofsd-rust"}
+LOAD=${PRIVFSD_TESTS_BUILDDIR:-.}/bench/guest-load
+OUT=${GUEST_BENCH_OUT:-$T/out}
+[ -x "$LOAD" ] || fail "no $LOAD"
+mkdir -p "$OUT" "$T/share/.e2e" "$T/share/data/load" || fail mkdir
+chmod 755 "$T/share" "$T/share/data"
+chmod 777 "$T/share/data/load"
+cp "$LOAD" "$T/share/.e2e/guest-load" || fail "copy guest-load"
+{
+	cat "$E2E_DIR/guest-lib.sh"
+	echo "step 'guest-load' sh -c '/mnt/.e2e/guest-load /mnt/data/load $SECS $MIB >/tmp/gb 2>&1;" \
+	    "rc=\$?; cat /tmp/gb; exit \$rc'"
+	echo 'cat /tmp/gb'
+	echo 'finish'
+} >"$T/share/.e2e/run.sh"
+# Four boots' worth of time for one guest run.
+E2E_TIMEOUT=$((120 + 8 * SECS))
+
+for r in $(seq 1 "$RUNS"); do
+	for b in $BACKENDS; do
+		case $b in
+		privfsd) E2E_BACKEND_ARGS="--cache=never" ;;
+		*) E2E_BACKEND_ARGS="" ;;
+		esac
+		E2E_BACKEND=$b
+		rm -rf "$T/share/data/load"/*
+		if ! e2e_run "$b-$r" >"$T/$b-$r.log" 2>&1; then
+			cat "$T/$b-$r.log"
+			fail "$b: the guest run failed"
+		fi
+		tr -d '\r' <"$T/$b-$r/console.log" | grep -a '^GBENCH ' | sort -u >"$OUT/$b.$r"
+		[ -s "$OUT/$b.$r" ] || fail "$b: no GBENCH lines in $T/$b-$r/console.log"
+		echo "guest-bench: run $r $b: $(awk '{ printf "%s=%s ", $2, $4 }' "$OUT/$b.$r")"
+	done
+done
+
+# The table: workload, unit, each back-end's median, privfsd/peer.
+awk -v backends="$BACKENDS" -v runs="$RUNS" -v out="$OUT" '
+function median(list,    n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+BEGIN {
+	nb = split(backends, B, " ")
+	for (b = 1; b <= nb; b++)
+		for (r = 1; r <= runs; r++) {
+			f = out "/" B[b] "." r
+			while ((getline line < f) > 0) {
+				split(line, w, " ")
+				if (!(w[2] in unit)) { order[++nw] = w[2]; unit[w[2]] = w[3] }
+				v[w[2], B[b]] = v[w[2], B[b]] " " w[4]
+			}
+			close(f)
+		}
+	printf "%-20s %-9s", "workload", "unit"
+	for (b = 1; b <= nb; b++) printf " %15s", B[b]
+	for (b = 2; b <= nb; b++) printf " %10s", "p/" B[b]
+	printf "\n"
+	for (i = 1; i <= nw; i++) {
+		k = order[i]
+		printf "%-20s %-9s", k, unit[k]
+		for (b = 1; b <= nb; b++) { m[b] = median(v[k, B[b]]); printf " %15.6g", m[b] }
+		for (b = 2; b <= nb; b++) printf " %10.2f", (m[b] > 0 ? m[1] / m[b] : 0)
+		printf "\n"
+	}
+}'
+echo "guest-bench: median of $RUNS run(s) of ${SECS}s per workload, file ${MIB} MiB, QEMU TCG;" \
+    "higher is better; p/peer >= 1.00 means privfsd is as fast or faster"
+echo "guest-bench: rust is $VIRTIOFSD_RUST"
+exit 0
