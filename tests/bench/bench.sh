@@ -20,6 +20,9 @@
 # table each, headed with its configuration),
 # BENCH_BACKENDS ("privfsd virtiofsd virtiofsd-rust"), BENCH_ONLY (workload list),
 # BENCH_RUNS (1; with more, the back-ends take turns and the table shows medians),
+# BENCH_CONNECTIONS (1; N: N guests at once, each with a back-end of its own on a copy of
+# the data set made of hard links; throughput and memory rows are then the sums over the N,
+# latency and CPU per request the means),
 # BENCH_DIR (where the data set lives; default a scratch dir on the same disk),
 # BENCH_CPUS_BACKEND, BENCH_CPUS_DRIVER (taskset CPU lists; default: not pinned),
 # BENCH_OUT (keep the raw RESULT lines there; with BENCH_MATRIX, in qQ-dD/ under it),
@@ -57,6 +60,19 @@ if [ "$(ls -f "$D/dir10k" | wc -l)" -ne $((ENTRIES + 2)) ]; then
 	(cd "$D/dir10k" && seq -f "entry-%06g" 1 "$ENTRIES" | xargs touch)
 fi
 rm -f "$D"/write.* "$D"/create/*
+CONNS=${BENCH_CONNECTIONS:-1}
+# Connection c > 1 serves its own copy (hard links: no data copied, page cache shared).
+conn_dir() {
+	if [ "$1" = 1 ]; then echo "$D"; else echo "${D%/}-conn$1"; fi
+}
+for c in $(seq 2 "$CONNS"); do
+	cd_=$(conn_dir "$c")
+	if [ ! -e "$cd_/dir10k" ] || [ "$(stat -c %i "$cd_/big")" != "$(stat -c %i "$D/big")" ]; then
+		rm -rf "$cd_" && cp -al "$D" "$cd_" || fail "cannot make $cd_"
+	fi
+	rm -f "$cd_"/write.* "$cd_"/create/*
+	[ -n "${BENCH_DIR:-}" ] || at_exit "rm -rf '$cd_'"
+done
 
 installed_children
 
@@ -68,25 +84,70 @@ pin_tree() {
 	for c in $(children_of "$1"); do pin_tree "$c"; done
 }
 
-# One back-end, one run of vu-bench against it, into $1 (the configuration's directory).
+# One back-end per connection, one run of vu-bench against each (all at once), into $1 (the
+# configuration's directory) as $be.$run.out: each connection's lines go to
+# $be.$run.c<c>.res and merge_connections() makes the .out.
 bench_one() {
+	local c pids="" bpids="" rc=0 f
 	bench_backend_args "$be" || { echo "bench: $be skipped"; return; }
 	sync
 	cat "$D/big" >/dev/null		# the host page cache holds the file for everyone
-	start_backend "$D" "$T/$be.sock" "$1/$be.$run.log"
-	echo "bench: $be (pid $BACKEND_PID), run $run of $RUNS, $SECS s per workload," \
-	    "queue $QSIZE, seq depth $DEPTH"
-	pin_tree "$BACKEND_PID"
-	${BENCH_CPUS_DRIVER:+taskset -c "$BENCH_CPUS_DRIVER"} "$BENCH" --socket="$T/$be.sock" --backend="$be" --pid="$BACKEND_PID" \
-	    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
-	    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} \
-	    >"$1/$be.$run.out" 2>"$1/$be.$run.err"
-	rc=$?
-	sed "s/^/  /" "$1/$be.$run.err"
-	stop_backend
-	[ $rc -eq 0 ] || { echo "bench: $be: vu-bench exit $rc"; tail -n 20 "$1/$be.$run.log"; }
+	for c in $(seq 1 "$CONNS"); do
+		start_backend "$(conn_dir "$c")" "$T/$be.$c.sock" "$1/$be.$run.c$c.log"
+		bpids="$bpids $BACKEND_PID"
+		pin_tree "$BACKEND_PID"
+	done
+	echo "bench: $be (pid$bpids), run $run of $RUNS, $SECS s per workload," \
+	    "queue $QSIZE, seq depth $DEPTH, $CONNS connection(s)"
+	c=0
+	for BACKEND_PID in $bpids; do
+		c=$((c + 1))
+		f=$1/$be.$run.c$c
+		${BENCH_CPUS_DRIVER:+taskset -c "$BENCH_CPUS_DRIVER"} "$BENCH" --socket="$T/$be.$c.sock" \
+		    --backend="$be" --pid="$BACKEND_PID" \
+		    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
+		    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} >"$f.res" 2>"$f.err" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || rc=$?; done
+	c=0
+	for BACKEND_PID in $bpids; do
+		c=$((c + 1))
+		sed "s/^/  /" "$1/$be.$run.c$c.err"
+		stop_backend
+		rm -f "$(conn_dir "$c")"/write.* "$(conn_dir "$c")"/create/*
+	done
+	merge_connections "$1/$be.$run"
+	[ $rc -eq 0 ] || { echo "bench: $be: vu-bench exit $rc"; tail -n 20 "$1/$be.$run.c1.log"; }
 	ran="$ran $be"
-	rm -f "$D"/write.* "$D"/create/*
+}
+
+# $1.c1.res .. $1.c$CONNS.res into $1.out: throughput and memory summed over the
+# connections, rows in us and us/req (latency, CPU per request) their mean; NA when any
+# connection had NA.
+merge_connections() {
+	if [ "$CONNS" = 1 ]; then
+		mv "$1.c1.res" "$1.out"
+		return
+	fi
+	cat "$1".c*.res | awk -v n="$CONNS" '
+	$1 == "RESULT" {
+		k = $2 SUBSEP $3
+		if (!(k in seen)) { seen[k] = 1; order[m++] = k; unit[k] = $5 }
+		if ($4 == "NA") bad[k] = 1; else { sum[k] += $4; cnt[k]++ }
+		next
+	}
+	{ other[$0] = 1 }
+	END {
+		for (i = 0; i < m; i++) {
+			k = order[i]; split(k, p, SUBSEP)
+			if ((k in bad) || cnt[k] != n) { print "RESULT", p[1], p[2], "NA", unit[k]; continue }
+			v = (unit[k] == "us" || unit[k] == "us/req") ? sum[k] / n : sum[k]
+			print "RESULT", p[1], p[2], v, unit[k]
+		}
+		for (l in other) print l
+	}' >"$1.out"
+	rm -f "$1".c*.res
 }
 
 # Table of the RESULT lines in $1: rows in workload order, a column per back-end (the
@@ -150,7 +211,7 @@ bench_config() {
 	done
 	[ -n "$ran" ] || skip "no back-end to measure"
 	echo
-	echo "== queue size $QSIZE, seq depth $DEPTH =="
+	echo "== queue size $QSIZE, seq depth $DEPTH, $CONNS connection(s) =="
 	table "$out"
 }
 
