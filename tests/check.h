@@ -23,4 +23,11 @@ extern int check_count, check_failures;
 /* Prints "name: N checks, M failed"; returns 1 when a check failed, 0 otherwise. */
 int	check_done(const char *name);
 
+struct iovec;
+/*
+ * What a lying peer does to a channel: one sendmsg of the pieces, with fd (or -1) as
+ * SCM_RIGHTS, bypassing every check of common/chan.c. Bytes sent, or -1.
+ */
+long	check_rawsend(int sock, const struct iovec *iov, int iovcnt, int fd);
+
 #endif

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -352,13 +353,7 @@ test_blocking(void)
 static int
 refused(const struct chan_hdr *hdr, const void *payload, int fd, int fd_passing)
 {
-	struct msghdr	 mh;
 	struct iovec	 iov[2];
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct cmsghdr	*c;
 	int		 sv[2], status, devnull;
 	pid_t		 pid;
 
@@ -378,24 +373,11 @@ refused(const struct chan_hdr *hdr, const void *payload, int fd, int fd_passing)
 		_exit(0);
 	}
 	close(sv[1]);
-	memset(&mh, 0, sizeof(mh));
 	iov[0].iov_base = (void *)(uintptr_t)hdr;
 	iov[0].iov_len = sizeof(*hdr);
 	iov[1].iov_base = (void *)(uintptr_t)payload;
 	iov[1].iov_len = payload ? 4 : 0;
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	(void)sendmsg(sv[0], &mh, MSG_NOSIGNAL);
+	(void)check_rawsend(sv[0], iov, 2, fd);
 	waitpid(pid, &status, 0);
 	close(sv[0]);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 1;
@@ -426,6 +408,83 @@ test_refusals(void)
 	/* acceptance of good messages is what test_roundtrip checks */
 }
 
+/*
+ * Packet channels: every message is one record, read whole by chan_recv_packet(), in the
+ * composing thread's order even when the socket pushes back and the rest waits in the
+ * queue (more than a socket buffer's worth is composed before anything is read).
+ */
+#define PKT_N		3000
+#define PKT_LEN		700
+
+struct pkt_reader {
+	struct chan	*c;
+	int		 got, bad;
+};
+
+static void *
+pkt_read(void *arg)
+{
+	struct pkt_reader	*r = arg;
+	struct chan_msg		 m;
+	uint8_t			*buf = malloc(CHAN_PACKET_BUF);
+	uint32_t		 seq;
+
+	while (buf != NULL && r->got < PKT_N && chan_recv_packet(r->c, buf, &m) == 0) {
+		memcpy(&seq, m.data, sizeof(seq));
+		if (m.hdr.type != 7 || m.hdr.len != PKT_LEN || seq != (uint32_t)r->got ||
+		    m.data[PKT_LEN - 1] != (uint8_t)seq)
+			r->bad++;
+		r->got++;
+	}
+	free(buf);
+	return NULL;
+}
+
+static void
+test_packets(void)
+{
+	struct pkt_reader	r;
+	struct chan		*w;
+	pthread_t		t;
+	uint8_t			payload[PKT_LEN];
+	uint32_t		i;
+	int			sv[2], fl;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) == -1) {
+		CHECK(0);
+		return;
+	}
+	/* The reader blocks in recvmsg, as the worker's request threads do. */
+	fl = fcntl(sv[1], F_GETFL);
+	fcntl(sv[1], F_SETFL, fl & ~O_NONBLOCK);
+	w = chan_new(sv[0], "reader", 0);
+	chan_set_packet(w);
+	memset(&r, 0, sizeof(r));
+	r.c = chan_new(sv[1], "writer", 0);
+	chan_set_packet(r.c);
+	memset(payload, 0, sizeof(payload));
+	for (i = 0; i < PKT_N; i++) {
+		memcpy(payload, &i, sizeof(i));
+		payload[PKT_LEN - 1] = (uint8_t)i;
+		chan_compose(w, 7, 0, -1, payload, sizeof(payload));
+	}
+	CHECK(pthread_create(&t, NULL, pkt_read, &r) == 0);
+	chan_flush(w);
+	pthread_join(t, NULL);
+	CHECK(r.got == PKT_N);
+	CHECK(r.bad == 0);
+	/* The peer gone: the reader sees the end, not an error. */
+	chan_free(w);
+	{
+		uint8_t		*buf = malloc(CHAN_PACKET_BUF);
+		struct chan_msg	 m;
+
+		CHECK(buf != NULL && chan_recv_packet(r.c, buf, &m) == -1);
+		free(buf);
+	}
+	chan_free(r.c);
+}
+
 int
 main(void)
 {
@@ -435,6 +494,7 @@ main(void)
 	test_blocking();
 	test_threaded();
 	test_threaded_order();
+	test_packets();
 	test_refusals();
 	return check_done("test_chan");
 }

@@ -80,30 +80,11 @@ frame(uint8_t *buf, uint32_t type, uint32_t len, uint32_t flags, size_t body)
 static int
 send_record(int fd, const void *buf, size_t len, int pass_fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
+	struct iovec iov;
 
-	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (pass_fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	return check_rawsend(fd, &iov, 1, pass_fd) == (long)len ? 0 : -1;
 }
 
 /* Waits up to 5 s for the worker to end; its wait status, or -1 while it lives. */
