@@ -20,11 +20,15 @@
  * every writer appends. On the loop thread nothing changes. Events, watermarks and the
  * closed callback stay the loop thread's.
  *
- * Packets (chan_set_packet): on a SOCK_SEQPACKET socket each message is its own record,
- * sent at once by whichever thread composes it (the queue only holds what the socket
- * refused), and read whole by one of possibly many threads (chan_recv_packet). A record
- * is checked to be exactly one message before anything reads its payload.
+ * Packets (chan_set_packet): on a SOCK_SEQPACKET socket each message is its own record in
+ * a buffer of its own. The loop thread's records leave together at the deferred flush, in
+ * one sendmmsg (a burst of requests costs one system call, as on a stream); another
+ * thread sends its record at once when nothing waits. Each is read whole by one of
+ * possibly many threads (chan_recv_packet), and checked to be exactly one message before
+ * anything reads its payload. Spent record buffers are kept for the next ones.
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -49,6 +53,9 @@
 #define CHAN_RBUF_SIZE		(2 * (sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD))
 #define CHAN_OBUF_COALESCE	(256 * 1024)	/* stop growing a tail buffer past this */
 #define CHAN_DIRECT_IOV		7	/* pieces of a payload a thread writes directly */
+#define CHAN_MMSG		32	/* records one sendmmsg may carry */
+#define CHAN_SPARE_MAX		64	/* spent record buffers kept for reuse */
+#define CHAN_SPARE_CAP		8192	/* larger ones are freed */
 
 struct obuf {
 	TAILQ_ENTRY(obuf)	 entry;
@@ -85,6 +92,8 @@ struct chan {
 	int				 nrfds;
 
 	TAILQ_HEAD(obuf_q, obuf)	 oq;
+	struct obuf_q			 spare;		/* packet buffers to reuse */
+	int				 nspare;
 	size_t				 queued;
 	int				 closed;
 
@@ -120,6 +129,7 @@ chan_new(int fd, const char *peer, int fd_passing)
 	c->pid = getpid();
 	strlcpy(c->peer, peer, sizeof(c->peer));
 	TAILQ_INIT(&c->oq);
+	TAILQ_INIT(&c->spare);
 	return c;
 }
 
@@ -217,6 +227,19 @@ obuf_free(struct obuf *b)
 	free(b);
 }
 
+/* A sent buffer: a packet channel keeps small ones for the next records. */
+static void
+obuf_done(struct chan *c, struct obuf *b)
+{
+	if (!c->packet || b->cap > CHAN_SPARE_CAP || c->nspare == CHAN_SPARE_MAX) {
+		obuf_free(b);
+		return;
+	}
+	b->len = b->off = 0;
+	TAILQ_INSERT_HEAD(&c->spare, b, entry);
+	c->nspare++;
+}
+
 void
 chan_free(struct chan *c)
 {
@@ -239,6 +262,10 @@ chan_free(struct chan *c)
 		pthread_mutex_destroy(&c->lock);
 	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
 		TAILQ_REMOVE(&c->oq, b, entry);
+		obuf_free(b);
+	}
+	while ((b = TAILQ_FIRST(&c->spare)) != NULL) {
+		TAILQ_REMOVE(&c->spare, b, entry);
 		obuf_free(b);
 	}
 	while (c->nrfds > 0)
@@ -269,6 +296,12 @@ chan_obuf(struct chan *c, size_t need, int fd)
 			b->data = p;
 			b->cap = cap;
 		}
+		return b;
+	}
+	if ((b = TAILQ_FIRST(&c->spare)) != NULL && b->cap >= need) {
+		TAILQ_REMOVE(&c->spare, b, entry);
+		c->nspare--;
+		TAILQ_INSERT_TAIL(&c->oq, b, entry);
 		return b;
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -384,8 +417,7 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 			close(fd);
 		return;
 	}
-	if ((!on_loop || c->packet) && c->queued == 0 && fd == -1 &&
-	    iovcnt <= CHAN_DIRECT_IOV)
+	if (!on_loop && c->queued == 0 && fd == -1 && iovcnt <= CHAN_DIRECT_IOV)
 		sent = chan_send_direct(c, &hdr, iov, iovcnt);
 	if (sent > 0 && c->packet && sent != sizeof(hdr) + hdr.len)
 		fatalx("%s: record of %zu bytes sent in part", c->peer, sizeof(hdr) + hdr.len);
@@ -393,9 +425,6 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 		chan_append(c, &hdr, fd, iov, iovcnt, sent);
 		if (!on_loop && !c->wake_pending)
 			wake = c->wake_pending = 1;
-	} else if (on_loop) {
-		chan_unlock(c);
-		return;
 	}
 	chan_unlock(c);
 	if (on_loop) {
@@ -416,6 +445,44 @@ chan_compose(struct chan *c, uint32_t type, uint32_t peerid, int fd, const void 
 	chan_composev(c, type, peerid, fd, &iov, len ? 1 : 0);
 }
 
+/* A packet channel's queue: CHAN_MMSG records a sendmmsg. As chan_write(). */
+static int
+chan_write_packets(struct chan *c)
+{
+	struct mmsghdr	 mm[CHAN_MMSG];
+	struct iovec	 iov[CHAN_MMSG];
+	struct obuf	*b;
+	int		 i, n;
+
+	while (!TAILQ_EMPTY(&c->oq)) {
+		n = 0;
+		TAILQ_FOREACH(b, &c->oq, entry) {
+			if (n == CHAN_MMSG)
+				break;
+			iov[n].iov_base = b->data;
+			iov[n].iov_len = b->len;
+			memset(&mm[n], 0, sizeof(mm[n]));
+			mm[n].msg_hdr.msg_iov = &iov[n];
+			mm[n].msg_hdr.msg_iovlen = 1;
+			n++;
+		}
+		if ((n = sendmmsg(c->fd, mm, (unsigned int)n, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -1;
+		}
+		for (i = 0; i < n; i++) {
+			b = TAILQ_FIRST(&c->oq);
+			if (mm[i].msg_len != b->len)
+				fatalx("%s: record of %zu bytes sent in part", c->peer, b->len);
+			c->queued -= b->len;
+			TAILQ_REMOVE(&c->oq, b, entry);
+			obuf_done(c, b);
+		}
+	}
+	return 0;
+}
+
 /* Send what the socket takes now. Returns 0, or -1 when the peer is gone. */
 static int
 chan_write(struct chan *c)
@@ -430,6 +497,8 @@ chan_write(struct chan *c)
 	struct cmsghdr	*cm;
 	ssize_t		 n;
 
+	if (c->packet)
+		return chan_write_packets(c);
 	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = b->data + b->off;
@@ -454,8 +523,6 @@ chan_write(struct chan *c)
 				return 0;
 			return -1;
 		}
-		if (c->packet && (size_t)n != b->len)
-			fatalx("%s: record of %zu bytes sent in part", c->peer, b->len);
 		if (b->fd != -1) {	/* the fd left with the first byte */
 			close(b->fd);
 			b->fd = -1;
