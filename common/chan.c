@@ -23,9 +23,11 @@
  * Packets (chan_set_packet): on a SOCK_SEQPACKET socket each message is its own record in
  * a buffer of its own. The loop thread's records leave together at the deferred flush, in
  * one sendmmsg (a burst of requests costs one system call, as on a stream); another
- * thread sends its record at once when nothing waits. Each is read whole by one of
- * possibly many threads (chan_recv_packet), and checked to be exactly one message before
- * anything reads its payload. Spent record buffers are kept for the next ones.
+ * thread sends its record at once and without the lock (a record cannot interleave with
+ * another, and records carry no order), queueing it only when the socket refuses it. The
+ * loop reads up to CHAN_MMSG_READ records in one recvmmsg; threads read one each
+ * (chan_recv_packet). Every record is checked to be exactly one message before anything
+ * reads its payload. Spent record buffers are kept for the next ones.
  */
 #include "config.h"
 
@@ -54,6 +56,7 @@
 #define CHAN_OBUF_COALESCE	(256 * 1024)	/* stop growing a tail buffer past this */
 #define CHAN_DIRECT_IOV		7	/* pieces of a payload a thread writes directly */
 #define CHAN_MMSG		32	/* records one sendmmsg may carry */
+#define CHAN_MMSG_READ		16	/* records one recvmmsg may take (packet rbuf slots) */
 #define CHAN_SPARE_MAX		64	/* spent record buffers kept for reuse */
 #define CHAN_SPARE_CAP		8192	/* larger ones are freed */
 
@@ -70,6 +73,7 @@ struct chan {
 	int				 fd;
 	int				 fd_passing;
 	int				 packet;	/* SOCK_SEQPACKET: a record a message */
+	int				 loop_reads;	/* packet: the loop reads it (not threads) */
 	char				 peer[32];
 	pid_t				 pid;
 
@@ -86,6 +90,7 @@ struct chan {
 	int				 flush_pending;
 
 	uint8_t				*rbuf;
+	size_t				 rbuf_size;
 	size_t				 rlen;
 	size_t				 consumed;	/* by the last chan_recv_blocking() */
 	int				 rfds[CHAN_MAX_FDS_READ * 2];
@@ -123,6 +128,7 @@ chan_new(int fd, const char *peer, int fd_passing)
 		fatal("chan_new");
 	if ((c->rbuf = malloc(CHAN_RBUF_SIZE)) == NULL)
 		fatal("chan_new");
+	c->rbuf_size = CHAN_RBUF_SIZE;
 	c->fd = fd;
 	c->wake_fd = -1;
 	c->fd_passing = fd_passing;
@@ -170,11 +176,17 @@ chan_set_threaded(struct chan *c)
 }
 
 void
-chan_set_packet(struct chan *c)
+chan_set_packet(struct chan *c, int loop_reads)
 {
-	if (c->fd_passing || c->base != NULL)
+	if (c->fd_passing || c->base != NULL || c->rlen > 0)
 		fatalx("%s: packets only before the loop and without fds", c->peer);
 	c->packet = 1;
+	c->loop_reads = loop_reads;
+	/* One slot per record a recvmmsg takes; only the bytes received are touched. */
+	free(c->rbuf);
+	c->rbuf_size = CHAN_MMSG_READ * CHAN_PACKET_BUF;
+	if ((c->rbuf = malloc(c->rbuf_size)) == NULL)
+		fatal("chan_set_packet");
 }
 
 static void
@@ -404,11 +416,19 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
     const struct iovec *iov, int iovcnt)
 {
 	struct chan_hdr	 hdr;
-	size_t		 sent = 0;
+	size_t		 sent = 0, total;
 	int		 on_loop, wake = 0;
 
-	chan_frame(c, &hdr, type, peerid, fd, iov, iovcnt);
+	total = chan_frame(c, &hdr, type, peerid, fd, iov, iovcnt) + sizeof(hdr);
 	on_loop = !c->threaded || pthread_equal(pthread_self(), c->loop_thread);
+	/*
+	 * A record leaves whole or not at all and records need no order among themselves,
+	 * so another thread sends its own without the lock; only what the socket refuses
+	 * goes to the queue, under the lock, for the loop.
+	 */
+	if (c->packet && !on_loop && fd == -1 && iovcnt <= CHAN_DIRECT_IOV &&
+	    chan_send_direct(c, &hdr, iov, iovcnt) == total)
+		return;
 	chan_lock(c);
 	if (c->closed) {
 		/* The peer is gone and the process is ending: the message goes nowhere. */
@@ -417,11 +437,9 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 			close(fd);
 		return;
 	}
-	if (!on_loop && c->queued == 0 && fd == -1 && iovcnt <= CHAN_DIRECT_IOV)
+	if (!on_loop && !c->packet && c->queued == 0 && fd == -1 && iovcnt <= CHAN_DIRECT_IOV)
 		sent = chan_send_direct(c, &hdr, iov, iovcnt);
-	if (sent > 0 && c->packet && sent != sizeof(hdr) + hdr.len)
-		fatalx("%s: record of %zu bytes sent in part", c->peer, sizeof(hdr) + hdr.len);
-	if (sent < sizeof(hdr) + hdr.len) {
+	if (sent < total) {
 		chan_append(c, &hdr, fd, iov, iovcnt, sent);
 		if (!on_loop && !c->wake_pending)
 			wake = c->wake_pending = 1;
@@ -466,7 +484,8 @@ chan_write_packets(struct chan *c)
 			mm[n].msg_hdr.msg_iovlen = 1;
 			n++;
 		}
-		if ((n = sendmmsg(c->fd, mm, (unsigned int)n, MSG_NOSIGNAL)) == -1) {
+		n = sendmmsg(c->fd, mm, (unsigned int)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN ? 0 : -1;
@@ -601,11 +620,11 @@ chan_read(struct chan *c)
 	ssize_t		 n;
 	int		 i, nfds, fds[CHAN_MAX_FDS_READ];
 
-	if (c->rlen == CHAN_RBUF_SIZE)
+	if (c->rlen == c->rbuf_size)
 		fatalx("%s: read buffer full", c->peer);	/* cannot happen: parse drains it */
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = c->rbuf + c->rlen;
-	iov.iov_len = CHAN_RBUF_SIZE - c->rlen;
+	iov.iov_len = c->rbuf_size - c->rlen;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cmsgbuf.buf;
@@ -784,12 +803,65 @@ chan_wake_cb(int fd, short events, void *arg)
 	chan_write_out(c);
 }
 
+/*
+ * The loop's reading of a packet channel: up to CHAN_MMSG_READ records in one recvmmsg,
+ * each checked and dispatched from its own slot. 1, 0 once the peer has closed (an empty
+ * record), -1 when nothing waits.
+ */
+static int
+chan_read_packets(struct chan *c)
+{
+	struct mmsghdr	mm[CHAN_MMSG_READ];
+	struct iovec	iov[CHAN_MMSG_READ];
+	struct chan_msg	m;
+	uint8_t		*rec;
+	int		i, n;
+
+	for (i = 0; i < CHAN_MMSG_READ; i++) {
+		iov[i].iov_base = c->rbuf + (size_t)i * CHAN_PACKET_BUF;
+		iov[i].iov_len = CHAN_PACKET_BUF;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	do {
+		n = recvmmsg(c->fd, mm, CHAN_MMSG_READ, MSG_DONTWAIT, NULL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN)
+			return -1;
+		log_warn("%s: recvmmsg", c->peer);
+		return 0;
+	}
+	for (i = 0; i < n && !c->closed; i++) {
+		if (mm[i].msg_len == 0)
+			return 0;
+		if (mm[i].msg_hdr.msg_flags & MSG_CTRUNC)
+			fatalx("%s passed an fd on a channel that takes none", c->peer);
+		rec = iov[i].iov_base;
+		chan_check_record(c, rec, mm[i].msg_len, mm[i].msg_hdr.msg_flags);
+		memcpy(&m.hdr, rec, sizeof(m.hdr));
+		m.data = rec + sizeof(m.hdr);
+		m.fd = -1;
+		if (c->table == NULL)
+			fatalx("%s: message type %u before a dispatch table", c->peer,
+			    m.hdr.type);
+		dispatch_msg(c, c->table, &m, c->arg);
+	}
+	return n > 0 ? 1 : 0;
+}
+
 static void
 chan_read_cb(int fd, short events, void *arg)
 {
 	struct chan *c = arg;
 	ssize_t n;
 
+	if (c->packet) {
+		if (chan_read_packets(c) == 0)
+			chan_closed(c);
+		return;
+	}
 	chan_compact(c);
 	n = chan_read(c);
 	if (n == 0) {
@@ -819,7 +891,8 @@ chan_event_add(struct chan *c, struct event_base *base)
 	c->ev_flush = event_new(base, -1, 0, chan_flush_cb, c);
 	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_flush == NULL)
 		fatalx("event_new");
-	if (event_add(c->ev_read, NULL) == -1)
+	/* A packet channel read by threads (chan_recv_packet) is only written by the loop. */
+	if ((!c->packet || c->loop_reads) && event_add(c->ev_read, NULL) == -1)
 		fatalx("event_add");
 	if (c->threaded && ((c->ev_wake = event_new(base, c->wake_fd, EV_READ | EV_PERSIST,
 	    chan_wake_cb, c)) == NULL || event_add(c->ev_wake, NULL) == -1))

@@ -62,13 +62,13 @@ void		 chan_set_watermarks(struct chan *, size_t high, size_t low, chan_pressure
 void		 chan_set_threaded(struct chan *);
 
 /*
- * fd is a SOCK_SEQPACKET socket: one message a record, never an fd. A message leaves in
- * its own sendmsg as soon as it is composed (from any thread, the loop's too) unless
- * others wait before it; a record that is not exactly one whole message is fatal for the
- * receiver. Several threads may then take messages with chan_recv_packet() at once: the
- * kernel hands each record to one of them, whole.
+ * fd is a SOCK_SEQPACKET socket: one message a record, never an fd, and no order among
+ * records (a thread's record may overtake one the socket refused before). A record that is
+ * not exactly one whole message is fatal for the receiver. loop_reads: the event loop
+ * reads the channel; 0: threads take its records with chan_recv_packet() (the kernel hands
+ * each to one of them, whole) and the loop only writes. Before chan_event_add().
  */
-void		 chan_set_packet(struct chan *);
+void		 chan_set_packet(struct chan *, int loop_reads);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

@@ -27,8 +27,8 @@ const struct seccomp_rule seccomp_frontend_list[] = {
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(poll), ALLOW(ppoll),
 	ALLOW(read), ALLOW(readv), ALLOW(write), ALLOW(writev), ALLOW(recvmsg), ALLOW(sendmsg),
 	ALLOW(close),
-	/* a burst of requests to the worker's packet channel in one call */
-	ALLOW(sendmmsg),
+	/* bursts of requests to, and replies from, the worker's packet channel in one call */
+	ALLOW(sendmmsg), ALLOW(recvmmsg),
 	/* O_NONBLOCK on fds QEMU passes us; nothing else of fcntl (no F_DUPFD, no locks) */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
 	/*

@@ -32,6 +32,8 @@ const struct seccomp_rule seccomp_worker_list[] = {
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(poll), ALLOW(ppoll),
 	ALLOW(read), ALLOW(readv), ALLOW(write), ALLOW(writev), ALLOW(recvmsg), ALLOW(sendmsg),
 	ALLOW(sendto), ALLOW(close),
+	/* the loop's bursts of records on the requests channel (chan.c's packet mode) */
+	ALLOW(sendmmsg), ALLOW(recvmmsg),
 
 	/* fcntl: fd flags, and the lock commands of GETLK/SETLK (POSIX and OFD locks) */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFD)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFD)),

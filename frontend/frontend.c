@@ -40,8 +40,8 @@
 static struct event_base	*fe_base;
 static struct msg_config	 fe_config;
 static struct chan		*fe_broker;
-static struct chan		*fe_worker;	/* CHAN_FD_PEER: ordered requests, replies */
-static struct chan		*fe_requests;	/* CHAN_FD_REQUESTS: the other requests */
+static struct chan		*fe_worker;	/* CHAN_FD_PEER: ordered requests, MEM_READY */
+static struct chan		*fe_requests;	/* CHAN_FD_REQUESTS: other requests, replies */
 
 extern char		**environ;
 
@@ -105,9 +105,14 @@ worker_reply(struct chan *c, struct chan_msg *msg, void *arg)
 
 #define REP(n)	(sizeof(struct msg_rep) + (n))
 
+/* The worker's ordered channel (fd 4) carries only this; its replies come on fd 5. */
 static const struct dispatch_entry worker_table[] = {
 	{ IMSG_WORKER_MEM_READY, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
 	    worker_mem_ready },
+	DISPATCH_END
+};
+
+static const struct dispatch_entry replies_table[] = {
 	{ IMSG_WORKER_REPLY_STATUS, SIZE_EXACT, REP(0), FD_NONE, worker_reply },
 	{ IMSG_WORKER_REPLY_ENTRY, SIZE_EXACT, REP(sizeof(struct msg_entry)), FD_NONE,
 	    worker_reply },
@@ -126,11 +131,6 @@ static const struct dispatch_entry worker_table[] = {
 	    worker_reply },
 	{ IMSG_WORKER_REPLY_LOCK, SIZE_EXACT, REP(sizeof(struct msg_lock_reply)), FD_NONE,
 	    worker_reply },
-	DISPATCH_END
-};
-
-/* The worker sends nothing on the requests channel. */
-static const struct dispatch_entry requests_table[] = {
 	DISPATCH_END
 };
 
@@ -178,7 +178,7 @@ main(int argc, char *argv[])
 	fe_broker = chan_new(CHAN_FD_BROKER, "broker", 1);
 	fe_worker = chan_new(CHAN_FD_PEER, "worker", 0);
 	fe_requests = chan_new(CHAN_FD_REQUESTS, "worker", 0);
-	chan_set_packet(fe_requests);
+	chan_set_packet(fe_requests, 1);
 	get_config();
 	log_init((fe_config.flags & CONFIG_SYSLOG) != 0, fe_config.log_level);
 	log_procinit("frontend");
@@ -195,7 +195,7 @@ main(int argc, char *argv[])
 	chan_set_closed_cb(fe_worker, channel_closed, NULL);
 	chan_set_watermarks(fe_worker, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
 	    NULL);
-	chan_set_dispatch(fe_requests, requests_table, NULL);
+	chan_set_dispatch(fe_requests, replies_table, NULL);
 	chan_set_closed_cb(fe_requests, channel_closed, NULL);
 	chan_set_watermarks(fe_requests, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
 	    NULL);

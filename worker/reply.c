@@ -1,7 +1,8 @@
 /*
- * Replies and every other outgoing message: encoding only. Both channels are threaded
+ * Replies and every other outgoing message: encoding only. Every channel is threaded
  * (chan_set_threaded), so a request thread's reply leaves from that thread without waking
- * the loop, and the framing is chan.c's alone.
+ * the loop, and the framing is chan.c's alone. Replies go on the requests channel, a
+ * packet channel, where threads send without a lock; MEM_READY on the ordered one.
  */
 #include "config.h"
 
@@ -17,15 +18,17 @@
 #include "msg.h"
 #include "worker.h"
 
-static struct chan	*fe_chan, *br_chan;
+static struct chan	*fe_chan, *br_chan, *rq_chan;
 
 void
-reply_init(struct chan *frontend, struct chan *broker)
+reply_init(struct chan *frontend, struct chan *broker, struct chan *requests)
 {
 	fe_chan = frontend;
 	br_chan = broker;
+	rq_chan = requests;
 	chan_set_threaded(fe_chan);
 	chan_set_threaded(br_chan);
+	chan_set_threaded(rq_chan);
 }
 
 void
@@ -56,7 +59,7 @@ reply_send(struct wreq *r, uint32_t type, int error, const void *a, size_t alen,
 		iov[n].iov_base = (void *)(uintptr_t)b;
 		iov[n++].iov_len = blen;
 	}
-	out_send(0, type, -1, iov, n);
+	chan_composev(rq_chan, type, 0, -1, iov, n);
 }
 
 void

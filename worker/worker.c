@@ -304,9 +304,9 @@ main(int argc, char *argv[])
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
-	reply_init(fe_chan, broker_chan);
 	req_chan = chan_new(CHAN_FD_REQUESTS, "frontend", 0);
-	chan_set_packet(req_chan);
+	chan_set_packet(req_chan, wk_config.thread_pool_size == 0);
+	reply_init(fe_chan, broker_chan, req_chan);
 	/* Request threads block in recvmsg; without them the loop polls the socket. */
 	set_blocking(CHAN_FD_REQUESTS, wk_config.thread_pool_size > 0);
 
@@ -337,8 +337,7 @@ main(int argc, char *argv[])
 
 	chan_event_add(broker_chan, base);
 	chan_event_add(fe_chan, base);
-	if (wk_config.thread_pool_size == 0)
-		chan_event_add(req_chan, base);
+	chan_event_add(req_chan, base);	/* read here only without request threads */
 	log_debug("serving %s", wk_config.shared_dir);
 	event_base_dispatch(base);
 	fatalx("event loop ended");

@@ -146,8 +146,8 @@ int	guest_iov_map(const struct msg_iov *in, uint32_t n, struct iovec *out);
 void	guest_mem_release(void);
 
 /* ---- reply.c: the outgoing side, safe from any thread; exactly one reply per request ---- */
-/* Before the loop, on the loop thread: both channels become threaded. */
-void	reply_init(struct chan *frontend, struct chan *broker);
+/* Before the loop, on the loop thread: every channel becomes threaded. */
+void	reply_init(struct chan *frontend, struct chan *broker, struct chan *requests);
 /* Send on a channel from any thread (the frontend channel takes no fd). */
 void	out_send(int to_broker, uint32_t type, int fd, const struct iovec *, int iovcnt);
 void	reply_status(struct wreq *, int error);		/* error: 0 or positive errno */

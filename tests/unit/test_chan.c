@@ -458,10 +458,10 @@ test_packets(void)
 	fl = fcntl(sv[1], F_GETFL);
 	fcntl(sv[1], F_SETFL, fl & ~O_NONBLOCK);
 	w = chan_new(sv[0], "reader", 0);
-	chan_set_packet(w);
+	chan_set_packet(w, 1);
 	memset(&r, 0, sizeof(r));
 	r.c = chan_new(sv[1], "writer", 0);
-	chan_set_packet(r.c);
+	chan_set_packet(r.c, 0);
 	memset(payload, 0, sizeof(payload));
 	for (i = 0; i < PKT_N; i++) {
 		memcpy(payload, &i, sizeof(i));

@@ -204,7 +204,7 @@ wh_start(struct wh *w, const struct wh_opts *o)
 	w->broker = chan_new(bsp[0], "worker", 1);
 	w->fe = chan_new(fsp[0], "worker", 0);
 	w->req = chan_new(rsp[0], "worker", 0);
-	chan_set_packet(w->req);
+	chan_set_packet(w->req, 1);
 	wh_config(w, o);
 	if (wh_hello(w) == -1 || (!o->no_mem && wh_memory(w, o) == -1)) {
 		wh_dump_log(w);
@@ -445,7 +445,7 @@ wh_recv(struct wh *w, uint64_t id, struct wh_reply *rep, int timeout_ms)
 		}
 	}
 	for (;;) {
-		if (chan_recv_blocking(w->fe, &m, timeout_ms) == -1)
+		if (chan_recv_blocking(w->req, &m, timeout_ms) == -1)
 			return -1;
 		if (m.hdr.len < sizeof(hdr)) {
 			fprintf(stderr, "harness: short reply type %u\n", m.hdr.type);

@@ -63,8 +63,8 @@ struct wh_stash;
 struct wh {
 	pid_t		 pid;
 	struct chan	*broker;	/* our end of the worker's fd 3 */
-	struct chan	*fe;		/* our end of the worker's fd 4: ordered requests, replies */
-	struct chan	*req;		/* our end of the worker's fd 5: the other requests */
+	struct chan	*fe;		/* our end of the worker's fd 4: ordered requests, MEM_READY */
+	struct chan	*req;		/* our end of the worker's fd 5: other requests, replies */
 	char		 top[PATH_MAX];	/* temporary directory, removed by wh_stop */
 	char		 dir[PATH_MAX];	/* the shared directory (host path) */
 	char		 log[PATH_MAX];	/* the worker's stderr */
