@@ -378,9 +378,10 @@ chan_append(struct chan *c, const struct chan_hdr *hdr, int fd, const struct iov
 }
 
 /*
- * Under lock, with nothing queued (off the loop thread, or on a packet channel): one
- * sendmsg of the whole message. Bytes sent; 0 when the socket is full or failed (the loop
- * finds out when it writes). A record leaves whole or not at all.
+ * Off the loop thread: one sendmsg of the whole message, under the lock with nothing
+ * queued on a stream, without the lock on a packet channel (a record leaves whole or not
+ * at all). Bytes sent; 0 when the socket is full or failed (the loop finds out when it
+ * writes).
  */
 static size_t
 chan_send_direct(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,
