@@ -64,9 +64,18 @@ struct vq {
 /* Hidden in front of each vq_req: which start of the ring the chain came from. */
 struct req_box {
 	uint32_t	epoch;
-	uint32_t	pad;
-	uint64_t	pad2;		/* keeps the vq_req after it 16-byte aligned */
+	uint32_t	cap;		/* segments the box holds */
+	uint64_t	pad;		/* keeps the vq_req after it 16-byte aligned */
 };
+
+/*
+ * Spent boxes of chains up to BOX_SEGS segments (nearly every request) are kept for the
+ * next ones, so that taking a request allocates nothing once the queue has warmed up.
+ */
+#define BOX_SEGS	8
+#define BOX_SPARE	256
+static struct req_box	*box_spare[BOX_SPARE];
+static unsigned int	 box_nspare;
 
 static struct vq	 vqs[VQ_MAX];
 static struct event_base *vq_base;
@@ -521,6 +530,30 @@ vq_push(struct vq *vq, uint32_t head, uint32_t len)
 }
 
 static struct req_box *
+box_alloc(uint32_t nseg)
+{
+	struct req_box	*box;
+	uint32_t	 cap = nseg <= BOX_SEGS ? BOX_SEGS : nseg;
+
+	if (cap == BOX_SEGS && box_nspare > 0)
+		return box_spare[--box_nspare];
+	box = malloc(sizeof(*box) + sizeof(struct vq_req) + cap * sizeof(struct vq_seg));
+	if (box == NULL)
+		fatal("vq_req");
+	box->cap = cap;
+	return box;
+}
+
+static void
+box_free(struct req_box *box)
+{
+	if (box->cap == BOX_SEGS && box_nspare < BOX_SPARE)
+		box_spare[box_nspare++] = box;
+	else
+		free(box);
+}
+
+static struct req_box *
 box_of(struct vq_req *req)
 {
 	return (struct req_box *)(void *)((uint8_t *)req - sizeof(struct req_box));
@@ -546,7 +579,7 @@ vq_complete(struct vq_req *req, uint32_t written)
 	}
 	/* else: the ring stopped since; its guest memory is not ours to touch. */
 	vq_nalive--;
-	free(box);
+	box_free(box);
 	vq_completed();		/* a waiting GET_VRING_BASE or memory change may go on */
 }
 
@@ -572,12 +605,10 @@ vq_take(struct vq *vq, uint16_t head)
 		vq_push(vq, head, 0);
 		return;
 	}
-	box = malloc(sizeof(*box) + sizeof(*req) + c.nseg * sizeof(struct vq_seg));
-	if (box == NULL)
-		fatal("vq_req");
-	memset(box, 0, sizeof(*box) + sizeof(*req));
+	box = box_alloc(c.nseg);
 	box->epoch = vq->epoch;
 	req = (struct vq_req *)(void *)(box + 1);
+	memset(req, 0, sizeof(*req));
 	req->vq = vq;
 	req->head = head;
 	req->nrd = c.nrd;
