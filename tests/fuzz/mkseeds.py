@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap})
+# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap})
 # in the input layouts their header comments describe: a well-formed case per FUSE opcode
 # with a worker answer of the right type, a few descriptor chain shapes, and the rule sets
 # of tests/worker/ops-xattrmap.c. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
@@ -230,3 +230,13 @@ for i, r in enumerate(RULES):
     for k, n in enumerate(NAMES):
         data += bytes([255 if k % 2 == 0 else 16]) + n + S
     write("xattrmap", "rules-%02d" % i, data)
+
+# ---- idmap ----
+IDMAPS = [
+    [b"\0map:0:1000:1"], [b"\0guest:1000:100000:65536", b"\0host:0:0:1"],
+    [b"\0squash-guest:0:65534:4294967295"], [b"\0forbid-guest:5:10", b"\0forbid-guest:5:0:3"],
+    [b"\1:0:1000:1:", b"\1:1:2:3"], [b"\0squash-host:0:0:1", b"\0map:4294967295:0:2"],
+    [b"\0map:%d:%d:1" % (i, i) for i in range(9)],
+]
+for i, vals in enumerate(IDMAPS):
+    write("idmap", "values-%02d" % i, b"\0".join(vals))
