@@ -109,6 +109,8 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 }
 
 /* vlog() with ": strerror(errno)" appended. */
+static void vlog_errno(enum log_level, const char *, va_list)
+    __attribute__((__format__(printf, 2, 0)));
 static void
 vlog_errno(enum log_level level, const char *fmt, va_list ap)
 {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian 12 machine (as root), builds privfsd
-# twice (plain, and with ASan/UBSan), runs the whole suite and closes with one line:
+# three times (plain, with ASan/UBSan, and with clang's libFuzzer targets), runs the whole
+# suite and closes with one line:
 #   N passed, N failed[, N skipped]
 # Usage: contrib/test-all.sh   (from the top of the source tree; ../shared beside it)
 set -u
@@ -10,7 +11,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 deps="autoconf automake pkg-config make gcc libc6-dev linux-libc-dev libbsd-dev libevent-dev
 	libseccomp-dev libcap-ng-dev libssl-dev mandoc qemu-system-x86 linux-image-amd64
-	busybox-static cpio kmod procps psmisc attr acl xz-utils zstd python3 util-linux"
+	busybox-static cpio kmod procps psmisc attr acl xz-utils zstd python3 util-linux
+	clang libclang-rt-14-dev"
 missing=$(for p in $deps; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
@@ -58,7 +60,18 @@ else
 	echo "sanitizer build failed"; failed=$((failed + 1))
 fi
 
-# 3. The release tarball builds and passes its own checks.
+# 3. clang with the libFuzzer targets (tests/fuzz): each replays its seed corpus.
+if build build/fuzz CC=clang --enable-fuzzing --disable-e2e-tests; then
+	(cd build/fuzz && make -s check-fuzz) || true
+	count build/fuzz
+	find build/fuzz -name '*.log' -path '*tests/fuzz*' | while read -r l; do
+		grep -q '^:test-result: \(FAIL\|ERROR\)' "${l%.log}.trs" 2>/dev/null && { echo "=== $l"; tail -n 60 "$l"; }
+	done
+else
+	echo "fuzz build failed"; failed=$((failed + 1))
+fi
+
+# 4. The release tarball builds and passes its own checks.
 # (The minute-long flood tests ran in the plain build; the tarball's run shortens them.)
 if (cd build/plain && FLOOD_SECONDS=5 make -s distcheck >distcheck.log 2>&1); then
 	passed=$((passed + 1)); echo "distcheck: ok"

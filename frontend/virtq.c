@@ -172,6 +172,8 @@ vq_schedule(struct vq *vq)
 		event_active(vq->ev_proc, EV_TIMEOUT, 1);
 }
 
+static void vq_broken(struct vq *, const char *, ...)
+    __attribute__((__format__(printf, 2, 3)));
 static void
 vq_broken(struct vq *vq, const char *fmt, ...)
 {

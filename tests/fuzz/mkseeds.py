@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap})
+# in the input layouts their header comments describe: a well-formed case per FUSE opcode
+# with a worker answer of the right type, a few descriptor chain shapes, and the rule sets
+# of tests/worker/ops-xattrmap.c. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
+# (crash-*) live beside these and are not rewritten.
+import os
+import struct
+import sys
+
+top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(top, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- fuse ----
+# INIT flags: ASYNC_READ POSIX_LOCKS FLOCK_LOCKS DO_READDIRPLUS WRITEBACK_CACHE POSIX_ACL
+# MAX_PAGES HANDLE_KILLPRIV_V2 SETXATTR_EXT INIT_EXT, flags2 SECURITY_CTX.
+INIT_FLAGS = (1 | 2 | 1 << 10 | 1 << 13 | 1 << 16 | 1 << 20 | 1 << 22 | 1 << 28 |
+              1 << 29 | 1 << 30 | 1 << 32)
+# Config byte: bits 0-1 cache, then SECURITY_LABEL XATTR POSIX_ACL WRITEBACK KILLPRIV_V2.
+CFG_PLAIN = 0x08
+CFG_ALL = 0x04 | 0x08 | 0x10 | 0x20 | 0x40
+
+# Reply type index (IMSG_WORKER_REPLY_STATUS + n) and payload size.
+STATUS, ENTRY, ATTR, OPEN, CREATE, COUNT, DATA, STATFS, DIRENTS, LOCK = range(10)
+ATTR_SIZE = 8 * 6 + 4 * 8 + 8	# msg_attr as msg.h lays it out (checked by the length)
+SIZES = {STATUS: 0, ENTRY: 16 + ATTR_SIZE, ATTR: ATTR_SIZE, OPEN: 16,
+         CREATE: 16 + ATTR_SIZE + 16, COUNT: 8, STATFS: 56, LOCK: 24}
+
+
+def header(cfg=CFG_PLAIN, flags=INIT_FLAGS, minor=38):
+    return struct.pack("<BBQ", cfg, minor, flags)
+
+
+def inhdr(op, nodeid, arglen, unique=2):
+    # fuse_in_header: len opcode unique nodeid uid gid pid total_extlen padding
+    return struct.pack("<IIQQIIIHH", 40 + arglen, op, unique, nodeid, 1000, 100, 42, 0, 0)
+
+
+def record(op, nodeid, args, wrlen, ctl=0x08, nseg=0, replies=()):
+    body = inhdr(op, nodeid, len(args)) + args
+    out = struct.pack("<BHHB", ctl, len(body), wrlen, nseg) + body
+    if ctl & 0x08:
+        for rt, err, payload in replies:
+            out += struct.pack("<Bb", rt, err)
+            if rt in (DATA, DIRENTS):
+                extra = len(payload) - (8 if rt == DIRENTS else 0)
+                out += struct.pack("<H", extra)
+            out += payload
+    return out
+
+
+def z(n):
+    return b"\0" * n
+
+
+def attr(mode=0o100644, ino=99):
+    a = struct.pack("<QQQqqqIIIIIII", ino, 4096, 8, 1, 2, 3, 0, 0, 0, mode, 1, 1000, 100)
+    return a + z(ATTR_SIZE - len(a))
+
+
+def entry(mode=0o100644):
+    return struct.pack("<QQ", 7, 1) + attr(mode)
+
+
+def opened():
+    return struct.pack("<QII", 5, 0, 0)
+
+
+def dirents(names):
+    out = struct.pack("<II", len(names), 0)
+    for i, n in enumerate(names):
+        out += struct.pack("<QQII", 10 + i, i + 1, 8, len(n)) + n
+    return out
+
+
+def rep(rt, payload=None, err=0):
+    return (rt, err, payload if payload is not None else z(SIZES.get(rt, 0)))
+
+
+S = b"\0"
+OPS = {
+    "lookup": (1, 1, b"foo" + S, 16 + 128, [rep(ENTRY, entry())]),
+    "getattr": (3, 2, z(16), 16 + 104, [rep(ATTR, attr())]),
+    "setattr": (4, 2, struct.pack("<II", 1 | 8, 0) + z(80), 16 + 104, [rep(ATTR, attr())]),
+    "readlink": (5, 2, b"", 16 + 4096, [rep(DATA, b"/target")]),
+    "symlink": (6, 1, b"ln" + S + b"/etc/passwd" + S, 16 + 128, [rep(ENTRY, entry(0o120777))]),
+    "mknod": (8, 1, struct.pack("<IIII", 0o10644, 0, 0o22, 0) + b"fifo" + S, 16 + 128,
+              [rep(ENTRY, entry(0o10644))]),
+    "mkdir": (9, 1, struct.pack("<II", 0o755, 0o22) + b"dir" + S, 16 + 128,
+              [rep(ENTRY, entry(0o40755))]),
+    "unlink": (10, 1, b"x" + S, 16, [rep(STATUS)]),
+    "rmdir": (11, 1, b"d" + S, 16, [rep(STATUS, err=39)]),
+    "rename": (12, 1, struct.pack("<Q", 1) + b"a" + S + b"b" + S, 16, [rep(STATUS)]),
+    "link": (13, 1, struct.pack("<Q", 2) + b"hard" + S, 16 + 128, [rep(ENTRY, entry())]),
+    "open": (14, 2, struct.pack("<II", 2, 0), 16 + 16, [rep(OPEN, opened())]),
+    "read": (15, 2, struct.pack("<QQIIQII", 5, 0, 4096, 0, 0, 0, 0), 16 + 4096,
+             [rep(COUNT, struct.pack("<Q", 100))]),
+    "write": (16, 2, struct.pack("<QQIIQII", 5, 0, 8, 0, 0, 0, 0) + b"abcdefgh", 16 + 8,
+              [rep(COUNT, struct.pack("<Q", 8))]),
+    "statfs": (17, 1, b"", 16 + 80, [rep(STATFS, struct.pack("<QQQQQIIII", 100, 50, 50, 10, 5,
+                                                               4096, 255, 4096, 0))]),
+    "release": (18, 2, struct.pack("<QIIQ", 5, 0, 0, 0), 16, [rep(STATUS)]),
+    "fsync": (20, 2, struct.pack("<QII", 5, 1, 0), 16, [rep(STATUS)]),
+    "setxattr": (21, 2, struct.pack("<IIII", 3, 0, 0, 0) + b"user.k" + S + b"abc", 16,
+                 [rep(STATUS)]),
+    "getxattr": (22, 2, struct.pack("<II", 64, 0) + b"user.x" + S, 16 + 64,
+                 [rep(DATA, b"value")]),
+    "getxattr-size": (22, 2, struct.pack("<II", 0, 0) + b"user.x" + S, 16 + 8,
+                      [rep(COUNT, struct.pack("<Q", 5))]),
+    "listxattr": (23, 2, struct.pack("<II", 64, 0), 16 + 64,
+                  [rep(DATA, b"user.a\0user.b\0")]),
+    "removexattr": (24, 2, b"user.x" + S, 16, [rep(STATUS)]),
+    "flush": (25, 2, struct.pack("<QIIQ", 5, 0, 0, 0), 16, [rep(STATUS)]),
+    "opendir": (27, 1, struct.pack("<II", 0o200000, 0), 16 + 16, [rep(OPEN, opened())]),
+    "readdir": (28, 1, struct.pack("<QQIIQII", 5, 0, 4096, 0, 0, 0, 0), 16 + 4096,
+                [rep(DIRENTS, dirents([b".", b"..", b"file"]))]),
+    "releasedir": (29, 1, struct.pack("<QIIQ", 5, 0, 0, 0), 16, [rep(STATUS)]),
+    "fsyncdir": (30, 1, struct.pack("<QII", 5, 0, 0), 16, [rep(STATUS)]),
+    "getlk": (31, 2, struct.pack("<QQQQIIII", 5, 0, 0, 100, 1, 42, 0, 0), 16 + 24,
+              [rep(LOCK, struct.pack("<QQII", 0, 100, 2, 0))]),
+    "setlk": (32, 2, struct.pack("<QQQQIIII", 5, 0, 0, 100, 1, 42, 0, 0), 16, [rep(STATUS)]),
+    "setlkw": (33, 2, struct.pack("<QQQQIIII", 5, 0, 0, 100, 1, 42, 0, 0), 16, [rep(STATUS)]),
+    "access": (34, 2, struct.pack("<II", 4, 0), 16, [rep(STATUS)]),
+    "create": (35, 1, struct.pack("<IIII", 0o102, 0o100644, 0o22, 0) + b"f" + S, 16 + 144,
+               [rep(CREATE, entry() + opened())]),
+    "interrupt": (36, 0, struct.pack("<Q", 2), 16, []),
+    "destroy": (38, 0, b"", 16, [rep(STATUS)]),
+    "fallocate": (43, 2, struct.pack("<QQQII", 5, 0, 4096, 0, 0), 16, [rep(STATUS)]),
+    "readdirplus": (44, 1, struct.pack("<QQIIQII", 5, 0, 4096, 0, 0, 0, 0), 16 + 4096,
+                    [rep(DIRENTS, dirents([b"a", b"bb"]))]),
+    "rename2": (45, 1, struct.pack("<QII", 1, 1, 0) + b"a" + S + b"b" + S, 16, [rep(STATUS)]),
+    "lseek": (46, 2, struct.pack("<QQII", 5, 0, 3, 0), 16 + 8,
+              [rep(COUNT, struct.pack("<Q", 4096))]),
+    "copy_file_range": (47, 2, struct.pack("<QQQQQQQ", 5, 0, 3, 6, 0, 4096, 0), 16 + 8,
+                        [rep(COUNT, struct.pack("<Q", 4096))]),
+    "setupmapping": (48, 2, struct.pack("<QQQQQ", 5, 0, 2 << 20, 3, 0), 16, [rep(STATUS)]),
+    "removemapping": (49, 1, struct.pack("<I", 1) + struct.pack("<QQ", 0, 4096), 16,
+                      [rep(STATUS)]),
+    "syncfs": (50, 1, z(8), 16, [rep(STATUS)]),
+    "tmpfile": (51, 1, struct.pack("<IIII", 0o2, 0o100600, 0o22, 0) + b"t" + S, 16 + 144,
+                [rep(CREATE, entry() + opened())]),
+    "ioctl": (39, 2, z(32), 16, []),
+    "unknown": (4095, 1, b"", 16, []),
+}
+
+for name, (op, node, args, wr, reps) in OPS.items():
+    write("fuse", "op-" + name, header() + record(op, node, args, wr, replies=reps))
+
+# Every opcode once in one session, with the config that enables the most.
+session = header(CFG_ALL)
+for name, (op, node, args, wr, reps) in OPS.items():
+    if name != "destroy":
+        session += record(op, node, args, wr, replies=reps)
+write("fuse", "session-all", session)
+
+# Split segments, hiprio FORGET/BATCH_FORGET, a device reset mid-request, a bad in.len.
+write("fuse", "segments", header() +
+      record(15, 2, struct.pack("<QQIIQII", 5, 0, 6000, 0, 0, 0, 0), 16 + 8192, nseg=0x32,
+             replies=[rep(COUNT, struct.pack("<Q", 6000))]) +
+      record(16, 2, struct.pack("<QQIIQII", 5, 0, 300, 0, 0, 0, 0) + z(300), 24, nseg=0x02,
+             replies=[rep(COUNT, struct.pack("<Q", 300))]))
+write("fuse", "hiprio", header() +
+      record(2, 7, struct.pack("<Q", 3), 0, ctl=0x01) +
+      record(42, 0, struct.pack("<II", 2, 0) + struct.pack("<QQ", 7, 1) * 2, 0, ctl=0x01))
+write("fuse", "reset", header() +
+      record(1, 1, b"x" + S, 16 + 128, ctl=0x00) +
+      record(3, 1, z(16), 16 + 104, ctl=0x18, replies=[rep(ENTRY, entry()), rep(ATTR, attr())]))
+write("fuse", "secctx", header(CFG_ALL) +
+      record(35, 1, struct.pack("<IIII", 0o302, 0o100644, 0o22, 0) + b"f" + S +
+             struct.pack("<II", 8 + 32, 1) + struct.pack("<II", 4, 0) +
+             b"security.selinux\0ctx1\0\0\0", 16 + 144,
+             replies=[rep(CREATE, entry() + opened())]))
+write("fuse", "wrong-replies", header() +
+      record(1, 1, b"foo" + S, 16 + 128, replies=[(ATTR | 0x10, 0, z(SIZES[ATTR])),
+                                                 (ATTR, 0, z(SIZES[ATTR]))]) +
+      record(28, 1, struct.pack("<QQIIQII", 5, 0, 100, 0, 0, 0, 0), 16 + 100,
+             replies=[rep(DIRENTS, dirents([b"a/b"]))]))
+
+# ---- chain ----
+def desc(addr, length, flags, nxt):
+    return struct.pack("<QIHH", addr, length, flags, nxt)
+
+
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+
+def chain(num, head, indirect, r0, gap, table, rest=b""):
+    mem = table + z(max(0, 16 * num - len(table))) + rest
+    return struct.pack("<HHBHB", num - 1, head, indirect, r0, gap) + mem
+
+
+# Two descriptors: a readable header and a writable reply buffer.
+write("chain", "simple", chain(4, 0, 0, 4096, 1,
+                               desc(256, 40, NEXT, 1) + desc(512, 100, WRITE, 0)))
+# A buffer that crosses from region 0 into region 1 (regions 2 KiB + gap 4 KiB).
+write("chain", "split", chain(4, 1, 0, 2048, 1,
+                              z(16) + desc(2000, 48, NEXT, 2) + desc(2048 + 4096, 64, WRITE, 0)))
+# An indirect table of three entries at gpa 1024.
+itab = desc(256, 40, NEXT, 1) + desc(300, 20, NEXT, 2) + desc(512, 200, WRITE, 0)
+write("chain", "indirect", chain(8, 0, 1, 4096, 0, desc(1024, 48, INDIRECT, 0) +
+                                 z(1024 - 16) + itab))
+# A loop, and NEXT past the table.
+write("chain", "loop", chain(2, 0, 0, 4096, 0, desc(64, 8, NEXT, 1) + desc(64, 8, NEXT, 0)))
+write("chain", "next-range", chain(2, 0, 0, 4096, 0, desc(64, 8, NEXT, 9)))
+# A readable descriptor after a writable one; a region at the top of the address space.
+write("chain", "order", chain(2, 0, 0, 4096, 0, desc(64, 8, WRITE | NEXT, 1) +
+                              desc(64, 8, 0, 0)))
+write("chain", "top", chain(2, 0, 0, 4096, 0xff, desc((1 << 64) - 100, 200, 0, 0)))
+
+# ---- xattrmap ----
+RULES = [
+    "", "  \n ", ":ok:all:::", ":bogus:all:::", ":ok:nowhere:::", ":ok:all::",
+    ":ok:all:::x", ":map:a.:b.::ok:all:::", "/ok/all/:/:/",
+    ":prefix:all::user.virtiofs.::bad:all:::", ":map:trusted.:user.virtiofs.:",
+    ":map::user.g.:", ":ok:client:user.::",
+    ":prefix:client:trusted.:user.virtiofs.:\n:bad:server:user.virtiofs.::\n"
+    ":unsupported:all:security.::\n:ok:all:::",
+]
+NAMES = [b"user.x", b"trusted.overlay.opaque", b"security.selinux",
+         b"user.virtiofs.trusted.a", b"system.posix_acl_access", b""]
+for i, r in enumerate(RULES):
+    data = r.encode() + S
+    for k, n in enumerate(NAMES):
+        data += bytes([255 if k % 2 == 0 else 16]) + n + S
+    write("xattrmap", "rules-%02d" % i, data)
+
+# ---- idmap ----
+IDMAPS = [
+    [b"\0map:0:1000:1"], [b"\0guest:1000:100000:65536", b"\0host:0:0:1"],
+    [b"\0squash-guest:0:65534:4294967295"], [b"\0forbid-guest:5:10", b"\0forbid-guest:5:0:3"],
+    [b"\1:0:1000:1:", b"\1:1:2:3"], [b"\0squash-host:0:0:1", b"\0map:4294967295:0:2"],
+    [b"\0map:%d:%d:1" % (i, i) for i in range(9)],
+]
+for i, vals in enumerate(IDMAPS):
+    write("idmap", "values-%02d" % i, b"\0".join(vals))
