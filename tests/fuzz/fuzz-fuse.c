@@ -42,10 +42,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-struct vq {
-	unsigned int	index;
-	unsigned int	num;
-};
+#include "unit/vq_stub.h"
 
 static struct vq	hiprio = { 0, 128 }, reqq = { 1, 128 };
 
@@ -94,18 +91,6 @@ take16(void)
 
 	take(b, 2);
 	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-unsigned int
-vq_index(const struct vq *vq)
-{
-	return vq->index;
-}
-
-unsigned int
-vq_num(const struct vq *vq)
-{
-	return vq->num;
 }
 
 void

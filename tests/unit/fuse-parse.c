@@ -24,10 +24,7 @@
 #include "check.h"
 
 /* ---- stubs of the vhost side (virtq.h, below the FUSE layer) ---- */
-struct vq {
-	unsigned int	index;
-	unsigned int	num;
-};
+#include "vq_stub.h"
 
 static struct vq	 hiprio = { 0, 128 }, reqq = { 1, 128 };
 static struct vq_req	*done_req;
@@ -56,18 +53,6 @@ req_alloc(uint32_t nseg)
 		abort();
 	reqs[nreqs++] = r;
 	return r;
-}
-
-unsigned int
-vq_index(const struct vq *vq)
-{
-	return vq->index;
-}
-
-unsigned int
-vq_num(const struct vq *vq)
-{
-	return vq->num;
 }
 
 void
