@@ -4,7 +4,8 @@
 #   run 1, <binary path=...>: a wrapper around the test broker, with the options libvirt
 #          turns into -o cache=,sandbox=,xattr,flock,posix_lock, --thread-pool-size and -d;
 #          privfsd must say once that the lock switches change nothing.
-#   run 2, no <binary>: libvirt finds privfsd through the vhost-user descriptor that
+#   run 2, `virsh destroy` while the guest runs: all three privfsd processes must end;
+#   run 3, no <binary>: libvirt finds privfsd through the vhost-user descriptor that
 #          `make install` (DESTDIR) put in the descriptor directory; QEMU's own
 #          50-qemu-virtiofsd.json stays next to it, and 50-privfsd.json must win (libvirt
 #          takes the first "fs" descriptor by file name).
@@ -39,6 +40,8 @@ TIMEOUT=${E2E_TIMEOUT:-120}
 
 # --- the installed privfsd, from the build tree
 prefix=$(sed -n 's/^prefix = //p' "$PRIVFSD_BUILDDIR/Makefile")
+[ "$(sed -n 's/^vhostuserjsondir = //p' "$PRIVFSD_BUILDDIR/Makefile")" != no ] ||
+    skip "configured --without-vhost-user-json-dir: no descriptor to find privfsd by"
 [ -d "$prefix" ] || skip "install prefix $prefix does not exist (the overlay needs it)"
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$PRIVFSD_BUILDDIR" install \
     DESTDIR="$T/dest" >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
@@ -258,7 +261,32 @@ grep -q -- '-o flock, posix_lock: accepted for compatibility and ignored' "$FSLO
     { grep 'ignored' "$FSLOG"; fail "binary: the ignored-switch line does not name flock, posix_lock"; }
 pass "binary: libvirt ran $T/bin/privfsd with -o cache,sandbox,xattr,flock,posix_lock, -d; guest read and wrote"
 
-# Run 2: no <binary>; libvirt picks the descriptor.
+# Run 2: virsh destroy while the guest runs: libvirt kills the broker, and the frontend
+# and the worker go with it.
+dom=privfsd-destroy-$$
+mkdir -p "$T/destroy"
+domain_xml destroy "<binary path='$T/bin/privfsd'/>" >"$T/destroy/domain.xml"
+virsh -c qemu:///system create "$T/destroy/domain.xml" >"$T/destroy/create.out" 2>&1 ||
+    { cat "$T/destroy/create.out"; fail "destroy: virsh create"; }
+FSLOG=/var/log/libvirt/qemu/$dom-fs0-virtiofsd.log
+i=0
+until grep -q 'vhost-user connection' "$FSLOG" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 300 ] || { cat "$FSLOG"; fail "destroy: QEMU did not connect"; }
+	sleep 0.2
+done
+# The worker's title names the share, which is this test's own; its parent is the broker.
+wpid=$(pgrep -f "^privfsd: worker $S\$" | head -n 1)
+[ -n "$wpid" ] || { ps -eo pid,args | grep privfsd; fail "destroy: no worker serving $S"; }
+bpid=$(ps -o ppid= -p "$wpid" | tr -d ' ')
+kids=$(ps -o pid= --ppid "$bpid" | tr -d ' ')
+[ "$(echo $kids | wc -w)" = 2 ] || fail "destroy: broker $bpid has children '$kids', not 2"
+virsh -c qemu:///system destroy "$dom" >/dev/null || fail "destroy: virsh destroy"
+for p in $bpid $kids; do
+	dead "$p" 10 || { ps -o pid,args -p "$p"; fail "destroy: pid $p still there"; }
+done
+pass "destroy: virsh destroy while the guest ran ended the broker and both children"
+
+# Run 3: no <binary>; libvirt picks the descriptor.
 boot descriptor ""
 grep -q "$binary --fd=" "$QLOG" || {
 	grep -i virtiofsd "$QLOG"; fail "descriptor: libvirt did not start $binary"; }
