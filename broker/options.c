@@ -499,8 +499,8 @@ socket_activation(struct broker_opts *o)
 		return;
 	/* One connection per privfsd: a second socket would never be served. */
 	if (n > 1)
-		options_fail("LISTEN_FDS", "privfsd serves one socket: give the socket unit "
-		    "a single ListenStream=");
+		log_warnx("LISTEN_FDS=%lld: only fd 3 is served; give the socket unit a "
+		    "single ListenStream=", n);
 	if (o->socket_path[0] != '\0')
 		options_fail("--socket-path", "cannot be combined with a socket from systemd "
 		    "(LISTEN_FDS)");

@@ -128,6 +128,7 @@ static const char *const compat_ignored[] = {
 	"flock", "no_flock", "posix_lock", "no_posix_lock", "allow_root",
 };
 #define NCOMPAT_IGNORED	(sizeof(compat_ignored) / sizeof(compat_ignored[0]))
+#define IGNORED_LOCKS	0xfU	/* the first four */
 
 static int
 compat_switch(const char *opt, struct broker_opts *o)
@@ -263,6 +264,7 @@ options_log_ignored(const struct broker_opts *o)
 			(void)strlcat(line, ", ", sizeof(line));
 		(void)strlcat(line, compat_ignored[i], sizeof(line));
 	}
-	log_info("-o %s: accepted for compatibility and ignored (POSIX and flock(2) "
-	    "locks are always served)", line);
+	log_info("-o %s: accepted for compatibility and ignored%s", line,
+	    (o->ignored & IGNORED_LOCKS) != 0 ?
+	    " (POSIX and flock(2) locks are always served)" : "");
 }
