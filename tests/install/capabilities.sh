@@ -3,6 +3,7 @@
 # (contrib/50-privfsd.json) follow QEMU's vhost-user.json schema for type "fs", claim no
 # migration (privfsd has none), and the one feature claimed, "separate-options", holds:
 # privfsd serves with exactly the long options libvirt passes once it sees that feature.
+# And the lock switches libvirt passes without it are logged once as ignored.
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/broker-lib.sh"
 command -v python3 >/dev/null || skip "needs python3"
@@ -53,3 +54,15 @@ done
 kill "$PRIVFSD_PID"
 wait "$PRIVFSD_PID"
 pass "libvirt's separate-options command line is served"
+
+# libvirt's <lock> element: the C virtiofsd's lock switches, each form, one given twice.
+# privfsd ignores them and says so in one line.
+start_privfsd "$T/locks.log" --socket-path="$T/locks.sock" \
+    -o source="$D",flock,no_flock,posix_lock -o no_posix_lock,flock
+kill "$PRIVFSD_PID"
+wait "$PRIVFSD_PID"
+n=$(grep -c 'accepted for compatibility and ignored' "$T/locks.log")
+[ "$n" = 1 ] || { cat "$T/locks.log"; fail "the ignored switches logged $n times, not once"; }
+grep -q -- '-o flock, no_flock, posix_lock, no_posix_lock: accepted for compatibility and ignored (POSIX and flock(2) locks are always served)' \
+    "$T/locks.log" || { cat "$T/locks.log"; fail "the line does not name the four switches"; }
+pass "-o [no_]flock, [no_]posix_lock: one log line names them as ignored"
