@@ -21,6 +21,8 @@ if [ -z "${LIBVIRT_TEST_NS:-}" ]; then
 		command -v "$c" >/dev/null || { echo "SKIP: no $c (libvirt-daemon," \
 		    "libvirt-daemon-driver-qemu, libvirt-clients)"; exit 77; }
 	done
+	ls /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so >/dev/null 2>&1 ||
+	    { echo "SKIP: no QEMU driver for libvirtd (libvirt-daemon-driver-qemu)"; exit 77; }
 	unshare --mount --propagation private true 2>/dev/null ||
 	    { echo "SKIP: cannot make a mount namespace"; exit 77; }
 	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
