@@ -19,6 +19,14 @@ if [ -n "$missing" ]; then
 	apt-get update -qq && apt-get install -y -qq $missing >/dev/null || {
 		echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
+# libvirt for tests/install/libvirt.sh, without what it recommends (other hypervisors' drivers).
+lvdeps="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+missing=$(for p in $lvdeps; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+		echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
 if [ -x ../shared/tools/install-peers ] || [ -f ../shared/tools/install-peers ]; then
 	sh ../shared/tools/install-peers >/dev/null 2>&1 || echo "warning: install-peers failed; peer comparisons are skipped"
 fi
