@@ -60,3 +60,60 @@ gone_within() {
 	for p in "$@"; do dead "$p" "$s" || return 1; done
 	return 0
 }
+
+# full_fs ERR SHARE: SHARE is a small file system (its root the export) that runs out with
+# ERR (ENOSPC, EDQUOT) on the guest's writes; the host made SHARE/keep and SHARE/big, both
+# empty and owned by the user the limit is on. The guest writes and fsyncs 256 KiB to keep,
+# then writes big until the error. The error must reach the guest as ERR, the bytes it was
+# told were written must be in big, keep must be whole, the daemon must keep serving, and
+# once big is removed the guest can write again.
+full_fs() {
+	local err=$1 share=$2 keep keepfh big bigfh wrote
+	start_backend "$share" "$T/sock" "$T/log"
+	drv_start "$T/sock"
+	want_ok "INIT" init
+	want_ok "LOOKUP keep" lookup keep
+	keep=$F1
+	want_ok "OPEN keep" open "$keep"
+	keepfh=$F1
+	want_ok "write 256 KiB to keep" write "$keep" "$keepfh" 0 262144
+	want_ok "FSYNC keep" fsync "$keep" "$keepfh"
+	want_ok "LOOKUP big" lookup big
+	big=$F1
+	want_ok "OPEN big" open "$big"
+	bigfh=$F1
+	want_err "$err" "write big until the file system is full" write "$big" "$bigfh" 0 16777216
+	wrote=$F1
+	echo "  the guest was told $wrote bytes were written before $err"
+	[ "$wrote" -gt 0 ] || fail "nothing written before $err"
+	want_err "$err" "one more write is refused too" write "$big" "$bigfh" "$wrote" 4096
+	backend_alive || fail "privfsd died when the file system filled up"
+	want_ok "big reads back as written ($wrote bytes)" verify "$big" "$bigfh" "$wrote"
+	want_ok "keep reads back whole" verify "$keep" "$keepfh" 262144
+	want_ok "GETATTR still answered" getattr "$big"
+	[ "$F1" = "$wrote" ] || fail "big is $F1 bytes, the guest was told $wrote"
+	want_ok "STATFS still answered" statfs
+	want_ok "directory listing still answered" ls 1
+	"$FAULT_BIN" pattern "$wrote" | cmp - "$share/big" || fail "big on the host is not what the guest wrote"
+	"$FAULT_BIN" pattern 262144 | cmp - "$share/keep" || fail "keep on the host is not whole"
+	echo "ok - the host sees both files as the guest wrote them"
+	want_ok "RELEASE big" release "$big" "$bigfh"
+	want_ok "UNLINK big" unlink big
+	# The worker's own reference (an O_PATH fd) holds the inode, and so its blocks, until
+	# the guest forgets it, as the guest's kernel does once it drops the inode. FORGET
+	# takes another channel to the worker than WRITE, so allow it a moment.
+	want_ok "FORGET big" forget "$big" 1
+	for i in $(seq 1 50); do drv write "$keep" "$keepfh" 262144 262144 && break; sleep 0.1; done
+	want_ok "write keep again once there is room" write "$keep" "$keepfh" 262144 262144
+	want_ok "keep reads back whole (512 KiB)" verify "$keep" "$keepfh" 524288
+	want_ok "RELEASE keep" release "$keep" "$keepfh"
+	drv quit
+	wait "$DRV_PID" 2>/dev/null
+	backend_exit_status 10
+	[ "$BACKEND_STATUS" = "exit 0" ] || fail "privfsd: $BACKEND_STATUS after the guest left"
+	if privfsd_crashes "$T/log"; then
+		tail -n 20 "$T/log"
+		fail "a privfsd process crashed"
+	fi
+	"$FAULT_BIN" pattern 524288 | cmp - "$share/keep" || fail "keep on the host is not whole at the end"
+}
