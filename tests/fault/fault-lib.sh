@@ -117,3 +117,72 @@ full_fs() {
 	fi
 	"$FAULT_BIN" pattern 524288 | cmp - "$share/keep" || fail "keep on the host is not whole at the end"
 }
+
+# ---- real guests (e2e/mkinitramfs.sh's busybox guest) ----
+#
+#   guest_start SCRIPT   privfsd on $T/share, QEMU (TCG) booting the e2e guest, which runs
+#                        SCRIPT (copied to $T/share/.e2e/run.sh); console in $T/console.log;
+#                        BACKEND_PID, QEMU_PID, PRIVFSD_TREE (the privfsd processes)
+#   console_wait ERE S   0 once a console line matches ERE within S seconds
+#   privfsd_tree_gone    fail unless every privfsd process and the socket are gone
+guest_start() {
+	local images kernel initrd i
+	. "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
+	e2e_require qemu-system-x86_64
+	images=$(bash "$E2E_DIR/mkinitramfs.sh") || skip "no guest image"
+	kernel=$(echo "$images" | sed -n 1p)
+	initrd=$(echo "$images" | sed -n 2p)
+	mkdir -p "$T/share/.e2e" "$T/share/data"
+	chmod 755 "$T/share" "$T/share/data"
+	cp "$1" "$T/share/.e2e/run.sh" || fail "guest script"
+	start_privfsd "$T/log" --socket-path="$T/sock" --shared-dir="$T/share" --seccomp=kill
+	BACKEND_PID=$PRIVFSD_PID
+	qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none \
+	    -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+	    -chardev socket,id=char0,path="$T/sock" \
+	    -device vhost-user-fs-pci,chardev=char0,tag=privfsd \
+	    -kernel "$kernel" -initrd "$initrd" -no-reboot \
+	    -append "console=ttyS0 panic=-1 quiet e2e.tag=privfsd" \
+	    -serial file:"$T/console.log" >"$T/qemu.err" 2>&1 </dev/null &
+	QEMU_PID=$!
+	at_exit "kill -9 $QEMU_PID 2>/dev/null"
+	# The children exist once QEMU has connected (the broker spawns them at start).
+	for i in $(seq 1 50); do
+		PRIVFSD_TREE=$(tree_pids "$BACKEND_PID" | tr '\n' ' ')
+		[ "$(echo $PRIVFSD_TREE | wc -w)" -ge 3 ] && break
+		sleep 0.1
+	done
+	[ "$(echo $PRIVFSD_TREE | wc -w)" -ge 3 ] || fail "privfsd has not three processes: $PRIVFSD_TREE"
+}
+
+console_wait() {
+	local i=0
+	while ! tr -d '\r' 2>/dev/null <"$T/console.log" | grep -aqE "$1"; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 10)) ] || return 1
+		kill -0 "$QEMU_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+
+guest_dump() {
+	echo "--- console (last 40 lines):"
+	tr -d '\r' <"$T/console.log" 2>/dev/null | tail -n 40
+	echo "--- privfsd log (last 30 lines):"
+	tail -n 30 "$T/log"
+	echo "--- qemu stderr:"
+	cat "$T/qemu.err"
+}
+
+privfsd_tree_gone() {
+	local p left=""
+	gone_within 10 $PRIVFSD_TREE || true
+	for p in $PRIVFSD_TREE; do
+		[ -d "/proc/$p" ] && [ "$(awk '$1 == "State:" { print $2 }' "/proc/$p/status" 2>/dev/null)" != Z ] &&
+		    left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-40))"
+	done
+	[ -z "$left" ] || fail "privfsd processes left:$left"
+	echo "ok - no privfsd process left ($PRIVFSD_TREE)"
+	[ ! -e "$T/sock" ] || fail "the socket $T/sock was left behind"
+	echo "ok - the socket file is gone"
+}
