@@ -30,10 +30,16 @@ drv() {
 # The value fields of the last answer: F1 F2 F3 after "ok" or "err NAME".
 _fields() { set -- $ANS; shift; case $ANS in err*) shift ;; esac; F1=${1:-} F2=${2:-} F3=${3:-}; }
 
+# drv_fail MESSAGE: what the driver said on stderr (a crash, a sanitizer report), then fail.
+drv_fail() {
+	[ -s "$T/drv.err" ] && { echo "--- vu-fault stderr:"; tail -n 40 "$T/drv.err"; }
+	fail "$*"
+}
+
 want_ok() {
 	local what=$1
 	shift
-	drv "$@" || fail "$what: $* answered: $ANS"
+	drv "$@" || drv_fail "$what: $* answered: $ANS"
 	_fields
 	echo "ok - $what"
 }
@@ -42,7 +48,7 @@ want_err() {
 	local err=$1 what=$2
 	shift 2
 	drv "$@"
-	case $ANS in "err $err"|"err $err "*) ;; *) fail "$what: $* answered '$ANS', want err $err" ;; esac
+	case $ANS in "err $err"|"err $err "*) ;; *) drv_fail "$what: $* answered '$ANS', want err $err" ;; esac
 	_fields
 	echo "ok - $what (err $err)"
 }
