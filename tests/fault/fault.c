@@ -16,7 +16,7 @@
  *   vu-fault pattern LEN
  *	Writes the first LEN bytes of the data pattern to stdout.
  *
- * Data written by "write" and "fill" is the pattern at the file offset, so whatever
+ * Data written by "write" (and by each boot of "reboots") is the pattern at the file offset, so whatever
  * reads it back (READ here, cmp on the host) can check it without a copy.
  */
 #include "config.h"
@@ -48,10 +48,10 @@
  * state (the same files looked up, open and locked), so the fds, maps and threads of
  * each process must be exactly those of boot 1. Memory is allowed 1 MiB: one boot's
  * session holds about 100 KiB in the worker (BOOT_FILES nodes and BOOT_OPEN handles
- * at 384 bytes each with their buffers), so leaking a session, or a guest memory
- * mapping, shows as several MiB after 49 more boots, while the allocator's own
- * fragmentation stays well under 1 MiB (the figures are printed; 340 KiB in the worker
- * after 50 boots and after 150, so it levels off). The checks are on VmRSS and RssAnon;
+ * at 384 bytes each with their buffers), so leaking a session shows as several MiB
+ * after 49 more boots (and its fds in the fd count; a leaked guest memory mapping in
+ * the maps), while the allocator's own growth stays well under 1 MiB: about 350 KiB in
+ * the worker after 50 boots and the same after 150, so it levels off. The checks are on VmRSS and RssAnon;
  * Pss is printed but not checked: it shares the pages of the libraries with every other
  * process that maps them, so it moves as processes elsewhere on the machine come and go.
  * Sanitizer builds add their quarantine and shadow.
