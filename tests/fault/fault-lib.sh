@@ -7,7 +7,8 @@
 #   want_err ERR WHAT CMD...  it must answer "err ERR"
 #   tree_pids PID           PID and every process below it
 #   gone_within SECONDS PIDS  0 once none of PIDS is running (zombies count as gone)
-#   privfsd_exit SECONDS    wait for the broker; sets BACKEND_STATUS ("exit N"/"running")
+#   full_fs ERR SHARE       the checks of a file system that runs out (enospc, edquot)
+#   guest_start, console_wait, privfsd_tree_gone  real guests (below)
 DRIVER_BACKEND=privfsd
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 
@@ -16,7 +17,6 @@ FAULT_BIN=${PRIVFSD_TESTS_BUILDDIR:-.}/fault/vu-fault
 
 drv_start() {
 	coproc DRV { exec "$FAULT_BIN" --socket="$1" shell 2>"$T/drv.err"; }
-	DRV_PID=$DRV_PID
 	at_exit "kill $DRV_PID 2>/dev/null"
 }
 
