@@ -143,8 +143,10 @@ broker_shutdown(int code, const char *why)
 			    LOG_LEVEL_WARN);
 			children[i].pid = 0;
 		}
-	if (why != NULL)
+	if (why != NULL) {
 		log_warnx("stopping the export: %s", why);
+		connlog_cause("%s", why);
+	}
 	signal_children(SIGKILL);
 	for (i = 0; i < NCHILDREN; i++) {
 		if (children[i].pid <= 0)
@@ -156,6 +158,7 @@ broker_shutdown(int code, const char *why)
 	}
 	for (i = 0; i < NCHILDREN; i++)
 		logrelay_drain(i);
+	connlog_end(code == 0);
 	listener_remove_socket();
 	exit(code);
 }
@@ -224,8 +227,10 @@ frontend_ended_cleanly(void)
 static void
 child_exited(struct child *c, int status)
 {
-	int clean = c->role == ROLE_FRONTEND && WIFEXITED(status) &&
+	char	how[64];
+	int	clean = c->role == ROLE_FRONTEND && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0;
+	long	pid = (long)c->pid;
 
 	log_death(c, status, stopping || clean ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
 	c->pid = 0;
@@ -235,15 +240,15 @@ child_exited(struct child *c, int status)
 			broker_shutdown(stop_code, NULL);
 		return;
 	}
-	if (clean) {
-		log_info("QEMU disconnected: stopping the worker");
+	if (clean || (c->role == ROLE_WORKER && frontend_ended_cleanly())) {
+		if (clean)
+			log_info("QEMU disconnected: stopping the worker");
+		connlog_cause("QEMU disconnected (the frontend exited with status 0)");
 		begin_stop(0);
 		return;
 	}
-	if (c->role == ROLE_WORKER && frontend_ended_cleanly()) {
-		begin_stop(0);
-		return;
-	}
+	describe(status, how, sizeof(how));
+	connlog_cause("%s (pid %ld) %s", c->title, pid, how);
 	broker_shutdown(1, "a child died");
 }
 
@@ -264,6 +269,7 @@ static void
 on_stop_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_info("received SIG%s: stopping", sigabbrev_np((int)sig));
+	connlog_cause("received SIG%s", sigabbrev_np((int)sig));
 	begin_stop(0);
 }
 
@@ -284,6 +290,7 @@ on_chan_closed(struct chan *ch, void *arg)
 		return;
 	}
 	log_warnx("%s (pid %ld) closed its channel", c->title, (long)c->pid);
+	connlog_cause("%s (pid %ld) closed its channel", c->title, (long)c->pid);
 	broker_shutdown(1, "a channel closed");
 }
 
@@ -320,5 +327,6 @@ void
 supervise_cleanup(void)
 {
 	signal_children(SIGKILL);
+	connlog_end(0);		/* a fatal error: its own line just said why */
 	listener_remove_socket();
 }
