@@ -339,7 +339,8 @@ main(int argc, char *argv[])
 	chan_event_add(broker_chan, base);
 	chan_event_add(fe_chan, base);
 	chan_event_add(req_chan, base);	/* read here only without request threads */
-	log_debug("serving %s", wk_config.shared_dir);
+	log_info("serving %s with %u request threads", wk_config.shared_dir,
+	    wk_config.thread_pool_size);
 	event_base_dispatch(base);
 	fatalx("event loop ended");
 }
