@@ -83,12 +83,13 @@ void	logrelay_drain(int child);
 
 /*
  * connlog.c: the grep-able start and end lines of the vhost-user connection. The first
- * connlog_cause() after the start is the one the end line gives; connlog_end() writes the
- * end line once, if a connection started.
+ * connlog_cause() is the one the end line gives; connlog_also() adds one (a child's
+ * death); connlog_end() writes the end line once, if a connection started.
  */
 void	connlog_init(const char *export);
 void	connlog_accepted(int fd);		/* who connected (SO_PEERCRED) */
 void	connlog_cause(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	connlog_also(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	connlog_end(int clean);
 
 /* relay.c: dispatch tables and the fd passing between children. */

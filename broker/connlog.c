@@ -7,8 +7,10 @@
  *       cause="..."
  *
  * The peer is what SO_PEERCRED says ("-" when it says nothing). The cause is the first
- * event that ended the export (QEMU's disconnect, a child's death, a signal, a failed
- * check): whatever the broker does after it, such as killing the other child, is a
+ * event that ended the export (QEMU's disconnect, a signal, a failed check), or the
+ * deaths of children that died on their own, each named ("frontend (pid N) exited with
+ * status 1; worker (pid M) killed by signal 9 (SIGKILL)": which came first is not always
+ * known). What the broker does after that, such as killing the other child, is a
  * consequence and not recorded.
  */
 #include "config.h"
@@ -65,6 +67,23 @@ connlog_cause(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(conn_cause, sizeof(conn_cause), fmt, ap);	/* truncated is fine */
 	va_end(ap);
+}
+
+/* One more thing that ended it, after the first: "FIRST; THIS". */
+void
+connlog_also(const char *fmt, ...)
+{
+	char	more[128];
+	size_t	len = strlen(conn_cause);
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(more, sizeof(more), fmt, ap);
+	va_end(ap);
+	if (len == 0)
+		(void)strlcpy(conn_cause, more, sizeof(conn_cause));
+	else if (len + 2 < sizeof(conn_cause))
+		(void)snprintf(conn_cause + len, sizeof(conn_cause) - len, "; %s", more);
 }
 
 void

@@ -119,6 +119,9 @@ log_death(struct child *c, int status, enum log_level level)
 
 	logrelay_drain((int)(c - children));
 	describe(status, how, sizeof(how));
+	/* Deaths before our own stop or kill are why the connection ended. */
+	if (!stopping && level == LOG_LEVEL_WARN)
+		connlog_also("%s (pid %ld) %s", c->title, (long)c->pid, how);
 	if (level == LOG_LEVEL_WARN)
 		log_warnx("%s (pid %ld) %s", c->title, (long)c->pid, how);
 	else
@@ -227,10 +230,8 @@ frontend_ended_cleanly(void)
 static void
 child_exited(struct child *c, int status)
 {
-	char	how[64];
 	int	clean = c->role == ROLE_FRONTEND && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0;
-	long	pid = (long)c->pid;
 
 	log_death(c, status, stopping || clean ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
 	c->pid = 0;
@@ -247,8 +248,6 @@ child_exited(struct child *c, int status)
 		begin_stop(0);
 		return;
 	}
-	describe(status, how, sizeof(how));
-	connlog_cause("%s (pid %ld) %s", c->title, pid, how);
 	broker_shutdown(1, "a child died");
 }
 

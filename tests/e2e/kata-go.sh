@@ -6,19 +6,20 @@
 # /dev/log here), from all three processes, each naming its role, pid and the export; the
 # connection's start and end lines are there; nobody died (the frontend used to die of
 # SIGSYS at its first syslog line); and stderr carries only the ready line.
-. "$PRIVFSD_SRCDIR/tests/e2e/kata-lib.sh"
-kata_own_namespace "$0" "$@"
+. "$PRIVFSD_SRCDIR/tests/syslog-lib.sh"
+own_mount_namespace "$0" "$@"
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
+. "$PRIVFSD_SRCDIR/tests/e2e/kata-lib.sh"
 e2e_require qemu-system-x86_64
 case $E2E_BACKEND in virtiofsd) skip "the C virtiofsd has no --shared-dir" ;; esac
 S=$T/syslog
-kata_syslog "$S"
+private_syslog "$S"
 kata_share
 
 e2e_run kata-go --listen-fd=3 \
     --args="--syslog --cache=auto --shared-dir=@SHARE@ --fd=3 --thread-pool-size=1 --announce-submounts" ||
-    fail "Kata Go runtime's command line"
+    { echo "--- syslog:"; cat "$S"; fail "Kata Go runtime's command line"; }
 kata_check_written
 if [ "$E2E_BACKEND" != privfsd ]; then	# the syslog lines checked below are privfsd's own
 	pass "Kata Go runtime's command line on $E2E_BACKEND: guest reads and writes"

@@ -7,9 +7,9 @@
 # virtiofsd 1.14 refuses: it wants "="; privfsd takes both forms.)
 # It pipes the daemon's stderr and, with no time limit, starts the VM only once a line there
 # contains "Waiting for vhost-user socket connection". The guest then reads and writes a file.
-. "$PRIVFSD_SRCDIR/tests/e2e/kata-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/lib.sh"
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
+. "$PRIVFSD_SRCDIR/tests/e2e/kata-lib.sh"
 e2e_require qemu-system-x86_64
 case $E2E_BACKEND in virtiofsd) skip "the C virtiofsd has no --shared-dir" ;; esac
 kata_share
