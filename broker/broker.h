@@ -77,6 +77,8 @@ struct child	*handshake_children(const char **why);
  * last words come before the line that reports its death.
  */
 int	logrelay_pipe(int child);
+/* Whose pipe it is, for the syslog lines: set after the fork. */
+void	logrelay_child(int child, const char *title, pid_t pid);
 /* use_syslog: each line of theirs goes to syslog instead of our stderr. */
 void	logrelay_start(struct event_base *, int use_syslog);
 void	logrelay_drain(int child);

@@ -34,6 +34,8 @@ static int		 relay_fd[NCHILDREN] = { -1, -1 };
 static struct event	*relay_ev[NCHILDREN];
 static int		 relay_syslog;
 static struct pending	 pending[NCHILDREN];
+static const char	*relay_title[NCHILDREN];
+static long		 relay_pid[NCHILDREN];
 
 int
 logrelay_pipe(int child)
@@ -54,8 +56,15 @@ pending_flush(int child)
 	if (pl->len == 0)
 		return;
 	pl->buf[pl->len] = '\0';
-	log_relay_line(children[child].title, (long)children[child].pid, pl->buf);
+	log_relay_line(relay_title[child], relay_pid[child], pl->buf);
 	pl->len = 0;
+}
+
+void
+logrelay_child(int child, const char *title, pid_t pid)
+{
+	relay_title[child] = title;
+	relay_pid[child] = (long)pid;
 }
 
 /* Cut what came into lines; a full buffer goes out as it is. */
