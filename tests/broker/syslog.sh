@@ -20,6 +20,7 @@ start() {
 	shift
 	S=$T/sock-$NAME
 	ERR=$T/stderr-$NAME
+	: >"$ERR"	# before the background shell opens it: we grep it at once
 	"$PRIVFSD" --syslog --socket-path="$S" --shared-dir="$D" "$@" >"$ERR" 2>&1 &
 	PRIVFSD_PID=$!
 	at_exit "kill -9 $PRIVFSD_PID 2>/dev/null"
