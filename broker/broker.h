@@ -46,7 +46,7 @@ const char *options_shared_dir(const char *val, struct msg_config *);
 const char *options_dax(const char *val, struct msg_config *);
 const char *options_dax_window(const char *val, struct msg_config *);
 const char *options_dax_vmm(const char *val, struct msg_config *);
-void	options_dax_finish(struct msg_config *);
+const char *options_dax_finish(struct msg_config *);
 
 /* options_idmap.c: --translate-uid/gid and --uid-map/gid-map into msg_idmap tables. */
 const char *idmap_translate(const char *val, struct msg_idmap *table);

@@ -484,7 +484,8 @@ lookup_privsep_user(struct msg_config *c)
 static void
 check_combination(struct broker_opts *o)
 {
-	struct msg_config *c = &o->config;
+	struct msg_config	*c = &o->config;
+	const char		*why;
 
 	if (c->shared_dir[0] == '\0')
 		options_fail("--shared-dir", "missing: the directory to export is required");
@@ -497,7 +498,8 @@ check_combination(struct broker_opts *o)
 	if (o->translate_ids && (c->flags & CONFIG_POSIX_ACL))
 		options_fail("--posix-acl", "cannot be combined with --translate-uid/gid "
 		    "(translated ids would break ACLs)");
-	options_dax_finish(c);
+	if ((why = options_dax_finish(c)) != NULL)
+		options_fail("--dax-window", why);
 	/* The C virtiofsd: readdirplus is off with cache=none unless asked for. */
 	if (c->cache == CACHE_NEVER && !o->readdirplus_set)
 		c->flags |= CONFIG_NO_READDIRPLUS;

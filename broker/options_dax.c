@@ -65,15 +65,16 @@ options_dax_window(const char *val, struct msg_config *c)
 	return NULL;
 }
 
-/* After every option: a window only with DAX, and DAX always with a window. */
-void
+/*
+ * After every option: a window only with DAX, and DAX always with a window. NULL, or
+ * why --dax-window is wrong.
+ */
+const char *
 options_dax_finish(struct msg_config *c)
 {
-	if (c->dax == DAX_NEVER) {
-		if (c->dax_window != 0)
-			options_fail("--dax-window", "needs --dax=always or --dax=inode");
-		return;
-	}
+	if (c->dax == DAX_NEVER)
+		return c->dax_window != 0 ? "needs --dax=always or --dax=inode" : NULL;
 	if (c->dax_window == 0)
 		c->dax_window = DAX_WINDOW_DEFAULT;
+	return NULL;
 }
