@@ -76,6 +76,7 @@ main(int argc, char **argv)
 	supervise_start(base);
 
 	spawn_children(&opts.config);
+	backend_set_config(&opts.config);
 	logrelay_start(base);
 	if ((failed = handshake_children(&why)) != NULL)
 		child_start_failed(failed, why);

@@ -38,6 +38,12 @@ const char *options_log_level(const char *val, struct msg_config *);
 const char *options_xattrmap(const char *val, struct msg_config *);
 const char *options_shared_dir(const char *val, struct msg_config *);
 
+/* options_dax.c: --dax, --dax-window, --dax-vmm; _finish() after every option. */
+const char *options_dax(const char *val, struct msg_config *);
+const char *options_dax_window(const char *val, struct msg_config *);
+const char *options_dax_vmm(const char *val, struct msg_config *);
+void	options_dax_finish(struct msg_config *);
+
 /* options_idmap.c: --translate-uid/gid and --uid-map/gid-map into msg_idmap tables. */
 const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
@@ -85,9 +91,12 @@ void	relay_start(void);		/* route what the children send, after hello */
 void	relay_send_connection(int fd);
 
 /* backend.c: the vhost-user back-end channel; DAX requests go out on it. */
-void	backend_set_channel(int fd);
+void	backend_set_channel(int fd, uint64_t protocol_features);
+void	backend_set_config(const struct msg_config *);
 int	backend_dax_map(const struct msg_dax_map *, int fd);	/* 0 or an errno value */
 int	backend_dax_unmap(const struct msg_dax_range *);
+/* Inside the window, not wrapping, on DAX_ALIGN: what every request must be. */
+int	backend_range_ok(uint64_t window_offset, uint64_t len);
 
 /* supervise.c */
 void	supervise_start(struct event_base *);		/* signals */

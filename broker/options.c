@@ -131,6 +131,35 @@ set_cache(const char *val, struct broker_opts *o)
 	return options_cache(val, &o->config);
 }
 
+/* Served in the device's config space with GET_CONFIG (the generic vhost-user device). */
+static const char *
+set_tag(const char *val, struct broker_opts *o)
+{
+	if (*val == '\0')
+		return "empty tag";
+	if (strlcpy(o->config.tag, val, sizeof(o->config.tag)) >= sizeof(o->config.tag))
+		return "longer than 36 bytes (the virtio-fs config space)";
+	return NULL;
+}
+
+static const char *
+set_dax(const char *val, struct broker_opts *o)
+{
+	return options_dax(val, &o->config);
+}
+
+static const char *
+set_dax_window(const char *val, struct broker_opts *o)
+{
+	return options_dax_window(val, &o->config);
+}
+
+static const char *
+set_dax_vmm(const char *val, struct broker_opts *o)
+{
+	return options_dax_vmm(val, &o->config);
+}
+
 static const char *
 set_xattrmap(const char *val, struct broker_opts *o)
 {
@@ -299,6 +328,10 @@ static const struct option_def long_options[] = {
 	{ "uid-map",		ARG_VALUE, set_uid_map, 0, 0 },
 	{ "gid-map",		ARG_VALUE, set_gid_map, 0, 0 },
 	{ "modcaps",		ARG_VALUE, set_modcaps, 0, 0 },
+	{ "tag",		ARG_VALUE, set_tag, 0, 0 },
+	{ "dax",		ARG_VALUE, set_dax, 0, 0 },
+	{ "dax-window",		ARG_VALUE, set_dax_window, 0, 0 },
+	{ "dax-vmm",		ARG_VALUE, set_dax_vmm, 0, 0 },
 	{ NULL,			ARG_NONE, NULL, 0, 0 }
 };
 
@@ -464,6 +497,7 @@ check_combination(struct broker_opts *o)
 	if (o->translate_ids && (c->flags & CONFIG_POSIX_ACL))
 		options_fail("--posix-acl", "cannot be combined with --translate-uid/gid "
 		    "(translated ids would break ACLs)");
+	options_dax_finish(c);
 	/* The C virtiofsd: readdirplus is off with cache=none unless asked for. */
 	if (c->cache == CACHE_NEVER && !o->readdirplus_set)
 		c->flags |= CONFIG_NO_READDIRPLUS;
@@ -514,6 +548,10 @@ usage(void)
 	    "  --inode-numbers=host|hashed\n"
 	    "  --translate-uid=TYPE:FROM:TO:COUNT   --translate-gid=...\n"
 	    "  --uid-map=:GUEST:HOST:COUNT:   --gid-map=...\n"
+	    "  --tag=TAG                  serve the device config (tag) over GET_CONFIG\n"
+	    "  --dax=never|always|inode   let the guest map files through a DAX window\n"
+	    "  --dax-window=SIZE          the window (default 1G with --dax)\n"
+	    "  --dax-vmm=shmem|fs-map     the VMM's map messages (default shmem)\n"
 	    "  -o LIST                    options of the C virtiofsd (source=, cache=, ...)\n"
 	    "  --print-capabilities       print the vhost-user backend JSON for libvirt\n"
 	    "  -h, --help  -V, --version\n"

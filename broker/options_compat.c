@@ -179,6 +179,12 @@ compat_value(const char *key, const char *val, struct broker_opts *o)
 		return options_log_level(val, &o->config);
 	if (strcmp(key, "xattrmap") == 0)
 		return options_xattrmap(val, &o->config);
+	if (strcmp(key, "dax") == 0)
+		return options_dax(val, &o->config);
+	if (strcmp(key, "dax_window") == 0)
+		return options_dax_window(val, &o->config);
+	if (strcmp(key, "dax_vmm") == 0)
+		return options_dax_vmm(val, &o->config);
 	if (strcmp(key, "modcaps") == 0)
 		return "not supported: each privfsd process has a fixed capability set";
 	if (strcmp(key, "timeout") == 0 || strcmp(key, "max_idle_threads") == 0) {

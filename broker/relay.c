@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -113,11 +114,13 @@ fe_mem_commit(struct chan *c, struct chan_msg *m, void *arg)
 static void
 fe_backend_channel(struct chan *c, struct chan_msg *m, void *arg)
 {
-	struct stat st;
+	struct msg_backend_channel	bc;
+	struct stat			st;
 
+	memcpy(&bc, m->data, sizeof(bc));
 	if (fstat(m->fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		violation("frontend", "back-end channel fd is not a socket");
-	backend_set_channel(m->fd);
+	backend_set_channel(m->fd, bc.protocol_features);
 	m->fd = -1;
 }
 
@@ -128,7 +131,8 @@ static const struct dispatch_entry frontend_dispatch[] = {
 	    fe_mem_del },
 	{ IMSG_FRONTEND_MEM_COMMIT, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
 	    fe_mem_commit },
-	{ IMSG_FRONTEND_BACKEND_CHANNEL, SIZE_EXACT, 0, FD_REQUIRED, fe_backend_channel },
+	{ IMSG_FRONTEND_BACKEND_CHANNEL, SIZE_EXACT, sizeof(struct msg_backend_channel),
+	    FD_REQUIRED, fe_backend_channel },
 	DISPATCH_END
 };
 
@@ -143,20 +147,29 @@ dax_result(uint64_t id, int error)
 	to_worker(IMSG_BROKER_DAX_RESULT, -1, &res, sizeof(res));
 }
 
-/* Fixed-size and range-checked: the worker only forwards what the frontend validated. */
+/*
+ * The worker only forwards what it and the frontend validated, so anything outside the
+ * window, a file that is not regular or a writable mapping of a file not opened for
+ * writing means the worker is not ours any more.
+ */
 static void
 wk_dax_map(struct chan *c, struct chan_msg *m, void *arg)
 {
 	struct msg_dax_map	d;
 	struct stat		st;
 	uint64_t		end;
+	int			mode;
 
 	memcpy(&d, m->data, sizeof(d));
 	if (fstat(m->fd, &st) == -1 || !S_ISREG(st.st_mode))
 		violation("worker", "DAX fd is not a regular file");
-	if (d.len == 0 || (d.flags & ~3u) != 0 || d.flags == 0 ||
-	    __builtin_add_overflow(d.fd_offset, d.len, &end) ||
-	    __builtin_add_overflow(d.window_offset, d.len, &end))
+	if ((mode = fcntl(m->fd, F_GETFL)) == -1 ||
+	    ((d.flags & DAX_MAP_WRITE) && (mode & O_ACCMODE) != O_RDWR) ||
+	    (mode & O_ACCMODE) == O_WRONLY)
+		violation("worker", "DAX fd opened with the wrong access mode");
+	if (!(d.flags & DAX_MAP_READ) || (d.flags & ~(DAX_MAP_READ | DAX_MAP_WRITE)) != 0 ||
+	    !backend_range_ok(d.window_offset, d.len) || d.fd_offset % DAX_ALIGN != 0 ||
+	    __builtin_add_overflow(d.fd_offset, d.len, &end) || end > INT64_MAX)
 		violation("worker", "DAX map request out of range");
 	dax_result(d.id, backend_dax_map(&d, m->fd));
 	close(m->fd);
@@ -166,12 +179,10 @@ wk_dax_map(struct chan *c, struct chan_msg *m, void *arg)
 static void
 wk_dax_unmap(struct chan *c, struct chan_msg *m, void *arg)
 {
-	struct msg_dax_unmap	d;
-	uint64_t		end;
+	struct msg_dax_unmap d;
 
 	memcpy(&d, m->data, sizeof(d));
-	if (d.range.len == 0 ||
-	    __builtin_add_overflow(d.range.window_offset, d.range.len, &end))
+	if (!backend_range_ok(d.range.window_offset, d.range.len))
 		violation("worker", "DAX unmap request out of range");
 	dax_result(d.id, backend_dax_unmap(&d.range));
 }

@@ -44,14 +44,14 @@ enum imsg_type {
 	IMSG_FRONTEND_MEM_ADD = 20,	/* struct msg_mem_region; fd: region memfd */
 	IMSG_FRONTEND_MEM_DEL,		/* struct msg_mem_slot */
 	IMSG_FRONTEND_MEM_COMMIT,	/* struct msg_mem_commit */
-	IMSG_FRONTEND_BACKEND_CHANNEL,	/* no payload; fd: SET_BACKEND_REQ_FD socket */
+	IMSG_FRONTEND_BACKEND_CHANNEL,	/* struct msg_backend_channel; fd: SET_BACKEND_REQ_FD socket */
 
 	/* broker -> worker: the same memory table, after the broker checked each fd */
 	IMSG_BROKER_MEM_ADD = 30,	/* struct msg_mem_region; fd */
 	IMSG_BROKER_MEM_DEL,		/* struct msg_mem_slot */
 	IMSG_BROKER_MEM_COMMIT,		/* struct msg_mem_commit */
 
-	/* worker -> broker, broker -> worker: DAX window mappings (issue of its own) */
+	/* worker -> broker, broker -> worker: DAX window mappings, one result per request */
 	IMSG_WORKER_DAX_MAP = 40,	/* struct msg_dax_map; fd: file opened by the worker */
 	IMSG_WORKER_DAX_UNMAP,		/* struct msg_dax_unmap */
 	IMSG_BROKER_DAX_RESULT,		/* struct msg_dax_result */
@@ -160,6 +160,23 @@ enum cache_mode {
 	CACHE_METADATA,
 };
 
+enum dax_mode {			/* --dax */
+	DAX_NEVER = 0,
+	DAX_ALWAYS,			/* any regular file may be mapped */
+	DAX_INODE,			/* as always; files with the host's DAX flag are marked */
+};
+
+enum dax_vmm {			/* --dax-vmm: the messages the VMM understands */
+	DAX_VMM_SHMEM = 0,		/* SHMEM_MAP/UNMAP, offered only if negotiated */
+	DAX_VMM_FS_MAP,			/* the old virtio-fs FS_MAP/FS_UNMAP, operator's word */
+};
+
+/* The window's granule: map ranges and file offsets are multiples of it. */
+#define DAX_ALIGN_SHIFT		12
+#define DAX_ALIGN		(1ULL << DAX_ALIGN_SHIFT)
+#define DAX_WINDOW_MIN		(2ULL << 20)	/* one range of the Linux driver */
+#define DAX_WINDOW_MAX		(1ULL << 40)
+
 enum inode_file_handles {
 	FILE_HANDLES_NEVER = 0,
 	FILE_HANDLES_PREFER,
@@ -183,6 +200,7 @@ enum inode_file_handles {
 
 #define CONFIG_MAX_IDMAP	8
 #define CONFIG_XATTRMAP_MAX	4096
+#define CONFIG_TAG_MAX		36	/* virtio-fs config space: tag[36], NUL padded */
 
 struct msg_idmap {		/* --uid-map/--gid-map/--translate-*: guest [from, from+count) -> host to */
 	uint32_t	from;
@@ -205,6 +223,11 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	uint32_t	privsep_gid;
 	uint32_t	memory_budget_kib;	/* worker memory budget; 0 = the default */
 	uint64_t	rlimit_nofile;		/* worker fd budget */
+	uint32_t	dax;			/* enum dax_mode */
+	uint32_t	dax_vmm;		/* enum dax_vmm */
+	uint64_t	dax_window;		/* bytes; 0 with DAX_NEVER */
+	char		tag[CONFIG_TAG_MAX + 1];	/* --tag: served with GET_CONFIG; "" none */
+	uint8_t		pad_tag[3];
 	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
 };
@@ -250,14 +273,30 @@ struct msg_iov {
 
 /* ---- DAX --------------------------------------------------------------------------- */
 
+/*
+ * The back-end channel and what the front-end negotiated on the vhost-user socket, which
+ * picks the DAX messages the broker sends (SHMEM_MAP needs the SHMEM protocol feature,
+ * answers need REPLY_ACK). The frontend's word: a lying frontend can only make its own
+ * VMM refuse the requests; every range is still checked against the broker's window.
+ */
+struct msg_backend_channel {	/* IMSG_FRONTEND_BACKEND_CHANNEL, SIZE_EXACT; fd attached */
+	uint64_t	protocol_features;
+};
+
+/*
+ * The worker's requests go to the VMM in the order it sends them and each gets one
+ * result, in the same order. id 0: the worker's own clean-up (nothing waits on it).
+ */
 struct msg_dax_map {		/* IMSG_WORKER_DAX_MAP, SIZE_EXACT */
 	uint64_t	id;		/* request id, echoed in the result */
 	uint64_t	fd_offset;
 	uint64_t	window_offset;
 	uint64_t	len;
-	uint32_t	flags;		/* 1 read, 2 write */
+	uint32_t	flags;		/* DAX_MAP_* */
 	uint32_t	pad;
 };
+#define DAX_MAP_READ		0x1
+#define DAX_MAP_WRITE		0x2
 
 struct msg_dax_range {
 	uint64_t	window_offset;
@@ -294,6 +333,7 @@ struct msg_req {		/* first in every IMSG_FRONTEND_<op> */
 #define SESSION_SUBMOUNTS	0x10
 #define SESSION_DONT_MASK	0x20	/* the guest left umask to us: apply msg_newnode.umask */
 #define SESSION_HANDLE_KILLPRIV	0x40
+#define SESSION_INODE_DAX	0x80	/* the guest picks DAX per file: mark FUSE_ATTR_DAX */
 
 struct msg_session {
 	uint32_t	flags;
@@ -470,9 +510,11 @@ struct msg_setupmapping {
 	uint64_t	foffset;
 	uint64_t	len;
 	uint64_t	moffset;
-	uint32_t	flags;		/* 1 write, 2 read */
+	uint32_t	flags;		/* SETUPMAPPING_*, FUSE's values */
 	uint32_t	pad;
 };
+#define SETUPMAPPING_WRITE	0x1
+#define SETUPMAPPING_READ	0x2
 
 /* ---- replies (worker -> frontend) --------------------------------------------------- */
 

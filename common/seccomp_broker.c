@@ -13,6 +13,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 
@@ -25,6 +26,9 @@ const struct seccomp_rule seccomp_broker_list[] = {
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl),
 	ALLOW(read), ALLOW(write), ALLOW(recvmsg), ALLOW(sendmsg), ALLOW(close),
 	ALLOW(fstat), ALLOW(newfstatat),
+	/* DAX: the access mode of a file to map; the VMM's answer, waited for a bounded time */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	ALLOW(poll), ALLOW(ppoll), ALLOW(recvfrom),
 	/* the one vhost-user connection, and who made it (for the log) */
 	ALLOW_IF(accept4, ARG_EQ(3, SOCK_CLOEXEC)),
 	ALLOW_IF2(getsockopt, ARG_EQ(1, SOL_SOCKET), ARG_EQ(2, SO_PEERCRED)),

@@ -70,6 +70,7 @@ static const struct vu_sinks vu_sinks = {
 	.lock_waits = fuse_lock_waits,
 	.session_reset = fuse_session_reset,
 	.send_broker = fe_send_broker,
+	.dax_window = fuse_dax_window,
 };
 
 /* ---- broker channel ---- */
@@ -162,6 +163,7 @@ get_config(void)
 	memcpy(&fe_config, msg.data, sizeof(fe_config));
 	if (memchr(fe_config.shared_dir, '\0', sizeof(fe_config.shared_dir)) == NULL ||
 	    memchr(fe_config.xattrmap, '\0', sizeof(fe_config.xattrmap)) == NULL ||
+	    memchr(fe_config.tag, '\0', sizeof(fe_config.tag)) == NULL ||
 	    fe_config.log_level > LOG_LEVEL_DEBUG)
 		fatalx("malformed configuration from the broker");
 }
@@ -169,7 +171,8 @@ get_config(void)
 int
 main(int argc, char *argv[])
 {
-	struct msg_hello hello;
+	struct msg_hello		hello;
+	struct vu_device_opts	dev_opts;
 
 	setproctitle_init(argc, argv, environ);
 	log_init(0, LOG_LEVEL_INFO);
@@ -203,6 +206,11 @@ main(int argc, char *argv[])
 	chan_event_add(fe_worker, fe_base);
 	chan_event_add(fe_requests, fe_base);
 	vu_init(fe_base, &vu_sinks);
+	memset(&dev_opts, 0, sizeof(dev_opts));
+	dev_opts.dax_window = fe_config.dax == DAX_NEVER ? 0 : fe_config.dax_window;
+	dev_opts.dax_shmem = fe_config.dax_vmm == DAX_VMM_SHMEM;
+	dev_opts.tag = fe_config.tag;
+	vu_set_device_opts(&dev_opts);
 	fuse_layer_init(&fe_config, &fuse_sinks);
 	gm_sigbus_init();
 

@@ -37,5 +37,7 @@ unsigned int fuse_inflight(void);
 void	fuse_lock_waits(int allow);
 /* The device was reset or the rings stopped: forget the session (a new INIT follows). */
 void	fuse_session_reset(void);
+/* The DAX window the VMM maps for this connection (0: none); the next INIT offers it. */
+void	fuse_dax_window(uint64_t size);
 
 #endif

@@ -159,12 +159,21 @@ fop_syncfs(struct fuse_ctx *c)
 	return fuse_msg_send(c, IMSG_FRONTEND_SYNCFS);
 }
 
+/* A range of the DAX window: on the granule, not empty, inside, not wrapping. */
 static int
-range_ok(uint64_t off, uint64_t len)
+window_range_ok(uint64_t off, uint64_t len)
 {
-	return len != 0 && off <= UINT64_MAX - len;
+	uint64_t window = fuse_sess.dax_window;
+
+	return len != 0 && off % DAX_ALIGN == 0 && len % DAX_ALIGN == 0 &&
+	    off <= window && len <= window - off;
 }
 
+/*
+ * Only with a window the VMM maps for us. The file range must be on the granule too and
+ * stay within what a file offset can be; a mapping is always readable (Linux asks READ,
+ * and READ|WRITE to write). Whether the node or handle may be mapped so is the worker's.
+ */
 int
 fop_setupmapping(struct fuse_ctx *c)
 {
@@ -175,8 +184,11 @@ fop_setupmapping(struct fuse_ctx *c)
 
 	if ((error = arg_only(c, &in, sizeof(in))) != 0)
 		return error;
-	if ((in.flags & ~known) != 0 || !range_ok(in.foffset, in.len) ||
-	    !range_ok(in.moffset, in.len) || in.foffset > INT64_MAX)
+	if (fuse_sess.dax_window == 0)
+		return EOPNOTSUPP;
+	if ((in.flags & ~known) != 0 || !(in.flags & FUSE_SETUPMAPPING_FLAG_READ) ||
+	    !window_range_ok(in.moffset, in.len) || in.foffset % DAX_ALIGN != 0 ||
+	    in.foffset > (uint64_t)INT64_MAX - in.len)
 		return EINVAL;
 	memset(&m, 0, sizeof(m));
 	m.fh = in.fh;
@@ -201,6 +213,8 @@ fop_removemapping(struct fuse_ctx *c)
 
 	if ((error = arg_fixed(c, &in, sizeof(in))) != 0)
 		return error;
+	if (fuse_sess.dax_window == 0)
+		return EOPNOTSUPP;
 	/* The entries follow the 4-byte count unaligned: copied one by one. */
 	if (in.count == 0 || in.count > max ||
 	    (uint64_t)in.count * sizeof(one) != c->left)
@@ -209,7 +223,7 @@ fop_removemapping(struct fuse_ctx *c)
 	msg_put(w, &in.count, sizeof(in.count));
 	for (i = 0; i < in.count; i++) {
 		(void)arg_fixed(c, &one, sizeof(one));
-		if (!range_ok(one.moffset, one.len))
+		if (!window_range_ok(one.moffset, one.len))
 			return EINVAL;
 		memset(&r, 0, sizeof(r));
 		r.window_offset = one.moffset;

@@ -29,7 +29,8 @@
  * What we implement, given the configuration. Never acknowledged: EXPLICIT_INVAL_DATA (we
  * cannot send invalidations, Linux virtiofs has no notification queue, so "explicit only"
  * would mean stale pages past a size the host changed), HANDLE_KILLPRIV (v1; v2 only),
- * MAP_ALIGNMENT and DAX (no cache window yet), IOCTL_DIR, the SPLICE_* flags.
+ * IOCTL_DIR, the SPLICE_* flags. MAP_ALIGNMENT only when the VMM maps a DAX window for us
+ * (the guest sees the window from the VMM, not from us: without one it never asks).
  */
 static uint64_t
 fuse_init_want(void)
@@ -60,6 +61,11 @@ fuse_init_want(void)
 		want |= FUSE_SUBMOUNTS;
 	if (cf & CONFIG_SECURITY_LABEL)
 		want |= FUSE_SECURITY_CTX;
+	if (fuse_sess.dax_window != 0) {
+		want |= FUSE_MAP_ALIGNMENT;
+		if (fuse_sess.dax == DAX_INODE)
+			want |= FUSE_HAS_INODE_DAX;
+	}
 	return want;
 }
 
@@ -80,6 +86,8 @@ fuse_session_flags(uint64_t neg)
 		f |= SESSION_SUBMOUNTS;
 	if (neg & FUSE_DONT_MASK)
 		f |= SESSION_DONT_MASK;
+	if (neg & FUSE_HAS_INODE_DAX)
+		f |= SESSION_INODE_DAX;
 	return f;
 }
 
@@ -148,7 +156,7 @@ fuse_negotiate(const struct fuse_init_in *in, const struct vq *vq)
 	out->max_pages = (uint16_t)fuse_max_pages(vq);
 	out->max_write = (uint32_t)out->max_pages * 4096;	/* Linux caps it so anyway */
 	out->time_gran = 1;
-	out->map_alignment = 0;
+	out->map_alignment = (neg & FUSE_MAP_ALIGNMENT) ? DAX_ALIGN_SHIFT : 0;
 
 	fuse_sess.minor = out->minor;
 	fuse_sess.flags = neg;

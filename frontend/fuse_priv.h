@@ -118,6 +118,8 @@ struct fuse_sess {
 	/* configuration */
 	uint32_t	 config_flags;	/* CONFIG_* */
 	uint32_t	 cache;		/* enum cache_mode */
+	uint32_t	 dax;		/* enum dax_mode */
+	uint64_t	 dax_window;	/* what the VMM maps on this connection; 0: no DAX */
 };
 
 extern struct fuse_sess	fuse_sess;

@@ -21,10 +21,18 @@ fuse_session_init(const struct msg_config *cfg)
 	memset(&fuse_sess, 0, sizeof(fuse_sess));
 	fuse_sess.config_flags = cfg->flags;
 	fuse_sess.cache = cfg->cache;
+	fuse_sess.dax = cfg->dax;
 	/* We cannot know what the worker holds: the first INIT starts from a clean slate. */
 	fuse_sess.worker_dirty = 1;
 	if (cfg->flags & CONFIG_ALLOW_MMAP)
 		log_info("fuse: --allow-mmap needs FUSE 7.39 (DIRECT_IO_ALLOW_MMAP); ignored");
+}
+
+void
+fuse_dax_window(uint64_t size)
+{
+	fuse_sess.dax_window = fuse_sess.dax == DAX_NEVER ? 0 : size;
+	log_debug("fuse: DAX window %llu bytes", (unsigned long long)fuse_sess.dax_window);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * The vhost-user requests QEMU (7.2 to 10.0) sends a vhost-user-fs back-end: one table row
+ * The vhost-user requests QEMU (7.2 to 11.1) sends a vhost-user-fs back-end: one table row
  * per request with its payload size rule, the fds it may carry, whether it has a reply of
  * its own, and its handler. Rows without a handler are refused with a log line (and an
  * empty reply or a failed REPLY_ACK, so QEMU never waits for us).
@@ -24,20 +24,51 @@ static const uint64_t vu_offered_features =
     BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
     BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VU_F_PROTOCOL_FEATURES);
 
-/* Never CONFIG: QEMU builds the virtio-fs config space itself (and 7.1-8.0 crash). */
-static const uint64_t vu_offered_protocol =
+/*
+ * CONFIG only with --tag (QEMU's vhost-user-fs device builds the config space itself,
+ * and 7.1-8.0 crash when a back-end offers it); SHMEM_MAP only with a DAX window the VMM
+ * maps on our SHMEM_MAP requests.
+ */
+static const uint64_t vu_base_protocol =
     BIT(VU_PROTO_F_MQ) | BIT(VU_PROTO_F_REPLY_ACK) | BIT(VU_PROTO_F_BACKEND_REQ) |
     BIT(VU_PROTO_F_BACKEND_SEND_FD) | BIT(VU_PROTO_F_CONFIGURE_MEM_SLOTS) |
     BIT(VU_PROTO_F_RESET_DEVICE);
 
+/* virtio-fs config space: the tag, NUL padded, and the number of request queues. */
+#define VIRTIO_FS_TAG_LEN	36
+struct virtio_fs_config {
+	char		tag[VIRTIO_FS_TAG_LEN];
+	uint32_t	num_request_queues;
+};
+
+static uint64_t		vu_offered_protocol = vu_base_protocol;
 static uint64_t		vu_acked_features;
 static uint64_t		vu_acked_protocol;
 static struct vu_sinks	vu_sinks;	/* the layers above, from vu_cmds_init() */
+static uint64_t		vu_dax_window;
+static int		vu_dax_shmem;
+static struct virtio_fs_config vu_fs_config;
 
 void
 vu_cmds_init(const struct vu_sinks *sinks)
 {
 	vu_sinks = *sinks;
+}
+
+void
+vu_set_device_opts(const struct vu_device_opts *o)
+{
+	vu_dax_window = o->dax_window;
+	vu_dax_shmem = o->dax_shmem;
+	vu_offered_protocol = vu_base_protocol;
+	if (vu_dax_window != 0 && vu_dax_shmem)
+		vu_offered_protocol |= BIT(VU_PROTO_F_SHMEM_MAP);
+	memset(&vu_fs_config, 0, sizeof(vu_fs_config));
+	if (o->tag != NULL && o->tag[0] != '\0') {
+		vu_offered_protocol |= BIT(VU_PROTO_F_CONFIG);
+		memcpy(vu_fs_config.tag, o->tag, strnlen(o->tag, sizeof(vu_fs_config.tag)));
+		vu_fs_config.num_request_queues = 1;
+	}
 }
 
 /* The fd at position i, now owned by the caller (-1 if absent). */
@@ -134,11 +165,63 @@ get_max_mem_slots(struct vu_msg *m, struct vu_reply *rep)
 	return reply_u64(rep, MEM_MAX_SLOTS);
 }
 
+#define ACKED(bit)	((vu_acked_protocol & BIT(bit)) != 0)
+
+/*
+ * The broker talks to the VMM on it (DAX); we pass it on with what was negotiated, and
+ * tell the FUSE layer whether the guest can have the window: the broker needs REPLY_ACK
+ * to learn whether a mapping took, and SHMEM_MAP unless the operator vouched for FS_MAP.
+ */
 static int
 set_backend_req_fd(struct vu_msg *m, struct vu_reply *rep)
 {
-	/* The broker talks to QEMU on it (DAX); we only pass it on. */
-	vu_sinks.send_broker(IMSG_FRONTEND_BACKEND_CHANNEL, take_fd(m, 0), NULL, 0);
+	struct msg_backend_channel	bc;
+	uint64_t			window = vu_dax_window;
+
+	memset(&bc, 0, sizeof(bc));
+	bc.protocol_features = vu_acked_protocol;
+	vu_sinks.send_broker(IMSG_FRONTEND_BACKEND_CHANNEL, take_fd(m, 0), &bc, sizeof(bc));
+	if (!ACKED(VU_PROTO_F_REPLY_ACK) || (vu_dax_shmem && !ACKED(VU_PROTO_F_SHMEM_MAP)))
+		window = 0;
+	vu_sinks.dax_window(window);
+	return VU_OK;
+}
+
+/* GET_SHMEM_CONFIG: one region, id 0 (virtio-fs's cache window), of the window's size. */
+static int
+get_shmem_config(struct vu_msg *m, struct vu_reply *rep)
+{
+	uint32_t	count = 1;
+	uint64_t	size = vu_dax_window;
+
+	if (!ACKED(VU_PROTO_F_SHMEM_MAP))
+		return VU_FAIL;
+	memset(rep->p.bytes, 0, VU_REPLY_MAX);
+	memcpy(rep->p.bytes, &count, sizeof(count));
+	memcpy(rep->p.bytes + 8, &size, sizeof(size));
+	rep->size = VU_REPLY_MAX;
+	return VU_OK;
+}
+
+/*
+ * GET_CONFIG: {u32 offset, u32 size, u32 flags} and the bytes asked for, of the
+ * virtio-fs config space (only with --tag). Asked beyond the space: refused.
+ */
+static int
+get_config(struct vu_msg *m, struct vu_reply *rep)
+{
+	uint32_t	hdr[3];
+
+	if (!ACKED(VU_PROTO_F_CONFIG) || m->hdr.size < sizeof(hdr))
+		return VU_FAIL;
+	memcpy(hdr, m->p.bytes, sizeof(hdr));
+	if (hdr[0] > sizeof(vu_fs_config) || hdr[1] > sizeof(vu_fs_config) - hdr[0] ||
+	    m->hdr.size != sizeof(hdr) + hdr[1])
+		return VU_FAIL;
+	memset(rep->p.bytes, 0, sizeof(hdr) + hdr[1]);
+	memcpy(rep->p.bytes, hdr, sizeof(hdr));
+	memcpy(rep->p.bytes + sizeof(hdr), (const uint8_t *)&vu_fs_config + hdr[0], hdr[1]);
+	rep->size = sizeof(hdr) + hdr[1];
 	return VU_OK;
 }
 
@@ -432,7 +515,7 @@ static const struct vu_cmd vu_cmds[] = {
 	{ 21, "SET_BACKEND_REQ_FD",	EXACT(0), FDS(1, 1), 0, set_backend_req_fd },
 	{ 22, "IOTLB_MSG",		ANY, ANYFDS, 0, NULL },
 	{ 23, "SET_VRING_ENDIAN",	ANY, ANYFDS, 0, NULL },
-	{ 24, "GET_CONFIG",		ANY, ANYFDS, 1, NULL },
+	{ 24, "GET_CONFIG",		12, 12 + 256, FDS(0, 0), 1, get_config },
 	{ 25, "SET_CONFIG",		ANY, ANYFDS, 0, NULL },
 	{ 26, "CREATE_CRYPTO_SESSION",	ANY, ANYFDS, 1, NULL },
 	{ 27, "CLOSE_CRYPTO_SESSION",	ANY, ANYFDS, 0, NULL },
@@ -454,6 +537,7 @@ static const struct vu_cmd vu_cmds[] = {
 	{ 41, "GET_SHARED_OBJECT",	ANY, ANYFDS, 1, NULL },
 	{ 42, "SET_DEVICE_STATE_FD",	ANY, ANYFDS, 1, NULL },
 	{ 43, "CHECK_DEVICE_STATE",	ANY, ANYFDS, 1, NULL },
+	{ 44, "GET_SHMEM_CONFIG",	EXACT(0), FDS(0, 0), 1, get_shmem_config },
 };
 
 const struct vu_cmd *

@@ -30,6 +30,7 @@ struct vq_req;
 #define VU_PROTO_F_INFLIGHT_SHMFD	12
 #define VU_PROTO_F_RESET_DEVICE		13
 #define VU_PROTO_F_CONFIGURE_MEM_SLOTS	15
+#define VU_PROTO_F_SHMEM_MAP		22	/* QEMU 11: GET_SHMEM_CONFIG, SHMEM_MAP/UNMAP */
 
 /* Header flags. */
 #define VU_FLAG_VERSION_MASK		0x3u
@@ -88,7 +89,22 @@ struct vu_sinks {
 	void		(*session_reset)(void);
 	/* A message for the broker: region fds, memory changes, the back-end channel. */
 	void		(*send_broker)(uint32_t type, int fd, const void *data, size_t len);
+	/* The DAX window the VMM can map on this connection, in bytes (0: none). */
+	void		(*dax_window)(uint64_t size);
 };
+
+/*
+ * What the operator configured beyond the vhost-user basics, before vu_start(): the DAX
+ * window (0: none) and whether the VMM speaks SHMEM (else FS_MAP, on the operator's word);
+ * the device's tag, served with GET_CONFIG only when set (QEMU's own virtio-fs device builds
+ * its config space itself, and some releases fail when a back-end offers CONFIG).
+ */
+struct vu_device_opts {
+	uint64_t	dax_window;
+	int		dax_shmem;
+	const char	*tag;		/* NULL or "" : no GET_CONFIG */
+};
+void	vu_set_device_opts(const struct vu_device_opts *);
 
 /* ---- vhost_user.c: the connection ---- */
 void	vu_init(struct event_base *, const struct vu_sinks *);
@@ -156,11 +172,16 @@ struct vu_reply;
 /* Runs once no request is in flight; returns VU_OK, VU_FAIL or VU_WAIT_READY. */
 typedef int (*vu_drained_fn)(struct vu_reply *, uint32_t arg);
 
+/* GET_SHMEM_CONFIG's reply: u32 count, u32 pad, a size for each of 256 region ids. */
+#define VU_SHMEM_REGIONS		256
+#define VU_REPLY_MAX			(8 + VU_SHMEM_REGIONS * 8)
+
 struct vu_reply {
 	uint32_t		size;
 	union {
 		uint64_t			u64;
 		struct vhost_vring_state	state;
+		uint8_t				bytes[VU_REPLY_MAX];
 	} p;
 	vu_drained_fn		drained;	/* with VU_DEFER */
 	uint32_t		arg;		/* drained's argument */

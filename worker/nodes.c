@@ -140,6 +140,8 @@ _Static_assert(sizeof(struct wnode) + sizeof(struct file_handle) + MAX_HANDLE_SZ
 static void
 node_free(struct wnode *n)
 {
+	/* Gone from the guest: so are the window ranges it had mapped (daxtable.c). */
+	dax_table_node_gone(node_id(n));
 	if (n->fh != NULL) {
 		free(n->fh);
 		mem_budget_give(MEM_FD_OBJECT);		/* kept by node_use_handle() */

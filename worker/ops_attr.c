@@ -181,8 +181,8 @@ setattr_apply(struct wnode *node, int hfd, const struct msg_setattr *s)
 		err = attr_mode_apply(node, hfd, s->mode);
 	if (err == 0 && (s->valid & (SETATTR_UID | SETATTR_GID)))
 		err = attr_owner(node, s);
-	if (err == 0 && (s->valid & SETATTR_SIZE))
-		err = attr_size(node, hfd, s);
+	if (err == 0 && (s->valid & SETATTR_SIZE) && (err = attr_size(node, hfd, s)) == 0)
+		dax_table_truncate(node_id(node), s->size);	/* nothing mapped past the end */
 	if (err == 0 && (s->valid & SETATTR_TIMES))
 		err = attr_times(node, hfd, s);
 	/* SETATTR_CTIME: the kernel sets ctime itself on every change above. */

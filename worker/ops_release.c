@@ -33,8 +33,11 @@ release(struct wreq *req, int is_dir)
 		return;
 	}
 	/* flock locks with RELEASE_FLOCK_UNLOCK, and the owner's POSIX locks (ops_lock.c) */
-	if (!is_dir)
+	if (!is_dir) {
 		locks_release(h, rel.lock_owner, rel.flags);
+		/* What was mapped through the handle was granted by its open mode. */
+		dax_table_release_fh(rel.fh);
+	}
 	handle_put(h);
 	error = handle_release(rel.fh);
 	/* OFD locks taken through it (after: no SETLK finds the handle any more) */

@@ -24,6 +24,8 @@
 static void
 session_reset(void)
 {
+	/* Nothing of the old session stays mapped: the guest cannot name it any more. */
+	dax_table_reset();
 	handles_reset();
 	locks_reset();
 	nodes_reset();

@@ -283,6 +283,31 @@ struct dirstream *handle_dirstream(struct whandle *);
 /* Drop what the stream keeps (the tail, and its memory budget). */
 void		 dirstream_free(struct dirstream *);
 
+/* ---- daxtable.c: the DAX window's mappings and the map requests out to the broker ---- */
+#define DAX_NO_FH	UINT64_MAX	/* a mapping made for the node (Linux: fh -1) */
+struct dax_mapping {
+	uint64_t	id;		/* echoed by dax_table_result(); 0: nobody waits */
+	uint64_t	nodeid;
+	uint64_t	fh;		/* or DAX_NO_FH */
+	uint64_t	foffset;
+	uint64_t	moffset;
+	uint64_t	len;
+	uint32_t	flags;		/* DAX_MAP_* */
+};
+/*
+ * Map d (removing what it overlaps first), fd passed to the broker. *nsent: requests sent
+ * for d->id (each gets one result). 0, or ENOMEM when the table is full.
+ */
+int	 dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent);
+/* Remove every mapping the range touches; returns the requests sent for id. */
+unsigned int dax_table_unmap(uint64_t id, uint64_t moffset, uint64_t len);
+void	 dax_table_node_gone(uint64_t nodeid);		/* the node left the table */
+void	 dax_table_release_fh(uint64_t fh);		/* RELEASE */
+void	 dax_table_truncate(uint64_t nodeid, uint64_t size);	/* a new, smaller size */
+void	 dax_table_reset(void);				/* every mapping goes */
+/* The broker's result for the oldest request out; returns that request's id. */
+uint64_t dax_table_result(const struct msg_dax_result *);
+
 /* ---- locktable.c: lock fds, one per (node, lock owner), and lock waits ---- */
 /*
  * The answer to a SETLKW whose wait was ended. Not EINTR: Linux's fuse_setlk() turns it

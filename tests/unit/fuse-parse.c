@@ -664,27 +664,129 @@ test_misc(void)
 		r = send_op(FUSE_SETXATTR, 2, buf, 8 + 10, 16);
 		CHECK(answer(r) == EINVAL);
 	}
-	/* REMOVEMAPPING: the entries sit unaligned after the 4-byte count. */
+	/* Without a DAX window the mapping requests go nowhere. */
 	reset();
 	{
-		struct fuse_removemapping_one one[2] = { { 0, 4096 }, { 1 << 21, 8192 } };
-		struct msg_dax_range dr;
-		uint32_t cnt = 2;
+		struct fuse_removemapping_one one = { 0, 4096 };
+		struct fuse_setupmapping_in sm;
+		uint32_t cnt = 1;
 
 		memcpy(buf, &cnt, 4);
-		memcpy(buf + 4, one, sizeof(one));
+		memcpy(buf + 4, &one, sizeof(one));
 		r = send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one), 16);
-		CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_REMOVEMAPPING &&
-		    sent[0].len == sizeof(struct msg_req) + 4 + 2 * sizeof(dr));
-		memcpy(&dr, sent[0].data + sizeof(struct msg_req) + 4 + sizeof(dr), sizeof(dr));
-		CHECK(dr.window_offset == 1 << 21 && dr.len == 8192);
-		worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(0), EOPNOTSUPP, NULL, 0);
-		CHECK(answer(r) == EOPNOTSUPP);
-		cnt = 3;
-		memcpy(buf, &cnt, 4);
-		r = send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one), 16);
-		CHECK(answer(r) == EINVAL);
+		CHECK(answer(r) == EOPNOTSUPP && nsent == 0);
+		memset(&sm, 0, sizeof(sm));
+		sm.len = 4096;
+		sm.flags = FUSE_SETUPMAPPING_FLAG_READ;
+		r = send_op(FUSE_SETUPMAPPING, 1, &sm, sizeof(sm), 16);
+		CHECK(answer(r) == EOPNOTSUPP && nsent == 0);
 	}
+}
+
+/* SETUPMAPPING as Linux sends it: fh -1, 2 MiB, READ (| WRITE). */
+static struct vq_req *
+send_setupmapping(uint64_t fh, uint64_t foff, uint64_t len, uint64_t flags, uint64_t moff)
+{
+	struct fuse_setupmapping_in sm;
+
+	memset(&sm, 0, sizeof(sm));
+	sm.fh = fh;
+	sm.foffset = foff;
+	sm.len = len;
+	sm.flags = flags;
+	sm.moffset = moff;
+	return send_op(FUSE_SETUPMAPPING, 2, &sm, sizeof(sm), 16);
+}
+
+/* A session with a 4 MiB DAX window: INIT offers MAP_ALIGNMENT, the ranges are checked. */
+static void
+test_dax(void)
+{
+	const uint64_t W = 4 << 20, M = 2 << 20, R = FUSE_SETUPMAPPING_FLAG_READ,
+	    WR = R | FUSE_SETUPMAPPING_FLAG_WRITE;
+	struct fuse_removemapping_one one[2] = { { 0, 4096 }, { 1 << 21, 8192 } };
+	struct msg_config cfg;
+	struct fuse_init_in ii;
+	struct fuse_init_out io;
+	struct msg_setupmapping m;
+	struct msg_dax_range dr;
+	struct vq_req *r;
+	uint32_t cnt;
+	uint8_t buf[128];
+
+	reset();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dax = DAX_ALWAYS;
+	cfg.dax_window = W;
+	fuse_layer_init(&cfg, &sinks);
+	fuse_dax_window(W);
+	memset(&ii, 0, sizeof(ii));
+	ii.major = 7;
+	ii.minor = 37;
+	ii.flags = FUSE_INIT_EXT | FUSE_MAP_ALIGNMENT;
+	r = send_op(FUSE_INIT, 0, &ii, sizeof(ii), 16 + sizeof(io));
+	if (nsent > 0 && sent[nsent - 1].type == IMSG_FRONTEND_SESSION_DESTROY)
+		worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(nsent - 1), 0, NULL, 0);
+	worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(nsent - 1), 0, NULL, 0);
+	CHECK(done_req == r && done_len == 16 + sizeof(io));
+	memcpy(&io, r->seg[1].host + 16, sizeof(io));
+	CHECK((io.flags & FUSE_MAP_ALIGNMENT) && io.map_alignment == 12);
+
+	/* what Linux sends is forwarded as it is */
+	reset();
+	r = send_setupmapping(UINT64_MAX, M, M, WR, M);
+	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_SETUPMAPPING &&
+	    sent[0].len == sizeof(struct msg_req) + sizeof(m));
+	memcpy(&m, sent[0].data + sizeof(struct msg_req), sizeof(m));
+	CHECK(m.fh == UINT64_MAX && m.foffset == M && m.len == M && m.moffset == M &&
+	    m.flags == (SETUPMAPPING_READ | SETUPMAPPING_WRITE));
+	worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(0), 0, NULL, 0);
+	CHECK(answer(r) == 0);
+	/* every bad range is refused here, nothing reaches the worker */
+	reset();
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, M, 0, 0)) == EINVAL);	/* no READ */
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, M, WR | 4, 0)) == EINVAL);
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, 0, R, 0)) == EINVAL);	/* empty */
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, M, R, 512)) == EINVAL);	/* unaligned */
+	CHECK(answer(send_setupmapping(UINT64_MAX, 100, M, R, 0)) == EINVAL);
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, 4000, R, 0)) == EINVAL);
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, M, R, W)) == EINVAL);	/* past it */
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, W + 4096, R, 0)) == EINVAL);
+	CHECK(answer(send_setupmapping(UINT64_MAX, 0, M, R, UINT64_MAX - 4095)) == EINVAL);
+	CHECK(answer(send_setupmapping(UINT64_MAX, (uint64_t)INT64_MAX - 4095, M, R, 0)) ==
+	    EINVAL);
+	CHECK(nsent == 0);
+
+	/* REMOVEMAPPING: the entries sit unaligned after the 4-byte count */
+	reset();
+	cnt = 2;
+	memcpy(buf, &cnt, 4);
+	memcpy(buf + 4, one, sizeof(one));
+	r = send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one), 16);
+	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_REMOVEMAPPING &&
+	    sent[0].len == sizeof(struct msg_req) + 4 + 2 * sizeof(dr));
+	memcpy(&dr, sent[0].data + sizeof(struct msg_req) + 4 + sizeof(dr), sizeof(dr));
+	CHECK(dr.window_offset == 1 << 21 && dr.len == 8192);
+	worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(0), 0, NULL, 0);
+	CHECK(answer(r) == 0);
+	reset();
+	cnt = 3;			/* more than the payload holds */
+	memcpy(buf, &cnt, 4);
+	CHECK(answer(send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one), 16)) == EINVAL);
+	cnt = UINT32_MAX;
+	memcpy(buf, &cnt, 4);
+	CHECK(answer(send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one), 16)) == EINVAL);
+	cnt = 0;
+	memcpy(buf, &cnt, 4);
+	CHECK(answer(send_op(FUSE_REMOVEMAPPING, 1, buf, 4, 16)) == EINVAL);
+	cnt = 1;
+	one[0].moffset = W - 4096;	/* runs past the window */
+	one[0].len = 8192;
+	memcpy(buf, &cnt, 4);
+	memcpy(buf + 4, one, sizeof(one[0]));
+	CHECK(answer(send_op(FUSE_REMOVEMAPPING, 1, buf, 4 + sizeof(one[0]), 16)) == EINVAL);
+	CHECK(nsent == 0);
+	reset();
 }
 
 /* A session with --security-label: CREATE carries fuse_secctx_header [+ context]. */
@@ -905,6 +1007,7 @@ main(void)
 	test_xattr_readdir();
 	test_misc();
 	test_secctx();
+	test_dax();
 	test_fuzz();
 	CHECK(fuse_inflight() == 0 && ndrained > 0);
 	reset();
