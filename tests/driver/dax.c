@@ -504,7 +504,9 @@ run_case(struct dctx *c, const struct dcase *d)
 	dcheck(r == 0, "GETATTR of the root still answers: %s", vu_fuse_why(&c->dev, r));
 	check_processes();
 	printf("-- %s: %s\n", d->name, failures == f ? "pass" : "FAIL");
-	return failures == f;
+	/* No answer at all: privfsd stopped serving, the cases after this one cannot run. */
+	return r == VU_FUSE_TIMEOUT || r == VU_FUSE_FAILED || vu_dev_peer_closed(&c->dev, 0) ?
+	    -1 : 0;
 }
 
 static int
@@ -548,7 +550,11 @@ main(int argc, char *argv[])
 			if (strcmp(cli.argv[a], cases[i].name) != 0)
 				continue;
 			found = 1;
-			run_case(&c, &cases[i]);
+			if (run_case(&c, &cases[i]) == -1 && a + 1 < cli.argc) {
+				dcheck(0, "privfsd no longer serves: %d case(s) not run",
+				    cli.argc - a - 1);
+				a = cli.argc;
+			}
 		}
 		if (!found) {
 			fprintf(stderr, "unknown case %s\n", cli.argv[a]);
