@@ -32,8 +32,13 @@ run_privfsd() {
 	DRIVER_BACKEND_LOG="$d/log" \
 	    "$VU_DAX" --socket="$d/sock" --host-dir="$d/share" --dax-window=$WINDOW \
 	    --dax-vmm="$f" "$@" || rc=1
+	grep -E 'warn|error' "$d/log" | sed 's/^/log: /' | head -n 10
 	if privfsd_crashes "$d/log"; then
 		echo "FAIL: a privfsd process crashed"; rc=1
+	fi
+	# the frontend's word for a worker answering one request twice (or a stranger's)
+	if grep -q 'matches no request' "$d/log"; then
+		echo "FAIL: privfsd's worker answered a request that was no longer waiting"; rc=1
 	fi
 	stop_backend
 	if [ $rc -ne 0 ]; then
