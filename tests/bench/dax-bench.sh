@@ -37,8 +37,8 @@ $1 == "RESULT" && $3 == "randread_4k_qd1" { fuse = $4 }
 $1 == "RESULT" && $3 == "randread_4k_dax" { dax = $4 }
 END {
 	printf "DAX (%s), %d MiB file, 4 KiB random reads, reads/s:\n", vmm, mib
-	printf "%-24s %14s\n", "randread_4k_qd1 (FUSE)", fuse == "" ? "NA" : fuse
-	printf "%-24s %14s\n", "randread_4k_dax", dax == "" ? "NA" : dax
+	printf "%-24s %14s\n", "randread_4k_qd1 (FUSE)", fuse == "" ? "NA" : sprintf("%.0f", fuse)
+	printf "%-24s %14s\n", "randread_4k_dax", dax == "" ? "NA" : sprintf("%.0f", dax)
 	if (fuse + 0 > 0 && dax + 0 > 0)
 		printf "%-24s %14.1f\n", "dax/fuse", dax / fuse
 	else
