@@ -537,6 +537,9 @@ main(int argc, char *argv[])
 
 	vu_cli_parse(&cli, argc, argv, "case names, run in order on one connection; \"list\"");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a request privfsd dropped costs this much each; its own waits are shorter */
+	if (cli.opts.timeout_ms == 5000)
+		cli.opts.timeout_ms = 3000;
 	if (strcmp(cli.argv[0], "list") == 0) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			printf("%s%s\n", cases[i].name, cases[i].flags & D_OFF ? " (off)" : "");
