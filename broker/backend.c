@@ -203,6 +203,25 @@ backend_read(void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
+/*
+ * Said once at warning level: QEMU 11 refuses a map that reaches past the end of the
+ * file (its check of the backing file's size), and Linux asks for whole 2 MiB ranges, so
+ * the tail of most files cannot be mapped there; the guest sees EIO.
+ */
+static void
+backend_refused(uint32_t request, uint64_t status)
+{
+	static int said;
+
+	if (said++ == 0)
+		log_warnx("the VMM refused a DAX request (%u, status %llu); QEMU refuses ranges "
+		    "past the end of a file: see privfsd(8), DAX", request,
+		    (unsigned long long)status);
+	else
+		log_debug("the VMM refused a DAX request (%u, status %llu)", request,
+		    (unsigned long long)status);
+}
+
 /* The VMM's answer to request: 0, or an errno value (EIO for a refusal). */
 static int
 backend_wait_ack(uint32_t request)
@@ -221,8 +240,7 @@ backend_wait_ack(uint32_t request)
 	switch (error) {
 	case 0:
 		if (status != 0)
-			log_debug("VMM refused back-end request %u: %llu", request,
-			    (unsigned long long)status);
+			backend_refused(request, status);
 		return status == 0 ? 0 : EIO;
 	case ETIMEDOUT:
 		backend_drop("the VMM did not answer a map request in time");
@@ -240,7 +258,9 @@ backend_request(uint32_t request, const void *payload, uint32_t size, int fd)
 
 	if ((error = backend_send(request, payload, size, fd)) != 0)
 		return error;
-	return backend_wait_ack(request);
+	error = backend_wait_ack(request);
+	log_debug("back-end request %u: %s", request, error == 0 ? "done" : strerror(error));
+	return error;
 }
 
 int
@@ -259,6 +279,9 @@ backend_dax_map(const struct msg_dax_map *d, int fd)
 		sm.shm_offset = d->window_offset;
 		sm.len = d->len;
 		sm.flags = (d->flags & DAX_MAP_WRITE) ? SHMEM_MAP_WRITABLE : 0;
+		log_debug("SHMEM_MAP window %#llx+%#llx file %#llx%s",
+		    (unsigned long long)sm.shm_offset, (unsigned long long)sm.len,
+		    (unsigned long long)sm.fd_offset, sm.flags ? " writable" : "");
 		return backend_request(VU_BACKEND_SHMEM_MAP, &sm, sizeof(sm), fd);
 	}
 	memset(&fm, 0, sizeof(fm));
@@ -283,6 +306,8 @@ backend_dax_unmap(const struct msg_dax_range *r)
 		sm.shmid = SHMEM_ID_DAX_CACHE;
 		sm.shm_offset = r->window_offset;
 		sm.len = r->len;
+		log_debug("SHMEM_UNMAP window %#llx+%#llx", (unsigned long long)sm.shm_offset,
+		    (unsigned long long)sm.len);
 		return backend_request(VU_BACKEND_SHMEM_UNMAP, &sm, sizeof(sm), -1);
 	}
 	memset(&fm, 0, sizeof(fm));

@@ -525,6 +525,7 @@ struct msg_rep {		/* first in every IMSG_WORKER_REPLY_* */
 };
 
 #define ATTR_SUBMOUNT		0x1	/* the node is the root of a host submount */
+#define ATTR_DAX		0x2	/* --dax=inode: the guest maps this file */
 struct msg_attr {
 	uint64_t	ino;
 	uint64_t	size;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <stddef.h>
 
@@ -43,6 +44,8 @@ const struct seccomp_rule seccomp_worker_list[] = {
 	ALLOW_IF(fcntl, ARG_EQ(1, F_SETLKW)),
 	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_GETLK)), ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLK)),
 	ALLOW_IF(fcntl, ARG_EQ(1, F_OFD_SETLKW)),
+	/* --dax=inode: read a file's flags for its DAX mark, and nothing else */
+	ALLOW_IF(ioctl, ARG_EQ(1, FS_IOC_GETFLAGS)),
 	ALLOW(flock),
 
 	/* one component under an O_PATH directory fd, and reopening through /proc/self/fd */
@@ -109,8 +112,8 @@ const char *const seccomp_worker_absent[] = {
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
 	/* signals only among its own threads, and none of those either */
 	"kill", "tkill", "tgkill",
-	/* kernel interfaces no file operation needs */
-	"ioctl", "bpf", "keyctl", "add_key", "request_key", "perf_event_open",
+	/* kernel interfaces no file operation needs (ioctl: FS_IOC_GETFLAGS only, above) */
+	"bpf", "keyctl", "add_key", "request_key", "perf_event_open",
 	"memfd_create", "userfaultfd", "io_uring_setup",
 	/* glibc opens with openat; open and creat take paths relative to no fd */
 	"open", "openat2", "creat",

@@ -67,6 +67,7 @@ static const struct fuse_sinks fuse_sinks = {
 static const struct vu_sinks vu_sinks = {
 	.request = fuse_request,
 	.inflight = fuse_inflight,
+	.inflight_detached = fuse_inflight_detached,
 	.lock_waits = fuse_lock_waits,
 	.session_reset = fuse_session_reset,
 	.send_broker = fe_send_broker,

@@ -29,6 +29,8 @@ void	fuse_worker_reply(struct chan_msg *msg);
 /* Requests sent to the worker and not yet answered (GET_VRING_BASE and SET_MEM_TABLE
  * wait for this to drain). */
 unsigned int fuse_inflight(void);
+/* Of those, the DAX requests, which a memory change does not wait for (vq_detach()). */
+unsigned int fuse_inflight_detached(void);
 /*
  * While the frontend waits for every request to come back (device stop, reset, memory
  * change), a SETLKW must not wait for a lock: allow 0 ends every wait (ENOLCK) and

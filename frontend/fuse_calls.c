@@ -32,6 +32,7 @@ static struct fuse_call	**calls;
 static uint32_t		  ncalls;
 static uint32_t		  free_head = CALLS_NONE;
 static unsigned int	  inflight;
+static unsigned int	  inflight_detached;	/* of those, detached (fuse_ctx.detach) */
 static void		(*calls_drained)(void);	/* from calls_init() */
 
 void
@@ -116,6 +117,10 @@ call_release(struct fuse_call *call)
 	free_head = call->index;
 	if (inflight == 0)
 		fatalx("%s: in-flight count underflow", __func__);
+	if (call->detached) {
+		call->detached = 0;
+		inflight_detached--;
+	}
 	if (--inflight == CALLS_LOW)
 		vq_throttle(VQ_THROTTLE_CALLS, 0);
 	if (inflight == 0)
@@ -161,4 +166,21 @@ unsigned int
 fuse_inflight(void)
 {
 	return inflight;
+}
+
+unsigned int
+fuse_inflight_detached(void)
+{
+	return inflight_detached;
+}
+
+void
+call_detach(struct fuse_call *call)
+{
+	if (call->req != NULL)
+		vq_detach(call->req);
+	if (!call->detached) {
+		call->detached = 1;
+		inflight_detached++;
+	}
 }

@@ -170,6 +170,10 @@ window_range_ok(uint64_t off, uint64_t len)
 }
 
 /*
+ * Both mapping requests are detached (vq_detach()): QEMU changes the memory table while
+ * it maps or unmaps (the window's pieces are guest memory to it) and waits for us to
+ * take the change, so a memory change must not wait for them in turn.
+ *
  * Only with a window the VMM maps for us. The file range must be on the granule too and
  * stay within what a file offset can be; a mapping is always readable (Linux asks READ,
  * and READ|WRITE to write). Whether the node or handle may be mapped so is the worker's.
@@ -196,6 +200,7 @@ fop_setupmapping(struct fuse_ctx *c)
 	m.len = in.len;
 	m.moffset = in.moffset;
 	m.flags = (uint32_t)in.flags;
+	c->detach = 1;
 	return fuse_msg_send_fixed(c, IMSG_FRONTEND_SETUPMAPPING, &m, sizeof(m));
 }
 
@@ -230,5 +235,6 @@ fop_removemapping(struct fuse_ctx *c)
 		r.len = one.len;
 		msg_put(w, &r, sizeof(r));
 	}
+	c->detach = 1;
 	return fuse_msg_send(c, IMSG_FRONTEND_REMOVEMAPPING);
 }

@@ -80,6 +80,8 @@ fuse_fill_attr(struct fuse_attr *a, const struct msg_attr *m)
 	a->blksize = m->blksize;
 	if ((m->flags & ATTR_SUBMOUNT) && (fuse_sess.flags & FUSE_SUBMOUNTS))
 		a->flags |= FUSE_ATTR_SUBMOUNT;
+	if ((m->flags & ATTR_DAX) && (fuse_sess.flags & FUSE_HAS_INODE_DAX))
+		a->flags |= FUSE_ATTR_DAX;
 }
 
 void

@@ -80,6 +80,7 @@ struct fuse_ctx {
 	uint32_t		 extlen;	/* 7.38 extension bytes (total_extlen * 8) */
 	uint32_t		 size;		/* see fuse_call */
 	uint32_t		 aux;		/* see fuse_call */
+	int			 detach;	/* the call may wait on the VMM: vq_detach() */
 };
 
 /* A request sent to the worker and not answered yet. */
@@ -93,6 +94,7 @@ struct fuse_call {
 	uint32_t		 aux;		/* OPENDIR: 1; READDIRPLUS: 1; INIT: phase */
 	uint32_t		 epoch;		/* fuse_sess.epoch when sent */
 	int			 busy;
+	int			 detached;	/* fuse_ctx.detach */
 	uint32_t		 next_free;
 };
 
@@ -171,6 +173,8 @@ struct fuse_call *call_new(void);
 uint64_t	 call_id(const struct fuse_call *);
 /* By id; NULL for an unknown, stale or free id. */
 struct fuse_call *call_find(uint64_t id);
+/* The call may wait on the VMM (a DAX map): memory changes go on without it. */
+void		 call_detach(struct fuse_call *);
 void		 call_fail(struct fuse_call *, int error);
 /* Success reply of a call: out header + payload, then complete and release the call. */
 void		 call_reply(struct fuse_call *, const void *payload, uint32_t len);

@@ -78,6 +78,8 @@ fuse_msg_send(struct fuse_ctx *c, uint32_t type)
 	call->size = c->size;
 	call->aux = c->aux;
 	call->epoch = fuse_sess.epoch;
+	if (c->detach)
+		call_detach(call);
 	fuse_msg_emit(&c->in, call_id(call), type);
 	return 0;
 }

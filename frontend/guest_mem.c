@@ -68,6 +68,17 @@ gm_gen(void)
 	return gm_generation;
 }
 
+int
+gm_piece_live(uint32_t slot, const uint8_t *host, size_t len)
+{
+	const struct gm_region *r;
+
+	if (slot >= MEM_MAX_SLOTS || !(r = &gm_slots[slot])->in_use || host < r->map ||
+	    (size_t)(host - r->map) > r->maplen || len > r->maplen - (size_t)(host - r->map))
+		return 0;
+	return 1;
+}
+
 uint32_t
 gm_nslots(void)
 {

@@ -32,6 +32,11 @@ void	gm_sigbus_init(void);
 uint32_t gm_lost(void);
 uint64_t gm_slot_gpa(uint32_t slot);
 uint32_t gm_nslots(void);
+/*
+ * A piece mapped under an older table is still [host, host + len) of slot's mapping now
+ * (its region stayed). Only for chains a memory change did not wait for (vq_detach()).
+ */
+int	gm_piece_live(uint32_t slot, const uint8_t *host, size_t len);
 
 /* What a commit changed: the caller mirrors it to the worker (through the broker). */
 struct gm_change {

@@ -308,6 +308,7 @@ set_mem_table(struct vu_msg *m, struct vu_reply *rep)
 		log_warnx_rl("refused SET_MEM_TABLE");
 		return VU_FAIL;
 	}
+	rep->memory = 1;
 	return defer(rep, mem_drained, 0);
 }
 
@@ -318,6 +319,7 @@ add_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 		log_warnx_rl("refused ADD_MEM_REG");
 		return VU_FAIL;
 	}
+	rep->memory = 1;
 	return defer(rep, mem_drained, 0);
 }
 
@@ -329,6 +331,7 @@ rem_mem_reg(struct vu_msg *m, struct vu_reply *rep)
 		log_warnx_rl("refused REM_MEM_REG");
 		return VU_FAIL;
 	}
+	rep->memory = 1;
 	return defer(rep, mem_drained, 0);
 }
 

@@ -48,6 +48,7 @@ static struct {
 	struct vu_hdr		 hdr;
 	vu_drained_fn		 fn;
 	uint32_t		 arg;
+	int			 memory;	/* a memory change: see vq_detach() */
 	struct vu_reply		 rep;
 } vu_pend;
 
@@ -216,10 +217,14 @@ vu_pend_finish(int rc)
 void
 vu_check_drained(void)
 {
-	int rc;
+	unsigned int	chains = vq_alive(), reqs = vu_sinks.inflight();
+	int		rc;
 
-	if (!vu_pend.active || vu_pend.drained || vq_alive() != 0 ||
-	    vu_sinks.inflight() != 0)
+	if (vu_pend.memory) {
+		chains -= vq_detached();
+		reqs -= vu_sinks.inflight_detached();
+	}
+	if (!vu_pend.active || vu_pend.drained || chains != 0 || reqs != 0)
 		return;
 	vu_pend.drained = 1;
 	rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg);
@@ -376,6 +381,7 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	vu_pend.wait_ready = 0;
 	vu_pend.fn = rep.drained;
 	vu_pend.arg = rep.arg;
+	vu_pend.memory = rep.memory;
 	vu_pend.cmd = cmd;
 	vu_pend.hdr = m->hdr;
 	memset(&vu_pend.rep, 0, sizeof(vu_pend.rep));

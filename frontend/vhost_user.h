@@ -83,6 +83,8 @@ struct vu_sinks {
 	void		(*request)(struct vq_req *);
 	/* Requests passed on and not answered yet: the drain waits for 0. */
 	unsigned int	(*inflight)(void);
+	/* Of those, the detached ones (vq_detach()): a memory change does not wait for them. */
+	unsigned int	(*inflight_detached)(void);
 	/* 0: end every lock wait and start none (a drain is waiting); 1: allow them again. */
 	void		(*lock_waits)(int allow);
 	/* The device was reset: forget the FUSE session (a new INIT follows). */
@@ -144,6 +146,8 @@ void		 vq_pause_all(int paused);
 void		 vq_break_all(const char *why);
 /* Chains taken from the rings and not yet completed (for any ring). */
 unsigned int	 vq_alive(void);
+/* Of those, the ones vq_detach() let a memory change go on without. */
+unsigned int	 vq_detached(void);
 
 /* ---- between vhost_user.c (the connection) and vhost_msg.c (the requests) ---- */
 #define VU_MAX_PAYLOAD			4096	/* larger messages end the connection */
@@ -184,6 +188,7 @@ struct vu_reply {
 		uint8_t				bytes[VU_REPLY_MAX];
 	} p;
 	vu_drained_fn		drained;	/* with VU_DEFER */
+	int			memory;		/* a memory change: detached chains go on */
 	uint32_t		arg;		/* drained's argument */
 	uint32_t		gen;		/* with VU_WAIT_READY: memory generation */
 };

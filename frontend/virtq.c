@@ -65,7 +65,8 @@ struct vq {
 struct req_box {
 	uint32_t	epoch;
 	uint32_t	cap;		/* segments the box holds */
-	uint64_t	pad;		/* keeps the vq_req after it 16-byte aligned */
+	uint32_t	detached;	/* vq_detach() */
+	uint32_t	pad;		/* keeps the vq_req after it 16-byte aligned */
 };
 
 /*
@@ -82,6 +83,7 @@ static struct event_base *vq_base;
 static int		 vq_paused;
 static unsigned int	 vq_throttled;	/* VQ_THROTTLE_* reasons in force */
 static unsigned int	 vq_nalive;
+static unsigned int	 vq_ndetached;
 static int		 vq_event_idx;
 static int		 vq_indirect;
 static int		 vq_enable_default;
@@ -581,8 +583,44 @@ vq_complete(struct vq_req *req, uint32_t written)
 	}
 	/* else: the ring stopped since; its guest memory is not ours to touch. */
 	vq_nalive--;
+	if (box->detached)
+		vq_ndetached--;
 	box_free(box);
 	vq_completed();		/* a waiting GET_VRING_BASE or memory change may go on */
+}
+
+void
+vq_detach(struct vq_req *req)
+{
+	struct req_box *box = box_of(req);
+
+	if (!box->detached) {
+		box->detached = 1;
+		vq_ndetached++;
+	}
+}
+
+/*
+ * The writable segments are still where they were taken (no memory change since, or
+ * their regions stayed): only a detached chain can see a change.
+ */
+int
+vq_req_live(const struct vq_req *req)
+{
+	uint32_t i;
+
+	if (req->memgen == gm_gen())
+		return 1;
+	for (i = req->nrd; i < req->nrd + req->nwr; i++)
+		if (!gm_piece_live(req->seg[i].slot, req->seg[i].host, req->seg[i].len))
+			return 0;
+	return 1;
+}
+
+unsigned int
+vq_detached(void)
+{
+	return vq_ndetached;
 }
 
 /* ---- taking chains off the avail ring ---- */
@@ -609,6 +647,7 @@ vq_take(struct vq *vq, uint16_t head)
 	}
 	box = box_alloc(c.nseg);
 	box->epoch = vq->epoch;
+	box->detached = 0;
 	req = (struct vq_req *)(void *)(box + 1);
 	memset(req, 0, sizeof(*req));
 	req->vq = vq;

@@ -46,6 +46,15 @@ unsigned int	vq_num(const struct vq *);
  * request is then dropped without touching guest memory).
  */
 void	vq_complete(struct vq_req *req, uint32_t written);
+/*
+ * A chain whose answer may take VMM round trips (a DAX map): a memory change does not
+ * wait for it, since QEMU changes the memory table in the middle of a map and waits for
+ * us. Its reply is written only where its segments are still mapped as they were
+ * (vq_copy_to_req() copies nothing otherwise).
+ */
+void	vq_detach(struct vq_req *req);
+/* 0 when a memory change since the chain was taken unmapped its writable segments. */
+int	vq_req_live(const struct vq_req *req);
 
 /*
  * Backpressure: while any reason is on, no ring gives out chains (the guest's requests

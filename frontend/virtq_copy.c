@@ -47,6 +47,8 @@ vq_copy_from_req(const struct vq_req *req, size_t from, void *dst, size_t len)
 size_t
 vq_copy_to_req(struct vq_req *req, size_t to, const void *src, size_t len)
 {
+	if (!vq_req_live(req))
+		return 0;
 	return copy_segs(req->seg + req->nrd, req->nwr, to, (uint8_t *)(uintptr_t)src,
 	    len, 1);
 }

@@ -44,6 +44,7 @@ struct dax_map {
 	uint64_t		 fh;		/* the handle it came through; DAX_NO_FH */
 	uint64_t		 foffset;
 	uint64_t		 seq;		/* the map request that made it */
+	int			 vmm_writable;
 };
 
 struct dax_sent {
@@ -112,16 +113,41 @@ dax_remove_range(uint64_t off, uint64_t len, uint64_t id)
 	return n;
 }
 
+/* dax_lock held: the live mapping d asks for again, if the VMM already maps it so. */
+static struct dax_map *
+dax_same(const struct dax_mapping *d)
+{
+	struct dax_map *m;
+
+	TAILQ_FOREACH(m, &dax_maps, entry)
+		if (m->moffset == d->moffset && m->len == d->len && m->nodeid == d->nodeid &&
+		    m->foffset == d->foffset && (m->vmm_writable || !(d->flags & DAX_MAP_WRITE)))
+			return m;
+	return NULL;
+}
+
 int
-dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent)
+dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent, int *fd_taken)
 {
 	struct msg_dax_map	 msg;
-	struct dax_map		*m;
+	struct dax_map		*m, *same;
 
 	*nsent = 0;
+	*fd_taken = 0;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return ENOMEM;
 	pthread_mutex_lock(&dax_lock);
+	/*
+	 * Asked again for what is mapped: nothing to send. Besides saving a round trip, this
+	 * keeps Linux's write to a read mapping to one VMM request at most, as QEMU 11.1 maps
+	 * every range writable where it can (ops_dax.c).
+	 */
+	if ((same = dax_same(d)) != NULL) {
+		same->fh = d->fh;
+		pthread_mutex_unlock(&dax_lock);
+		free(m);
+		return 0;
+	}
 	*nsent = dax_remove_range(d->moffset, d->len, d->id);
 	if (atomic_load(&dax_count) >= DAX_TABLE_MAX) {
 		pthread_mutex_unlock(&dax_lock);
@@ -133,6 +159,7 @@ dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent)
 	m->nodeid = d->nodeid;
 	m->fh = d->fh;
 	m->foffset = d->foffset;
+	m->vmm_writable = d->vmm_writable;
 	memset(&msg, 0, sizeof(msg));
 	msg.id = d->id;
 	msg.fd_offset = d->foffset;
@@ -140,6 +167,7 @@ dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent)
 	msg.len = d->len;
 	msg.flags = d->flags;
 	dax_send(IMSG_WORKER_DAX_MAP, d->id, 1, &msg, sizeof(msg), fd);
+	*fd_taken = 1;
 	m->seq = dax_seq;
 	TAILQ_INSERT_TAIL(&dax_maps, m, entry);
 	atomic_fetch_add(&dax_count, 1);

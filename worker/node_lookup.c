@@ -6,6 +6,9 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -84,6 +87,21 @@ lookup_node(struct wnode *parent, const char *name, struct wnode **out,
 	return lookup_open(parent, name, out, stx);
 }
 
+void
+node_dax_mark(struct wnode *n, struct msg_attr *attr)
+{
+	int fd, flags = 0;
+
+	if (wk_config.dax != DAX_INODE || !(wk_session_flags & SESSION_INODE_DAX) ||
+	    !S_ISREG(node_type(n)))
+		return;
+	if ((fd = node_open(n, O_RDONLY | O_NONBLOCK)) < 0)
+		return;		/* the caller could not map it either */
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_DAX_FL))
+		attr->flags |= ATTR_DAX;
+	fd_budget_close(fd);
+}
+
 int
 node_lookup(struct wnode *parent, const char *name, struct msg_entry *out)
 {
@@ -104,6 +122,7 @@ node_lookup(struct wnode *parent, const char *name, struct msg_entry *out)
 	if ((wk_config.flags & CONFIG_ANNOUNCE_SUBMOUNTS) && strcmp(name, "..") != 0 &&
 	    n != parent && S_ISDIR(node_type(n)) && node_mnt_id(n) != node_mnt_id(parent))
 		out->attr.flags |= ATTR_SUBMOUNT;
+	node_dax_mark(n, &out->attr);
 	node_ref_lookup(n);
 	node_put(n);
 	return 0;

@@ -89,8 +89,13 @@ dax_pending_update(struct dax_pending *p, unsigned int n, int error, int done)
 }
 
 /*
- * The fd to map, opened or duplicated with exactly the access the mapping needs, and the
- * node it is of.
+ * The fd to map, opened or duplicated with the access the mapping needs, and the node it
+ * is of. One exception: QEMU 11.1 maps every SHMEM_MAP range with PROT_WRITE, read-only
+ * ones included (it marks only the fd read-only, not the memory), so it cannot map a
+ * read-only fd at all. For a read mapping the worker therefore first tries to open the
+ * file for writing as the caller: where that succeeds the caller could have asked for a
+ * writable mapping anyway, so the guest gains nothing it could not have had; where it
+ * fails (a read-only file or export), the read-only fd goes, and QEMU 11.1 refuses it.
  */
 static int
 dax_open(struct wreq *req, const struct msg_setupmapping *m, int writable, int *fd,
@@ -106,6 +111,9 @@ dax_open(struct wreq *req, const struct msg_setupmapping *m, int writable, int *
 		*nodeid = node_id(n);
 		if (!S_ISREG(node_type(n)))
 			err = S_ISDIR(node_type(n)) ? EISDIR : ENODEV;
+		else if (!writable && wk_config.dax_vmm == DAX_VMM_SHMEM &&
+		    (*fd = node_open(n, O_RDWR)) >= 0)
+			err = 0;	/* see dax_open's comment */
 		else if ((*fd = node_open(n, writable ? O_RDWR : O_RDONLY)) < 0)
 			err = -*fd;
 		else
@@ -141,7 +149,7 @@ op_setupmapping(struct wreq *req)
 	struct dax_pending	*p;
 	uint64_t		 nodeid = 0;
 	unsigned int		 nsent;
-	int			 fd = -1, error, writable;
+	int			 fd = -1, error, writable, taken, mode;
 
 	if (ops_begin(req, &r, &m, sizeof(m)) != 0 || msg_end(&r) == -1 ||
 	    !(m.flags & SETUPMAPPING_READ) ||
@@ -171,12 +179,15 @@ op_setupmapping(struct wreq *req)
 	d.moffset = m.moffset;
 	d.len = m.len;
 	d.flags = DAX_MAP_READ | (writable ? DAX_MAP_WRITE : 0);
-	error = dax_table_map(&d, fd, &nsent);
+	mode = fcntl(fd, F_GETFL);
+	d.vmm_writable = wk_config.dax_vmm == DAX_VMM_SHMEM ?
+	    mode != -1 && (mode & O_ACCMODE) == O_RDWR : writable;
+	error = dax_table_map(&d, fd, &nsent, &taken);
 	/* The channel closes fd once it is sent: its budget comes back now. */
-	if (error != 0)
-		fd_budget_close(fd);
-	else
+	if (taken)
 		fd_budget_give();
+	else
+		fd_budget_close(fd);
 	dax_pending_update(p, nsent, error, 1);
 }
 

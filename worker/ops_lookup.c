@@ -107,7 +107,8 @@ op_getattr(struct wreq *req)
 	if (m.flags & MSG_GETATTR_FH)
 		error = getattr_fh(m.fh, &a);
 	else if ((n = node_get(req->hdr.nodeid, &error)) != NULL) {
-		error = node_getattr(n, &a);
+		if ((error = node_getattr(n, &a)) == 0)
+			node_dax_mark(n, &a);
 		node_put(n);
 	}
 	if (error != 0)

@@ -243,6 +243,12 @@ int	node_lookup_fd(int fd, struct msg_entry *out);
  * fd budget (ENFILE past it, ENOMEM past the memory budget). Returns an fd or -errno.
  */
 int	node_open(struct wnode *, int flags);
+/*
+ * --dax=inode, when the guest picks DAX per file: mark attr (ATTR_DAX) for a regular file
+ * that carries the host's per-file DAX flag (chattr +x, FS_DAX_FL), as a local file system
+ * mounted dax=inode does. Read as the caller: a file it cannot open stays unmarked.
+ */
+void	node_dax_mark(struct wnode *, struct msg_attr *attr);
 
 /* ---- handles.c: open files and directories ---- */
 /* A handle for an open fd of node (takes a node reference); returns the guest's fh. */
@@ -293,12 +299,16 @@ struct dax_mapping {
 	uint64_t	moffset;
 	uint64_t	len;
 	uint32_t	flags;		/* DAX_MAP_* */
+	uint32_t	vmm_writable;	/* the VMM will map it writable, whatever flags say */
 };
 /*
  * Map d (removing what it overlaps first), fd passed to the broker. *nsent: requests sent
- * for d->id (each gets one result). 0, or ENOMEM when the table is full.
+ * for d->id (each gets one result). A range the VMM already maps writable for the same
+ * file range needs no request (Linux asks for a range again to write to it): *nsent 0,
+ * fd not taken. 0, or ENOMEM when the table is full. *fd_taken: the channel closes fd.
  */
-int	 dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent);
+int	 dax_table_map(const struct dax_mapping *d, int fd, unsigned int *nsent,
+	    int *fd_taken);
 /* Remove every mapping the range touches; returns the requests sent for id. */
 unsigned int dax_table_unmap(uint64_t id, uint64_t moffset, uint64_t len);
 void	 dax_table_node_gone(uint64_t nodeid);		/* the node left the table */

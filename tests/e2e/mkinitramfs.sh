@@ -111,9 +111,11 @@ finish() {	# finish poweroff|reboot
 
 tag=privfsd
 shell=0
+mountopts=""
 for a in $(cat /proc/cmdline); do
 	case $a in
 	e2e.tag=*) tag=${a#e2e.tag=} ;;
+	e2e.mountopts=*) mountopts="-o ${a#e2e.mountopts=}" ;;
 	e2e.shell=1) shell=1 ;;
 	esac
 done
@@ -125,7 +127,7 @@ done
 echo "E2E-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
 mounted=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	if mount -t virtiofs "$tag" /mnt; then mounted=1; break; fi
+	if mount -t virtiofs $mountopts "$tag" /mnt; then mounted=1; break; fi
 	sleep 0.5
 done
 if [ $mounted = 0 ]; then

@@ -18,6 +18,9 @@
 #   --tag=TAG         the mount tag (default privfsd)
 #   --logdir=DIR      where console.log and backend.log go (default: a new directory, printed)
 #   --backend-arg=A   one more argument for the back-end (repeatable)
+#   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
+#                     back-end serves the config space; QEMU 11 and later)
+#   --mount-opts=O    mount options for the guest's virtiofs mount (e.g. dax=always)
 #   --lenient         do not fail when a back-end other than privfsd ends uncleanly
 # Exit status: 0 the guest printed PASS and the back-end ended cleanly (exit 0, its socket
 # removed, none of its processes left); 1 the guest printed FAIL; 2 no result (time-out,
@@ -35,6 +38,8 @@ timeout=120
 tag=privfsd
 logdir=""
 lenient=0
+generic=0
+mountopts=""
 backend_args=()
 
 while [ $# -gt 0 ]; do
@@ -49,6 +54,8 @@ while [ $# -gt 0 ]; do
 	--logdir=*) logdir=${1#*=} ;;
 	--backend-arg=*) backend_args+=("${1#*=}") ;;
 	--lenient) lenient=1 ;;
+	--generic-device) generic=1 ;;
+	--mount-opts=*) mountopts=${1#*=} ;;
 	--) shift; break ;;
 	-*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -61,6 +68,7 @@ share=$(cd "$2" && pwd) || exit 2
 
 case $qemu in
 qemu10) qemu=/opt/peers/bin/qemu10-system-x86_64 ;;
+qemu11) qemu=/opt/peers/bin/qemu11-system-x86_64 ;;
 esac
 command -v "$qemu" >/dev/null || { echo "run-guest: no VMM $qemu"; exit 77; }
 
@@ -141,7 +149,11 @@ done
 
 dev="vhost-user-fs-pci,chardev=char0,tag=$tag"
 [ -n "$queues" ] && dev="$dev,num-request-queues=$queues"
+# virtio-fs is device 26; two queues (hiprio and one request queue); the config space is
+# tag[36] and num_request_queues, 40 bytes, which the back-end serves (--tag).
+[ $generic = 1 ] && dev="vhost-user-test-device-pci,chardev=char0,virtio-id=26,num_vqs=2,config_size=40"
 append="console=ttyS0 panic=-1 quiet e2e.tag=$tag"
+[ -n "$mountopts" ] && append="$append e2e.mountopts=$mountopts"
 [ $shell = 1 ] && append="$append e2e.shell=1"
 qargs=(-accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem

@@ -105,6 +105,9 @@ wh_config(struct wh *w, const struct wh_opts *o)
 	cfg->rlimit_nofile = o->rlimit_nofile;
 	cfg->memory_budget_kib = o->memory_budget_kib;
 	cfg->inode_file_handles = o->inode_file_handles;
+	cfg->dax = o->dax;
+	cfg->dax_vmm = o->dax_vmm;
+	cfg->dax_window = o->dax != DAX_NEVER ? 1ULL << 30 : 0;
 	memcpy(cfg->uid_map, o->uid_map, sizeof(cfg->uid_map));
 	memcpy(cfg->gid_map, o->gid_map, sizeof(cfg->gid_map));
 	chan_compose(w->broker, IMSG_BROKER_CONFIG, 0, -1, cfg, sizeof(*cfg));

@@ -42,6 +42,8 @@ struct wh_opts {
 	uint64_t	rlimit_nofile;	/* 0: the worker's default */
 	uint32_t	memory_budget_kib; /* 0: the worker's default */
 	uint32_t	inode_file_handles; /* FILE_HANDLES_*, NEVER by default */
+	uint32_t	dax;		/* DAX_*, NEVER by default */
+	uint32_t	dax_vmm;	/* DAX_VMM_*, SHMEM by default */
 	uint64_t	mem_offset;	/* guest memory starts this far into the memfd */
 	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];

@@ -1,7 +1,7 @@
 /*
  * WRITE (from guest memory, several buffers, bad handles), FLUSH, FSYNC, FSYNCDIR,
  * SYNCFS, FALLOCATE, LSEEK (SEEK_DATA/SEEK_HOLE), COPY_FILE_RANGE, and the DAX requests
- * that are not supported yet, against the real worker.
+ * without --dax (ops-dax has them with it), against the real worker.
  */
 #include "config.h"
 
@@ -225,15 +225,29 @@ test_dax(struct wh *w)
 	struct wh_body		b;
 	struct msg_setupmapping	m;
 	struct wh_reply		r;
-	uint32_t		zero = 0;
+	struct msg_dax_range	range = { 0, 4096 };
+	uint32_t		count = 1, zero = 0;
 
+	/* Without --dax nothing is mapped, however well formed the request. */
 	memset(&m, 0, sizeof(m));
+	m.fh = UINT64_MAX;
+	m.len = 4096;
+	m.flags = SETUPMAPPING_READ;
 	wh_body_init(&b);
 	wh_body_put(&b, &m, sizeof(m));
 	CHECK(wh_call_body(w, IMSG_FRONTEND_SETUPMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
 	wh_body_init(&b);
-	wh_body_put(&b, &zero, sizeof(zero));
+	wh_body_put(&b, &count, sizeof(count));
+	wh_body_put(&b, &range, sizeof(range));
 	CHECK(wh_call_body(w, IMSG_FRONTEND_REMOVEMAPPING, WH_ROOT, &b, &r) == EOPNOTSUPP);
+	/* Malformed ones are refused first. */
+	m.flags = SETUPMAPPING_WRITE;
+	wh_body_init(&b);
+	wh_body_put(&b, &m, sizeof(m));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_SETUPMAPPING, WH_ROOT, &b, &r) == EINVAL);
+	wh_body_init(&b);
+	wh_body_put(&b, &zero, sizeof(zero));
+	CHECK(wh_call_body(w, IMSG_FRONTEND_REMOVEMAPPING, WH_ROOT, &b, &r) == EINVAL);
 }
 
 int
