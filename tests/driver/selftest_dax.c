@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,9 @@ file_setup(uint8_t *pattern)
 static void
 test_shmem(int fd, const uint8_t *pattern)
 {
+	char path[64];
+	int rofd;
+
 	struct vu_dax d;
 	struct vu_dax_stats st;
 	struct vu_dax_map m;
@@ -124,7 +128,9 @@ test_shmem(int fd, const uint8_t *pattern)
 	uint8_t b = 0;
 
 	printf("== dax window, shmem flavour\n");
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	rofd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rofd == -1 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    vu_dax_start(&d, sv[0], WINDOW, VU_DAX_SHMEM, 1) == -1) {
 		check(0, "set-up");
 		return;
@@ -133,7 +139,11 @@ test_shmem(int fd, const uint8_t *pattern)
 	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 0, 2 * MIB, 0, 0, fd) == 0 &&
 	    memcmp(d.window, pattern, 2 * MIB) == 0, "read-only SHMEM_MAP: the file is there");
 	check(vu_dax_find(&d, 4096, &m) && m.shm_offset == 0 && m.len == 2 * MIB &&
-	    !m.writable, "the live list has it, read-only");
+	    m.writable, "the live list has it, writable all the same (as QEMU 11.1)");
+	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 6 * MIB, 4096, 0, 0, rofd) == 1,
+	    "a map of a read-only fd is refused (EACCES, as QEMU 11.1)");
+	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 6 * MIB, 2 * MIB, 3 * MIB, 0, fd) == 1,
+	    "a map past the end of the file is refused (as QEMU 11.1)");
 	check(touch(d.window, 2 * MIB - 1) == 0, "a mapped page reads in a child");
 	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, MIB, 2 * MIB, 0, 0, fd) == 1,
 	    "a map over a live mapping is refused");
@@ -153,8 +163,8 @@ test_shmem(int fd, const uint8_t *pattern)
 	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 100, 4096, 0, 0, fd) == 1,
 	    "a map at an unaligned offset is refused");
 	vu_dax_stats(&d, &st);
-	check(st.outside == 0 && st.maps == 2 && st.unmaps == 1 && st.failures == 5 &&
-	    st.nlive == 1, "counters: 2 maps, 1 unmap, 5 refused, none outside, 1 live");
+	check(st.outside == 0 && st.maps == 2 && st.unmaps == 1 && st.failures == 7 &&
+	    st.nlive == 1, "counters: 2 maps, 1 unmap, 7 refused, none outside, 1 live");
 	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 6 * MIB, 4 * MIB, 0, 0, fd) == 1,
 	    "a map past the end of the window is refused");
 	check(shmem(sv[1], VU_BE_SHMEM_MAP, 0, 4 * MIB, UINT64_MAX - 2 * MIB, 0, 0, fd) == 1,
@@ -175,6 +185,7 @@ test_shmem(int fd, const uint8_t *pattern)
 	vu_dax_stop(&d);
 	close(sv[0]);
 	close(sv[1]);
+	close(rofd);
 }
 
 static int64_t

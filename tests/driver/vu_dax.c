@@ -2,9 +2,13 @@
  * The VMM's side of DAX: a cache window of address space and a thread serving the
  * back-end channel's map requests into it, with the rules of the VMM being played.
  *
- *   shmem   (QEMU with VHOST_USER_PROTOCOL_F_SHMEM_MAP) SHMEM_MAP and SHMEM_UNMAP: a map
+ *   shmem   (QEMU 11.1, VHOST_USER_PROTOCOL_F_SHMEM_MAP) SHMEM_MAP and SHMEM_UNMAP: a map
  *           over a live mapping fails, an unmap must name exactly one whole live mapping,
- *           shmid must be a region we declared (0, the virtio-fs cache).
+ *           shmid must be a region we declared (0, the virtio-fs cache). Like QEMU 11.1,
+ *           every range is mapped writable whatever the flags say (a read-only map only
+ *           marks the fd read-only), so the mmap of a read-only fd fails with EACCES;
+ *           and a range past the end of the file is refused (QEMU checks the size of
+ *           the backing file against fd_offset + len).
  *   fs-map  (the old virtio-fs DAX branch of QEMU) FS_MAP and FS_UNMAP, eight entries
  *           each: a map simply replaces what was there (MAP_FIXED), an unmap puts back
  *           inaccessible memory over any range, len ~0 meaning the whole window.
@@ -18,6 +22,7 @@
 
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -202,6 +207,7 @@ unmap_fixed(struct vu_dax *d, uint64_t off, uint64_t len)
 static int
 shmem_map(struct vu_dax *d, const struct shmem_msg *m, int fd)
 {
+	struct stat st;
 	size_t i;
 
 	if (m->shmid != 0)
@@ -217,9 +223,14 @@ shmem_map(struct vu_dax *d, const struct shmem_msg *m, int fd)
 		}
 	if (d->st.nlive >= VU_DAX_MAX_LIVE)
 		return -1;
-	if (map_fixed(d, fd, m->shm_offset, m->len, m->fd_offset, m->flags & SHMEM_WRITABLE))
+	if (fstat(fd, &st) == -1 || st.st_size < 0 || m->fd_offset > (uint64_t)st.st_size ||
+	    m->len > (uint64_t)st.st_size - m->fd_offset) {
+		dax_log(d, "SHMEM_MAP past the end of the file: refused as QEMU 11.1 does");
 		return -1;
-	return live_insert(d, m->shm_offset, m->len, m->fd_offset, m->flags & SHMEM_WRITABLE);
+	}
+	if (map_fixed(d, fd, m->shm_offset, m->len, m->fd_offset, 1) == -1)
+		return -1;
+	return live_insert(d, m->shm_offset, m->len, m->fd_offset, 1);
 }
 
 static int

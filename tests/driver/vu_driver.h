@@ -254,7 +254,7 @@ struct vu_dax_map {			/* one live mapping of the window */
 	uint64_t	shm_offset;
 	uint64_t	len;
 	uint64_t	fd_offset;
-	int		writable;
+	int		writable;	/* mapped PROT_WRITE (shmem: always, as QEMU 11.1) */
 };
 
 struct vu_dax_rec {			/* one request as the VMM saw it */
