@@ -24,7 +24,8 @@ mkdir -p "$T/share"
 head -c $((FILE_MIB * 1048576)) /dev/urandom >"$T/share/big" || fail "cannot make big"
 cat "$T/share/big" >/dev/null
 installed_children
-DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill --dax=always --dax-window=${WIN_MIB}M --dax-vmm=$VMM"
+DRIVER_PRIVFSD_ARGS="--cache=never --seccomp=kill --dax=always --dax-window=${WIN_MIB}M"
+DRIVER_PRIVFSD_ARGS="$DRIVER_PRIVFSD_ARGS --dax-vmm=$VMM"
 start_backend "$T/share" "$T/sock" "$T/log"
 "$BENCH" --socket="$T/sock" --backend=privfsd --seconds="$SECS" --file-mib="$FILE_MIB" \
     --only=randread,daxread --dax-window="$WIN_MIB" --dax-vmm="$VMM" >"$T/out" 2>"$T/err"

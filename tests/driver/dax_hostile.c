@@ -69,9 +69,11 @@ d_unaligned_len(struct dctx *c)
 	uint64_t n = hfile(c, "dax-h-len");
 	struct fuse_removemapping_one one = { SLOT(20), RANGE - 100 };
 
-	malformed(c, &b, dax_map(c, n, FH_NONE, 0, RANGE - 100, MAP_R, SLOT(20)), "len 2 MiB - 100");
+	malformed(c, &b, dax_map(c, n, FH_NONE, 0, RANGE - 100, MAP_R, SLOT(20)),
+	    "len 2 MiB - 100");
 	malformed(c, &b, dax_map(c, n, FH_NONE, 0, 100, MAP_R, SLOT(20)), "len 100");
-	malformed(c, &b, vu_fuse_removemapping(&c->dev, n, &one, 1), "REMOVEMAPPING len 2 MiB - 100");
+	malformed(c, &b, vu_fuse_removemapping(&c->dev, n, &one, 1),
+	    "REMOVEMAPPING len 2 MiB - 100");
 	return 0;
 }
 
@@ -98,7 +100,8 @@ d_past_window(struct dctx *c)
 	malformed(c, &b, dax_map(c, n, FH_NONE, 0, 2 * RANGE, MAP_R, w - RANGE),
 	    "the last 2 MiB of the window and 2 MiB more");
 	malformed(c, &b, dax_map(c, n, FH_NONE, 0, 4096, MAP_R, 1ULL << 50), "moffset 2^50");
-	malformed(c, &b, vu_fuse_removemapping(&c->dev, n, &one, 1), "REMOVEMAPPING past the window");
+	malformed(c, &b, vu_fuse_removemapping(&c->dev, n, &one, 1),
+	    "REMOVEMAPPING past the window");
 	return 0;
 }
 
@@ -447,7 +450,8 @@ d_race_release(struct dctx *c)
 		rq.in = &ri;
 		rq.inlen = sizeof(ri);
 		if (i & 1) {	/* both orders on the ring */
-			if (vu_fuse_submit(&c->dev, &rq) == -1 || vu_fuse_submit(&c->dev, &mq) == -1)
+			if (vu_fuse_submit(&c->dev, &rq) == -1 ||
+			    vu_fuse_submit(&c->dev, &mq) == -1)
 				return dcheck(0, "submit: %s", c->dev.err);
 		} else if (vu_fuse_submit(&c->dev, &mq) == -1 || vu_fuse_submit(&c->dev, &rq) == -1)
 			return dcheck(0, "submit: %s", c->dev.err);

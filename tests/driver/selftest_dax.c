@@ -234,7 +234,8 @@ test_fs_map(int fd, const uint8_t *pattern)
 	    "FS_UNMAP of all of it; the range faults again");
 	check(fs(sv[1], VU_BE_FS_MAP, bad, 2, fd) == 1 && !vu_dax_find(&d, 0, &m),
 	    "FS_MAP with an entry past the window is refused, and nothing mapped");
-	check(fs(sv[1], VU_BE_FS_MAP, two, 2, fd) == 0 && fs(sv[1], VU_BE_FS_UNMAP, whole, 1, -1) == 0,
+	check(fs(sv[1], VU_BE_FS_MAP, two, 2, fd) == 0 &&
+	    fs(sv[1], VU_BE_FS_UNMAP, whole, 1, -1) == 0,
 	    "FS_UNMAP of length ~0 unmaps the whole window");
 	vu_dax_stats(&d, &st);
 	check(st.nlive == 0 && st.outside == 1 && st.maps == 3 && st.unmaps == 2,

@@ -458,7 +458,8 @@ serve(void *arg)
 		} else {
 			result = h.size > MAX_BODY ? -1 :
 			    serve_one(d, &h, body, nfds == 1 ? fds[0] : -1);
-			if (result == 0 && (h.request == VU_BE_SHMEM_MAP || h.request == VU_BE_FS_MAP))
+			if (result == 0 && (h.request == VU_BE_SHMEM_MAP ||
+			    h.request == VU_BE_FS_MAP))
 				d->st.maps++;
 			else if (result == 0)
 				d->st.unmaps++;

@@ -157,7 +157,8 @@ shmem_config(struct vu_dev *dev)
 		return fail(dev, "GET_SHMEM_CONFIG: bad reply (size %u)", hdr.size);
 	memcpy(&n, buf, sizeof(n));
 	if (n > (hdr.size - 8) / 8)
-		return fail(dev, "GET_SHMEM_CONFIG: %u regions in a reply of %u bytes", n, hdr.size);
+		return fail(dev, "GET_SHMEM_CONFIG: %u regions in a reply of %u bytes", n,
+		    hdr.size);
 	dev->shmem_nregions = n;
 	for (i = 0; i < 8; i++)
 		memcpy(&dev->shmem_sizes[i], buf + 8 + 8 * i, 8);

@@ -247,7 +247,7 @@ unsigned int vu_ring_inflight(const struct vu_ring *);
 
 /* ---- the DAX window (the VMM's side of the back-end channel) -------------------------- */
 
-#define VU_DAX_MAX_LIVE		4096	/* live mappings the list keeps (a test's worth) */
+#define VU_DAX_MAX_LIVE		4096	/* live mappings kept track of (a test's worth) */
 #define VU_DAX_LOG		64	/* last requests remembered */
 
 struct vu_dax_map {			/* one live mapping of the window */
@@ -325,7 +325,7 @@ struct vu_dev {
 	uint64_t	 offered_protocol_features;	/* GET_PROTOCOL_FEATURES, unmasked */
 	uint64_t	 shmem_sizes[8];	/* GET_SHMEM_CONFIG (shmem flavour) */
 	uint32_t	 shmem_nregions;
-	struct vu_dax	 dax;		/* window and channel server when opts.dax_window */
+	struct vu_dax	 dax;		/* window and channel server (opts.dax_window) */
 	uint64_t	 next_unique;
 	char		 err[256];	/* last error, for messages */
 };
