@@ -524,6 +524,8 @@ vu_dax_stop(struct vu_dax *d)
 	if (!d->running)
 		return;
 	(void)!write(d->stop[1], "x", 1);
+	/* a thread blocked inside a message (a back-end that sent half of one) wakes too */
+	shutdown(d->fd, SHUT_RD);
 	pthread_join(d->thread, NULL);
 	close(d->stop[0]);
 	close(d->stop[1]);
