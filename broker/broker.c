@@ -63,6 +63,7 @@ main(int argc, char **argv)
 	log_procinit("broker");
 	options_parse(argc, argv, &opts);
 	log_init((opts.config.flags & CONFIG_SYSLOG) != 0, opts.config.log_level);
+	options_log_ignored(&opts);
 	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
 	proctitle(arg0, arg_last);
 
@@ -89,7 +90,8 @@ main(int argc, char **argv)
 	supervise_children(base);
 	listener_start(listen_fd, base, relay_send_connection);
 	log_info("exporting %s on %s", opts.config.shared_dir,
-	    opts.socket_path[0] != '\0' ? opts.socket_path : "an inherited socket");
+	    opts.socket_path[0] != '\0' ? opts.socket_path :
+	    opts.socket_activated ? "the socket from systemd" : "an inherited socket");
 	event_base_dispatch(base);
 	fatalx("event loop ended");
 }

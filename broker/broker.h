@@ -21,6 +21,8 @@ struct broker_opts {
 	gid_t		socket_gid;		/* --socket-group, or (gid_t)-1 */
 	int		translate_ids;		/* a --translate-uid/gid was given */
 	int		readdirplus_set;	/* -o readdirplus given explicitly */
+	int		socket_activated;	/* listen_fd came from systemd's LISTEN_FDS */
+	uint32_t	ignored;		/* -o switches given that have no effect */
 };
 
 /* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
@@ -28,6 +30,8 @@ void	options_parse(int argc, char **argv, struct broker_opts *);
 
 /* options_compat.c: one -o list of the C virtiofsd ("source=DIR,cache=none,xattr"). */
 void	options_compat(const char *list, struct broker_opts *);
+/* Log once which of the ignored -o switches were given (call after log_init). */
+void	options_log_ignored(const struct broker_opts *);
 /* Report a bad argument the same way everywhere. */
 __attribute__((__noreturn__))
 void	options_fail(const char *arg, const char *why);

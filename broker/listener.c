@@ -30,26 +30,27 @@ static ino_t		 sock_ino;
 static struct event	*listen_ev;
 static void		(*listen_accepted)(int);	/* from listener_start() */
 
+/* what: how the fd came, for the error ("--fd=7", "LISTEN_FDS (fd 3)"). */
 static void
-check_inherited(int fd)
+check_inherited(int fd, const char *what)
 {
 	int		 v;
 	socklen_t	 len;
 
 	len = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == -1)
-		fatal("--fd=%d", fd);
+		fatal("%s", what);
 	if (v != AF_UNIX)
-		fatalx("--fd=%d: not an AF_UNIX socket", fd);
+		fatalx("%s: not an AF_UNIX socket", what);
 	len = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == -1 || v != SOCK_STREAM)
-		fatalx("--fd=%d: not a SOCK_STREAM socket", fd);
+		fatalx("%s: not a SOCK_STREAM socket", what);
 	len = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == -1 || v != 1)
-		fatalx("--fd=%d: not a listening socket", fd);
+		fatalx("%s: not a listening socket", what);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
-		fatal("--fd=%d: fcntl", fd);
+		fatal("%s: fcntl", what);
 }
 
 /* Fallback when sock_diag is unavailable: a refused connection means stale. */
@@ -142,8 +143,14 @@ create_socket(const char *path, gid_t group)
 int
 listener_open(const struct broker_opts *o)
 {
+	char what[64];
+
 	if (o->listen_fd != -1) {
-		check_inherited(o->listen_fd);
+		if (o->socket_activated)
+			(void)snprintf(what, sizeof(what), "LISTEN_FDS (fd %d)", o->listen_fd);
+		else
+			(void)snprintf(what, sizeof(what), "--fd=%d", o->listen_fd);
+		check_inherited(o->listen_fd, what);
 		return o->listen_fd;
 	}
 	return create_socket(o->socket_path, o->socket_gid);

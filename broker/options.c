@@ -505,6 +505,45 @@ check_combination(struct broker_opts *o)
 		c->rlimit_nofile = default_rlimit_nofile();
 }
 
+/*
+ * systemd socket activation (sd_listen_fds(3)): when LISTEN_PID names us, the listening
+ * socket is fd 3, as with --fd=3. The variables are removed once they are ours, so that
+ * no child takes the socket for its own; meant for another process, they are left alone.
+ */
+#define SD_LISTEN_FDS_START	3
+
+static void
+socket_activation(struct broker_opts *o)
+{
+	const char	*pid, *fds, *errstr;
+	long long	 n;
+
+	if ((pid = getenv("LISTEN_PID")) == NULL || (fds = getenv("LISTEN_FDS")) == NULL)
+		return;
+	n = strtonum(pid, 1, INT_MAX, &errstr);
+	if (errstr != NULL || (pid_t)n != getpid())
+		return;
+	n = strtonum(fds, 0, INT_MAX, &errstr);
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	if (errstr != NULL)
+		options_fail("LISTEN_FDS", "not a number");
+	if (n == 0)
+		return;
+	/* One connection per privfsd: a second socket would never be served. */
+	if (n > 1)
+		log_warnx("LISTEN_FDS=%lld: only fd 3 is served; give the socket unit a "
+		    "single ListenStream=", n);
+	if (o->socket_path[0] != '\0')
+		options_fail("--socket-path", "cannot be combined with a socket from systemd "
+		    "(LISTEN_FDS)");
+	if (o->listen_fd != -1 && o->listen_fd != SD_LISTEN_FDS_START)
+		options_fail("--fd", "systemd passed its socket as fd 3 (LISTEN_FDS)");
+	o->listen_fd = SD_LISTEN_FDS_START;
+	o->socket_activated = 1;
+}
+
 void
 options_parse(int argc, char **argv, struct broker_opts *o)
 {
@@ -519,6 +558,7 @@ options_parse(int argc, char **argv, struct broker_opts *o)
 		else
 			options_fail(argv[i], "unexpected argument");
 	}
+	socket_activation(o);
 	check_combination(o);
 	lookup_privsep_user(&o->config);
 }
@@ -530,6 +570,7 @@ usage(void)
 	    "\n"
 	    "  --socket-path=PATH         listen for one vhost-user connection at PATH\n"
 	    "  --fd=N                     use the inherited listening socket N instead\n"
+	    "                             (fd 3 when started by systemd: LISTEN_FDS)\n"
 	    "  --socket-group=GROUP       make the socket 0660 and owned by GROUP\n"
 	    "  --shared-dir=DIR           directory to export (also -o source=DIR)\n"
 	    "  --sandbox=namespace|chroot|none\n"
@@ -569,7 +610,11 @@ print_version(void)
 
 /*
  * --print-capabilities, in the JSON a management tool (libvirt) reads: the back-end's
- * type, and the options of the virtiofs back-end interface it takes (--shared-dir etc.).
+ * type and the features of QEMU's vhost-user.json schema (type "fs") that are true.
+ * "separate-options": the long options libvirt then passes (--shared-dir DIR, --cache,
+ * --sandbox, --xattr, --thread-pool-size, --rlimit-nofile, --log-level, --uid-map,
+ * --gid-map) are all ours. "migrate-precopy" is not listed: privfsd cannot migrate its
+ * state, and a management tool that believed it would start a migration that fails.
  */
 static void
 print_capabilities(void)

@@ -119,10 +119,16 @@ static const struct {
 	{ "allow_direct_io",	CONFIG_ALLOW_DIRECT_IO },
 };
 
-/* Accepted for compatibility and without effect (see CAVEATS in privfsd(8)). */
+/*
+ * Accepted for compatibility and without effect (see CAVEATS in privfsd(8)). libvirt
+ * passes the lock switches from <lock posix= flock=>; the bit of each one given is kept
+ * in broker_opts.ignored so that the log says once that they changed nothing.
+ */
 static const char *const compat_ignored[] = {
 	"flock", "no_flock", "posix_lock", "no_posix_lock", "allow_root",
 };
+#define NCOMPAT_IGNORED	(sizeof(compat_ignored) / sizeof(compat_ignored[0]))
+#define IGNORED_LOCKS	0xfU	/* the first four */
 
 static int
 compat_switch(const char *opt, struct broker_opts *o)
@@ -130,9 +136,11 @@ compat_switch(const char *opt, struct broker_opts *o)
 	size_t	i;
 	int	neg = strncmp(opt, "no_", 3) == 0;
 
-	for (i = 0; i < sizeof(compat_ignored) / sizeof(compat_ignored[0]); i++)
-		if (strcmp(opt, compat_ignored[i]) == 0)
+	for (i = 0; i < NCOMPAT_IGNORED; i++)
+		if (strcmp(opt, compat_ignored[i]) == 0) {
+			o->ignored |= 1U << i;
 			return 1;
+		}
 	if (strcmp(opt, "readdirplus") == 0 || strcmp(opt, "no_readdirplus") == 0) {
 		o->readdirplus_set = 1;
 		if (neg)
@@ -244,4 +252,25 @@ options_compat(const char *list, struct broker_opts *o)
 	*w = '\0';
 	compat_item(item, o);
 	free(item);
+}
+
+/* One line for every ignored -o switch given, however often: after log_init(). */
+void
+options_log_ignored(const struct broker_opts *o)
+{
+	char	line[128] = "";
+	size_t	i;
+
+	if (o->ignored == 0)
+		return;
+	for (i = 0; i < NCOMPAT_IGNORED; i++) {
+		if ((o->ignored & (1U << i)) == 0)
+			continue;
+		if (line[0] != '\0')
+			(void)strlcat(line, ", ", sizeof(line));
+		(void)strlcat(line, compat_ignored[i], sizeof(line));
+	}
+	log_info("-o %s: accepted for compatibility and ignored%s", line,
+	    (o->ignored & IGNORED_LOCKS) != 0 ?
+	    " (POSIX and flock(2) locks are always served)" : "");
 }

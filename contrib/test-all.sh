@@ -11,12 +11,20 @@ export DEBIAN_FRONTEND=noninteractive
 
 deps="autoconf automake pkg-config make gcc libc6-dev linux-libc-dev libbsd-dev libevent-dev
 	libseccomp-dev libcap-ng-dev libssl-dev mandoc qemu-system-x86 linux-image-amd64
-	busybox-static cpio kmod procps psmisc attr acl xz-utils zstd python3 util-linux
+	busybox-static cpio kmod procps psmisc attr acl xz-utils zstd python3 util-linux quota
 	clang libclang-rt-14-dev"
 missing=$(for p in $deps; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
 	apt-get update -qq && apt-get install -y -qq $missing >/dev/null || {
+		echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+# libvirt for tests/install/libvirt.sh, without what it recommends (other hypervisors' drivers).
+lvdeps="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+missing=$(for p in $lvdeps; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
 		echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 if [ -x ../shared/tools/install-peers ] || [ -f ../shared/tools/install-peers ]; then

@@ -29,10 +29,17 @@
 
 #define DAX_PENDING_MAX	64
 
+/*
+ * A result can come back before the handler has counted the request it answers (the
+ * broker is fast and the loop thread runs it): so the requests sent and the results
+ * received are counted apart, and the reply goes once the handler is done and both agree.
+ */
 struct dax_pending {
 	uint64_t	id;		/* 0: free */
 	struct wreq	kept;		/* header and type: what the reply needs */
-	unsigned int	outstanding;	/* results to come, plus one while the handler runs */
+	unsigned int	sent;		/* requests sent for it */
+	unsigned int	received;	/* results in */
+	int		handler_done;
 	int		error;		/* the first failure */
 };
 
@@ -55,7 +62,8 @@ dax_pending_new(const struct wreq *req)
 			p->kept = *req;
 			p->kept.data = NULL;
 			p->kept.len = 0;
-			p->outstanding = 1;
+			p->sent = p->received = 0;
+			p->handler_done = 0;
 			p->error = 0;
 			break;
 		}
@@ -63,21 +71,22 @@ dax_pending_new(const struct wreq *req)
 	return p;
 }
 
-/*
- * n more results expected (the handler's sends), or one result in with error (n = 0,
- * from the loop), or the handler done (n = 0, error its own). The last answers.
- */
+/* What changed: sent requests, received results, an error, the handler done. */
 static void
-dax_pending_update(struct dax_pending *p, unsigned int n, int error, int done)
+dax_pending_update(struct dax_pending *p, unsigned int sent, unsigned int received,
+    int error, int handler_done)
 {
 	struct wreq	kept;
 	int		reply = 0;
 
 	pthread_mutex_lock(&dax_pending_lock);
-	p->outstanding += n;
+	p->sent += sent;
+	p->received += received;
 	if (p->error == 0)
 		p->error = error;
-	if (done && --p->outstanding == 0) {
+	if (handler_done)
+		p->handler_done = 1;
+	if (p->handler_done && p->received == p->sent) {
 		kept = p->kept;
 		error = p->error;
 		p->id = 0;
@@ -188,7 +197,7 @@ op_setupmapping(struct wreq *req)
 		fd_budget_give();
 	else
 		fd_budget_close(fd);
-	dax_pending_update(p, nsent, error, 1);
+	dax_pending_update(p, nsent, 0, error, 1);
 }
 
 void
@@ -215,13 +224,13 @@ op_removemapping(struct wreq *req)
 	for (i = 0; i < count; i++) {
 		if (msg_get(&r, &range, sizeof(range)) == -1 || range.len == 0 ||
 		    range.window_offset > UINT64_MAX - range.len) {
-			dax_pending_update(p, 0, EINVAL, 1);
+			dax_pending_update(p, 0, 0, EINVAL, 1);
 			return;
 		}
 		dax_pending_update(p, dax_table_unmap(p->id, range.window_offset, range.len),
-		    0, 0);
+		    0, 0, 0);
 	}
-	dax_pending_update(p, 0, msg_end(&r) == -1 ? EINVAL : 0, 1);
+	dax_pending_update(p, 0, 0, msg_end(&r) == -1 ? EINVAL : 0, 1);
 }
 
 /* On the loop thread: the broker's answer to one request the table sent. */
@@ -242,5 +251,5 @@ dax_result(const struct msg_dax_result *res)
 	if (p == NULL)
 		fatalx("DAX result for request %llu, which waits for none",
 		    (unsigned long long)id);
-	dax_pending_update(p, 0, res->error, 1);
+	dax_pending_update(p, 0, 1, res->error, 0);
 }

@@ -58,8 +58,11 @@ misbehave(struct chan *b, const char *c)
 		mem_add(b, 0, 4096, UINT64_MAX - 100, memfd_of(4096));
 	else if (strcmp(c, "mem-slot") == 0)
 		mem_add(b, MEM_MAX_SLOTS, 4096, 0, memfd_of(4096));
-	else if (strcmp(c, "backend-not-socket") == 0)
-		chan_compose(b, IMSG_FRONTEND_BACKEND_CHANNEL, 0, memfd_of(16), NULL, 0);
+	else if (strcmp(c, "backend-not-socket") == 0) {
+		struct msg_backend_channel bc = { 0 };
+
+		chan_compose(b, IMSG_FRONTEND_BACKEND_CHANNEL, 0, memfd_of(16), &bc, sizeof(bc));
+	}
 	else if (strcmp(c, "unknown-type") == 0)
 		chan_compose(b, IMSG_WORKER_REPLY_STATUS, 0, -1, &mc, sizeof(mc));
 	else if (strcmp(c, "mem-good") == 0) {

@@ -41,6 +41,14 @@ bad "--inode-numbers=random" --inode-numbers=random --shared-dir="$D" --socket-p
 bad "--log-level=chatty" --log-level=chatty
 bad "--socket-group=no-such-group-xyz" --socket-group=no-such-group-xyz --shared-dir="$D" --socket-path="$T/s"
 bad "stray" stray
+bad "--dax=sometimes" --dax=sometimes --shared-dir="$D" --socket-path="$T/s"
+bad "--dax-window=3M" --dax=always --dax-window=3M --shared-dir="$D" --socket-path="$T/s"
+bad "--dax-window: needs" --dax-window=1G --shared-dir="$D" --socket-path="$T/s"
+bad "--dax-window=2048G: larger" --dax=always --dax-window=2048G --shared-dir="$D" --socket-path="$T/s"
+bad "--dax-window=1Q" --dax=always --dax-window=1Q --shared-dir="$D" --socket-path="$T/s"
+bad "--dax-vmm=qemu" --dax=always --dax-vmm=qemu --shared-dir="$D" --socket-path="$T/s"
+bad "-o dax_window=5M" -o "source=$D,dax=always,dax_window=5M" --socket-path="$T/s"
+bad "--tag=" --tag="$(printf 't%.0s' $(seq 1 37))" --shared-dir="$D" --socket-path="$T/s"
 long=$(printf 'x%.0s' $(seq 1 4200))
 bad "--xattrmap=" --xattrmap="$long" --shared-dir="$D" --socket-path="$T/s"
 
