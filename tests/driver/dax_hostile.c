@@ -475,11 +475,15 @@ d_race_release(struct dctx *c)
 			mapped++;
 			/*
 			 * The mapping may be gone with its handle (privfsd unmaps what a
-			 * handle mapped when it is released); if it is there, it is sound.
+			 * handle mapped when it is released, maybe after answering the
+			 * RELEASE); while it is there, it is sound.
 			 */
 			if (!vu_dax_find(&c->dev.dax, SLOT(34), &m))
 				gone++;
-			else if ((r = window_equals(c, SLOT(34), 11, 0, RANGE)) != 0) {
+			else if ((r = window_equals(c, SLOT(34), 11, 0, RANGE)) != 0 &&
+			    !vu_dax_find(&c->dev.dax, SLOT(34), &m))
+				gone++;
+			else if (r != 0) {
 				vu_note("race %d: mapped, but the window does not hold the "
 				    "file (%d)", i, r);
 				bad++;
