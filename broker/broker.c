@@ -62,8 +62,11 @@ main(int argc, char **argv)
 	log_init(0, LOG_LEVEL_INFO);
 	log_procinit("broker");
 	options_parse(argc, argv, &opts);
+	/* With --syslog, ours is the one connection: the children's lines come through us. */
 	log_init((opts.config.flags & CONFIG_SYSLOG) != 0, opts.config.log_level);
 	options_log_ignored(&opts);
+	log_setexport(opts.config.shared_dir);
+	connlog_init(opts.config.shared_dir);
 	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
 	proctitle(arg0, arg_last);
 
@@ -78,7 +81,7 @@ main(int argc, char **argv)
 
 	spawn_children(&opts.config);
 	backend_set_config(&opts.config);
-	logrelay_start(base);
+	logrelay_start(base, (opts.config.flags & CONFIG_SYSLOG) != 0);
 	if ((failed = handshake_children(&why)) != NULL)
 		child_start_failed(failed, why);
 	sandbox_broker(&opts.config);
@@ -92,6 +95,11 @@ main(int argc, char **argv)
 	log_info("exporting %s on %s", opts.config.shared_dir,
 	    opts.socket_path[0] != '\0' ? opts.socket_path :
 	    opts.socket_activated ? "the socket from systemd" : "an inherited socket");
+	/*
+	 * The Rust virtiofsd's words: Kata's runtime-rs starts the VM only once a line of
+	 * the daemon's stderr contains them. Both children are up and the socket listens.
+	 */
+	log_announce("Waiting for vhost-user socket connection...");
 	event_base_dispatch(base);
 	fatalx("event loop ended");
 }

@@ -87,8 +87,22 @@ struct child	*handshake_children(const char **why);
  * last words come before the line that reports its death.
  */
 int	logrelay_pipe(int child);
-void	logrelay_start(struct event_base *);
+/* Whose pipe it is, for the syslog lines: set after the fork. */
+void	logrelay_child(int child, const char *title, pid_t pid);
+/* use_syslog: each line of theirs goes to syslog instead of our stderr. */
+void	logrelay_start(struct event_base *, int use_syslog);
 void	logrelay_drain(int child);
+
+/*
+ * connlog.c: the grep-able start and end lines of the vhost-user connection. The first
+ * connlog_cause() is the one the end line gives; connlog_also() adds one (a child's
+ * death); connlog_end() writes the end line once, if a connection started.
+ */
+void	connlog_init(const char *export);
+void	connlog_accepted(int fd);		/* who connected (SO_PEERCRED) */
+void	connlog_cause(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	connlog_also(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	connlog_end(int clean);
 
 /* relay.c: dispatch tables and the fd passing between children. */
 void	relay_start(void);		/* route what the children send, after hello */

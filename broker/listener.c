@@ -157,19 +157,6 @@ listener_open(const struct broker_opts *o)
 }
 
 static void
-log_peer(int fd)
-{
-	struct ucred	cr;
-	socklen_t	len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
-		log_info("vhost-user connection from pid %ld uid %ld",
-		    (long)cr.pid, (long)cr.uid);
-	else
-		log_info("vhost-user connection accepted");
-}
-
-static void
 listener_accept(int fd, short events, void *arg)
 {
 	int conn;
@@ -179,7 +166,7 @@ listener_accept(int fd, short events, void *arg)
 			return;
 		fatal("accept");
 	}
-	log_peer(conn);
+	connlog_accepted(conn);
 	listen_accepted(conn);
 	/* One connection per privfsd, as with virtiofsd: nobody else gets in. */
 	event_free(listen_ev);

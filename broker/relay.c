@@ -23,6 +23,7 @@ static void
 violation(const char *who, const char *check)
 {
 	log_warnx("%s failed a check: %s; shutting the export down", who, check);
+	connlog_cause("%s failed a check: %s", who, check);
 	broker_shutdown(1, "protocol violation");
 }
 

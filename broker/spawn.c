@@ -109,6 +109,7 @@ spawn_children(const struct msg_config *config)
 		close(sv[1]);
 		close(err_fd);
 		c->pid = pid;
+		logrelay_child(i, c->title, pid);
 		c->chan = chan_new(sv[0], c->title, 1);
 		chan_compose(c->chan, IMSG_BROKER_CONFIG, 0, -1, config, sizeof(*config));
 		log_debug("started %s (pid %ld): %s", c->title, (long)pid, path);

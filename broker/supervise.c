@@ -119,6 +119,9 @@ log_death(struct child *c, int status, enum log_level level)
 
 	logrelay_drain((int)(c - children));
 	describe(status, how, sizeof(how));
+	/* Deaths before our own stop or kill are why the connection ended. */
+	if (!stopping && level == LOG_LEVEL_WARN)
+		connlog_also("%s (pid %ld) %s", c->title, (long)c->pid, how);
 	if (level == LOG_LEVEL_WARN)
 		log_warnx("%s (pid %ld) %s", c->title, (long)c->pid, how);
 	else
@@ -143,8 +146,10 @@ broker_shutdown(int code, const char *why)
 			    LOG_LEVEL_WARN);
 			children[i].pid = 0;
 		}
-	if (why != NULL)
+	if (why != NULL) {
 		log_warnx("stopping the export: %s", why);
+		connlog_cause("%s", why);
+	}
 	signal_children(SIGKILL);
 	for (i = 0; i < NCHILDREN; i++) {
 		if (children[i].pid <= 0)
@@ -156,6 +161,7 @@ broker_shutdown(int code, const char *why)
 	}
 	for (i = 0; i < NCHILDREN; i++)
 		logrelay_drain(i);
+	connlog_end(code == 0);
 	listener_remove_socket();
 	exit(code);
 }
@@ -224,7 +230,7 @@ frontend_ended_cleanly(void)
 static void
 child_exited(struct child *c, int status)
 {
-	int clean = c->role == ROLE_FRONTEND && WIFEXITED(status) &&
+	int	clean = c->role == ROLE_FRONTEND && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0;
 
 	log_death(c, status, stopping || clean ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
@@ -235,12 +241,10 @@ child_exited(struct child *c, int status)
 			broker_shutdown(stop_code, NULL);
 		return;
 	}
-	if (clean) {
-		log_info("QEMU disconnected: stopping the worker");
-		begin_stop(0);
-		return;
-	}
-	if (c->role == ROLE_WORKER && frontend_ended_cleanly()) {
+	if (clean || (c->role == ROLE_WORKER && frontend_ended_cleanly())) {
+		if (clean)
+			log_info("QEMU disconnected: stopping the worker");
+		connlog_cause("QEMU disconnected (the frontend exited with status 0)");
 		begin_stop(0);
 		return;
 	}
@@ -264,6 +268,7 @@ static void
 on_stop_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_info("received SIG%s: stopping", sigabbrev_np((int)sig));
+	connlog_cause("received SIG%s", sigabbrev_np((int)sig));
 	begin_stop(0);
 }
 
@@ -284,6 +289,7 @@ on_chan_closed(struct chan *ch, void *arg)
 		return;
 	}
 	log_warnx("%s (pid %ld) closed its channel", c->title, (long)c->pid);
+	connlog_cause("%s (pid %ld) closed its channel", c->title, (long)c->pid);
 	broker_shutdown(1, "a channel closed");
 }
 
@@ -320,5 +326,6 @@ void
 supervise_cleanup(void)
 {
 	signal_children(SIGKILL);
+	connlog_end(0);		/* a fatal error: its own line just said why */
 	listener_remove_socket();
 }

@@ -1,7 +1,13 @@
 /*
  * Logging: stderr or syslog, every line prefixed with the process role.
+ *
+ * Only the broker ever talks to syslog. The frontend and the worker may not create or
+ * connect sockets, so they always write to their stderr, a pipe to the broker; with
+ * --syslog the broker sends each of their lines on (log_relay_line). Every syslog line
+ * names its role, pid and export the same way: "ROLE[PID] export=DIR: LEVEL: MESSAGE".
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +20,7 @@
 static int		 log_to_syslog;
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static const char	*log_role = "privfsd";
+static char		 log_export[PATH_MAX] = "-";
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -32,6 +39,12 @@ log_procinit(const char *role)
 {
 	if (role != NULL)
 		log_role = role;
+}
+
+void
+log_setexport(const char *dir)
+{
+	(void)strlcpy(log_export, dir, sizeof(log_export));	/* truncated is fine */
 }
 
 enum log_level
@@ -66,23 +79,19 @@ syslog_priority(enum log_level level)
 	}
 }
 
-static void log_emit(enum log_level, const char *, ...)
-    __attribute__((__format__(printf, 2, 3)));
+static void
+log_syslog(const char *role, long pid, enum log_level level, const char *msg)
+{
+	syslog(syslog_priority(level), "%s[%ld] export=%s: %s: %s", role, pid, log_export,
+	    level_names[level], msg);
+}
 
 static void
-log_emit(enum log_level level, const char *fmt, ...)
+log_stderr(enum log_level level, const char *msg)
 {
-	char	 msg[1200], line[1400];
-	va_list	 ap;
-	int	 n;
+	char	line[1400];
+	int	n;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a truncated log line is fine */
-	va_end(ap);
-	if (log_to_syslog) {
-		syslog(syslog_priority(level), "%s: %s", log_role, msg);
-		return;
-	}
 	/* One write per line, so lines of the three processes never interleave. */
 	n = snprintf(line, sizeof(line), "privfsd[%ld] %s: %s: %s\n", (long)getpid(),
 	    log_role, level_names[level], msg);
@@ -93,6 +102,91 @@ log_emit(enum log_level level, const char *fmt, ...)
 		line[n - 1] = '\n';
 	}
 	(void)write(STDERR_FILENO, line, n);
+}
+
+static void log_emit(enum log_level, const char *, ...)
+    __attribute__((__format__(printf, 2, 3)));
+
+static void
+log_emit(enum log_level level, const char *fmt, ...)
+{
+	char	 msg[1200];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a truncated log line is fine */
+	va_end(ap);
+	if (log_to_syslog) {
+		log_syslog(log_role, (long)getpid(), level, msg);
+		return;
+	}
+	log_stderr(level, msg);
+}
+
+/*
+ * A line for whoever started us and reads our stderr (Kata's runtime-rs waits for one):
+ * written there whatever --syslog and --log-level say, and to syslog as well.
+ */
+void
+log_announce(const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_stderr(LOG_LEVEL_INFO, msg);
+	if (log_to_syslog && log_level >= LOG_LEVEL_INFO)
+		log_syslog(log_role, (long)getpid(), LOG_LEVEL_INFO, msg);
+	errno = saved_errno;
+}
+
+/*
+ * "privfsd[PID] ROLE: LEVEL: " at the start of a child's line: the level, and where the
+ * message starts. Anything else (a sanitizer report, a library's own message) is a
+ * warning, whole.
+ */
+static enum log_level
+child_line_level(const char *line, const char **msg)
+{
+	const char	*p, *q;
+	size_t		 i, len;
+
+	*msg = line;
+	if (strncmp(line, "privfsd[", 8) != 0 || (p = strstr(line, "] ")) == NULL ||
+	    (p = strstr(p + 2, ": ")) == NULL)
+		return LOG_LEVEL_WARN;
+	p += 2;
+	if ((q = strstr(p, ": ")) == NULL)
+		return LOG_LEVEL_WARN;
+	len = (size_t)(q - p);
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strlen(level_names[i]) == len && strncmp(p, level_names[i], len) == 0) {
+			*msg = q + 2;
+			return (enum log_level)i;
+		}
+	return LOG_LEVEL_WARN;
+}
+
+/*
+ * One line a child wrote to its stderr, to syslog. The role and pid are what the broker
+ * knows about the pipe, never what the line says: a compromised frontend could write
+ * anything, but only under its own name. Control bytes become '?'.
+ */
+void
+log_relay_line(const char *role, long pid, char *line)
+{
+	enum log_level	 level;
+	const char	*msg;
+	char		*p;
+
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	level = child_line_level(line, &msg);
+	log_syslog(role, pid, level, msg);
 }
 
 void

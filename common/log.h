@@ -19,6 +19,8 @@ enum log_level {
 void	log_init(int use_syslog, enum log_level level);
 /* Name of this process in every line: "broker", "frontend", "worker". */
 void	log_procinit(const char *role);
+/* The shared directory, named in every syslog line ("export=DIR"). */
+void	log_setexport(const char *dir);
 enum log_level log_getlevel(void);
 /* "error" "warn" "info" "debug" -> level; -1 when unknown. */
 int	log_level_parse(const char *name);
@@ -28,6 +30,10 @@ void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	vlog(enum log_level, const char *, va_list) __attribute__((__format__(printf, 2, 0)));
+/* Info line on stderr even with --syslog or a lower --log-level (and to syslog too). */
+void	log_announce(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+/* The broker: one line of a child's stderr (no newline) to syslog, as ROLE[PID]. */
+void	log_relay_line(const char *role, long pid, char *line);
 
 /*
  * Lines a guest or QEMU can cause as often as it likes: each call site may write

@@ -39,8 +39,12 @@ const struct seccomp_rule seccomp_broker_list[] = {
 	ALLOW(nanosleep), ALLOW(clock_nanosleep),
 	/* removing our socket file at exit (by directory fd, see listener.c) */
 	ALLOW(unlinkat),
-	/* --syslog: glibc reconnects to /dev/log when syslogd went away */
+	/*
+	 * --syslog, for all three processes: glibc reconnects to /dev/log when syslogd went
+	 * away, as a stream when /dev/log turned out to be one
+	 */
 	ALLOW_IF2(socket, ARG_EQ(0, AF_UNIX), ARG_EQ(1, SOCK_DGRAM | SOCK_CLOEXEC)),
+	ALLOW_IF2(socket, ARG_EQ(0, AF_UNIX), ARG_EQ(1, SOCK_STREAM | SOCK_CLOEXEC)),
 	ALLOW(connect), ALLOW(sendto),
 	/* time (when the vDSO cannot answer), signal return, log lines, exit */
 	ALLOW(clock_gettime), ALLOW(gettimeofday), ALLOW(rt_sigreturn), ALLOW(rt_sigprocmask),

@@ -52,8 +52,11 @@ const char *const seccomp_frontend_absent[] = {
 	"open", "openat", "openat2", "creat", "open_by_handle_at",
 	/* nothing to run, and no new process or thread */
 	"execve", "execveat", "fork", "vfork", "clone", "clone3",
-	/* no new connection: a compromised frontend cannot reach the network or a daemon */
-	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+	/*
+	 * no new connection: a compromised frontend cannot reach the network or a daemon,
+	 * syslog included (with --syslog the broker sends our stderr lines on)
+	 */
+	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto",
 	/* pkey_mprotect would set PROT_EXEC where the mprotect rule cannot see it */
 	"pkey_mprotect",
 	/* no other process's memory, no signals, no way out of the empty root */

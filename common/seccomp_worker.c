@@ -29,10 +29,10 @@ const struct seccomp_rule seccomp_worker_list[] = {
 	/* memory (guest memory regions are mapped and unmapped as the table changes) */
 	ALLOW(brk), ALLOW(mmap), ALLOW(munmap), ALLOW(mremap), ALLOW(mprotect), ALLOW(madvise),
 
-	/* the event loop and channels (sendto: syslog on its already connected socket) */
+	/* the event loop and channels */
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(poll), ALLOW(ppoll),
 	ALLOW(read), ALLOW(readv), ALLOW(write), ALLOW(writev), ALLOW(recvmsg), ALLOW(sendmsg),
-	ALLOW(sendto), ALLOW(close),
+	ALLOW(close),
 	/* the loop's bursts of records on the requests channel (chan.c's packet mode) */
 	ALLOW(sendmmsg), ALLOW(recvmmsg),
 
@@ -100,8 +100,8 @@ const struct seccomp_rule seccomp_worker_list[] = {
 };
 
 const char *const seccomp_worker_absent[] = {
-	/* the worker talks only on the channels it inherited */
-	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+	/* the worker talks only on the channels it inherited (syslog through the broker) */
+	"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto",
 	/* it never runs or forks anything (clone is for threads only, see above) */
 	"execve", "execveat", "fork", "vfork",
 	/* no other process's memory, no way out of its mount namespace */

@@ -184,7 +184,8 @@ main(int argc, char *argv[])
 	fe_requests = chan_new(CHAN_FD_REQUESTS, "worker", 0);
 	chan_set_packet(fe_requests, 1);
 	get_config();
-	log_init((fe_config.flags & CONFIG_SYSLOG) != 0, fe_config.log_level);
+	/* Even with --syslog: no socket for us, the broker sends our stderr on to syslog. */
+	log_init(0, fe_config.log_level);
 	log_procinit("frontend");
 	/* "-": no program name prefix, so ps shows "privfsd: frontend" like the others */
 	setproctitle("-privfsd: frontend");

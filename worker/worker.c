@@ -293,14 +293,15 @@ main(int argc, char *argv[])
 	broker_chan = chan_new(CHAN_FD_BROKER, "broker", 1);
 	read_config(broker_chan);
 	check_request_tables();
-	log_init(wk_config.flags & CONFIG_SYSLOG ? 1 : 0, wk_config.log_level);
+	/* Even with --syslog: no socket for us, the broker sends our stderr on to syslog. */
+	log_init(0, wk_config.log_level);
 	log_procinit("worker");
 	setproctitle("-privfsd: worker %s", wk_config.shared_dir);
 
 	/* Everything that opens files or loads code happens before the sandbox. */
 	keyhash_init();
 	idmap_init(&wk_config);
-	tzset();	/* syslog's timestamps must not read a zone file from the export */
+	tzset();	/* a later localtime() must not read a zone file from the export */
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
@@ -338,7 +339,8 @@ main(int argc, char *argv[])
 	chan_event_add(broker_chan, base);
 	chan_event_add(fe_chan, base);
 	chan_event_add(req_chan, base);	/* read here only without request threads */
-	log_debug("serving %s", wk_config.shared_dir);
+	log_info("serving %s with %u request threads", wk_config.shared_dir,
+	    wk_config.thread_pool_size);
 	event_base_dispatch(base);
 	fatalx("event loop ended");
 }

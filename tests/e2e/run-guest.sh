@@ -21,6 +21,12 @@
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
 #   --mount-opts=O    mount options for the guest's virtiofs mount (e.g. dax=always)
+#   --args=LIST       the back-end's whole argument list instead of the usual one, split on
+#                     blanks; @SHARE@ and @SOCK@ stand for SHARE and the socket's path
+#   --listen-fd=N     make the listening socket here and pass it to the back-end as fd N
+#                     (as Kata's Go runtime does); its file is then ours to remove
+#   --wait-line=TEXT  start QEMU only once a line of the back-end's stderr contains TEXT
+#                     (as Kata's runtime-rs does); stdout goes to backend.log.stdout
 #   --lenient         do not fail when a back-end other than privfsd ends uncleanly
 # Exit status: 0 the guest printed PASS and the back-end ended cleanly (exit 0, its socket
 # removed, none of its processes left); 1 the guest printed FAIL; 2 no result (time-out,
@@ -41,6 +47,9 @@ lenient=0
 generic=0
 mountopts=""
 backend_args=()
+args_list=""
+listen_fd=""
+wait_line=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -53,6 +62,9 @@ while [ $# -gt 0 ]; do
 	--tag=*) tag=${1#*=} ;;
 	--logdir=*) logdir=${1#*=} ;;
 	--backend-arg=*) backend_args+=("${1#*=}") ;;
+	--args=*) args_list=${1#*=} ;;
+	--listen-fd=*) listen_fd=${1#*=} ;;
+	--wait-line=*) wait_line=${1#*=} ;;
 	--lenient) lenient=1 ;;
 	--generic-device) generic=1 ;;
 	--mount-opts=*) mountopts=${1#*=} ;;
@@ -105,7 +117,22 @@ virtiofsd)
 virtiofsd-rust)
 	cmd=("$bin" --socket-path="$sock" --shared-dir="$share" --cache=never) ;;
 esac
+if [ -n "$args_list" ]; then
+	cmd=("$bin")
+	for a in $args_list; do
+		a=${a//@SHARE@/$share}
+		cmd+=("${a//@SOCK@/$sock}")
+	done
+fi
 cmd+=("${backend_args[@]}")
+if [ -n "$listen_fd" ]; then
+	# Listening before the file has its name, so QEMU never finds one that refuses it.
+	cmd=(python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1] + ".new"); s.listen(1); os.rename(sys.argv[1] + ".new", sys.argv[1])
+os.dup2(s.fileno(), int(sys.argv[2])); os.set_inheritable(int(sys.argv[2]), True)
+os.execv(sys.argv[3], sys.argv[3:])' "$sock" "$listen_fd" "${cmd[@]}")
+fi
 
 qpid=""
 bpid=""
@@ -132,8 +159,23 @@ descendants() {
 
 echo "run-guest: $backend: ${cmd[*]}" >"$blog.cmd"
 start=$(date +%s.%N)
-"${cmd[@]}" >"$blog" 2>&1 </dev/null &
+if [ -n "$wait_line" ]; then
+	"${cmd[@]}" >"$blog.stdout" 2>"$blog" </dev/null &
+else
+	"${cmd[@]}" >"$blog" 2>&1 </dev/null &
+fi
 bpid=$!
+i=0
+while [ -n "$wait_line" ] && ! grep -qF -- "$wait_line" "$blog"; do
+	i=$((i + 1))
+	if ! alive "$bpid" || [ $i -gt 300 ]; then
+		echo "run-guest: $backend never wrote \"$wait_line\" on stderr; its stderr:"
+		cat "$blog"
+		echo "run-guest: RESULT=none backend=$backend (no ready line on stderr)"
+		exit 2
+	fi
+	sleep 0.1
+done
 i=0
 while [ ! -S "$sock" ]; do
 	i=$((i + 1))
@@ -229,7 +271,11 @@ wait "$bpid" 2>/dev/null
 brc=$?
 bpid=""
 [ "$brc" = 0 ] || problems="$problems; exit status $brc"
-[ -e "$sock" ] && problems="$problems; socket $sock left behind"
+if [ -n "$listen_fd" ]; then
+	rm -f "$sock"	# ours, as Kata removes the socket it made
+else
+	[ -e "$sock" ] && problems="$problems; socket $sock left behind"
+fi
 left=""
 sleep 0.2
 for p in $pids; do
