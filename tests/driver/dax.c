@@ -115,9 +115,10 @@ mkfile(struct dctx *c, const char *name, uint64_t size, unsigned int seed)
 	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
 		return 0;
 	fill(buf, seed, 0, size);
+	errno = 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1 || write(fd, buf, size) != (ssize_t)size) {
-		dcheck(0, "create %s: %s", path, strerror(errno));
+		dcheck(0, "create %s: %s", path, errno != 0 ? strerror(errno) : "short write");
 		free(buf);
 		if (fd != -1)
 			close(fd);
