@@ -89,6 +89,8 @@ void	 work_lookup(struct bench *, unsigned int);
 void	 work_create(struct bench *, unsigned int);
 void	 work_readdir(struct bench *, unsigned int plus);
 void	 work_latency(struct bench *, unsigned int);
+/* bench_dax.c: reads through the DAX window (only with one) */
+void	 work_dax_read(struct bench *, unsigned int);
 
 /* bench_rss.c: pid and all its descendants; memory in kB, CPU time in us */
 int	 rss_tree(int pid, uint64_t *rss_kb, uint64_t *anon_kb, int *nproc);

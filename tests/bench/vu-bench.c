@@ -4,10 +4,12 @@
  *
  *   vu-bench --socket=S --backend=NAME --pid=PID [--seconds=S] [--file-mib=N]
  *            [--queue-size=N] [--seq-depth=N] [--only=w1,w2..] [--timeout=MS]
+ *            [--dax-window=MIB [--dax-vmm=shmem|fs-map]]
  *
  * The shared directory must hold big (file-mib MiB), meta/f0000..f0999, an empty
  * create/ and dir10k/ (bench.sh makes them). Workloads: seqread128k seqread1m
- * randread randread16 seqwrite lookup create readdir readdirplus latency. With --pid,
+ * randread randread16 seqwrite lookup create readdir readdirplus latency, and daxread
+ * when the device has a DAX window (--dax-window; bench_dax.c). With --pid,
  * also the back-end's CPU time per request after each workload (<key>_cpu) and its
  * memory (rss_start, rss_end, pss, private_dirty), over the pid and its descendants.
  */
@@ -151,6 +153,7 @@ run(struct bench *b, int pid)
 		{ "readdir", "readdir", work_readdir, 0 },
 		{ "readdirplus", "readdirplus", work_readdir, 1 },
 		{ "latency", "getattr", work_latency, 0 },
+		{ "daxread", "randread_4k_dax", work_dax_read, 0 },
 		{ NULL, NULL, NULL, 0 },
 	};
 	uint64_t us0, n0;
@@ -159,6 +162,8 @@ run(struct bench *b, int pid)
 	for (w = works; w->name != NULL && !b->broken; w++) {
 		if (!wanted(w->name))
 			continue;
+		if (w->fn == work_dax_read && b->dev.dax.window == NULL)
+			continue;	/* a row only for a device with a window */
 		if (pid <= 0 || cpu_tree(pid, &us0) == -1)
 			us0 = UINT64_MAX;
 		n0 = b->completed;
@@ -184,6 +189,8 @@ main(int argc, char **argv)
 		{ "seq-depth", required_argument, NULL, 'd' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "dax-window", required_argument, NULL, 'W' },
+		{ "dax-vmm", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bench b;
@@ -216,10 +223,17 @@ main(int argc, char **argv)
 		case 'd': b.seq_depth = (unsigned int)num(optarg, 1, BENCH_MAX_DEPTH); break;
 		case 'o': only = optarg; break;
 		case 'T': o.timeout_ms = (int)num(optarg, 1, 600000); break;
+		case 'W': o.dax_window = (uint64_t)num(optarg, 2, 1 << 20) << 20; break;
+		case 'V':
+			if (strcmp(optarg, "shmem") != 0 && strcmp(optarg, "fs-map") != 0)
+				errx(2, "--dax-vmm: shmem or fs-map");
+			o.dax_vmm = strcmp(optarg, "fs-map") == 0 ? VU_DAX_FS_MAP : VU_DAX_SHMEM;
+			break;
 		default:
 			fprintf(stderr, "usage: vu-bench --socket=S [--backend=NAME] [--pid=PID] "
 			    "[--seconds=S] [--file-mib=N] [--queue-size=N] [--seq-depth=N] "
-			    "[--only=LIST] [--timeout=MS]\n");
+			    "[--only=LIST] [--timeout=MS] [--dax-window=MIB] "
+			    "[--dax-vmm=shmem|fs-map]\n");
 			return 2;
 		}
 	}

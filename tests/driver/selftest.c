@@ -2,6 +2,7 @@
  * driver/vu-selftest: checks the driver itself, with no back-end: the allocator, the chain
  * layouts the device side sees (direct and indirect), completions in reverse order, the
  * overrun check, EVENT_IDX bookkeeping. The test plays the device by reading the rings.
+ * The DAX window's VMM side is checked in selftest_dax.c.
  */
 #include "config.h"
 
@@ -12,6 +13,8 @@
 #include "vu_fuse.h"
 
 static int failures;
+
+int	selftest_dax(void);	/* selftest_dax.c */
 
 static void
 check(int ok, const char *what)
@@ -223,6 +226,7 @@ main(void)
 		dev.sock = dev.backend_fd = -1;
 		vu_dev_close(&dev);
 	}
+	failures += selftest_dax();
 	printf("%s\n", failures ? "FAIL" : "PASS");
 	return failures ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 enum {
 	OPT_SOCKET = 256, OPT_BACKEND, OPT_HOST_DIR, OPT_QUEUES, OPT_QUEUE_SIZE, OPT_INDIRECT,
 	OPT_EVENT_IDX, OPT_REGIONS, OPT_GPA_GAP, OPT_ADD_MEM_REG, OPT_TIMEOUT, OPT_VERBOSE, OPT_QEMU_ACKS,
+	OPT_DAX_WINDOW, OPT_DAX_VMM,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +32,8 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "qemu-acks", no_argument, NULL, OPT_QEMU_ACKS },
+	{ "dax-window", required_argument, NULL, OPT_DAX_WINDOW },
+	{ "dax-vmm", required_argument, NULL, OPT_DAX_VMM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -40,7 +43,7 @@ usage(const char *prog, const char *cases)
 	fprintf(stderr, "usage: %s --socket=PATH [--backend=privfsd|virtiofsd|virtiofsd-rust]\n"
 	    "\t[--host-dir=DIR] [--queues=N] [--queue-size=N] [--indirect] [--event-idx]\n"
 	    "\t[--regions=N] [--gpa-gap=BYTES] [--add-mem-reg] [--qemu-acks] [--timeout=MS]"
-	    " [--verbose]"
+	    " [--verbose]\n\t[--dax-window=SIZE] [--dax-vmm=shmem|fs-map]"
 	    " CASE...\ncases: %s\n", prog, cases);
 	exit(2);
 }
@@ -56,6 +59,33 @@ num(const char *prog, const char *cases, const char *s, long long min, long long
 		usage(prog, cases);
 	}
 	return v;
+}
+
+/* Bytes, or a number with K, M or G; a multiple of 4 KiB, at most 1 TiB. */
+static uint64_t
+size_arg(const char *prog, const char *cases, const char *s)
+{
+	char num_part[32];
+	size_t n = strlen(s);
+	uint64_t unit = 1;
+
+	if (n > 0 && strchr("kKmMgG", s[n - 1]) != NULL) {
+		unit = strchr("kK", s[n - 1]) ? 1ULL << 10 : strchr("mM", s[n - 1]) ? 1ULL << 20 :
+		    1ULL << 30;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num_part)) {
+		warnx("%s: not a size", s);
+		usage(prog, cases);
+	}
+	memcpy(num_part, s, n);
+	num_part[n] = '\0';
+	unit *= (uint64_t)num(prog, cases, num_part, 1, (1LL << 40) / (long long)unit);
+	if (unit % 4096 != 0) {
+		warnx("%s: not a multiple of 4 KiB", s);
+		usage(prog, cases);
+	}
+	return unit;
 }
 
 void
@@ -106,6 +136,17 @@ vu_cli_parse(struct vu_cli *c, int argc, char **argv, const char *cases)
 			break;
 		case OPT_QEMU_ACKS:
 			c->opts.qemu_acks = 1;
+			break;
+		case OPT_DAX_WINDOW:
+			c->opts.dax_window = size_arg(argv[0], cases, optarg);
+			break;
+		case OPT_DAX_VMM:
+			if (strcmp(optarg, "shmem") == 0)
+				c->opts.dax_vmm = VU_DAX_SHMEM;
+			else if (strcmp(optarg, "fs-map") == 0)
+				c->opts.dax_vmm = VU_DAX_FS_MAP;
+			else
+				usage(argv[0], cases);
 			break;
 		default:
 			usage(argv[0], cases);

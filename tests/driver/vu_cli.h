@@ -2,7 +2,10 @@
  * Command line shared by the driver's programs:
  *   PROG --socket=S [--backend=NAME] [--host-dir=DIR] [--queues=N] [--queue-size=N]
  *        [--indirect] [--event-idx] [--regions=N] [--gpa-gap=BYTES] [--add-mem-reg]
- *        [--qemu-acks] [--timeout=MS] [--verbose] CASE...
+ *        [--qemu-acks] [--timeout=MS] [--verbose] [--dax-window=SIZE]
+ *        [--dax-vmm=shmem|fs-map] CASE...
+ * --dax-window gives the device a DAX cache window (in the shmem flavour any size asks for
+ * one, and the back-end's GET_SHMEM_CONFIG decides its size).
  * NAME is privfsd, virtiofsd or virtiofsd-rust: tests print where a peer differs and,
  * for a peer, report instead of failing on hostile cases.
  */

@@ -133,6 +133,71 @@ backend_channel(struct vu_dev *dev)
 	return r;
 }
 
+/*
+ * GET_SHMEM_CONFIG: {u32 nregions, u32 pad, u64 sizes[256]}, sizes indexed by shmid.
+ * Older drafts had 8 entries; both are taken.
+ */
+static int
+shmem_config(struct vu_dev *dev)
+{
+	uint8_t buf[8 + 8 * 256];
+	struct vu_hdr hdr;
+	uint32_t n, i;
+	int r;
+
+	vu_log(dev, "-> GET_SHMEM_CONFIG");
+	if (vu_send(dev->sock, VU_GET_SHMEM_CONFIG, 0, NULL, 0, NULL, 0) == -1)
+		return fail(dev, "GET_SHMEM_CONFIG: %s", strerror(errno));
+	r = vu_recv(dev->sock, &hdr, buf, sizeof(buf), dev->opts.timeout_ms);
+	if (r != 1)
+		return fail(dev, "GET_SHMEM_CONFIG: %s", r == 0 ? "no reply" : "closed");
+	if (hdr.request != VU_GET_SHMEM_CONFIG ||
+	    hdr.flags != (VU_FLAG_VERSION | VU_FLAG_REPLY) ||
+	    (hdr.size != sizeof(buf) && hdr.size != 8 + 8 * 8))
+		return fail(dev, "GET_SHMEM_CONFIG: bad reply (size %u)", hdr.size);
+	memcpy(&n, buf, sizeof(n));
+	if (n > (hdr.size - 8) / 8)
+		return fail(dev, "GET_SHMEM_CONFIG: %u regions in a reply of %u bytes", n,
+		    hdr.size);
+	dev->shmem_nregions = n;
+	for (i = 0; i < 8; i++)
+		memcpy(&dev->shmem_sizes[i], buf + 8 + 8 * i, 8);
+	return 0;
+}
+
+/*
+ * The DAX window: in the shmem flavour only when the back-end offers SHMEM_MAP (without
+ * it the device simply has no window), sized by the back-end's region 0; in the fs-map
+ * flavour the operator's size. Then the thread that serves the back-end channel.
+ */
+static int
+dax_window(struct vu_dev *dev)
+{
+	uint64_t size = dev->opts.dax_window;
+
+	if (dev->opts.dax_vmm == VU_DAX_SHMEM) {
+		if (!((dev->protocol_features >> VU_PROTO_SHMEM_MAP) & 1)) {
+			vu_log(dev, "back-end offers no SHMEM_MAP: no DAX window");
+			return 0;
+		}
+		if (shmem_config(dev) == -1)
+			return -1;
+		if (dev->shmem_nregions == 0 || dev->shmem_sizes[0] == 0)
+			return fail(dev, "%s", "GET_SHMEM_CONFIG declares no cache window");
+		size = dev->shmem_sizes[0];
+	}
+	if (dev->backend_fd == -1)
+		return fail(dev, "%s", "a DAX window needs the back-end channel");
+	if (vu_dax_start(&dev->dax, dev->backend_fd, size, dev->opts.dax_vmm,
+	    dev->reply_ack) == -1)
+		return fail(dev, "DAX window of %llu bytes: %s", (unsigned long long)size,
+		    strerror(errno));
+	dev->dax.verbose |= dev->opts.verbose;
+	vu_log(dev, "DAX window of %llu bytes (%s)", (unsigned long long)size,
+	    vu_dax_flavour_name(dev->opts.dax_vmm));
+	return 0;
+}
+
 int
 vu_dev_realize(struct vu_dev *dev)
 {
@@ -144,7 +209,11 @@ vu_dev_realize(struct vu_dev *dev)
 		return fail(dev, "%s", "back-end lacks VHOST_USER_F_PROTOCOL_FEATURES");
 	if (vu_dev_get_u64(dev, VU_GET_PROTOCOL_FEATURES, &dev->protocol_features) == -1)
 		return -1;
+	dev->offered_protocol_features = dev->protocol_features;
 	dev->protocol_features &= DRIVER_PROTOCOL_FEATURES;
+	if (dev->opts.dax_window != 0 && dev->opts.dax_vmm == VU_DAX_SHMEM)
+		dev->protocol_features |= dev->offered_protocol_features &
+		    (1ULL << VU_PROTO_SHMEM_MAP);
 	if (vu_send(dev->sock, VU_SET_PROTOCOL_FEATURES, 0, &dev->protocol_features, 8,
 	    NULL, 0) == -1)
 		return fail(dev, "SET_PROTOCOL_FEATURES: %s", strerror(errno));
@@ -169,6 +238,8 @@ vu_dev_realize(struct vu_dev *dev)
 		    set_vring_fd(dev, VU_SET_VRING_ERR, q, dev->ring[q].errfd) == -1)
 			return -1;
 	}
+	if (dev->opts.dax_window != 0)
+		return dax_window(dev);
 	return 0;
 }
 
@@ -317,6 +388,7 @@ vu_dev_close(struct vu_dev *dev)
 {
 	unsigned int q;
 
+	vu_dax_stop(&dev->dax);	/* before its channel goes */
 	if (dev->sock != -1)
 		close(dev->sock);
 	if (dev->backend_fd != -1)

@@ -13,6 +13,7 @@
 #ifndef VU_DRIVER_H
 #define VU_DRIVER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_ring.h>
@@ -44,6 +45,15 @@ enum vu_request {
 	VU_GET_MAX_MEM_SLOTS = 36,
 	VU_ADD_MEM_REG = 37,
 	VU_REM_MEM_REG = 38,
+	VU_GET_SHMEM_CONFIG = 44,
+};
+
+/* Requests the back-end sends on the back-end channel (SET_BACKEND_REQ_FD). */
+enum vu_backend_request {
+	VU_BE_FS_MAP = 6,	/* the old virtio-fs DAX branch of QEMU */
+	VU_BE_FS_UNMAP = 7,
+	VU_BE_SHMEM_MAP = 9,	/* VHOST_USER_PROTOCOL_F_SHMEM_MAP */
+	VU_BE_SHMEM_UNMAP = 10,
 };
 
 #define VU_FLAG_VERSION		0x1
@@ -57,6 +67,7 @@ enum vu_request {
 #define VU_PROTO_BACKEND_SEND_FD	10
 #define VU_PROTO_RESET_DEVICE		13
 #define VU_PROTO_CONFIGURE_MEM_SLOTS	15
+#define VU_PROTO_SHMEM_MAP		22
 
 #define VU_F_PROTOCOL_FEATURES		30
 
@@ -113,8 +124,15 @@ struct vu_opts {
 	int		 mem_sealable;		/* memfd with MFD_ALLOW_SEALING, as QEMU's
 						   memory-backend-memfd seal=off: a back-end
 						   may add seals; default: it cannot */
+	uint64_t	 dax_window;		/* DAX cache window: 0 none; in shmem mode
+						   any non-zero value asks for the window and
+						   the back-end's GET_SHMEM_CONFIG size is used */
+	int		 dax_vmm;		/* VU_DAX_SHMEM or VU_DAX_FS_MAP */
 	int		 verbose;
 };
+
+#define VU_DAX_SHMEM	0	/* SHMEM_MAP/UNMAP, protocol feature bit 22 */
+#define VU_DAX_FS_MAP	1	/* FS_MAP/FS_UNMAP; the window size is ours */
 
 void	vu_opts_default(struct vu_opts *);
 
@@ -227,6 +245,67 @@ void	 vu_ring_set_used_event(struct vu_ring *, uint16_t);
 /* Heads in flight. */
 unsigned int vu_ring_inflight(const struct vu_ring *);
 
+/* ---- the DAX window (the VMM's side of the back-end channel) -------------------------- */
+
+#define VU_DAX_MAX_LIVE		4096	/* live mappings kept track of (a test's worth) */
+#define VU_DAX_LOG		64	/* last requests remembered */
+
+struct vu_dax_map {			/* one live mapping of the window */
+	uint64_t	shm_offset;
+	uint64_t	len;
+	uint64_t	fd_offset;
+	int		writable;	/* mapped PROT_WRITE (shmem: always, as QEMU 11.1) */
+};
+
+struct vu_dax_rec {			/* one request as the VMM saw it */
+	uint32_t	request;	/* VU_BE_* */
+	uint64_t	shm_offset, len, fd_offset, flags;
+	int		result;		/* 0 done, -1 refused, 1 not answered */
+};
+
+struct vu_dax_stats {
+	uint64_t	requests;	/* every message received on the channel */
+	uint64_t	maps, unmaps;	/* done */
+	uint64_t	failures;	/* refused (QEMU's rules, mmap failure, malformed) */
+	uint64_t	outside;	/* ranges not inside the window: the daemon's bug */
+	uint64_t	unanswered;	/* received while not answering */
+	uint64_t	nlive;		/* live mappings now */
+};
+
+struct vu_dax {
+	uint8_t		*window;	/* PROT_NONE reservation; NULL: no window */
+	uint64_t	 size;
+	int		 flavour;	/* VU_DAX_SHMEM or VU_DAX_FS_MAP */
+	int		 fd;		/* our end of the back-end channel (not owned) */
+	int		 reply_ack;	/* answer NEED_REPLY */
+	int		 stop[2];	/* pipe: wakes the thread to end */
+	int		 running;
+	volatile int	 no_reply;	/* a hung VMM: read requests, do and answer nothing */
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;		/* the fields below */
+	struct vu_dax_stats st;
+	struct vu_dax_map *live;	/* sorted by shm_offset, never overlapping */
+	struct vu_dax_rec log[VU_DAX_LOG];
+	uint64_t	 nlog;		/* records ever made; log[nlog % VU_DAX_LOG] next */
+	int		 verbose;
+};
+
+/*
+ * Reserve a window of size bytes and serve the back-end channel fd in a thread, with
+ * QEMU's rules for the flavour. The test's own fake back-end can use it on a socketpair.
+ */
+int	 vu_dax_start(struct vu_dax *, int fd, uint64_t size, int flavour, int reply_ack);
+void	 vu_dax_stop(struct vu_dax *);	/* thread ended, window unmapped */
+void	 vu_dax_stats(struct vu_dax *, struct vu_dax_stats *);
+/* The live mapping that covers window offset off: 1 found (copied to *m), 0 none. */
+int	 vu_dax_find(struct vu_dax *, uint64_t off, struct vu_dax_map *);
+/* The k-th last request (0 = the newest): 1 found, 0 none. */
+int	 vu_dax_last(struct vu_dax *, unsigned int k, struct vu_dax_rec *);
+/* Wait until pred(stats, arg) holds or timeout_ms passes: 1 held, 0 not. */
+int	 vu_dax_wait(struct vu_dax *, int (*pred)(const struct vu_dax_stats *, void *),
+	    void *arg, int timeout_ms);
+const char *vu_dax_flavour_name(int);
+
 /* ---- the device -------------------------------------------------------------------- */
 
 struct vu_dev {
@@ -243,6 +322,10 @@ struct vu_dev {
 	struct vu_ring	 ring[VU_MAX_QUEUES];
 	int		 started;
 	int		 reply_ack;	/* REPLY_ACK negotiated */
+	uint64_t	 offered_protocol_features;	/* GET_PROTOCOL_FEATURES, unmasked */
+	uint64_t	 shmem_sizes[8];	/* GET_SHMEM_CONFIG (shmem flavour) */
+	uint32_t	 shmem_nregions;
+	struct vu_dax	 dax;		/* window and channel server (opts.dax_window) */
 	uint64_t	 next_unique;
 	char		 err[256];	/* last error, for messages */
 };

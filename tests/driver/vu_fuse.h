@@ -108,6 +108,15 @@ void	vu_fuse_lk_fill(struct vu_dev *, struct vu_fuse_lk *, uint32_t opcode, uint
 /* SETLK (never waits): 0 or -errno (-EAGAIN when another owner holds a conflicting lock). */
 int	vu_fuse_setlk(struct vu_dev *, uint64_t nodeid, uint64_t fh, uint64_t owner,
 	    uint32_t type, int flock);
+/*
+ * DAX, as Linux 6.1 sends them: SETUPMAPPING of [foffset, +len) of the file at window
+ * offset moffset (flags FUSE_SETUPMAPPING_FLAG_READ | _WRITE; Linux gives fh (u64)-1),
+ * REMOVEMAPPING of count ranges. Status only.
+ */
+int	vu_fuse_setupmapping(struct vu_dev *, uint64_t nodeid, uint64_t fh, uint64_t foffset,
+	    uint64_t len, uint64_t flags, uint64_t moffset);
+int	vu_fuse_removemapping(struct vu_dev *, uint64_t nodeid,
+	    const struct fuse_removemapping_one *, uint32_t count);
 /* Raw: send these bytes, give me the reply (whole writable area up to outcap). */
 int	vu_fuse_raw(struct vu_dev *, unsigned int queue, const void *in, size_t inlen,
 	    size_t outcap, void *out, uint32_t *used_len);

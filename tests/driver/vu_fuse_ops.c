@@ -54,7 +54,15 @@ vu_fuse_init_ex(struct vu_dev *dev, uint32_t minor, uint64_t flags, struct fuse_
 int
 vu_fuse_init(struct vu_dev *dev, struct fuse_init_out *out)
 {
-	return vu_fuse_init_ex(dev, 37, LINUX61_INIT_FLAGS, out);
+	uint64_t flags = LINUX61_INIT_FLAGS;
+
+	/*
+	 * A guest configured for DAX asks how the daemon wants the window aligned (even when
+	 * the device ends up without a window: the "off" tests want to see the answer).
+	 */
+	if (dev->opts.dax_window != 0)
+		flags |= FUSE_MAP_ALIGNMENT;
+	return vu_fuse_init_ex(dev, 37, flags, out);
 }
 
 int
@@ -375,5 +383,51 @@ vu_fuse_list_dir(struct vu_dev *dev, uint64_t nodeid, int plus, char **out)
 	free(names);
 	if (vu_fuse_release(dev, nodeid, oo.fh, 1) != 0 && r == 0)
 		r = VU_FUSE_BADREPLY;
+	return r;
+}
+
+int
+vu_fuse_setupmapping(struct vu_dev *dev, uint64_t nodeid, uint64_t fh, uint64_t foffset,
+    uint64_t len, uint64_t flags, uint64_t moffset)
+{
+	struct {
+		struct fuse_in_header h;
+		struct fuse_setupmapping_in s;
+	} in;
+
+	memset(&in, 0, sizeof(in));
+	vu_fuse_hdr(dev, &in.h, FUSE_SETUPMAPPING, nodeid, sizeof(in));
+	in.s.fh = fh;
+	in.s.foffset = foffset;
+	in.s.len = len;
+	in.s.flags = flags;
+	in.s.moffset = moffset;
+	return call_fixed(dev, &in, sizeof(in), NULL, 0);
+}
+
+/* The count, then the entries right after it (unaligned, from byte 44), as Linux packs them. */
+int
+vu_fuse_removemapping(struct vu_dev *dev, uint64_t nodeid,
+    const struct fuse_removemapping_one *one, uint32_t count)
+{
+	struct fuse_removemapping_in ri;
+	struct fuse_in_header h;
+	uint8_t *in;
+	size_t len;
+	int r;
+
+	if (count > (PAGE * 2) / sizeof(*one))
+		return -EINVAL;
+	len = sizeof(h) + sizeof(ri) + count * sizeof(*one);
+	if ((in = malloc(len)) == NULL)
+		return VU_FUSE_FAILED;
+	vu_fuse_hdr(dev, &h, FUSE_REMOVEMAPPING, nodeid, len);
+	ri.count = count;
+	memcpy(in, &h, sizeof(h));
+	memcpy(in + sizeof(h), &ri, sizeof(ri));
+	if (count > 0)
+		memcpy(in + sizeof(h) + sizeof(ri), one, count * sizeof(*one));
+	r = call_fixed(dev, in, len, NULL, 0);
+	free(in);
 	return r;
 }
