@@ -263,55 +263,52 @@ backend_request(uint32_t request, const void *payload, uint32_t size, int fd)
 	return error;
 }
 
-int
-backend_dax_map(const struct msg_dax_map *d, int fd)
+/*
+ * One map (fd != -1) or unmap (fd -1) of [window_offset, + len) in the message set the
+ * connection speaks. file_offset and writable only matter for a map.
+ */
+static int
+backend_dax(uint64_t window_offset, uint64_t len, uint64_t file_offset, int writable, int fd)
 {
 	struct vu_shmem_mmap	sm;
 	struct vu_fs_map	fm;
-	int			flavour = backend_flavour();
+	int			flavour = backend_flavour(), map = fd != -1;
 
 	if (flavour == 0)
 		return backend_fd == -1 && dax_mode != DAX_NEVER ? EIO : EOPNOTSUPP;
+	log_debug("%s window %#llx+%#llx file %#llx%s", map ? "map" : "unmap",
+	    (unsigned long long)window_offset, (unsigned long long)len,
+	    (unsigned long long)file_offset, writable ? " writable" : "");
 	if (flavour == VU_BACKEND_SHMEM_MAP) {
 		memset(&sm, 0, sizeof(sm));
 		sm.shmid = SHMEM_ID_DAX_CACHE;
-		sm.fd_offset = d->fd_offset;
-		sm.shm_offset = d->window_offset;
-		sm.len = d->len;
-		sm.flags = (d->flags & DAX_MAP_WRITE) ? SHMEM_MAP_WRITABLE : 0;
-		log_debug("SHMEM_MAP window %#llx+%#llx file %#llx%s",
-		    (unsigned long long)sm.shm_offset, (unsigned long long)sm.len,
-		    (unsigned long long)sm.fd_offset, sm.flags ? " writable" : "");
-		return backend_request(VU_BACKEND_SHMEM_MAP, &sm, sizeof(sm), fd);
+		sm.fd_offset = file_offset;
+		sm.shm_offset = window_offset;
+		sm.len = len;
+		sm.flags = writable ? SHMEM_MAP_WRITABLE : 0;
+		return backend_request(map ? VU_BACKEND_SHMEM_MAP : VU_BACKEND_SHMEM_UNMAP,
+		    &sm, sizeof(sm), fd);
 	}
 	memset(&fm, 0, sizeof(fm));
-	fm.fd_offset[0] = d->fd_offset;
-	fm.c_offset[0] = d->window_offset;
-	fm.len[0] = d->len;
-	fm.flags[0] = FS_MAP_R | ((d->flags & DAX_MAP_WRITE) ? FS_MAP_W : 0);
-	return backend_request(VU_BACKEND_FS_MAP, &fm, sizeof(fm), fd);
+	fm.fd_offset[0] = file_offset;
+	fm.c_offset[0] = window_offset;
+	fm.len[0] = len;
+	fm.flags[0] = map ? FS_MAP_R | (writable ? FS_MAP_W : 0) : 0;
+	return backend_request(map ? VU_BACKEND_FS_MAP : VU_BACKEND_FS_UNMAP, &fm, sizeof(fm),
+	    fd);
+}
+
+int
+backend_dax_map(const struct msg_dax_map *d, int fd)
+{
+	if (fd == -1)
+		return EBADF;
+	return backend_dax(d->window_offset, d->len, d->fd_offset,
+	    (d->flags & DAX_MAP_WRITE) != 0, fd);
 }
 
 int
 backend_dax_unmap(const struct msg_dax_range *r)
 {
-	struct vu_shmem_mmap	sm;
-	struct vu_fs_map	fm;
-	int			flavour = backend_flavour();
-
-	if (flavour == 0)
-		return backend_fd == -1 && dax_mode != DAX_NEVER ? EIO : EOPNOTSUPP;
-	if (flavour == VU_BACKEND_SHMEM_MAP) {
-		memset(&sm, 0, sizeof(sm));
-		sm.shmid = SHMEM_ID_DAX_CACHE;
-		sm.shm_offset = r->window_offset;
-		sm.len = r->len;
-		log_debug("SHMEM_UNMAP window %#llx+%#llx", (unsigned long long)sm.shm_offset,
-		    (unsigned long long)sm.len);
-		return backend_request(VU_BACKEND_SHMEM_UNMAP, &sm, sizeof(sm), -1);
-	}
-	memset(&fm, 0, sizeof(fm));
-	fm.c_offset[0] = r->window_offset;
-	fm.len[0] = r->len;
-	return backend_request(VU_BACKEND_FS_UNMAP, &fm, sizeof(fm), -1);
+	return backend_dax(r->window_offset, r->len, 0, 0, -1);
 }
