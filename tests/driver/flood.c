@@ -83,25 +83,6 @@ struct flood {
 
 /* ---- sampling ---- */
 
-static long
-field_kb(const char *path, const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, klen) == 0) {
-			v = strtol(line + klen, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static void
 sample_one(struct sample *s)
 {
@@ -111,10 +92,10 @@ sample_one(struct sample *s)
 	if (s->pid <= 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)s->pid);
-	rss = field_kb(path, "VmRSS:");
-	anon = field_kb(path, "RssAnon:");
+	rss = vu_proc_field(path, "VmRSS:");
+	anon = vu_proc_field(path, "RssAnon:");
 	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)s->pid);
-	pss = field_kb(path, "Pss:");
+	pss = vu_proc_field(path, "Pss:");
 	pthread_mutex_lock(&procs_mtx);
 	if (rss > s->rss)
 		s->rss = rss;

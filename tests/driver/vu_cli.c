@@ -171,3 +171,22 @@ vu_note(const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 }
+
+long
+vu_proc_field(const char *path, const char *key)
+{
+	char	 line[256];
+	size_t	 klen = strlen(key);
+	long	 v = -1;
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, klen) == 0) {
+			v = strtol(line + klen, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}

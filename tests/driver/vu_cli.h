@@ -27,5 +27,7 @@ struct vu_cli {
 void	vu_cli_parse(struct vu_cli *, int argc, char **argv, const char *usage_cases);
 /* A "note: ..." line on stdout, flushed at once (it must come before a crash's output). */
 void	vu_note(const char *fmt, ...) __attribute__((__format__(printf, 1, 2)));
+/* The number after key ("VmRSS:") in a /proc status-style file, or -1. */
+long	vu_proc_field(const char *path, const char *key);
 
 #endif

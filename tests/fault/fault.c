@@ -589,25 +589,6 @@ struct figures {
 static pid_t	procs[NPROC];
 
 static long
-field_kb(const char *path, const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, klen) == 0) {
-			v = strtol(line + klen, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static long
 count_entries(const char *path, int lines)
 {
 	struct dirent *de;
@@ -638,12 +619,12 @@ measure(pid_t pid, struct figures *fg)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	fg->rss = field_kb(path, "VmRSS:");
-	fg->anon = field_kb(path, "RssAnon:");
-	fg->threads = field_kb(path, "Threads:");
+	fg->rss = vu_proc_field(path, "VmRSS:");
+	fg->anon = vu_proc_field(path, "RssAnon:");
+	fg->threads = vu_proc_field(path, "Threads:");
 	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-	fg->pss = field_kb(path, "Pss:");
-	fg->shmem = field_kb(path, "Pss_Shmem:");
+	fg->pss = vu_proc_field(path, "Pss:");
+	fg->shmem = vu_proc_field(path, "Pss_Shmem:");
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	fg->fds = count_entries(path, 0);
 	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
