@@ -68,13 +68,20 @@ bench_backend_args() {
 	esac
 }
 
+# Up to 30 s: on a loaded 2-CPU machine a back-end's start can take seconds.
 _wait_socket() {
-	i=0
+	local i=0 why
 	while [ ! -S "$1" ]; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$BACKEND_PID" 2>/dev/null; then
+		if [ $i -gt 600 ] || ! kill -0 "$BACKEND_PID" 2>/dev/null; then
 			cat "$2"
-			fail "$DRIVER_BACKEND did not create $1"
+			if kill -0 "$BACKEND_PID" 2>/dev/null; then
+				why="still running after 30 s"
+			else
+				wait "$BACKEND_PID"
+				why="exited with status $?"
+			fi
+			fail "$DRIVER_BACKEND did not create $1 ($why)"
 		fi
 		sleep 0.05
 	done
