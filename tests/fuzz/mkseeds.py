@@ -240,3 +240,64 @@ IDMAPS = [
 ]
 for i, vals in enumerate(IDMAPS):
     write("idmap", "values-%02d" % i, b"\0".join(vals))
+
+# ---- options ----
+# Command lines as the tests, libvirt and the two virtiofsd styles write them.
+ARGVS = [
+    ["--shared-dir=/tmp", "--socket-path=/tmp/vfs.sock"],
+    ["--shared-dir", "/tmp", "--fd=3", "--cache=never", "--sandbox=none", "--seccomp=log"],
+    ["-o", "source=/tmp,cache=none,xattr,no_posix_lock,flock", "--socket-path=/tmp/s"],
+    ["-osource=/tmp,,x,xattrmap=:ok:all:::", "--fd", "4", "-d", "-f"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--socket-group=root", "--posix-acl",
+     "--security-label", "--no-announce-submounts", "--killpriv-v2", "--writeback",
+     "--allow-direct-io", "--readonly", "--preserve-noatime", "--syslog"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--translate-uid=map:0:1000:1",
+     "--translate-gid=guest:1000:100000:65536", "--uid-map=:0:1000:1:", "--gid-map=:1:2:3:"],
+    ["--shared-dir=/tmp", "--fd=5", "--rlimit-nofile=4096", "--memory-budget=64",
+     "--thread-pool-size=0", "--inode-file-handles=prefer", "--inode-numbers=hashed",
+     "--log-level=debug", "--xattrmap=:prefix:all::user.virtiofs.::bad:all:::"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "-o", "no_readdirplus,readdirplus,"
+     "posix_acl,no_xattr,log_level=warn,sandbox=chroot,timeout=5,max_idle_threads=2"],
+    ["--help"], ["-V"], ["--print-capabilities"], ["--modcaps=+sys_admin"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--fd=3"],
+    ["--socket=/tmp/s", "-o", "source=/tmp\\,x", "--foreground", "--version"],
+]
+for i, argv in enumerate(ARGVS):
+    write("options", "argv-%02d" % i, b"\0".join(a.encode() for a in argv))
+
+# ---- brokermsg ----
+FE_MEM_ADD, FE_MEM_DEL, FE_MEM_COMMIT, FE_BACKEND, WK_DAX_MAP, WK_DAX_UNMAP = range(6)
+FD_NONE, FD_MEMFD, FD_SOCKET, FD_PIPE, FD_NULL, FD_DIR = range(6)
+
+
+def bmsg(ctl, t, payload, fd=FD_NONE, memsize=0):
+    out = struct.pack("<BBHB", ctl, t, len(payload), fd)
+    if fd == FD_MEMFD:
+        out += struct.pack("<I", memsize)
+    return out + payload
+
+
+def region(gen, slot, gpa, size, uaddr, off):
+    return struct.pack("<IIQQQQ", gen, slot, gpa, size, uaddr, off)
+
+
+write("brokermsg", "mem-table",
+      bmsg(0, FE_MEM_DEL, struct.pack("<II", 2, 0)) +
+      bmsg(0, FE_MEM_ADD, region(2, 0, 0, 1 << 20, 0x7f0000000000, 0), FD_MEMFD, 1 << 20) +
+      bmsg(0, FE_MEM_ADD, region(2, 1, 1 << 32, 4096, 0x7f1000000000, 4096), FD_MEMFD, 8192) +
+      bmsg(0, FE_MEM_COMMIT, struct.pack("<II", 2, 2)))
+write("brokermsg", "mem-short", bmsg(0, FE_MEM_ADD, region(1, 0, 0, 8192, 0, 4096),
+                                     FD_MEMFD, 8192))
+write("brokermsg", "mem-notfile", bmsg(0, FE_MEM_ADD, region(1, 0, 0, 4096, 0, 0), FD_PIPE))
+write("brokermsg", "mem-slot", bmsg(0, FE_MEM_DEL, struct.pack("<II", 1, 509)))
+write("brokermsg", "mem-gone", bmsg(2, FE_MEM_ADD, region(1, 0, 0, 4096, 0, 0), FD_MEMFD, 4096) +
+      bmsg(2, FE_MEM_COMMIT, struct.pack("<II", 1, 1)))
+write("brokermsg", "backend", bmsg(0, FE_BACKEND, b"", FD_SOCKET) +
+      bmsg(0, FE_BACKEND, b"", FD_SOCKET) + bmsg(0, FE_BACKEND, b"", FD_NULL))
+write("brokermsg", "dax", bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 7, 0, 0, 2 << 20, 1, 0),
+                               FD_MEMFD, 4096) +
+      bmsg(1, WK_DAX_UNMAP, struct.pack("<QQQ", 8, 0, 2 << 20)) +
+      bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 9, 0, 0, 4096, 1, 0), FD_DIR))
+write("brokermsg", "unknown", bmsg(0, 0xff, b"", FD_NONE)[:4] + b"\0" + struct.pack("<I", 99))
+write("brokermsg", "wrong-size", bmsg(0, FE_MEM_COMMIT, z(9)))
+write("brokermsg", "fd-where-none", bmsg(1, WK_DAX_UNMAP, z(24), FD_NULL))
