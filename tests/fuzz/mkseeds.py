@@ -301,3 +301,83 @@ write("brokermsg", "dax", bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 7, 0, 0, 2 
 write("brokermsg", "unknown", bmsg(0, 0xff, b"", FD_NONE)[:4] + b"\0" + struct.pack("<I", 99))
 write("brokermsg", "wrong-size", bmsg(0, FE_MEM_COMMIT, z(9)))
 write("brokermsg", "fd-where-none", bmsg(1, WK_DAX_UNMAP, z(24), FD_NULL))
+
+# ---- vhost ----
+# Ops: 0 message, 1 poke, 2 kick, 3 complete, 4 ready. Fd kinds: 0 eventfd, 1 memfd
+# (then pages - 1), 2 socket, 3 pipe, 4 /dev/null.
+EVENTFD, MEMFD, SOCKET = 0, 1, 2
+UADDR = 0x7f0000000000
+
+
+def vmsg(req, payload=b"", fds=(), need_reply=1):
+    out = struct.pack("<BBBHB", 0, req, need_reply, len(payload), len(fds))
+    for f in fds:
+        out += bytes(f)
+    return out + payload
+
+
+def poke(mem, off, data):
+    return struct.pack("<BBIB", 1, mem, off, len(data)) + data
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def state(i, n):
+    return struct.pack("<II", i, n)
+
+
+def vregion(gpa, size, uaddr, off):
+    return struct.pack("<QQQQ", gpa, size, uaddr, off)
+
+
+FEATURES = 1 << 32 | 1 << 28 | 1 << 29 | 1 << 30
+PROTOCOL = 1 | 8 | 32 | 1024 | 32768 | 8192
+KICK, COMPLETE, READY = b"\x02", b"\x03", b"\x04"
+
+
+def ring_setup(q, num, desc, avail, used, evbase):
+    """SET_VRING_* for queue q; its call, err and kick eventfds are evbase..evbase+2."""
+    return (vmsg(8, state(q, num)) +
+            vmsg(9, struct.pack("<IIQQQQ", q, 0, UADDR + desc, UADDR + used, UADDR + avail,
+                                0)) +
+            vmsg(10, state(q, 0)) +
+            vmsg(13, u64(q), [(EVENTFD,)]) + vmsg(14, u64(q), [(EVENTFD,)]) +
+            vmsg(12, u64(q), [(EVENTFD,)]) + vmsg(18, state(q, 1)))
+
+
+def session(features=FEATURES, descs=None, indirect=b""):
+    s = (vmsg(1) + vmsg(2, u64(features)) + vmsg(15) + vmsg(16, u64(PROTOCOL)) + vmsg(3) +
+         vmsg(17) + vmsg(36) + vmsg(21, b"", [(SOCKET,)]) +
+         vmsg(5, struct.pack("<II", 1, 0) + vregion(0, 0x10000, UADDR, 0), [(MEMFD, 15)]) +
+         READY)
+    if descs is None:
+        descs = (desc(0x4000, 64, NEXT, 1) + desc(0x5000, 128, WRITE, 0))
+    s += poke(0, 0x1000, descs) + poke(0, 0x6000, indirect) if indirect else \
+        poke(0, 0x1000, descs)
+    s += poke(0, 0x2000, struct.pack("<HHH", 0, 1, 0))
+    s += ring_setup(1, 8, 0x1000, 0x2000, 0x3000, 0)
+    s += KICK + b"\x02" + COMPLETE + b"\x00" + struct.pack("<I", 16)
+    s += poke(0, 0x2000, struct.pack("<HHHH", 0, 3, 0, 0))
+    s += KICK + b"\x02"
+    return s
+
+
+write("vhost", "session", session() + vmsg(11, state(1, 0)) + vmsg(34))
+write("vhost", "event-idx-off", session(features=1 << 32 | 1 << 30) + vmsg(11, state(1, 0)))
+write("vhost", "indirect", session(descs=desc(0x6000, 48, INDIRECT, 0),
+                                   indirect=desc(0x4000, 40, NEXT, 1) +
+                                   desc(0x4100, 20, NEXT, 2) + desc(0x5000, 200, WRITE, 0)))
+write("vhost", "mem-slots", session() +
+      vmsg(37, u64(0) + vregion(1 << 32, 0x2000, UADDR + (1 << 32), 0x1000), [(MEMFD, 2)]) +
+      READY + vmsg(38, u64(0) + vregion(1 << 32, 0x2000, UADDR + (1 << 32), 0)) + READY +
+      vmsg(5, struct.pack("<II", 2, 0) + vregion(0, 0x10000, UADDR, 0) +
+           vregion(0x100000, 0x1000, UADDR + 0x100000, 0), [(MEMFD, 15), (MEMFD, 0)]) +
+      READY)
+write("vhost", "held-reset", session()[:-2] + vmsg(34) + COMPLETE + b"\x00" + u64(0)[:4])
+write("vhost", "refused", vmsg(6, u64(0), [(MEMFD, 0)]) + vmsg(24, z(12)) + vmsg(99) +
+      vmsg(12, u64(0x100)) + vmsg(13, u64(0x100 | 3)) + vmsg(18, state(0, 2)) +
+      vmsg(8, state(2000, 8)) + vmsg(8, state(0, 3)) + vmsg(5, struct.pack("<II", 9, 0)) +
+      vmsg(5, struct.pack("<II", 1, 0) + vregion(0, 0, 0, 0), [(MEMFD, 0)]) +
+      vmsg(2, u64(1 << 40)) + vmsg(12, u64(1), [(EVENTFD,)] * 9))
