@@ -381,3 +381,88 @@ write("vhost", "refused", vmsg(6, u64(0), [(MEMFD, 0)]) + vmsg(24, z(12)) + vmsg
       vmsg(8, state(2000, 8)) + vmsg(8, state(0, 3)) + vmsg(5, struct.pack("<II", 9, 0)) +
       vmsg(5, struct.pack("<II", 1, 0) + vregion(0, 0, 0, 0), [(MEMFD, 0)]) +
       vmsg(2, u64(1 << 40)) + vmsg(12, u64(1), [(EVENTFD,)] * 9))
+
+# ---- wreq ----
+# Request types as offsets from IMSG_FRONTEND_SESSION_INIT (common/msg.h's order).
+(W_INIT, W_DESTROY, W_LOOKUP, W_FORGET, W_BATCH_FORGET, W_GETATTR, W_SETATTR, W_READLINK,
+ W_SYMLINK, W_MKNOD, W_MKDIR, W_UNLINK, W_RMDIR, W_RENAME, W_LINK, W_OPEN, W_READ, W_WRITE,
+ W_STATFS, W_RELEASE, W_FSYNC, W_SETXATTR, W_GETXATTR, W_LISTXATTR, W_REMOVEXATTR, W_FLUSH,
+ W_OPENDIR, W_READDIR, W_RELEASEDIR, W_FSYNCDIR, W_GETLK, W_SETLK, W_ACCESS, W_CREATE,
+ W_FALLOCATE, W_LSEEK, W_COPY_FILE_RANGE, W_SYNCFS, W_TMPFILE, W_SETUPMAPPING,
+ W_REMOVEMAPPING, W_LOCK_WAITS, W_SYNC) = range(43)
+
+
+def wreq(t, payload=b"", node=0, fh=0):
+    """node/fh: 0 root (or none), k the k-th id an earlier reply returned."""
+    return struct.pack("<BBBH", t, node, fh, len(payload)) + payload
+
+
+def ws(s):
+    return struct.pack("<I", len(s)) + s
+
+
+def newnode(mode, umask=0o22, rdev=0, oflags=0, flags=0):
+    return struct.pack("<IIIIII", mode, umask, rdev, oflags, flags, 0)
+
+
+def io(size, off=0, goff=0x1000, niov=1):
+    return (struct.pack("<QQIIII", 0, off, size, niov, 0, 0) +
+            struct.pack("<IIQ", 0, size, goff) * niov)
+
+
+RELEASE = struct.pack("<QQII", 0, 0, 0, 0)
+write("wreq", "file", wreq(W_LOOKUP, ws(b"f")) + wreq(W_GETATTR, z(16), node=1) +
+      wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_READ, io(16), node=1, fh=1) + wreq(W_WRITE, io(8, 4), node=1, fh=1) +
+      wreq(W_READ, io(4096, 0, 0xf000), node=1, fh=1) +
+      wreq(W_SETATTR, struct.pack("<IIIIQQqqqIIII", 0x8 | 0x200 | 0x1, 0o600, 0, 0, 0, 3,
+                                  0, 0, 0, 0, 0, 0, 0), node=1, fh=1) +
+      wreq(W_FSYNC, struct.pack("<QII", 0, 1, 0), node=1, fh=1) +
+      wreq(W_FLUSH, RELEASE, node=1, fh=1) + wreq(W_RELEASE, RELEASE, node=1, fh=1) +
+      wreq(W_FORGET, struct.pack("<Q", 1), node=1))
+write("wreq", "dir", wreq(W_LOOKUP, ws(b"d")) + wreq(W_OPENDIR, struct.pack("<II", 0, 0),
+                                                      node=1) +
+      wreq(W_READDIR, struct.pack("<QQII", 0, 0, 4096, 0), node=1, fh=1) +
+      wreq(W_READDIR, struct.pack("<QQII", 0, 0, 4096, 1), node=1, fh=1) +
+      wreq(W_RELEASEDIR, RELEASE, node=1, fh=1) +
+      wreq(W_MKDIR, newnode(0o40755) + ws(b"sub"), node=1) +
+      wreq(W_CREATE, newnode(0o100644, oflags=2) + ws(b"new"), node=1) +
+      wreq(W_MKNOD, newnode(0o10644) + ws(b"fifo"), node=1) +
+      wreq(W_SYMLINK, newnode(0o120777) + ws(b"ln") + ws(b"../f"), node=1) +
+      wreq(W_LINK, struct.pack("<Q", 3) + ws(b"hard"), node=1) +
+      wreq(W_RENAME, struct.pack("<QII", 1, 0, 0) + ws(b"new") + ws(b"moved"), node=1) +
+      wreq(W_RENAME, struct.pack("<QII", 1, 2, 0) + ws(b"moved") + ws(b"hard"), node=1) +
+      wreq(W_UNLINK, ws(b"hard"), node=1) + wreq(W_RMDIR, ws(b"sub"), node=1) +
+      wreq(W_FSYNCDIR, struct.pack("<QII", 0, 0, 0), node=1, fh=1) +
+      wreq(W_BATCH_FORGET, struct.pack("<I", 2) + struct.pack("<QQ", 2, 1) * 2))
+write("wreq", "xattr", wreq(W_LOOKUP, ws(b"f")) +
+      wreq(W_SETXATTR, struct.pack("<IIII", 3, 0, 0, 0) + ws(b"user.a") + ws(b"abc"), node=1) +
+      wreq(W_GETXATTR, struct.pack("<IIII", 64, 0, 0, 0) + ws(b"user.a"), node=1) +
+      wreq(W_GETXATTR, struct.pack("<IIII", 0, 0, 0, 0) + ws(b"user.a"), node=1) +
+      wreq(W_LISTXATTR, struct.pack("<IIII", 256, 0, 0, 0), node=1) +
+      wreq(W_SETXATTR, struct.pack("<IIII", 4, 0, 0, 0) + ws(b"system.posix_acl_access") +
+           ws(b"\2\0\0\0"), node=1) +
+      wreq(W_REMOVEXATTR, ws(b"user.a"), node=1))
+write("wreq", "escape", wreq(W_LOOKUP, ws(b"abs")) + wreq(W_READLINK, node=1) +
+      wreq(W_OPEN, struct.pack("<II", 0, 0), node=1) + wreq(W_LOOKUP, ws(b"up")) +
+      wreq(W_LOOKUP, ws(b"passwd"), node=2) + wreq(W_LOOKUP, ws(b"..")) +
+      wreq(W_LOOKUP, ws(b"a/b")) + wreq(W_LOOKUP, ws(b"p")) +
+      wreq(W_OPEN, struct.pack("<II", 0, 0), node=5) +
+      wreq(W_CREATE, newnode(0o100644, oflags=2) + ws(b"../x")))
+write("wreq", "locks", wreq(W_LOOKUP, ws(b"f")) + wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 100, 1, 42, 0, 0), node=1, fh=1) +
+      wreq(W_GETLK, struct.pack("<QQQQIIII", 0, 8, 0, 100, 1, 43, 0, 0), node=1, fh=2) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 100, 2, 42, 0, 0), node=1, fh=1) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 0, 1, 42, 1, 0), node=1, fh=1) +
+      wreq(W_LOCK_WAITS, struct.pack("<II", 0, 0)) + wreq(W_SYNC) +
+      wreq(W_RELEASE, struct.pack("<QQII", 0, 7, 1, 0), node=1, fh=1))
+write("wreq", "misc", wreq(W_STATFS) + wreq(W_ACCESS, struct.pack("<II", 4, 0)) +
+      wreq(W_LOOKUP, ws(b"f")) + wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_FALLOCATE, struct.pack("<QQQII", 0, 0, 8192, 0, 0), node=1, fh=1) +
+      wreq(W_LSEEK, struct.pack("<QQII", 0, 0, 3, 0), node=1, fh=1) +
+      wreq(W_COPY_FILE_RANGE, struct.pack("<QQQQQQQ", 0, 0, 0, 0, 100, 10, 0), node=1, fh=1) +
+      wreq(W_SYNCFS, z(0)) + wreq(W_TMPFILE, newnode(0o100600, oflags=2) + ws(b"t")) +
+      wreq(W_SETUPMAPPING, struct.pack("<QQQQII", 0, 0, 4096, 0, 1, 0), node=1, fh=1) +
+      wreq(W_REMOVEMAPPING, struct.pack("<I", 1) + struct.pack("<QQ", 0, 4096)) +
+      wreq(W_INIT, struct.pack("<II", 0x3f, 4096)) + wreq(W_DESTROY) + wreq(W_GETATTR, z(16)))
