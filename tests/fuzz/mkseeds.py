@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap})
+# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap,
+# options,brokermsg,vhost,wreq})
 # in the input layouts their header comments describe: a well-formed case per FUSE opcode
 # with a worker answer of the right type, a few descriptor chain shapes, and the rule sets
-# of tests/worker/ops-xattrmap.c. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
+# of tests/worker/ops-xattrmap.c, command lines, children's messages to the broker, vhost-user
+# sessions and worker request sessions. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
 # (crash-*) live beside these and are not rewritten.
 import os
 import struct
