@@ -78,6 +78,8 @@ static int		 nmems;
 static int		 efds[MAXFDS];
 static int		 nefds;
 static uint8_t		 queues_named[256];
+/* What the input changed, so the reset after it sends only what undoes that. */
+static int		 features_set, memory_set;
 
 /* The input being read. */
 static const uint8_t	*in_p;
@@ -185,6 +187,7 @@ up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 		if (len != sizeof(struct msg_mem_commit) || fd != -1 || commit_pending)
 			abort();
 		memcpy(&commit_last, data, sizeof(commit_last));
+		memory_set |= commit_last.nslots > 0;
 		if (commit_last.nslots > MEM_MAX_SLOTS)
 			abort();
 		commit_pending = 1;
@@ -396,6 +399,7 @@ op_message(void)
 	for (i = 0; i < nfds; i++)
 		fds[i] = make_fd(take8(), request);
 	take(payload, size);
+	features_set |= request == 2 || request == 16;
 	if ((request == 13 || request == 14) && size == 8) {
 		memcpy(&v, payload, sizeof(v));
 		queues_named[v & 0xff] = 1;
@@ -477,14 +481,20 @@ teardown(void)
 	int i, q;
 
 	settle();
-	v = 1ULL << VU_F_PROTOCOL_FEATURES;
-	send_msg(2, VU_VERSION | VU_FLAG_NEED_REPLY, &v, sizeof(v), NULL, 0);
-	v = 0;
-	send_msg(16, VU_VERSION | VU_FLAG_NEED_REPLY, &v, sizeof(v), NULL, 0);
+	if (features_set) {
+		v = 1ULL << VU_F_PROTOCOL_FEATURES;
+		send_msg(2, VU_VERSION | VU_FLAG_NEED_REPLY, &v, sizeof(v), NULL, 0);
+		v = 0;
+		send_msg(16, VU_VERSION | VU_FLAG_NEED_REPLY, &v, sizeof(v), NULL, 0);
+		features_set = 0;
+	}
 	send_msg(34, VU_VERSION | VU_FLAG_NEED_REPLY, NULL, 0, NULL, 0);
 	settle();
-	send_msg(5, VU_VERSION | VU_FLAG_NEED_REPLY, table, sizeof(table), NULL, 0);
-	settle();
+	if (memory_set || gm_nslots() != 0) {
+		send_msg(5, VU_VERSION | VU_FLAG_NEED_REPLY, table, sizeof(table), NULL, 0);
+		settle();
+		memory_set = 0;
+	}
 	for (q = 0; q < 256; q++) {
 		if (!queues_named[q])
 			continue;
