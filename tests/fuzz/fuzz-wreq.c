@@ -37,6 +37,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ static char	chan_tok[3];
 static const struct dispatch_entry *broker_table, *ordered_table, *requests_table;
 static jmp_buf	start_jmp;
 static int	nevents;
-static char	scratch[] = "/tmp/fuzz-wreq.XXXXXX";
+static char	scratch[PATH_MAX];	/* $TMPDIR/fuzz-wreq.XXXXXX */
 static struct msg_config config;
 
 /* Ids the worker handed out, and the reply count of the request being served. */
@@ -538,13 +539,21 @@ static void
 start(void)
 {
 	char *argv[] = { "privfsd-worker", NULL };
+	const char *tmp;
 	int fd;
 
 	/* worker_main() sets the flags of fds 3-5, its channels: keep them ours. */
 	for (fd = CHAN_FD_BROKER; fd <= CHAN_FD_REQUESTS; fd++)
 		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd)
 			abort();
-	if (mkdtemp(scratch) == NULL || chmod(scratch, 0755) == -1)
+	/*
+	 * libFuzzer ends with _Exit(), which runs no atexit(): run.sh and regress.sh point
+	 * TMPDIR at a directory of theirs that they remove.
+	 */
+	tmp = getenv("TMPDIR");
+	if ((size_t)snprintf(scratch, sizeof(scratch), "%s/fuzz-wreq.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp") >= sizeof(scratch) ||
+	    mkdtemp(scratch) == NULL || chmod(scratch, 0755) == -1)
 		abort();
 	/* Not root (a CI user): the requests run as that user, with no fsuid switch. */
 	(void)chown(scratch, NOBODY, NOBODY);

@@ -32,9 +32,11 @@ for t in $targets; do
 		corpus=$scratch/corpus-$t
 	fi
 	mkdir -p "$corpus" "$scratch/art-$t"
-	# fuzz-wreq serves requests as user nobody: a crash there is written as nobody.
+	# fuzz-wreq serves requests as user nobody: a crash there is written as nobody,
+	# and its export is made under TMPDIR, removed with the rest.
 	chmod 711 "$scratch"
 	chmod 1777 "$scratch/art-$t"
+	export TMPDIR=$scratch
 	cp -n "$top/tests/fuzz/corpus/$t/"* "$corpus/"
 	log=$scratch/$t.log
 	if [ "$jobs" -gt 1 ]; then
