@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap})
+# Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap,
+# options,brokermsg,vhost,wreq})
 # in the input layouts their header comments describe: a well-formed case per FUSE opcode
 # with a worker answer of the right type, a few descriptor chain shapes, and the rule sets
-# of tests/worker/ops-xattrmap.c. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
+# of tests/worker/ops-xattrmap.c, command lines, children's messages to the broker, vhost-user
+# sessions and worker request sessions. Usage: mkseeds.py [CORPUS-DIR]. Inputs found by fuzzing
 # (crash-*) live beside these and are not rewritten.
 import os
 import struct
@@ -240,3 +242,229 @@ IDMAPS = [
 ]
 for i, vals in enumerate(IDMAPS):
     write("idmap", "values-%02d" % i, b"\0".join(vals))
+
+# ---- options ----
+# Command lines as the tests, libvirt and the two virtiofsd styles write them.
+ARGVS = [
+    ["--shared-dir=/tmp", "--socket-path=/tmp/vfs.sock"],
+    ["--shared-dir", "/tmp", "--fd=3", "--cache=never", "--sandbox=none", "--seccomp=log"],
+    ["-o", "source=/tmp,cache=none,xattr,no_posix_lock,flock", "--socket-path=/tmp/s"],
+    ["-osource=/tmp,,x,xattrmap=:ok:all:::", "--fd", "4", "-d", "-f"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--socket-group=root", "--posix-acl",
+     "--security-label", "--no-announce-submounts", "--killpriv-v2", "--writeback",
+     "--allow-direct-io", "--readonly", "--preserve-noatime", "--syslog"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--translate-uid=map:0:1000:1",
+     "--translate-gid=guest:1000:100000:65536", "--uid-map=:0:1000:1:", "--gid-map=:1:2:3:"],
+    ["--shared-dir=/tmp", "--fd=5", "--rlimit-nofile=4096", "--memory-budget=64",
+     "--thread-pool-size=0", "--inode-file-handles=prefer", "--inode-numbers=hashed",
+     "--log-level=debug", "--xattrmap=:prefix:all::user.virtiofs.::bad:all:::"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "-o", "no_readdirplus,readdirplus,"
+     "posix_acl,no_xattr,log_level=warn,sandbox=chroot,timeout=5,max_idle_threads=2"],
+    ["--help"], ["-V"], ["--print-capabilities"], ["--modcaps=+sys_admin"],
+    ["--shared-dir=/tmp", "--socket-path=/tmp/s", "--fd=3"],
+    ["--socket=/tmp/s", "-o", "source=/tmp\\,x", "--foreground", "--version"],
+]
+for i, argv in enumerate(ARGVS):
+    write("options", "argv-%02d" % i, b"\0".join(a.encode() for a in argv))
+
+# ---- brokermsg ----
+FE_MEM_ADD, FE_MEM_DEL, FE_MEM_COMMIT, FE_BACKEND, WK_DAX_MAP, WK_DAX_UNMAP = range(6)
+FD_NONE, FD_MEMFD, FD_SOCKET, FD_PIPE, FD_NULL, FD_DIR = range(6)
+
+
+def bmsg(ctl, t, payload, fd=FD_NONE, memsize=0):
+    out = struct.pack("<BBHB", ctl, t, len(payload), fd)
+    if fd == FD_MEMFD:
+        out += struct.pack("<I", memsize)
+    return out + payload
+
+
+def region(gen, slot, gpa, size, uaddr, off):
+    return struct.pack("<IIQQQQ", gen, slot, gpa, size, uaddr, off)
+
+
+write("brokermsg", "mem-table",
+      bmsg(0, FE_MEM_DEL, struct.pack("<II", 2, 0)) +
+      bmsg(0, FE_MEM_ADD, region(2, 0, 0, 1 << 20, 0x7f0000000000, 0), FD_MEMFD, 1 << 20) +
+      bmsg(0, FE_MEM_ADD, region(2, 1, 1 << 32, 4096, 0x7f1000000000, 4096), FD_MEMFD, 8192) +
+      bmsg(0, FE_MEM_COMMIT, struct.pack("<II", 2, 2)))
+write("brokermsg", "mem-short", bmsg(0, FE_MEM_ADD, region(1, 0, 0, 8192, 0, 4096),
+                                     FD_MEMFD, 8192))
+write("brokermsg", "mem-notfile", bmsg(0, FE_MEM_ADD, region(1, 0, 0, 4096, 0, 0), FD_PIPE))
+write("brokermsg", "mem-slot", bmsg(0, FE_MEM_DEL, struct.pack("<II", 1, 509)))
+write("brokermsg", "mem-gone", bmsg(2, FE_MEM_ADD, region(1, 0, 0, 4096, 0, 0), FD_MEMFD, 4096) +
+      bmsg(2, FE_MEM_COMMIT, struct.pack("<II", 1, 1)))
+write("brokermsg", "backend", bmsg(0, FE_BACKEND, b"", FD_SOCKET) +
+      bmsg(0, FE_BACKEND, b"", FD_SOCKET) + bmsg(0, FE_BACKEND, b"", FD_NULL))
+write("brokermsg", "dax", bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 7, 0, 0, 2 << 20, 1, 0),
+                               FD_MEMFD, 4096) +
+      bmsg(1, WK_DAX_UNMAP, struct.pack("<QQQ", 8, 0, 2 << 20)) +
+      bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 9, 0, 0, 4096, 1, 0), FD_DIR))
+write("brokermsg", "unknown", bmsg(0, 0xff, b"", FD_NONE)[:4] + b"\0" + struct.pack("<I", 99))
+write("brokermsg", "wrong-size", bmsg(0, FE_MEM_COMMIT, z(9)))
+write("brokermsg", "fd-where-none", bmsg(1, WK_DAX_UNMAP, z(24), FD_NULL))
+
+# ---- vhost ----
+# Ops: 0 message, 1 poke, 2 kick, 3 complete, 4 ready. Fd kinds: 0 eventfd, 1 memfd
+# (then pages - 1), 2 socket, 3 pipe, 4 /dev/null.
+EVENTFD, MEMFD, SOCKET = 0, 1, 2
+UADDR = 0x7f0000000000
+
+
+def vmsg(req, payload=b"", fds=(), need_reply=1):
+    out = struct.pack("<BBBHB", 0, req, need_reply, len(payload), len(fds))
+    for f in fds:
+        out += bytes(f)
+    return out + payload
+
+
+def poke(mem, off, data):
+    return struct.pack("<BBIB", 1, mem, off, len(data)) + data
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def state(i, n):
+    return struct.pack("<II", i, n)
+
+
+def vregion(gpa, size, uaddr, off):
+    return struct.pack("<QQQQ", gpa, size, uaddr, off)
+
+
+FEATURES = 1 << 32 | 1 << 28 | 1 << 29 | 1 << 30
+PROTOCOL = 1 | 8 | 32 | 1024 | 32768 | 8192
+KICK, COMPLETE, READY = b"\x02", b"\x03", b"\x04"
+
+
+def ring_setup(q, num, desc, avail, used, evbase):
+    """SET_VRING_* for queue q; its call, err and kick eventfds are evbase..evbase+2."""
+    return (vmsg(8, state(q, num)) +
+            vmsg(9, struct.pack("<IIQQQQ", q, 0, UADDR + desc, UADDR + used, UADDR + avail,
+                                0)) +
+            vmsg(10, state(q, 0)) +
+            vmsg(13, u64(q), [(EVENTFD,)]) + vmsg(14, u64(q), [(EVENTFD,)]) +
+            vmsg(12, u64(q), [(EVENTFD,)]) + vmsg(18, state(q, 1)))
+
+
+def session(features=FEATURES, descs=None, indirect=b""):
+    s = (vmsg(1) + vmsg(2, u64(features)) + vmsg(15) + vmsg(16, u64(PROTOCOL)) + vmsg(3) +
+         vmsg(17) + vmsg(36) + vmsg(21, b"", [(SOCKET,)]) +
+         vmsg(5, struct.pack("<II", 1, 0) + vregion(0, 0x10000, UADDR, 0), [(MEMFD, 15)]) +
+         READY)
+    if descs is None:
+        descs = (desc(0x4000, 64, NEXT, 1) + desc(0x5000, 128, WRITE, 0))
+    s += poke(0, 0x1000, descs) + poke(0, 0x6000, indirect) if indirect else \
+        poke(0, 0x1000, descs)
+    s += poke(0, 0x2000, struct.pack("<HHH", 0, 1, 0))
+    s += ring_setup(1, 8, 0x1000, 0x2000, 0x3000, 0)
+    s += KICK + b"\x02" + COMPLETE + b"\x00" + struct.pack("<I", 16)
+    s += poke(0, 0x2000, struct.pack("<HHHH", 0, 3, 0, 0))
+    s += KICK + b"\x02"
+    return s
+
+
+write("vhost", "session", session() + vmsg(11, state(1, 0)) + vmsg(34))
+write("vhost", "event-idx-off", session(features=1 << 32 | 1 << 30) + vmsg(11, state(1, 0)))
+write("vhost", "indirect", session(descs=desc(0x6000, 48, INDIRECT, 0),
+                                   indirect=desc(0x4000, 40, NEXT, 1) +
+                                   desc(0x4100, 20, NEXT, 2) + desc(0x5000, 200, WRITE, 0)))
+write("vhost", "mem-slots", session() +
+      vmsg(37, u64(0) + vregion(1 << 32, 0x2000, UADDR + (1 << 32), 0x1000), [(MEMFD, 2)]) +
+      READY + vmsg(38, u64(0) + vregion(1 << 32, 0x2000, UADDR + (1 << 32), 0)) + READY +
+      vmsg(5, struct.pack("<II", 2, 0) + vregion(0, 0x10000, UADDR, 0) +
+           vregion(0x100000, 0x1000, UADDR + 0x100000, 0), [(MEMFD, 15), (MEMFD, 0)]) +
+      READY)
+write("vhost", "held-reset", session()[:-2] + vmsg(34) + COMPLETE + b"\x00" + u64(0)[:4])
+write("vhost", "refused", vmsg(6, u64(0), [(MEMFD, 0)]) + vmsg(24, z(12)) + vmsg(99) +
+      vmsg(12, u64(0x100)) + vmsg(13, u64(0x100 | 3)) + vmsg(18, state(0, 2)) +
+      vmsg(8, state(2000, 8)) + vmsg(8, state(0, 3)) + vmsg(5, struct.pack("<II", 9, 0)) +
+      vmsg(5, struct.pack("<II", 1, 0) + vregion(0, 0, 0, 0), [(MEMFD, 0)]) +
+      vmsg(2, u64(1 << 40)) + vmsg(12, u64(1), [(EVENTFD,)] * 9))
+
+# ---- wreq ----
+# Request types as offsets from IMSG_FRONTEND_SESSION_INIT (common/msg.h's order).
+(W_INIT, W_DESTROY, W_LOOKUP, W_FORGET, W_BATCH_FORGET, W_GETATTR, W_SETATTR, W_READLINK,
+ W_SYMLINK, W_MKNOD, W_MKDIR, W_UNLINK, W_RMDIR, W_RENAME, W_LINK, W_OPEN, W_READ, W_WRITE,
+ W_STATFS, W_RELEASE, W_FSYNC, W_SETXATTR, W_GETXATTR, W_LISTXATTR, W_REMOVEXATTR, W_FLUSH,
+ W_OPENDIR, W_READDIR, W_RELEASEDIR, W_FSYNCDIR, W_GETLK, W_SETLK, W_ACCESS, W_CREATE,
+ W_FALLOCATE, W_LSEEK, W_COPY_FILE_RANGE, W_SYNCFS, W_TMPFILE, W_SETUPMAPPING,
+ W_REMOVEMAPPING, W_LOCK_WAITS, W_SYNC) = range(43)
+
+
+def wreq(t, payload=b"", node=0, fh=0):
+    """node/fh: 0 root (or none), k the k-th id an earlier reply returned."""
+    return struct.pack("<BBBH", t, node, fh, len(payload)) + payload
+
+
+def ws(s):
+    return struct.pack("<I", len(s)) + s
+
+
+def newnode(mode, umask=0o22, rdev=0, oflags=0, flags=0):
+    return struct.pack("<IIIIII", mode, umask, rdev, oflags, flags, 0)
+
+
+def io(size, off=0, goff=0x1000, niov=1):
+    return (struct.pack("<QQIIII", 0, off, size, niov, 0, 0) +
+            struct.pack("<IIQ", 0, size, goff) * niov)
+
+
+RELEASE = struct.pack("<QQII", 0, 0, 0, 0)
+write("wreq", "file", wreq(W_LOOKUP, ws(b"f")) + wreq(W_GETATTR, z(16), node=1) +
+      wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_READ, io(16), node=1, fh=1) + wreq(W_WRITE, io(8, 4), node=1, fh=1) +
+      wreq(W_READ, io(4096, 0, 0xf000), node=1, fh=1) +
+      wreq(W_SETATTR, struct.pack("<IIIIQQqqqIIII", 0x8 | 0x200 | 0x1, 0o600, 0, 0, 0, 3,
+                                  0, 0, 0, 0, 0, 0, 0), node=1, fh=1) +
+      wreq(W_FSYNC, struct.pack("<QII", 0, 1, 0), node=1, fh=1) +
+      wreq(W_FLUSH, RELEASE, node=1, fh=1) + wreq(W_RELEASE, RELEASE, node=1, fh=1) +
+      wreq(W_FORGET, struct.pack("<Q", 1), node=1))
+write("wreq", "dir", wreq(W_LOOKUP, ws(b"d")) + wreq(W_OPENDIR, struct.pack("<II", 0, 0),
+                                                      node=1) +
+      wreq(W_READDIR, struct.pack("<QQII", 0, 0, 4096, 0), node=1, fh=1) +
+      wreq(W_READDIR, struct.pack("<QQII", 0, 0, 4096, 1), node=1, fh=1) +
+      wreq(W_RELEASEDIR, RELEASE, node=1, fh=1) +
+      wreq(W_MKDIR, newnode(0o40755) + ws(b"sub"), node=1) +
+      wreq(W_CREATE, newnode(0o100644, oflags=2) + ws(b"new"), node=1) +
+      wreq(W_MKNOD, newnode(0o10644) + ws(b"fifo"), node=1) +
+      wreq(W_SYMLINK, newnode(0o120777) + ws(b"ln") + ws(b"../f"), node=1) +
+      wreq(W_LINK, struct.pack("<Q", 3) + ws(b"hard"), node=1) +
+      wreq(W_RENAME, struct.pack("<QII", 1, 0, 0) + ws(b"new") + ws(b"moved"), node=1) +
+      wreq(W_RENAME, struct.pack("<QII", 1, 2, 0) + ws(b"moved") + ws(b"hard"), node=1) +
+      wreq(W_UNLINK, ws(b"hard"), node=1) + wreq(W_RMDIR, ws(b"sub"), node=1) +
+      wreq(W_FSYNCDIR, struct.pack("<QII", 0, 0, 0), node=1, fh=1) +
+      wreq(W_BATCH_FORGET, struct.pack("<I", 2) + struct.pack("<QQ", 2, 1) * 2))
+write("wreq", "xattr", wreq(W_LOOKUP, ws(b"f")) +
+      wreq(W_SETXATTR, struct.pack("<IIII", 3, 0, 0, 0) + ws(b"user.a") + ws(b"abc"), node=1) +
+      wreq(W_GETXATTR, struct.pack("<IIII", 64, 0, 0, 0) + ws(b"user.a"), node=1) +
+      wreq(W_GETXATTR, struct.pack("<IIII", 0, 0, 0, 0) + ws(b"user.a"), node=1) +
+      wreq(W_LISTXATTR, struct.pack("<IIII", 256, 0, 0, 0), node=1) +
+      wreq(W_SETXATTR, struct.pack("<IIII", 4, 0, 0, 0) + ws(b"system.posix_acl_access") +
+           ws(b"\2\0\0\0"), node=1) +
+      wreq(W_REMOVEXATTR, ws(b"user.a"), node=1))
+write("wreq", "escape", wreq(W_LOOKUP, ws(b"abs")) + wreq(W_READLINK, node=1) +
+      wreq(W_OPEN, struct.pack("<II", 0, 0), node=1) + wreq(W_LOOKUP, ws(b"up")) +
+      wreq(W_LOOKUP, ws(b"passwd"), node=2) + wreq(W_LOOKUP, ws(b"..")) +
+      wreq(W_LOOKUP, ws(b"a/b")) + wreq(W_LOOKUP, ws(b"p")) +
+      wreq(W_OPEN, struct.pack("<II", 0, 0), node=5) +
+      wreq(W_CREATE, newnode(0o100644, oflags=2) + ws(b"../x")))
+write("wreq", "locks", wreq(W_LOOKUP, ws(b"f")) + wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 100, 1, 42, 0, 0), node=1, fh=1) +
+      wreq(W_GETLK, struct.pack("<QQQQIIII", 0, 8, 0, 100, 1, 43, 0, 0), node=1, fh=2) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 100, 2, 42, 0, 0), node=1, fh=1) +
+      wreq(W_SETLK, struct.pack("<QQQQIIII", 0, 7, 0, 0, 1, 42, 1, 0), node=1, fh=1) +
+      wreq(W_LOCK_WAITS, struct.pack("<II", 0, 0)) + wreq(W_SYNC) +
+      wreq(W_RELEASE, struct.pack("<QQII", 0, 7, 1, 0), node=1, fh=1))
+write("wreq", "misc", wreq(W_STATFS) + wreq(W_ACCESS, struct.pack("<II", 4, 0)) +
+      wreq(W_LOOKUP, ws(b"f")) + wreq(W_OPEN, struct.pack("<II", 2, 0), node=1) +
+      wreq(W_FALLOCATE, struct.pack("<QQQII", 0, 0, 8192, 0, 0), node=1, fh=1) +
+      wreq(W_LSEEK, struct.pack("<QQII", 0, 0, 3, 0), node=1, fh=1) +
+      wreq(W_COPY_FILE_RANGE, struct.pack("<QQQQQQQ", 0, 0, 0, 0, 100, 10, 0), node=1, fh=1) +
+      wreq(W_SYNCFS, z(0)) + wreq(W_TMPFILE, newnode(0o100600, oflags=2) + ws(b"t")) +
+      wreq(W_SETUPMAPPING, struct.pack("<QQQQII", 0, 0, 4096, 0, 1, 0), node=1, fh=1) +
+      wreq(W_REMOVEMAPPING, struct.pack("<I", 1) + struct.pack("<QQ", 0, 4096)) +
+      wreq(W_INIT, struct.pack("<II", 0x3f, 4096)) + wreq(W_DESTROY) + wreq(W_GETATTR, z(16)))

@@ -10,6 +10,9 @@ corpus=$srcdir/corpus/$name
 [ -d "$corpus" ] || { echo "no corpus $corpus"; exit 99; }
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
+# fuzz-wreq makes its scratch export under TMPDIR and serves it as nobody.
+chmod 711 "$tmp"
+export TMPDIR=$tmp
 n=$(find "$corpus" -type f | wc -l)
 echo "fuzz-$name: replaying $n inputs"
 # Crash artifacts go to the scratch dir (not the tree); the log shows the input's name.

@@ -6,7 +6,8 @@
 # $FUZZ_OUT (default ./fuzz-crashes).
 #
 # The targets come from a --enable-fuzzing build: $FUZZ_BUILD (default build/fuzz of the
-# source tree) after "make fuzz". Targets: fuse, chain, xattrmap, idmap (tests/fuzz/README).
+# source tree) after "make fuzz". Targets: fuse, chain, xattrmap, idmap, options, brokermsg,
+# vhost, wreq (tests/fuzz/README).
 # A long search: FUZZ_KEEP=DIR keeps the grown corpora in DIR/<target> across runs, and
 # FUZZ_JOBS=N runs N libFuzzer workers per target, e.g.
 #	FUZZ_KEEP=/var/tmp/corpora FUZZ_JOBS=4 tests/fuzz/run.sh 3600 fuse
@@ -14,7 +15,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
 secs=$1; shift
-targets=${*:-fuse chain xattrmap idmap}
+targets=${*:-fuse chain xattrmap idmap options brokermsg vhost wreq}
 build=${FUZZ_BUILD:-$top/build/fuzz}
 out=${FUZZ_OUT:-$PWD/fuzz-crashes}
 jobs=${FUZZ_JOBS:-1}
@@ -31,6 +32,11 @@ for t in $targets; do
 		corpus=$scratch/corpus-$t
 	fi
 	mkdir -p "$corpus" "$scratch/art-$t"
+	# fuzz-wreq serves requests as user nobody: a crash there is written as nobody,
+	# and its export is made under TMPDIR, removed with the rest.
+	chmod 711 "$scratch"
+	chmod 1777 "$scratch/art-$t"
+	export TMPDIR=$scratch
 	cp -n "$top/tests/fuzz/corpus/$t/"* "$corpus/"
 	log=$scratch/$t.log
 	if [ "$jobs" -gt 1 ]; then
