@@ -70,6 +70,12 @@ broker_shutdown(int code, const char *why)
 	longjmp(fuzz_jmp, 2);
 }
 
+/* The connection's end line (connlog.c) is not under test here. */
+void
+connlog_cause(const char *fmt, ...)
+{
+}
+
 void
 chan_set_dispatch(struct chan *c, const struct dispatch_entry *table, void *arg)
 {
@@ -279,7 +285,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in_left > 0 && message() == 0)
 		;
 	/* The back-end channel is the broker's until a new one replaces it. */
-	backend_set_channel(-1);
+	backend_set_channel(-1, 0);
 	if (count_fds() != before) {
 		fprintf(stderr, "fds: %d before the input, %d after\n", before, count_fds());
 		abort();

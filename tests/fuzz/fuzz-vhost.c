@@ -194,7 +194,7 @@ up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 		commit_pending = 1;
 		break;
 	case IMSG_FRONTEND_BACKEND_CHANNEL:
-		if (len != 0 || fd == -1)
+		if (len != sizeof(struct msg_backend_channel) || fd == -1)
 			abort();
 		break;
 	default:
@@ -205,8 +205,26 @@ up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 		close(fd);
 }
 
+/* No request is detached here: the FUSE layer above is not linked. */
+static unsigned int
+up_inflight_detached(void)
+{
+	return 0;
+}
+
+static void
+up_dax_window(uint64_t size)
+{
+}
+
 static const struct vu_sinks sinks = {
-	up_request, up_inflight, up_lock_waits, up_session_reset, up_send_broker
+	.request = up_request,
+	.inflight = up_inflight,
+	.inflight_detached = up_inflight_detached,
+	.lock_waits = up_lock_waits,
+	.session_reset = up_session_reset,
+	.send_broker = up_send_broker,
+	.dax_window = up_dax_window,
 };
 
 /* ---- QEMU's side ---- */
@@ -561,6 +579,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 			abort();
 		vu_init(base, &sinks);
+		/* With a DAX window and a tag: GET_SHMEM_CONFIG and GET_CONFIG are served. */
+		vu_set_device_opts(&(struct vu_device_opts){ 64ULL << 20, 1, "fuzz" });
 		qemu_fd = sv[0];
 		device_fd = sv[1];
 		vu_start(sv[1]);
