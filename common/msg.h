@@ -25,6 +25,12 @@
 #define CHAN_FD_BROKER		3	/* frontend, worker: channel to the broker */
 #define CHAN_FD_PEER		4	/* frontend <-> worker: ordered requests, replies */
 #define CHAN_FD_REQUESTS	5	/* frontend -> worker: SOCK_SEQPACKET, caller requests */
+/*
+ * Worker only, with --worker-restart: the state memfd that outlives one worker (made and
+ * sealed at WSTATE_BYTES by the broker, kept for the next worker; layout: worker/wstate.h).
+ */
+#define CHAN_FD_STATE		6
+#define WSTATE_BYTES		(64ULL << 20)	/* sparse: only pages written cost memory */
 
 enum privfsd_role {
 	ROLE_BROKER = 1,
@@ -39,6 +45,7 @@ enum imsg_type {
 
 	/* broker -> frontend */
 	IMSG_BROKER_CONNECTION = 10,	/* no payload; fd: accepted vhost-user socket */
+	IMSG_BROKER_WORKER_CHAN,	/* struct msg_worker_chan; fd: a new worker's channel end */
 
 	/* frontend -> broker: guest memory and the back-end channel, forwarded after checks */
 	IMSG_FRONTEND_MEM_ADD = 20,	/* struct msg_mem_region; fd: region memfd */
@@ -197,6 +204,7 @@ enum inode_file_handles {
 #define CONFIG_PRESERVE_NOATIME	0x0400
 #define CONFIG_HASHED_INODES	0x0800	/* guest inode numbers are keyed hashes */
 #define CONFIG_SYSLOG		0x1000
+#define CONFIG_WORKER_RESTART	0x2000	/* a dead worker is replaced (worker: fd 6) */
 
 #define CONFIG_MAX_IDMAP	8
 #define CONFIG_XATTRMAP_MAX	4096
@@ -230,6 +238,11 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	uint8_t		pad_tag[3];
 	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
+};
+
+struct msg_worker_chan {	/* IMSG_BROKER_WORKER_CHAN, SIZE_EXACT */
+	uint32_t	which;		/* CHAN_FD_PEER or CHAN_FD_REQUESTS */
+	uint32_t	restarts;	/* how many workers this one replaces */
 };
 
 struct msg_hello {		/* IMSG_CHILD_HELLO, SIZE_EXACT */
