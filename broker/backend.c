@@ -165,15 +165,6 @@ backend_send(uint32_t request, const void *payload, uint32_t size, int fd)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read exactly len bytes before the deadline; 0, or an errno value. */
 static int
 backend_read(void *buf, size_t len, int64_t deadline)

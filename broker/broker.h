@@ -23,6 +23,7 @@ struct broker_opts {
 	int		readdirplus_set;	/* -o readdirplus given explicitly */
 	int		socket_activated;	/* listen_fd came from systemd's LISTEN_FDS */
 	uint32_t	ignored;		/* -o switches given that have no effect */
+	int		worker_restart;		/* --worker-restart: 1, 0, or -1 (default) */
 };
 
 /* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
@@ -74,12 +75,40 @@ extern struct child	children[];
 #define CHILD_WORKER	1
 #define NCHILDREN	2
 
-void	spawn_children(const struct msg_config *);
+/* Start both; returns the worker's state memfd with CONFIG_WORKER_RESTART, else -1. */
+int	spawn_children(const struct msg_config *);
 /*
  * Wait for both hellos: NULL when both came in time, else the child whose channel closed
  * or stayed silent, and why (the caller ends the export). A wrong hello is fatal here.
  */
 struct child	*handshake_children(const char **why);
+/* One child's hello by deadline (now_ms() clock): NULL, or why it did not come. */
+const char	*spawn_expect_hello(struct child *, int64_t deadline);
+int64_t		 now_ms(void);
+int		 chan_pair(int sv[2], int type);	/* SOCK_CLOEXEC | SOCK_NONBLOCK */
+
+/* What a child gets on its fixed fds (spawn_exec); state is -1 but for the worker. */
+struct spawn_fds {
+	int	chan;		/* fd 3: to the broker */
+	int	peer;		/* fd 4: frontend <-> worker, ordered */
+	int	requests;	/* fd 5: frontend <-> worker, requests */
+	int	state;		/* fd 6: the worker's state memfd, or -1 */
+	int	err;		/* fd 2: the log relay pipe */
+};
+/* In a new child: put the fds in place and exec the role's program. Never returns. */
+__attribute__((__noreturn__))
+void	spawn_exec(const char *title, const char *exe, const struct spawn_fds *);
+
+/*
+ * respawn.c, --worker-restart: the respawner, a child forked before the broker gives up
+ * its privileges, starts each new worker for it (respawn_start owns state_fd from then
+ * on). respawn_worker() replaces a dead worker and tells the frontend; 0 on success, else
+ * it says why and the caller ends the export.
+ */
+void	respawn_start(const struct msg_config *, int state_fd);
+int	respawn_worker(struct event_base *);
+int	respawn_pid(void);		/* the respawner's pid, or 0 */
+void	respawn_stop(void);		/* kill it (the end of the export) */
 
 /*
  * logrelay.c: each child's stderr is a pipe to us. logrelay_pipe() makes it before the
@@ -87,6 +116,8 @@ struct child	*handshake_children(const char **why);
  * last words come before the line that reports its death.
  */
 int	logrelay_pipe(int child);
+/* A new child in the slot (a restarted worker): its pipe is fd, its events start now. */
+void	logrelay_adopt(int child, int fd);
 /* Whose pipe it is, for the syslog lines: set after the fork. */
 void	logrelay_child(int child, const char *title, pid_t pid);
 /* use_syslog: each line of theirs goes to syslog instead of our stderr. */
@@ -107,6 +138,9 @@ void	connlog_end(int clean);
 /* relay.c: dispatch tables and the fd passing between children. */
 void	relay_start(void);		/* route what the children send, after hello */
 void	relay_send_connection(int fd);
+/* A new worker: its dispatch table, then the guest memory table as it stands. */
+void	relay_worker_start(void);
+void	relay_replay_memory(void);
 
 /* backend.c: the vhost-user back-end channel; DAX requests go out on it. */
 void	backend_set_channel(int fd, uint64_t protocol_features);
@@ -119,6 +153,7 @@ int	backend_range_ok(uint64_t window_offset, uint64_t len);
 /* supervise.c */
 void	supervise_start(struct event_base *);		/* signals */
 void	supervise_children(struct event_base *);	/* channels, after relay_start() */
+void	supervise_child(struct child *, struct event_base *);	/* one (a new worker) */
 __attribute__((__noreturn__))
 void	child_start_failed(struct child *, const char *why);
 void	supervise_cleanup(void);		/* atexit: kill children, remove the socket */

@@ -33,6 +33,7 @@ struct pending {
 static int		 relay_fd[NCHILDREN] = { -1, -1 };
 static struct event	*relay_ev[NCHILDREN];
 static int		 relay_syslog;
+static struct event_base *relay_base;
 static struct pending	 pending[NCHILDREN];
 static const char	*relay_title[NCHILDREN];
 static long		 relay_pid[NCHILDREN];
@@ -132,20 +133,34 @@ relay_cb(evutil_socket_t fd, short ev, void *arg)
 		relay_close(child);
 }
 
+static void
+relay_watch(int child)
+{
+	relay_ev[child] = event_new(relay_base, relay_fd[child], EV_READ | EV_PERSIST,
+	    relay_cb, (void *)(intptr_t)child);
+	if (relay_ev[child] == NULL || event_add(relay_ev[child], NULL) == -1)
+		fatalx("logrelay: event_add");
+}
+
 void
 logrelay_start(struct event_base *base, int use_syslog)
 {
 	int i;
 
 	relay_syslog = use_syslog;
-	for (i = 0; i < NCHILDREN; i++) {
-		if (relay_fd[i] == -1)
-			continue;
-		relay_ev[i] = event_new(base, relay_fd[i], EV_READ | EV_PERSIST, relay_cb,
-		    (void *)(intptr_t)i);
-		if (relay_ev[i] == NULL || event_add(relay_ev[i], NULL) == -1)
-			fatalx("logrelay: event_add");
-	}
+	relay_base = base;
+	for (i = 0; i < NCHILDREN; i++)
+		if (relay_fd[i] != -1)
+			relay_watch(i);
+}
+
+void
+logrelay_adopt(int child, int fd)
+{
+	logrelay_drain(child);		/* the old one's last words first */
+	relay_close(child);
+	relay_fd[child] = fd;
+	relay_watch(child);
 }
 
 void

@@ -143,6 +143,18 @@ set_tag(const char *val, struct broker_opts *o)
 }
 
 static const char *
+set_worker_restart(const char *val, struct broker_opts *o)
+{
+	if (strcmp(val, "yes") == 0)
+		o->worker_restart = 1;
+	else if (strcmp(val, "no") == 0)
+		o->worker_restart = 0;
+	else
+		return "must be yes or no";
+	return NULL;
+}
+
+static const char *
 set_dax(const char *val, struct broker_opts *o)
 {
 	return options_dax(val, &o->config);
@@ -330,6 +342,7 @@ static const struct option_def long_options[] = {
 	{ "modcaps",		ARG_VALUE, set_modcaps, 0, 0 },
 	{ "tag",		ARG_VALUE, set_tag, 0, 0 },
 	{ "dax",		ARG_VALUE, set_dax, 0, 0 },
+	{ "worker-restart",	ARG_VALUE, set_worker_restart, 0, 0 },
 	{ "dax-window",		ARG_VALUE, set_dax_window, 0, 0 },
 	{ "dax-vmm",		ARG_VALUE, set_dax_vmm, 0, 0 },
 	{ NULL,			ARG_NONE, NULL, 0, 0 }
@@ -421,6 +434,7 @@ set_defaults(struct broker_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->listen_fd = -1;
 	o->socket_gid = (gid_t)-1;
+	o->worker_restart = -1;
 	o->config.sandbox = SANDBOX_NAMESPACE;
 	o->config.seccomp = SECCOMP_MODE_KILL;
 	o->config.log_level = LOG_LEVEL_INFO;
@@ -500,6 +514,11 @@ check_combination(struct broker_opts *o)
 		    "(translated ids would break ACLs)");
 	if ((why = options_dax_finish(c)) != NULL)
 		options_fail("--dax-window", why);
+	/* A new worker would not know the window's mappings: DAX exports end instead. */
+	if (o->worker_restart == 1 && c->dax != DAX_NEVER)
+		options_fail("--worker-restart=yes", "cannot be combined with --dax");
+	if (o->worker_restart == 1 || (o->worker_restart == -1 && c->dax == DAX_NEVER))
+		c->flags |= CONFIG_WORKER_RESTART;
 	/* The C virtiofsd: readdirplus is off with cache=none unless asked for. */
 	if (c->cache == CACHE_NEVER && !o->readdirplus_set)
 		c->flags |= CONFIG_NO_READDIRPLUS;

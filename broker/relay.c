@@ -77,6 +77,65 @@ mem_region_check(const struct msg_mem_region *r, int fd)
 	return NULL;
 }
 
+/*
+ * --worker-restart: a copy of the memory table as the worker was told it (each region
+ * with an fd of our own), so that a new worker gets it whole (relay_replay_memory).
+ */
+static struct {
+	struct msg_mem_region	r;
+	int			fd;		/* -1: slot empty */
+} mirror[MEM_MAX_SLOTS];
+static struct msg_mem_commit	mirror_commit;
+static int			mirror_on = -1;	/* unknown until the first use */
+
+static int
+mirror_enabled(void)
+{
+	size_t i;
+
+	if (mirror_on == -1) {
+		mirror_on = respawn_pid() != 0;
+		for (i = 0; i < MEM_MAX_SLOTS; i++)
+			mirror[i].fd = -1;
+	}
+	return mirror_on;
+}
+
+static void
+mirror_set(uint32_t slot, const struct msg_mem_region *r, int fd)
+{
+	if (!mirror_enabled())
+		return;
+	if (mirror[slot].fd != -1)
+		close(mirror[slot].fd);
+	mirror[slot].fd = -1;
+	if (r == NULL)
+		return;
+	if ((mirror[slot].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		fatal("memory region fd");
+	mirror[slot].r = *r;
+}
+
+void
+relay_replay_memory(void)
+{
+	struct msg_mem_region	r;
+	int			fd;
+	size_t			i;
+
+	for (i = 0; i < MEM_MAX_SLOTS && mirror_enabled(); i++) {
+		if (mirror[i].fd == -1)
+			continue;
+		if ((fd = fcntl(mirror[i].fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			fatal("memory region fd");
+		r = mirror[i].r;
+		r.gen = mirror_commit.gen;
+		to_worker(IMSG_BROKER_MEM_ADD, fd, &r, sizeof(r));
+	}
+	/* Always one commit: its MEM_READY tells the frontend the new worker is ready. */
+	to_worker(IMSG_BROKER_MEM_COMMIT, -1, &mirror_commit, sizeof(mirror_commit));
+}
+
 static void
 fe_mem_add(struct chan *c, struct chan_msg *m, void *arg)
 {
@@ -86,6 +145,7 @@ fe_mem_add(struct chan *c, struct chan_msg *m, void *arg)
 	memcpy(&r, m->data, sizeof(r));
 	if ((why = mem_region_check(&r, m->fd)) != NULL)
 		violation("frontend", why);
+	mirror_set(r.slot, &r, m->fd);
 	to_worker(IMSG_BROKER_MEM_ADD, m->fd, &r, sizeof(r));
 	m->fd = -1;
 }
@@ -98,6 +158,7 @@ fe_mem_del(struct chan *c, struct chan_msg *m, void *arg)
 	memcpy(&s, m->data, sizeof(s));
 	if (s.slot >= MEM_MAX_SLOTS)
 		violation("frontend", "memory slot number out of range");
+	mirror_set(s.slot, NULL, -1);
 	to_worker(IMSG_BROKER_MEM_DEL, -1, &s, sizeof(s));
 }
 
@@ -109,6 +170,7 @@ fe_mem_commit(struct chan *c, struct chan_msg *m, void *arg)
 	memcpy(&mc, m->data, sizeof(mc));
 	if (mc.nslots > MEM_MAX_SLOTS)
 		violation("frontend", "memory table has too many slots");
+	mirror_commit = mc;
 	to_worker(IMSG_BROKER_MEM_COMMIT, -1, &mc, sizeof(mc));
 }
 
@@ -197,10 +259,16 @@ static const struct dispatch_entry worker_dispatch[] = {
 };
 
 void
+relay_worker_start(void)
+{
+	chan_set_dispatch(children[CHILD_WORKER].chan, worker_dispatch,
+	    &children[CHILD_WORKER]);
+}
+
+void
 relay_start(void)
 {
 	chan_set_dispatch(children[CHILD_FRONTEND].chan, frontend_dispatch,
 	    &children[CHILD_FRONTEND]);
-	chan_set_dispatch(children[CHILD_WORKER].chan, worker_dispatch,
-	    &children[CHILD_WORKER]);
+	relay_worker_start();
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -50,69 +51,96 @@ libexec_path(const char *exe, char *buf, size_t len)
 /*
  * In the child, between fork and exec: broker channel on fd 3, the frontend-worker
  * channels on fd 4 (ordered requests, replies) and fd 5 (the other requests, a record
- * each), stderr the log relay pipe, nothing else above 2. All are first moved above 5 so
- * that no dup2 lands on a source fd (and dup2 onto itself would keep FD_CLOEXEC).
+ * each), the worker's state memfd on fd 6 when there is one, stderr the log relay pipe,
+ * nothing else above 2. All are first moved above 6 so that no dup2 lands on a source fd
+ * (and dup2 onto itself would keep FD_CLOEXEC).
  */
-static void
-child_exec(const char *path, const char *title, int chan_fd, int peer_fd, int req_fd,
-    int err_fd)
+void
+spawn_exec(const char *title, const char *exe, const struct spawn_fds *f)
 {
+	char		 path[PATH_MAX];
 	char		*argv[2];
 	sigset_t	 none;
-	int		 a, b, r;
+	int		 a, b, r, s = -1;
 
-	if ((a = fcntl(chan_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
-	    (b = fcntl(peer_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
-	    (r = fcntl(req_fd, F_DUPFD, CHAN_FD_REQUESTS + 1)) == -1 ||
+	libexec_path(exe, path, sizeof(path));
+	if ((a = fcntl(f->chan, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
+	    (b = fcntl(f->peer, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
+	    (r = fcntl(f->requests, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
+	    (f->state != -1 && (s = fcntl(f->state, F_DUPFD, CHAN_FD_STATE + 1)) == -1) ||
 	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1 ||
-	    dup2(r, CHAN_FD_REQUESTS) == -1 || dup2(err_fd, STDERR_FILENO) == -1) {
+	    dup2(r, CHAN_FD_REQUESTS) == -1 || (s != -1 && dup2(s, CHAN_FD_STATE) == -1) ||
+	    dup2(f->err, STDERR_FILENO) == -1) {
 		dprintf(STDERR_FILENO, "privfsd: %s: dup2: %s\n", title, strerror(errno));
 		_exit(127);
 	}
-	closefrom(CHAN_FD_REQUESTS + 1);
+	closefrom(s != -1 ? CHAN_FD_STATE + 1 : CHAN_FD_REQUESTS + 1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* the broker ignores it; exec keeps SIG_IGN */
-	argv[0] = (char *)path;
+	argv[0] = path;
 	argv[1] = NULL;
 	execv(path, argv);
 	dprintf(STDERR_FILENO, "privfsd: %s: exec %s: %s\n", title, path, strerror(errno));
 	_exit(127);
 }
 
-static int
+int
 chan_pair(int sv[2], int type)
 {
 	return socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
 }
 
-void
+/*
+ * --worker-restart: the memfd in which each worker keeps what its successor needs (the
+ * guest's node ids). Sealed at its size, so no worker can shrink it under the next one's
+ * mapping.
+ */
+static int
+state_memfd(void)
+{
+	int fd;
+
+	if ((fd = memfd_create("privfsd-worker-state", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)WSTATE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		fatal("worker state memfd");
+	return fd;
+}
+
+/* Returns the worker's state memfd (kept for its successors), or -1 without restarts. */
+int
 spawn_children(const struct msg_config *config)
 {
-	char		 path[PATH_MAX];
-	int		 peer[2], req[2], sv[2], i, err_fd;
+	struct spawn_fds f;
+	int		 peer[2], req[2], sv[2], i, state_fd = -1;
 	struct child	*c;
 	pid_t		 pid;
 
 	if (chan_pair(peer, SOCK_STREAM) == -1 || chan_pair(req, SOCK_SEQPACKET) == -1)
 		fatal("socketpair");
+	if (config->flags & CONFIG_WORKER_RESTART)
+		state_fd = state_memfd();
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &children[i];
-		libexec_path(c->exe, path, sizeof(path));
 		if (chan_pair(sv, SOCK_STREAM) == -1)
 			fatal("socketpair");
-		err_fd = logrelay_pipe(i);
+		f.chan = sv[1];
+		f.peer = peer[i];
+		f.requests = req[i];
+		f.state = c->role == ROLE_WORKER ? state_fd : -1;
+		f.err = logrelay_pipe(i);
 		if ((pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0)
-			child_exec(path, c->title, sv[1], peer[i], req[i], err_fd);
+			spawn_exec(c->title, c->exe, &f);
 		close(sv[1]);
-		close(err_fd);
+		close(f.err);
 		c->pid = pid;
 		logrelay_child(i, c->title, pid);
 		c->chan = chan_new(sv[0], c->title, 1);
 		chan_compose(c->chan, IMSG_BROKER_CONFIG, 0, -1, config, sizeof(*config));
-		log_debug("started %s (pid %ld): %s", c->title, (long)pid, path);
+		log_debug("started %s (pid %ld)", c->title, (long)pid);
 	}
 	/* frontend <-> worker is theirs alone */
 	close(peer[0]);
@@ -121,24 +149,26 @@ spawn_children(const struct msg_config *config)
 	close(req[1]);
 	for (i = 0; i < NCHILDREN; i++)
 		chan_flush(children[i].chan);
+	return state_fd;
 }
 
-static long long
+/* Milliseconds on the monotonic clock: the deadlines of every bounded wait. */
+int64_t
 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* NULL, or why the child did not start (a wrong hello is fatal here). */
-static const char *
-expect_hello(struct child *c, long long deadline)
+const char *
+spawn_expect_hello(struct child *c, int64_t deadline)
 {
 	struct chan_msg		msg;
 	struct msg_hello	hello;
-	long long		left = deadline - now_ms();
+	int64_t			left = deadline - now_ms();
 
 	if (chan_recv_blocking(c->chan, &msg, left > 0 ? (int)left : 0) == -1)
 		return errno == ETIMEDOUT ? "no hello within 5 seconds" : "channel closed";
@@ -160,11 +190,11 @@ expect_hello(struct child *c, long long deadline)
 struct child *
 handshake_children(const char **why)
 {
-	long long	deadline = now_ms() + HELLO_TIMEOUT_MS;
+	int64_t		deadline = now_ms() + HELLO_TIMEOUT_MS;
 	int		i;
 
 	for (i = 0; i < NCHILDREN; i++)
-		if ((*why = expect_hello(&children[i], deadline)) != NULL)
+		if ((*why = spawn_expect_hello(&children[i], deadline)) != NULL)
 			return &children[i];
 	return NULL;
 }

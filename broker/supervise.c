@@ -161,6 +161,7 @@ broker_shutdown(int code, const char *why)
 	}
 	for (i = 0; i < NCHILDREN; i++)
 		logrelay_drain(i);
+	respawn_stop();
 	connlog_end(code == 0);
 	listener_remove_socket();
 	exit(code);
@@ -248,6 +249,13 @@ child_exited(struct child *c, int status)
 		begin_stop(0);
 		return;
 	}
+	/* --worker-restart: the frontend keeps the guest's session and waits for a new one. */
+	if (c->role == ROLE_WORKER && children[CHILD_FRONTEND].pid > 0 &&
+	    respawn_pid() != 0) {
+		if (respawn_worker(sv_base) == 0)
+			return;
+		broker_shutdown(1, "the worker died and could not be replaced");
+	}
 	broker_shutdown(1, "a child died");
 }
 
@@ -309,16 +317,21 @@ supervise_start(struct event_base *base)
 	}
 }
 
+void
+supervise_child(struct child *c, struct event_base *base)
+{
+	chan_set_closed_cb(c->chan, on_chan_closed, c);
+	chan_event_add(c->chan, base);
+}
+
 /* After the children said hello and relay_start(): watch their channels. */
 void
 supervise_children(struct event_base *base)
 {
 	int i;
 
-	for (i = 0; i < NCHILDREN; i++) {
-		chan_set_closed_cb(children[i].chan, on_chan_closed, &children[i]);
-		chan_event_add(children[i].chan, base);
-	}
+	for (i = 0; i < NCHILDREN; i++)
+		supervise_child(&children[i], base);
 }
 
 /* atexit: whatever path ends the broker (fatal included), take the children along. */
@@ -326,6 +339,7 @@ void
 supervise_cleanup(void)
 {
 	signal_children(SIGKILL);
+	respawn_stop();
 	connlog_end(0);		/* a fatal error: its own line just said why */
 	listener_remove_socket();
 }

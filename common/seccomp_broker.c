@@ -28,6 +28,11 @@ const struct seccomp_rule seccomp_broker_list[] = {
 	ALLOW(fstat), ALLOW(newfstatat),
 	/* DAX: the access mode of a file to map; the VMM's answer, waited for a bounded time */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	/*
+	 * --worker-restart: a copy of each guest memory region fd for the next worker; its
+	 * respawner's answer and the request to it (sendto), bounded by poll
+	 */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_DUPFD_CLOEXEC)),
 	ALLOW(poll), ALLOW(ppoll), ALLOW(recvfrom),
 	/* the one vhost-user connection, and who made it (for the log) */
 	ALLOW_IF(accept4, ARG_EQ(3, SOCK_CLOEXEC)),

@@ -26,31 +26,15 @@
 #include "vhost_user.h"
 #include "virtq.h"
 #include "guest_mem.h"
+#include "worker_link.h"
 
 #define CONFIG_TIMEOUT_MS	5000
-/*
- * Backpressure on each channel to the worker: above WORKER_QUEUE_HIGH bytes waiting to be
- * sent no chains are taken from the rings, until the worker has read it down to
- * WORKER_QUEUE_LOW. Requests without a reply (FORGET) hold no chain, so nothing else
- * bounds the ordered channel's queue; one message may go past the mark (CHAN_MAX_PAYLOAD).
- */
-#define WORKER_QUEUE_HIGH	(1024 * 1024)
-#define WORKER_QUEUE_LOW	(256 * 1024)
 
 static struct event_base	*fe_base;
 static struct msg_config	 fe_config;
 static struct chan		*fe_broker;
-static struct chan		*fe_worker;	/* CHAN_FD_PEER: ordered requests, MEM_READY */
-static struct chan		*fe_requests;	/* CHAN_FD_REQUESTS: other requests, replies */
 
 extern char		**environ;
-
-static void
-fe_send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
-{
-	chan_composev(msg_req_ordered(type) ? fe_worker : fe_requests, type, 0, -1, iov,
-	    iovcnt);
-}
 
 static void
 fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
@@ -60,7 +44,7 @@ fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
 
 /* The layers' upward calls, wired here so that no layer calls into one above it. */
 static const struct fuse_sinks fuse_sinks = {
-	.send_worker = fe_send_worker,
+	.send_worker = wl_send,
 	.drained = vu_check_drained,
 };
 
@@ -85,64 +69,12 @@ broker_connection(struct chan *c, struct chan_msg *msg, void *arg)
 
 static const struct dispatch_entry broker_table[] = {
 	{ IMSG_BROKER_CONNECTION, SIZE_EXACT, 0, FD_REQUIRED, broker_connection },
+	{ IMSG_BROKER_WORKER_CHAN, SIZE_EXACT, sizeof(struct msg_worker_chan), FD_REQUIRED,
+	    wl_new_channel },
 	DISPATCH_END
 };
 
-/* ---- worker channel ---- */
-
-static void
-worker_mem_ready(struct chan *c, struct chan_msg *msg, void *arg)
-{
-	struct msg_mem_commit mc;
-
-	memcpy(&mc, msg->data, sizeof(mc));
-	vu_mem_ready(mc.gen, mc.nslots);
-}
-
-static void
-worker_reply(struct chan *c, struct chan_msg *msg, void *arg)
-{
-	fuse_worker_reply(msg);
-}
-
-#define REP(n)	(sizeof(struct msg_rep) + (n))
-
-/* The worker's ordered channel (fd 4) carries only this; its replies come on fd 5. */
-static const struct dispatch_entry worker_table[] = {
-	{ IMSG_WORKER_MEM_READY, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
-	    worker_mem_ready },
-	DISPATCH_END
-};
-
-static const struct dispatch_entry replies_table[] = {
-	{ IMSG_WORKER_REPLY_STATUS, SIZE_EXACT, REP(0), FD_NONE, worker_reply },
-	{ IMSG_WORKER_REPLY_ENTRY, SIZE_EXACT, REP(sizeof(struct msg_entry)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_ATTR, SIZE_EXACT, REP(sizeof(struct msg_attr)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_OPEN, SIZE_EXACT, REP(sizeof(struct msg_opened)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_CREATE, SIZE_EXACT,
-	    REP(sizeof(struct msg_entry) + sizeof(struct msg_opened)), FD_NONE, worker_reply },
-	{ IMSG_WORKER_REPLY_COUNT, SIZE_EXACT, REP(sizeof(struct msg_count)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_DATA, SIZE_MIN, REP(0), FD_NONE, worker_reply },
-	{ IMSG_WORKER_REPLY_STATFS, SIZE_EXACT, REP(sizeof(struct msg_statfs)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_DIRENTS, SIZE_MIN, REP(sizeof(struct msg_dirents)), FD_NONE,
-	    worker_reply },
-	{ IMSG_WORKER_REPLY_LOCK, SIZE_EXACT, REP(sizeof(struct msg_lock_reply)), FD_NONE,
-	    worker_reply },
-	DISPATCH_END
-};
-
-static void
-worker_pressure(struct chan *c, int full, void *arg)
-{
-	vq_throttle(c == fe_worker ? VQ_THROTTLE_CHAN : VQ_THROTTLE_REQUESTS, full);
-}
-
-/* A lost broker or worker ends the export: nobody is left to serve the guest. */
+/* A lost broker ends the export (a lost worker is worker_link.c's). */
 __attribute__((__noreturn__)) static void
 channel_closed(struct chan *c, void *arg)
 {
@@ -180,9 +112,6 @@ main(int argc, char *argv[])
 	log_procinit("frontend");
 
 	fe_broker = chan_new(CHAN_FD_BROKER, "broker", 1);
-	fe_worker = chan_new(CHAN_FD_PEER, "worker", 0);
-	fe_requests = chan_new(CHAN_FD_REQUESTS, "worker", 0);
-	chan_set_packet(fe_requests, 1);
 	get_config();
 	/* Even with --syslog: no socket for us, the broker sends our stderr on to syslog. */
 	log_init(0, fe_config.log_level);
@@ -196,17 +125,8 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	chan_set_dispatch(fe_broker, broker_table, NULL);
 	chan_set_closed_cb(fe_broker, channel_closed, NULL);
-	chan_set_dispatch(fe_worker, worker_table, NULL);
-	chan_set_closed_cb(fe_worker, channel_closed, NULL);
-	chan_set_watermarks(fe_worker, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
-	    NULL);
-	chan_set_dispatch(fe_requests, replies_table, NULL);
-	chan_set_closed_cb(fe_requests, channel_closed, NULL);
-	chan_set_watermarks(fe_requests, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure,
-	    NULL);
 	chan_event_add(fe_broker, fe_base);
-	chan_event_add(fe_worker, fe_base);
-	chan_event_add(fe_requests, fe_base);
+	wl_init(fe_base, &fe_config);
 	vu_init(fe_base, &vu_sinks);
 	memset(&dev_opts, 0, sizeof(dev_opts));
 	dev_opts.dax_window = fe_config.dax == DAX_NEVER ? 0 : fe_config.dax_window;

@@ -26,6 +26,8 @@ void	fuse_layer_init(const struct msg_config *, const struct fuse_sinks *);
 void	fuse_request(struct vq_req *req);
 /* Every IMSG_WORKER_REPLY_* from the worker (size and type already checked). */
 void	fuse_worker_reply(struct chan_msg *msg);
+/* The worker died (--worker-restart): every request it had gets error. */
+void	fuse_worker_lost(int error);
 /* Requests sent to the worker and not yet answered (GET_VRING_BASE and SET_MEM_TABLE
  * wait for this to drain). */
 unsigned int fuse_inflight(void);

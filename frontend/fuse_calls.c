@@ -162,6 +162,24 @@ call_fail(struct fuse_call *call, int error)
 	call_release(call);
 }
 
+void
+fuse_worker_lost(int error)
+{
+	struct fuse_call	*call;
+	uint32_t		 i;
+
+	for (i = 0; i < ncalls; i++) {
+		call = calls[i];
+		if (!call->busy)
+			continue;
+		/* INIT and DESTROY also settle the session's state. */
+		if (call->op->rep == REP_INIT || call->op->rep == REP_DESTROY)
+			fuse_session_reply(call, error);
+		else
+			call_fail(call, error);
+	}
+}
+
 unsigned int
 fuse_inflight(void)
 {

@@ -236,6 +236,12 @@ vu_check_drained(void)
 	vu_pend.gen = vu_pend.rep.gen;
 }
 
+int
+vu_mem_pending(uint32_t gen)
+{
+	return vu_pend.active && vu_pend.wait_ready && gen == vu_pend.gen;
+}
+
 void
 vu_mem_ready(uint32_t gen, uint32_t nslots)
 {

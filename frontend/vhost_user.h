@@ -114,6 +114,8 @@ void	vu_init(struct event_base *, const struct vu_sinks *);
 void	vu_start(int fd);
 /* The worker mapped memory table generation gen. */
 void	vu_mem_ready(uint32_t gen, uint32_t nslots);
+/* 1 when a memory change waits for the worker to map generation gen. */
+int	vu_mem_pending(uint32_t gen);
 /* Something completed: a waiting GET_VRING_BASE / memory change / reset may go on. */
 void	vu_check_drained(void);
 /* Guest memory was lost to a SIGBUS (gm_lost()): break the device, end the export. */

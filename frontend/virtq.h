@@ -64,6 +64,7 @@ int	vq_req_live(const struct vq_req *req);
 #define VQ_THROTTLE_CHAN	0x1	/* the worker's ordered channel holds too many bytes */
 #define VQ_THROTTLE_CALLS	0x2	/* too many requests wait for the worker */
 #define VQ_THROTTLE_REQUESTS	0x4	/* the worker's requests channel holds too many bytes */
+#define VQ_THROTTLE_WORKER	0x8	/* no worker: the old one died, the new one is not ready */
 void	vq_throttle(unsigned int reason, int on);
 
 /*

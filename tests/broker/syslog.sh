@@ -84,8 +84,8 @@ lines | grep -qE "vhost-user connection end: export=$SHARE peer_pid=$CLIENT_PID 
     { cat "$ERR"; fail "stderr has more than the ready line"; }
 pass "a client came and went: roles, pids and export in syslog, start and clean end lines"
 
-# The worker is killed under a connection.
-start killed
+# The worker is killed under a connection (and not replaced).
+start killed --worker-restart=no
 connect 30
 wait_line "vhost-user connection start: .* peer_pid=$CLIENT_PID "
 kill -9 "$WORKER_PID"

@@ -129,6 +129,7 @@ full_fs() {
 #   guest_start SCRIPT   privfsd on $T/share, QEMU (TCG) booting the e2e guest, which runs
 #                        SCRIPT (copied to $T/share/.e2e/run.sh); console in $T/console.log;
 #                        BACKEND_PID, QEMU_PID, PRIVFSD_TREE (the privfsd processes)
+#                        (more privfsd options: GUEST_PRIVFSD_ARGS)
 #   console_wait ERE S   0 once a console line matches ERE within S seconds
 #   privfsd_tree_gone    fail unless every privfsd process and the socket are gone
 guest_start() {
@@ -141,7 +142,8 @@ guest_start() {
 	mkdir -p "$T/share/.e2e" "$T/share/data"
 	chmod 755 "$T/share" "$T/share/data"
 	cp "$1" "$T/share/.e2e/run.sh" || fail "guest script"
-	start_privfsd "$T/log" --socket-path="$T/sock" --shared-dir="$T/share" --seccomp=kill
+	start_privfsd "$T/log" --socket-path="$T/sock" --shared-dir="$T/share" --seccomp=kill \
+	    ${GUEST_PRIVFSD_ARGS:-}
 	BACKEND_PID=$PRIVFSD_PID
 	qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none \
 	    -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \

@@ -3,10 +3,12 @@
 # guest writes 512-byte records one by one, each with dd conv=fsync, and prints
 # "FSYNCED n" once record n's fsync has returned. After 30 records the test kills the
 # worker. Every record the guest saw fsync'ed must be in the file on the host, whole and in
-# its place. privfsd must then end by itself (the broker ends the export when a child dies:
-# status 1), with none of its processes and no socket left; QEMU, whose back-end is gone,
-# is killed by the test.
+# its place. With --worker-restart=no privfsd must then end by itself (the broker ends the
+# export when a child dies: status 1), with none of its processes and no socket left; QEMU,
+# whose back-end is gone, is killed by the test. (worker-restart.sh: the default, where a
+# new worker takes over.)
 . "$PRIVFSD_SRCDIR/tests/fault/fault-lib.sh"
+GUEST_PRIVFSD_ARGS=--worker-restart=no
 
 cat >"$T/guest.sh" <<'GUEST'
 F=/mnt/data/records
