@@ -596,6 +596,7 @@ usage(void)
 	    "  --shared-dir=DIR           directory to export (also -o source=DIR)\n"
 	    "  --sandbox=namespace|chroot|none\n"
 	    "  --seccomp=kill|log|trap|none\n"
+	    "  --worker-restart=yes|no    replace a dead worker (default yes, no with --dax)\n"
 	    "  --log-level=error|warn|info|debug   (-d: debug)\n"
 	    "  --syslog                   log to syslog instead of stderr\n"
 	    "  -f, --foreground           accepted; privfsd never daemonizes\n"

@@ -34,6 +34,7 @@
 #include "broker.h"
 #include "chan.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define RESPAWN_REQUEST		0x72657370u	/* the one request: "resp" */
 #define RESPAWN_TIMEOUT_MS	5000
@@ -160,6 +161,7 @@ respawner_main(int fd, int state_fd)
 		signal(sigs[i], SIG_DFL);	/* libevent's handlers were the broker's */
 	log_procinit("respawner");
 	setproctitle("-privfsd: respawner");
+	sandbox_respawner();
 	for (;;) {
 		n = recv(fd, &request, sizeof(request), 0);
 		if (n == 0)

@@ -27,6 +27,7 @@
 #define DYING_GRACE_MS	150	/* a child whose peer saw it go may still be exiting */
 
 static struct event_base	*sv_base;
+static pid_t			 broker_pid;	/* the respawner is a fork of ours */
 static struct event		*stop_timer;
 static int			 stopping;
 static int			 stop_code;
@@ -309,6 +310,7 @@ supervise_start(struct event_base *base)
 	size_t			 i;
 
 	sv_base = base;
+	broker_pid = getpid();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		ev = evsignal_new(base, sigs[i], sigs[i] == SIGCHLD ? on_sigchld :
 		    on_stop_signal, NULL);
@@ -338,6 +340,8 @@ supervise_children(struct event_base *base)
 void
 supervise_cleanup(void)
 {
+	if (broker_pid != 0 && getpid() != broker_pid)
+		return;		/* the respawner's fatal(): the export is not its to end */
 	signal_children(SIGKILL);
 	respawn_stop();
 	connlog_end(0);		/* a fatal error: its own line just said why */

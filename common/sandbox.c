@@ -52,6 +52,15 @@ static const int worker_caps[] = {
 };
 /* The broker signals children that run under other uids. */
 static const int broker_caps[] = { CAP_KILL };
+/*
+ * The respawner keeps what a new worker starts with: the worker's own capabilities and
+ * DAC_READ_SEARCH (file handles), and what sandbox_worker() uses once: a mount namespace
+ * and pivot_root (SYS_ADMIN), chroot, its fd limit (SYS_RESOURCE), the bounding set
+ * (SETPCAP).
+ */
+static const int respawner_extra_caps[] = {
+	CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_RESOURCE, CAP_SETPCAP,
+};
 
 /* Directories the frontend's empty tmpfs may be mounted on, in its private namespace. */
 static const char *const empty_root_mountpoints[] = { "/tmp", "/mnt", "/proc" };
@@ -570,6 +579,35 @@ sandbox_worker(const struct msg_config *cfg, int *proc_self_fd)
 	*proc_self_fd = fd;
 	log_debug("worker sandbox: root %s, %zu capabilities", cfg->shared_dir, ncaps);
 	sandbox_seccomp(seccomp_worker_list, cfg->seccomp);
+}
+
+/* ---- respawner ---------------------------------------------------------------------- */
+
+/*
+ * No seccomp filter here: a filter is inherited across fork and exec, and every worker the
+ * respawner starts would carry it on top of its own. What keeps it small is what it does
+ * (broker/respawn.c): a fixed four-byte request on one socket, nothing else read.
+ */
+void
+sandbox_respawner(void)
+{
+	int	caps[NELEM(worker_caps) + NELEM(respawner_extra_caps)];
+	size_t	ncaps = 0, i;
+
+	sandbox_begin("respawner");
+	for (i = 0; i < NELEM(worker_caps); i++)
+		caps[ncaps++] = worker_caps[i];
+	/* Those the host never gave us (SYS_RESOURCE in some containers) the worker does without. */
+	for (i = 0; i < NELEM(respawner_extra_caps); i++)
+		if (prctl(PR_CAPBSET_READ, respawner_extra_caps[i], 0, 0, 0) == 1)
+			caps[ncaps++] = respawner_extra_caps[i];
+	caps_bound(caps, ncaps);
+	if (setgroups(0, NULL) == -1)
+		fatal("setgroups");
+	caps_apply(caps, ncaps);
+	set_no_new_privs();
+	set_not_dumpable();
+	log_debug("respawner sandbox: %zu capabilities, no seccomp", ncaps);
 }
 
 /* ---- broker ------------------------------------------------------------------------- */

@@ -32,6 +32,8 @@ void	sandbox_worker(const struct msg_config *, int *proc_self_fd);
  * broker's allow-list; no_new_privs.
  */
 void	sandbox_broker(const struct msg_config *);
+/* --worker-restart: what starting a worker needs, and nothing else (no seccomp). */
+void	sandbox_respawner(void);
 
 #ifdef PRIVFSD_TEST_HOOKS
 /*

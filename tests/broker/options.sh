@@ -48,6 +48,8 @@ bad "--dax-window=2048G: larger" --dax=always --dax-window=2048G --shared-dir="$
 bad "--dax-window=1Q" --dax=always --dax-window=1Q --shared-dir="$D" --socket-path="$T/s"
 bad "--dax-vmm=qemu" --dax=always --dax-vmm=qemu --shared-dir="$D" --socket-path="$T/s"
 bad "-o dax_window=5M" -o "source=$D,dax=always,dax_window=5M" --socket-path="$T/s"
+bad "--worker-restart=maybe: must be yes or no" --worker-restart=maybe --shared-dir="$D" --socket-path="$T/s"
+bad "--worker-restart=yes: cannot be combined with --dax" --dax=always --worker-restart=yes --shared-dir="$D" --socket-path="$T/s"
 bad "--tag=" --tag="$(printf 't%.0s' $(seq 1 37))" --shared-dir="$D" --socket-path="$T/s"
 long=$(printf 'x%.0s' $(seq 1 4200))
 bad "--xattrmap=" --xattrmap="$long" --shared-dir="$D" --socket-path="$T/s"
