@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 
 #define BACKEND_REPLY_TIMEOUT_MS	3000

@@ -82,9 +82,8 @@ int	spawn_children(const struct msg_config *);
  * or stayed silent, and why (the caller ends the export). A wrong hello is fatal here.
  */
 struct child	*handshake_children(const char **why);
-/* One child's hello by deadline (now_ms() clock): NULL, or why it did not come. */
+/* One child's hello by deadline (now_ms(), clock.h): NULL, or why it did not come. */
 const char	*spawn_expect_hello(struct child *, int64_t deadline);
-int64_t		 now_ms(void);
 int		 chan_pair(int sv[2], int type);	/* SOCK_CLOEXEC | SOCK_NONBLOCK */
 
 /* What a child gets on its fixed fds (spawn_exec); state is -1 but for the worker. */

@@ -33,6 +33,7 @@
 
 #include "broker.h"
 #include "chan.h"
+#include "clock.h"
 #include "log.h"
 #include "sandbox.h"
 

@@ -23,6 +23,7 @@
 
 #include "broker.h"
 #include "chan.h"
+#include "clock.h"
 #include "log.h"
 
 #define HELLO_TIMEOUT_MS	5000
@@ -150,16 +151,6 @@ spawn_children(const struct msg_config *config)
 	for (i = 0; i < NCHILDREN; i++)
 		chan_flush(children[i].chan);
 	return state_fd;
-}
-
-/* Milliseconds on the monotonic clock: the deadlines of every bounded wait. */
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* NULL, or why the child did not start (a wrong hello is fatal here). */

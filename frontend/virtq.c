@@ -206,6 +206,12 @@ vq_break_all(const char *why)
 /* ---- configuration (from vhost-user messages) ---- */
 
 static int
+ranges_overlap(const uint8_t *p, size_t plen, const uint8_t *q, size_t qlen)
+{
+	return p < q + qlen && q < p + plen;
+}
+
+static int
 vq_map(struct vq *vq)
 {
 	size_t n = vq->num;
@@ -231,6 +237,17 @@ vq_map(struct vq *vq)
 	}
 	if (((uintptr_t)d & 15) || ((uintptr_t)a & 1) || ((uintptr_t)u & 3)) {
 		log_warnx_rl("queue %u: ring mapping misaligned", vq->index);
+		return -1;
+	}
+	/*
+	 * What we write (the used ring) must not be what we read: with the used ring over
+	 * the avail index, each completion would publish new work, and one kick would keep
+	 * the frontend busy for ever (found by fuzz-vhost).
+	 */
+	if (ranges_overlap(u, 6 + 8 * n, a, 6 + 2 * n) ||
+	    ranges_overlap(u, 6 + 8 * n, d, 16 * n)) {
+		log_warnx_rl("queue %u: the used ring overlaps the avail ring or the "
+		    "descriptor table", vq->index);
 		return -1;
 	}
 	vq->desc = d;

@@ -86,6 +86,7 @@ int	h_addr_overflow(struct hctx *);
 int	h_readable_after_writable(struct hctx *);
 int	h_ring_outside(struct hctx *);
 int	h_ring_misaligned(struct hctx *);
+int	h_used_over_avail(struct hctx *);
 int	h_queue_size_not_pow2(struct hctx *);
 
 int	h_vu_oversized(struct hctx *);

@@ -327,6 +327,22 @@ h_ring_misaligned(struct hctx *h)
 	return bad_ring_start(h, "used ring address not 4-aligned");
 }
 
+/*
+ * The used ring laid over the avail ring: every completion the back-end writes would
+ * publish new avail entries, so one kick could keep it busy for ever (fuzz-vhost found
+ * that privfsd spun). It must refuse the rings or not serve them.
+ */
+int
+h_used_over_avail(struct hctx *h)
+{
+	struct vu_ring *r = vu_dev_ring(&h->dev, 1);
+	uint64_t delta = r->avail_gpa & 3;
+
+	r->used_gpa = r->avail_gpa - delta;
+	r->used = (struct vring_used *)((uint8_t *)r->avail - delta);
+	return bad_ring_start(h, "used ring over the avail ring");
+}
+
 int
 h_queue_size_not_pow2(struct hctx *h)
 {
