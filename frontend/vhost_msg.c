@@ -448,8 +448,7 @@ set_vring_kick(struct vu_msg *m, struct vu_reply *rep)
 			close(fd);
 		return VU_FAIL;
 	}
-	vq_set_kick(vq, fd);
-	return VU_OK;
+	return vq_set_kick(vq, fd) == 0 ? VU_OK : VU_FAIL;
 }
 
 /* CALL/ERR without an fd: QEMU does not want that signal (we keep none). */

@@ -130,7 +130,7 @@ int		 vq_set_num(struct vq *, uint32_t num);
 int		 vq_set_base(struct vq *, uint32_t base);
 uint32_t	 vq_get_base(const struct vq *);
 int		 vq_set_addr(struct vq *, const struct vhost_vring_addr *);
-void		 vq_set_kick(struct vq *, int fd);	/* starts the ring */
+int		 vq_set_kick(struct vq *, int fd);	/* starts the ring; -1: refused */
 void		 vq_set_call(struct vq *, int fd);	/* -1: no notifications */
 void		 vq_set_err(struct vq *, int fd);
 void		 vq_set_enable(struct vq *, int enable);

@@ -362,15 +362,19 @@ set_nonblock(int fd)
 		log_warn_rl("fcntl O_NONBLOCK");
 }
 
-void
+int
 vq_set_kick(struct vq *vq, int fd)
 {
 	vq_drop_kick(vq);
 	set_nonblock(fd);
 	vq->kick_fd = fd;
 	vq->ev_kick = event_new(vq_base, fd, EV_READ | EV_PERSIST, vq_kick_cb, vq);
-	if (vq->ev_kick == NULL || event_add(vq->ev_kick, NULL) == -1)
-		fatalx("queue %u: kick event", vq->index);
+	if (vq->ev_kick == NULL || event_add(vq->ev_kick, NULL) == -1) {
+		/* A file epoll cannot watch (a regular file, /dev/null): refused, not fatal. */
+		log_warnx_rl("queue %u: the kick fd cannot be polled: refused", vq->index);
+		vq_drop_kick(vq);
+		return -1;
+	}
 	if (!vq->started) {
 		vq->started = 1;
 		vq->epoch++;
@@ -388,6 +392,7 @@ vq_set_kick(struct vq *vq, int fd)
 		    vq->last_avail);
 	}
 	vq_schedule(vq);
+	return 0;
 }
 
 static void

@@ -43,6 +43,7 @@ static const struct hcase cases[] = {
 	{ "ring-outside-memory", "wire 4 ring layout", h_ring_outside, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
 	{ "ring-misaligned", "wire 4 ring layout", h_ring_misaligned, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
 	{ "used-over-avail", "wire 4 ring layout", h_used_over_avail, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
+	{ "kick-not-pollable", "vhost-user row", h_kick_not_pollable, H_BREAKS | H_MAY_CLOSE | H_NOSTART },
 	{ "queue-size-not-pow2", "wire 4 ring layout", h_queue_size_not_pow2,
 	    H_BREAKS | H_MAY_CLOSE | H_NOSTART },
 	/* doc/security.md "A vhost-user message larger than the buffer ..."; doc/wire.md 1 */

@@ -87,6 +87,7 @@ int	h_readable_after_writable(struct hctx *);
 int	h_ring_outside(struct hctx *);
 int	h_ring_misaligned(struct hctx *);
 int	h_used_over_avail(struct hctx *);
+int	h_kick_not_pollable(struct hctx *);
 int	h_queue_size_not_pow2(struct hctx *);
 
 int	h_vu_oversized(struct hctx *);

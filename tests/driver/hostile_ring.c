@@ -5,9 +5,12 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostile.h"
 
@@ -341,6 +344,23 @@ h_used_over_avail(struct hctx *h)
 	r->used_gpa = r->avail_gpa - delta;
 	r->used = (struct vring_used *)((uint8_t *)r->avail - delta);
 	return bad_ring_start(h, "used ring over the avail ring");
+}
+
+/*
+ * A kick fd the back-end's event loop cannot poll (a regular file: epoll refuses it):
+ * privfsd ended the export on it (fatal); the request must be refused instead.
+ */
+int
+h_kick_not_pollable(struct hctx *h)
+{
+	struct vu_ring *r = vu_dev_ring(&h->dev, 1);
+	int fd;
+
+	if ((fd = memfd_create("not-a-kick", MFD_CLOEXEC)) == -1)
+		return hcheck(0, "memfd_create: %s", strerror(errno));
+	close(r->kickfd);
+	r->kickfd = fd;
+	return bad_ring_start(h, "a regular file as the kick fd");
 }
 
 int

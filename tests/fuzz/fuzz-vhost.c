@@ -303,9 +303,6 @@ make_fd(uint8_t kind, uint32_t request)
 	uint32_t size;
 
 	kind %= 5;
-	/* A kick fd the loop cannot poll ends the frontend by design (vq_set_kick). */
-	if (request == 12 && (kind == 1 || kind == 4))
-		kind = 0;
 	switch (kind) {
 	case 0:
 		if ((fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
