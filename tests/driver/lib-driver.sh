@@ -89,6 +89,7 @@ _wait_socket() {
 
 start_backend() {
 	dir=$1 sock=$2 log=$3
+	BACKEND_LOG=$log
 	rm -f "$sock"
 	case $DRIVER_BACKEND in
 	privfsd)
@@ -129,10 +130,16 @@ privfsd_procs() {
 	} 2>/dev/null | sed -n 's/.*privfsd[-a-z]*: \([a-z]*\).*/\1/p' | sort | tr '\n' ' '
 }
 
+# backend_alive: the back-end runs; for privfsd all its processes, and no worker of it has
+# died (a worker replaced by --worker-restart hides its death from the process list).
 backend_alive() {
 	kill -0 "$BACKEND_PID" 2>/dev/null || return 1
 	[ "$DRIVER_BACKEND" = privfsd ] || return 0
-	[ "$(privfsd_procs)" = "broker frontend worker " ]
+	case $(privfsd_procs) in
+	"broker frontend worker "|"broker frontend respawner worker ") ;;
+	*) return 1 ;;
+	esac
+	[ -z "${BACKEND_LOG:-}" ] || ! grep -q 'started a new worker' "$BACKEND_LOG"
 }
 
 # backend_exit_status SECONDS: sets BACKEND_STATUS to "exit N" or "running"
