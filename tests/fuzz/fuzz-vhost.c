@@ -230,10 +230,24 @@ static const struct vu_sinks sinks = {
 /* ---- QEMU's side ---- */
 
 /* Answers that came back: each must be the next one waited for. */
+/* The largest answer to each request: a u64 but for GET_CONFIG and GET_SHMEM_CONFIG. */
+static uint32_t
+answer_max(uint32_t request)
+{
+	switch (request) {
+	case 24:	/* GET_CONFIG: offset, size, flags and up to 256 bytes of space */
+		return 12 + 256;
+	case 44:	/* GET_SHMEM_CONFIG: a count and 256 sizes */
+		return 8 + 256 * 8;
+	default:
+		return 8;
+	}
+}
+
 static void
 read_answers(void)
 {
-	uint8_t buf[sizeof(struct vu_hdr) + 8];
+	uint8_t buf[sizeof(struct vu_hdr) + 8 + 256 * 8];
 	struct vu_hdr h;
 	ssize_t n;
 
@@ -241,7 +255,8 @@ read_answers(void)
 		n = recv(qemu_fd, &h, sizeof(h), MSG_DONTWAIT | MSG_PEEK);
 		if (n == -1 && errno == EAGAIN)
 			return;
-		if (n != sizeof(h) || h.flags != (VU_VERSION | VU_FLAG_REPLY) || h.size > 8) {
+		if (n != sizeof(h) || h.flags != (VU_VERSION | VU_FLAG_REPLY) ||
+		    h.size > answer_max(h.request)) {
 			fprintf(stderr, "answer: %zd bytes, flags %#x, size %u\n", n, h.flags,
 			    h.size);
 			abort();
