@@ -84,8 +84,11 @@ main(int argc, char **argv)
 	logrelay_start(base, (opts.config.flags & CONFIG_SYSLOG) != 0);
 	if ((failed = handshake_children(&why)) != NULL)
 		child_start_failed(failed, why);
-	if (state_fd != -1)
+	if (state_fd != -1) {		/* --worker-restart */
 		respawn_start(&opts.config, state_fd);	/* before we give up the privileges */
+		supervise_restarts(respawn_worker, respawn_stop);
+		relay_keep_memory();
+	}
 	sandbox_broker(&opts.config);
 #ifdef PRIVFSD_TEST_HOOKS
 	sandbox_test_hook("broker");

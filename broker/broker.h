@@ -106,8 +106,7 @@ void	spawn_exec(const char *title, const char *exe, const struct spawn_fds *);
  */
 void	respawn_start(const struct msg_config *, int state_fd);
 int	respawn_worker(struct event_base *);
-int	respawn_pid(void);		/* the respawner's pid, or 0 */
-void	respawn_stop(void);		/* kill it (the end of the export) */
+void	respawn_stop(void);		/* kill and reap it (the end of the export) */
 
 /*
  * logrelay.c: each child's stderr is a pipe to us. logrelay_pipe() makes it before the
@@ -137,6 +136,8 @@ void	connlog_end(int clean);
 /* relay.c: dispatch tables and the fd passing between children. */
 void	relay_start(void);		/* route what the children send, after hello */
 void	relay_send_connection(int fd);
+/* --worker-restart: keep a copy of the guest memory table (before relay_start). */
+void	relay_keep_memory(void);
 /* A new worker: its dispatch table, then the guest memory table as it stands. */
 void	relay_worker_start(void);
 void	relay_replay_memory(void);
@@ -153,6 +154,11 @@ int	backend_range_ok(uint64_t window_offset, uint64_t len);
 void	supervise_start(struct event_base *);		/* signals */
 void	supervise_children(struct event_base *);	/* channels, after relay_start() */
 void	supervise_child(struct child *, struct event_base *);	/* one (a new worker) */
+/*
+ * --worker-restart: restart() replaces a dead worker (0, or -1 to end the export), stop()
+ * ends the respawner with the export. Set by broker.c: supervision calls no layer above.
+ */
+void	supervise_restarts(int (*restart)(struct event_base *), void (*stop)(void));
 __attribute__((__noreturn__))
 void	child_start_failed(struct child *, const char *why);
 void	supervise_cleanup(void);		/* atexit: kill children, remove the socket */

@@ -86,19 +86,22 @@ static struct {
 	int			fd;		/* -1: slot empty */
 } mirror[MEM_MAX_SLOTS];
 static struct msg_mem_commit	mirror_commit;
-static int			mirror_on = -1;	/* unknown until the first use */
+static int			mirror_on;
 
 static int
 mirror_enabled(void)
 {
+	return mirror_on;
+}
+
+void
+relay_keep_memory(void)
+{
 	size_t i;
 
-	if (mirror_on == -1) {
-		mirror_on = respawn_pid() != 0;
-		for (i = 0; i < MEM_MAX_SLOTS; i++)
-			mirror[i].fd = -1;
-	}
-	return mirror_on;
+	for (i = 0; i < MEM_MAX_SLOTS; i++)
+		mirror[i].fd = -1;
+	mirror_on = 1;
 }
 
 static void

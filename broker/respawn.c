@@ -57,12 +57,6 @@ static unsigned int	 restarts;
 static time_t		 burst_start;
 static unsigned int	 burst_count;
 
-int
-respawn_pid(void)
-{
-	return (int)respawner;
-}
-
 /* ---- the respawner ---- */
 
 static void

@@ -28,6 +28,22 @@
 
 static struct event_base	*sv_base;
 static pid_t			 broker_pid;	/* the respawner is a fork of ours */
+static int			(*restart_worker)(struct event_base *);	/* or NULL */
+static void			(*stop_respawner)(void);
+
+void
+supervise_restarts(int (*restart)(struct event_base *), void (*stop)(void))
+{
+	restart_worker = restart;
+	stop_respawner = stop;
+}
+
+static void
+respawner_end(void)
+{
+	if (stop_respawner != NULL)
+		stop_respawner();
+}
 static struct event		*stop_timer;
 static int			 stopping;
 static int			 stop_code;
@@ -162,7 +178,7 @@ broker_shutdown(int code, const char *why)
 	}
 	for (i = 0; i < NCHILDREN; i++)
 		logrelay_drain(i);
-	respawn_stop();
+	respawner_end();
 	connlog_end(code == 0);
 	listener_remove_socket();
 	exit(code);
@@ -252,8 +268,8 @@ child_exited(struct child *c, int status)
 	}
 	/* --worker-restart: the frontend keeps the guest's session and waits for a new one. */
 	if (c->role == ROLE_WORKER && children[CHILD_FRONTEND].pid > 0 &&
-	    respawn_pid() != 0) {
-		if (respawn_worker(sv_base) == 0)
+	    restart_worker != NULL) {
+		if (restart_worker(sv_base) == 0)
 			return;
 		broker_shutdown(1, "the worker died and could not be replaced");
 	}
@@ -343,7 +359,7 @@ supervise_cleanup(void)
 	if (broker_pid != 0 && getpid() != broker_pid)
 		return;		/* the respawner's fatal(): the export is not its to end */
 	signal_children(SIGKILL);
-	respawn_stop();
+	respawner_end();
 	connlog_end(0);		/* a fatal error: its own line just said why */
 	listener_remove_socket();
 }

@@ -163,21 +163,13 @@ call_fail(struct fuse_call *call, int error)
 }
 
 void
-fuse_worker_lost(int error)
+calls_fail_all(void (*fail)(struct fuse_call *, int), int error)
 {
-	struct fuse_call	*call;
-	uint32_t		 i;
+	uint32_t i;
 
-	for (i = 0; i < ncalls; i++) {
-		call = calls[i];
-		if (!call->busy)
-			continue;
-		/* INIT and DESTROY also settle the session's state. */
-		if (call->op->rep == REP_INIT || call->op->rep == REP_DESTROY)
-			fuse_session_reply(call, error);
-		else
-			call_fail(call, error);
-	}
+	for (i = 0; i < ncalls; i++)
+		if (calls[i]->busy)
+			fail(calls[i], error);
 }
 
 unsigned int

@@ -176,6 +176,8 @@ struct fuse_call *call_find(uint64_t id);
 /* The call may wait on the VMM (a DAX map): memory changes go on without it. */
 void		 call_detach(struct fuse_call *);
 void		 call_fail(struct fuse_call *, int error);
+/* fail(call, error) for every call in flight (the worker that had them died). */
+void		 calls_fail_all(void (*fail)(struct fuse_call *, int), int error);
 /* Success reply of a call: out header + payload, then complete and release the call. */
 void		 call_reply(struct fuse_call *, const void *payload, uint32_t len);
 

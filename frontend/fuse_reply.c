@@ -323,3 +323,19 @@ fuse_worker_reply(struct chan_msg *msg)
 		call_fail(call, EIO);
 	}
 }
+
+/* One call of a dead worker: INIT and DESTROY also settle the session's state. */
+static void
+call_lost(struct fuse_call *call, int error)
+{
+	if (call->op->rep == REP_INIT || call->op->rep == REP_DESTROY)
+		fuse_session_reply(call, error);
+	else
+		call_fail(call, error);
+}
+
+void
+fuse_worker_lost(int error)
+{
+	calls_fail_all(call_lost, error);
+}

@@ -52,12 +52,6 @@ static jmp_buf	fuzz_jmp;
 
 /* ---- stubs of what lies around relay.c ---- */
 
-/* No --worker-restart here: relay.c keeps no copy of the memory table. */
-int
-respawn_pid(void)
-{
-	return 0;
-}
 
 
 void
