@@ -21,6 +21,7 @@
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
 #   --mount-opts=O    mount options for the guest's virtiofs mount (e.g. dax=always)
+#   --append=TEXT     more kernel command line (e.g. root=TAG rootfstype=virtiofs rw)
 #   --args=LIST       the back-end's whole argument list instead of the usual one, split on
 #                     blanks; @SHARE@ and @SOCK@ stand for SHARE and the socket's path
 #   --listen-fd=N     make the listening socket here and pass it to the back-end as fd N
@@ -46,6 +47,7 @@ logdir=""
 lenient=0
 generic=0
 mountopts=""
+append_extra=""
 backend_args=()
 args_list=""
 listen_fd=""
@@ -68,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--lenient) lenient=1 ;;
 	--generic-device) generic=1 ;;
 	--mount-opts=*) mountopts=${1#*=} ;;
+	--append=*) append_extra=${1#*=} ;;
 	--) shift; break ;;
 	-*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -196,6 +199,7 @@ dev="vhost-user-fs-pci,chardev=char0,tag=$tag"
 [ $generic = 1 ] && dev="vhost-user-test-device-pci,chardev=char0,virtio-id=26,num_vqs=2,config_size=40"
 append="console=ttyS0 panic=-1 quiet e2e.tag=$tag"
 [ -n "$mountopts" ] && append="$append e2e.mountopts=$mountopts"
+[ -n "$append_extra" ] && append="$append $append_extra"
 [ $shell = 1 ] && append="$append e2e.shell=1"
 qargs=(-accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
