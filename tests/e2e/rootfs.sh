@@ -19,7 +19,7 @@
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
 e2e_require qemu-system-x86_64
 tag=vfsroot
-r=$T/root
+r=$T/share	# run-guest.sh (e2e_run) exports $T/share
 
 # The root tree: busybox and /sbin/init, the mount points, a file the guest reads.
 mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,etc,var/log} || fail "mkdir $r"
@@ -129,8 +129,6 @@ EOF
 chmod 755 "$T/add/init"
 cache=$(e2e_initramfs_plus "$T/add") || fail "initramfs"
 
-# run-guest.sh exports $T/share; here that is the root tree.
-ln -s root "$T/share"
 E2E_CACHE=$cache e2e_run rootfs --tag="$tag" --append="rootfstype=virtiofs root=$tag rw"
 rc=$?
 
