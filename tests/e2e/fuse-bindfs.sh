@@ -52,11 +52,25 @@ complete() {
 	grep -q '^posixsuite: ' "$1/root.tap" 2>/dev/null &&
 	    grep -q '^posixsuite: ' "$1/user.tap" 2>/dev/null
 }
+# A guest run still going when the test ends (interrupted): run-guest.sh ends QEMU and the
+# back-end on TERM; then the bindfs mount can go.
+rpid=""
+stop_run() {
+	local c
+	[ -n "$rpid" ] || return 0
+	for c in $(children_of "$rpid"); do kill -TERM "$c"; done
+	kill -TERM "$rpid"
+	wait "$rpid"
+}
+at_exit stop_run
 # run_suite NAME [run-posix options]: one guest run; the back-end must have ended cleanly.
 run_suite() {
 	local name=$1
 	shift
-	bash "$posix/run-posix.sh" --out="$out/$name" --many="$many" "$@" privfsd >"$out/$name.txt" 2>&1
+	bash "$posix/run-posix.sh" --out="$out/$name" --many="$many" "$@" privfsd >"$out/$name.txt" 2>&1 &
+	rpid=$!
+	wait "$rpid"
+	rpid=""
 	if ! complete "$out/$name" || ! grep -q 'end=clean' "$out/$name/run-guest.out"; then
 		cat "$out/$name.txt"
 		fail "$name: the suite did not run to the end, or privfsd did not end cleanly"
