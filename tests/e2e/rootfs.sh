@@ -9,7 +9,9 @@
 # modules (CONFIG_VIRTIO_PCI=m, CONFIG_VIRTIO_FS=m). The kernel mounts root=TAG with
 # rootfstype=virtiofs itself (init/do_mounts.c, mount_nodev_root) only when the initramfs has
 # no /init (kernel_init_freeable calls prepare_namespace then), and at that point no module is
-# loaded: nothing would load virtio_pci, so no device carries the tag and the mount panics.
+# loaded: nothing would load virtio_pci, so no device carries the tag and the mount panics
+# (tried: an initramfs without /init and this command line end in "VFS: Cannot open root
+# device "vfsroot" or unknown-block(0,0): error -19" and a panic in mount_block_root).
 # So the initramfs here only loads the modules and then does what the kernel would: it reads
 # root=, rootfstype=, rootflags=, rw/ro and init= from the command line, mounts the root and
 # switch_root's into it, as Debian's initramfs-tools does for a modular root file system.
