@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 deps="autoconf automake pkg-config make gcc libc6-dev linux-libc-dev libbsd-dev libevent-dev
 	libseccomp-dev libcap-ng-dev libssl-dev mandoc qemu-system-x86 linux-image-amd64
 	busybox-static cpio kmod procps psmisc attr acl xz-utils zstd python3 util-linux quota mount
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev bindfs"
 missing=$(for p in $deps; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then

@@ -115,3 +115,18 @@ e2e_run() {
 	cat "$T/$name.out"
 	return $rc
 }
+
+# e2e_initramfs_plus DIR: a cache directory for run-guest.sh (pass it as E2E_CACHE) whose
+# initramfs is e2e's (mkinitramfs.sh) with a second cpio archive of DIR's tree appended. The
+# kernel unpacks concatenated archives in order and a later file replaces an earlier one, so
+# DIR can add programs or replace /init. Prints the directory ($T/cache).
+e2e_initramfs_plus() {
+	local add=$1 images base
+	images=$(bash "$E2E_DIR/mkinitramfs.sh") || return 1
+	base=$(echo "$images" | sed -n 2p)
+	mkdir -p "$T/cache" || return 1
+	cp "$base" "$T/cache/${base##*/}" || return 1
+	(cd "$add" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 \
+	    >>"$T/cache/${base##*/}" || return 1
+	echo "$T/cache"
+}

@@ -21,6 +21,13 @@
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
 #   --mount-opts=O    mount options for the guest's virtiofs mount (e.g. dax=always)
+#   --append=TEXT     more kernel command line (e.g. root=TAG rootfstype=virtiofs rw)
+#   --second=SHARE2   a second vhost-user-fs device in the same VM, tag TAG2 (--tag2),
+#                     served by a second back-end of the same kind exporting SHARE2 (one
+#                     privfsd serves one connection); its log is backend2.log and it must end
+#                     cleanly too. The guest's run.sh mounts TAG2 itself (e2e.tag2=TAG2 is on
+#                     the kernel command line). Not with --args or --listen-fd.
+#   --tag2=TAG2       the second device's tag (default privfsd2)
 #   --args=LIST       the back-end's whole argument list instead of the usual one, split on
 #                     blanks; @SHARE@ and @SOCK@ stand for SHARE and the socket's path
 #   --listen-fd=N     make the listening socket here and pass it to the back-end as fd N
@@ -46,6 +53,9 @@ logdir=""
 lenient=0
 generic=0
 mountopts=""
+append_extra=""
+share2=""
+tag2=privfsd2
 backend_args=()
 args_list=""
 listen_fd=""
@@ -68,6 +78,9 @@ while [ $# -gt 0 ]; do
 	--lenient) lenient=1 ;;
 	--generic-device) generic=1 ;;
 	--mount-opts=*) mountopts=${1#*=} ;;
+	--append=*) append_extra=${1#*=} ;;
+	--second=*) share2=${1#*=} ;;
+	--tag2=*) tag2=${1#*=} ;;
 	--) shift; break ;;
 	-*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -77,6 +90,11 @@ done
 [ $# -eq 2 ] || { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 backend=$1
 share=$(cd "$2" && pwd) || exit 2
+if [ -n "$share2" ]; then
+	share2=$(cd "$share2" && pwd) || exit 2
+	[ -z "$args_list$listen_fd$wait_line" ] ||
+	    { echo "run-guest: --second goes with none of --args, --listen-fd, --wait-line" >&2; exit 2; }
+fi
 
 case $qemu in
 qemu10) qemu=/opt/peers/bin/qemu10-system-x86_64 ;;
@@ -107,16 +125,22 @@ fi
 sock=$logdir/vhost.sock
 console=$logdir/console.log
 blog=$logdir/backend.log
-rm -f "$sock" "$console" "$blog" "$share/.e2e/reboot-ack"
+sock2=$logdir/vhost2.sock
+blog2=$logdir/backend2.log
+rm -f "$sock" "$console" "$blog" "$share/.e2e/reboot-ack" "$sock2" "$blog2"
 
-case $backend in
-privfsd)
-	cmd=("$bin" --socket-path="$sock" --shared-dir="$share" --seccomp=kill) ;;
-virtiofsd)
-	cmd=("$bin" --socket-path="$sock" -o source="$share" -o cache=none) ;;
-virtiofsd-rust)
-	cmd=("$bin" --socket-path="$sock" --shared-dir="$share" --cache=never) ;;
-esac
+# backend_cmd SOCK SHARE: sets cmd to the usual command line of the back-end.
+backend_cmd() {
+	case $backend in
+	privfsd)
+		cmd=("$bin" --socket-path="$1" --shared-dir="$2" --seccomp=kill) ;;
+	virtiofsd)
+		cmd=("$bin" --socket-path="$1" -o source="$2" -o cache=none) ;;
+	virtiofsd-rust)
+		cmd=("$bin" --socket-path="$1" --shared-dir="$2" --cache=never) ;;
+	esac
+}
+backend_cmd "$sock" "$share"
 if [ -n "$args_list" ]; then
 	cmd=("$bin")
 	for a in $args_list; do
@@ -136,11 +160,13 @@ fi
 
 qpid=""
 bpid=""
+b2pid=""
 tpid=""
 cleanup() {
 	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
 	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+	[ -n "$b2pid" ] && kill -9 "$b2pid" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM
@@ -188,6 +214,25 @@ while [ ! -S "$sock" ]; do
 	fi
 	sleep 0.1
 done
+if [ -n "$share2" ]; then
+	backend_cmd "$sock2" "$share2"
+	cmd+=("${backend_args[@]}")
+	echo "run-guest: $backend (second): ${cmd[*]}" >"$blog2.cmd"
+	"${cmd[@]}" >"$blog2" 2>&1 </dev/null &
+	b2pid=$!
+	i=0
+	while [ ! -S "$sock2" ]; do
+		i=$((i + 1))
+		if ! alive "$b2pid" || [ $i -gt 100 ]; then
+			wait "$b2pid" 2>/dev/null
+			echo "run-guest: the second $backend did not create its socket (exit $?); its log:"
+			cat "$blog2"
+			echo "run-guest: RESULT=none backend=$backend (no second socket)"
+			exit 2
+		fi
+		sleep 0.1
+	done
+fi
 
 dev="vhost-user-fs-pci,chardev=char0,tag=$tag"
 [ -n "$queues" ] && dev="$dev,num-request-queues=$queues"
@@ -196,11 +241,15 @@ dev="vhost-user-fs-pci,chardev=char0,tag=$tag"
 [ $generic = 1 ] && dev="vhost-user-test-device-pci,chardev=char0,virtio-id=26,num_vqs=2,config_size=40"
 append="console=ttyS0 panic=-1 quiet e2e.tag=$tag"
 [ -n "$mountopts" ] && append="$append e2e.mountopts=$mountopts"
+[ -n "$append_extra" ] && append="$append $append_extra"
 [ $shell = 1 ] && append="$append e2e.shell=1"
+[ -n "$share2" ] && append="$append e2e.tag2=$tag2"
 qargs=(-accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
 	-chardev socket,id=char0,path="$sock" -device "$dev"
 	-kernel "$kernel" -initrd "$initrd" -append "$append")
+[ -n "$share2" ] &&
+    qargs+=(-chardev socket,id=char1,path="$sock2" -device vhost-user-fs-pci,chardev=char1,tag="$tag2")
 [ $reboot = 1 ] || qargs+=(-no-reboot)
 echo "run-guest: $qemu ${qargs[*]}" >"$logdir/qemu.cmd"
 
@@ -226,7 +275,7 @@ acked=0
 early=""
 deadline=$(($(date +%s) + timeout))
 while [ -n "$qpid" ] && alive "$qpid"; do
-	for p in $(descendants "$bpid"); do
+	for p in $(descendants "$bpid") ${b2pid:+$(descendants "$b2pid")}; do
 		case $pids in *" $p "*) ;; *) pids="$pids$p " ;; esac
 	done
 	if [ $reboot = 1 ] && [ $acked = 0 ] && grep -q '^E2E-REQUEST-REBOOT' "$console" 2>/dev/null; then
@@ -234,8 +283,9 @@ while [ -n "$qpid" ] && alive "$qpid"; do
 		acked=1
 	fi
 	# Once the guest has powered off QEMU closes the socket before it exits itself.
-	if ! alive "$bpid" && ! grep -q '^E2E-END' "$console" 2>/dev/null; then
-		early="the back-end exited while the guest was running"
+	if { ! alive "$bpid" || { [ -n "$b2pid" ] && ! alive "$b2pid"; }; } &&
+	    ! grep -q '^E2E-END' "$console" 2>/dev/null; then
+		early="a back-end exited while the guest was running"
 		sleep 1
 		kill "$qpid" 2>/dev/null
 		break
@@ -255,9 +305,9 @@ fi
 [ -n "$tpid" ] && { wait "$tpid" 2>/dev/null; tpid=""; }
 guest_end=$(date +%s.%N)
 
-# The back-end must end by itself once QEMU has gone.
+# The back-ends must end by themselves once QEMU has gone.
 i=0
-while alive "$bpid" && [ $i -lt 100 ]; do
+while { alive "$bpid" || { [ -n "$b2pid" ] && alive "$b2pid"; }; } && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -275,6 +325,17 @@ if [ -n "$listen_fd" ]; then
 	rm -f "$sock"	# ours, as Kata removes the socket it made
 else
 	[ -e "$sock" ] && problems="$problems; socket $sock left behind"
+fi
+if [ -n "$b2pid" ]; then
+	if alive "$b2pid"; then
+		problems="$problems; the second still running 10 s after QEMU exited"
+		kill -9 "$b2pid" 2>/dev/null
+	fi
+	wait "$b2pid" 2>/dev/null
+	brc=$?
+	b2pid=""
+	[ "$brc" = 0 ] || problems="$problems; the second's exit status $brc"
+	[ -e "$sock2" ] && problems="$problems; socket $sock2 left behind"
 fi
 left=""
 sleep 0.2

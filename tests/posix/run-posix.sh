@@ -10,6 +10,8 @@
 #   --many=N       entries of the big-directory check (default 10000; 1000 in the uid 1000
 #                  run)
 #   --only=NAME    run only the checks whose names contain NAME
+#   --share=DIR    export DIR (an existing directory, e.g. a FUSE mount the caller made and
+#                  removes) instead of a fresh scratch directory
 #   POSIX_BACKEND_ARGS  more back-end arguments, split on blanks (e.g. --killpriv-v2)
 # The suite (posixsuite, static) comes from $POSIXSUITE, else $PRIVFSD_TESTS_BUILDDIR/posix,
 # else it is built here with gcc -static. The guest runs it twice on the share: as root with
@@ -29,12 +31,14 @@ timeout=240
 many=10000
 many_user=1000	# the unprivileged run repeats the big directory on a smaller scale
 only=""
+share=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out=*) out=${1#*=} ;;
 	--timeout=*) timeout=${1#*=} ;;
 	--many=*) many=${1#*=}; [ "$many" -ge "$many_user" ] || many_user=$many ;;
 	--only=*) only="--only ${1#*=}" ;;
+	--share=*) share=${1#*=} ;;
 	-*) echo "run-posix: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -81,7 +85,7 @@ cp "$base" "$work/cache/${base##*/}"
     >>"$work/cache/${base##*/}" || exit 2
 
 # The share: the guest script and two empty directories for the runs.
-share=$work/share
+[ -n "$share" ] || share=$work/share
 mkdir -p "$share/.e2e" "$share/posix/root" "$share/posix/user"
 chmod 755 "$share" "$share/posix" "$share/posix/root"
 chown 1000:1000 "$share/posix/user"
