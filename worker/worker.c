@@ -301,6 +301,7 @@ main(int argc, char *argv[])
 	/* Everything that opens files or loads code happens before the sandbox. */
 	keyhash_init();
 	idmap_init(&wk_config);
+	wstate_init();		/* fd 6 mapped and closed: the sandbox sees no extra fd */
 	tzset();	/* a later localtime() must not read a zone file from the export */
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -319,6 +320,9 @@ main(int argc, char *argv[])
 	ops_sync_init(root_fd);
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
+	handles_init();
+	/* Inside the export now: names resolve there only. Before HELLO: before any request. */
+	wstate_rebuild();
 	/* From here the loop thread acts for nobody, and threads start with nothing. */
 	creds_init();
 
