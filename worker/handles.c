@@ -128,7 +128,7 @@ handle_release(uint64_t fh)
 	if (idtable_find(&handles, fh, NULL) != NULL)
 		dead = handle_remove(IDTABLE_INDEX(fh));
 	else
-		error = EBADF;
+		error = IDTABLE_GEN(fh) < handles.floor ? ESTALE : EBADF;
 	pthread_mutex_unlock(&handles_lock);
 	if (dead != NULL)
 		handle_free(dead);

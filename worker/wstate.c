@@ -91,6 +91,7 @@ read_header(int fd)
 	if (h.session_active == 1) {
 		wk_session_flags = h.session_flags & SESSION_KNOWN;
 		hdr->session_flags = wk_session_flags;
+		log_info("restart: session flags %#x kept", wk_session_flags);
 	} else
 		hdr->session_active = 0;
 	return 1;

@@ -179,7 +179,9 @@ rebuild_finish(struct rebuild *rb)
 			continue;
 		}
 		/* Torn, or a node the guest held: lost. Forgotten ones are not counted. */
-		if (wstate_node_get(i, &r) == -1 || r.nlookup != 0)
+		if (wstate_node_get(i, &r) == 0 && r.nlookup == 0 && r.name_len == 0)
+			continue;	/* empty: writing would only cost a page */
+		if (r.nlookup != 0 || (r.seq & 1))
 			rb->lost++;
 		wstate_node_clear(i);
 	}
