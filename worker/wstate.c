@@ -39,6 +39,12 @@ static uint32_t			 node_floor, handle_floor;	/* read at start */
 static uint32_t			 node_next, handle_next;	/* ours, written out */
 static uint32_t			 max_index;
 static int			 found;
+/*
+ * A bit per page of the store, set where the predecessor wrote: reading a hole of a
+ * memfd allocates its page, so the rebuild reads none, whatever max_index says.
+ */
+#define STORE_PAGES	(WSTATE_BYTES / WSTATE_HEADER_BYTES)
+static uint8_t			 written[STORE_PAGES / 8];
 
 /* The fd must be the broker's: a sealed memfd of WSTATE_BYTES that nobody can shrink. */
 static void
@@ -66,6 +72,41 @@ punch(int fd, uint64_t off)
 		fatal("state: punch hole");
 }
 
+static void
+mark_written(uint64_t from, uint64_t to)
+{
+	uint64_t pg;
+
+	for (pg = from / WSTATE_HEADER_BYTES; pg < STORE_PAGES &&
+	    pg * WSTATE_HEADER_BYTES < to; pg++)
+		written[pg / 8] |= 1 << (pg % 8);
+}
+
+/* Which pages hold data; returns the end of the last data, 0 when none. */
+static uint64_t
+find_written(int fd)
+{
+	off_t	data = 0, hole = 0;
+	int	extents;
+
+	/* At most one extent per page; a file system that cannot tell is all data. */
+	for (extents = 0; extents < (int)STORE_PAGES; extents++) {
+		if ((data = lseek(fd, hole, SEEK_DATA)) == -1)
+			break;
+		if ((hole = lseek(fd, data, SEEK_HOLE)) == -1 || hole <= data) {
+			hole = (off_t)WSTATE_BYTES;
+			mark_written((uint64_t)data, WSTATE_BYTES);
+			break;
+		}
+		mark_written((uint64_t)data, (uint64_t)hole);
+	}
+	if (data == -1 && errno != ENXIO) {
+		mark_written(0, WSTATE_BYTES);
+		return WSTATE_BYTES;
+	}
+	return (uint64_t)hole;
+}
+
 /* A floor from the store: one past the high-water, never more than the sane maximum. */
 static uint32_t
 floor_of(uint32_t next)
@@ -77,13 +118,18 @@ floor_of(uint32_t next)
 static int
 read_header(int fd)
 {
-	struct wstate_header h;
+	struct wstate_header	h;
+	uint64_t		end;
 
 	memcpy(&h, hdr, sizeof(h));
 	if (h.magic != WSTATE_MAGIC || h.version != WSTATE_VERSION ||
 	    h.record_size != sizeof(struct wstate_node))
 		return 0;
 	max_index = h.max_index < nrecs ? h.max_index : nrecs - 1;
+	end = find_written(fd);
+	if (end < WSTATE_HEADER_BYTES + ((uint64_t)max_index + 1) * sizeof(*recs))
+		max_index = end <= WSTATE_HEADER_BYTES ? 0 :
+		    (uint32_t)((end - WSTATE_HEADER_BYTES) / sizeof(*recs));
 	punch(fd, WSTATE_HEADER_BYTES + ((uint64_t)max_index + 1) * sizeof(*recs));
 	/* Past a restart each table starts above what any predecessor gave out. */
 	node_floor = floor_of(h.node_gen_next);
@@ -252,11 +298,27 @@ wstate_node_end(void)
 	return hdr == NULL || !found ? 0 : max_index + 1;
 }
 
+/* Record i lies in pages nobody wrote: it reads as empty, without touching them. */
+static int
+rec_unwritten(uint32_t i)
+{
+	uint64_t first = (uint64_t)((uint8_t *)&recs[i] - (uint8_t *)hdr) / WSTATE_HEADER_BYTES;
+	uint64_t last = (uint64_t)((uint8_t *)&recs[i + 1] - 1 - (uint8_t *)hdr) /
+	    WSTATE_HEADER_BYTES;
+
+	return !(written[first / 8] & (1 << (first % 8))) &&
+	    !(written[last / 8] & (1 << (last % 8)));
+}
+
 int
 wstate_node_get(uint32_t index, struct wstate_node *out)
 {
 	if (hdr == NULL || index == 0 || index > max_index)
 		return -1;
+	if (rec_unwritten(index)) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
 	memcpy(out, &recs[index], sizeof(*out));
 	/* Odd: its writer died writing it. The copy is ours now; the store may change. */
 	return (out->seq & 1) ? -1 : 0;
