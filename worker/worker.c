@@ -321,10 +321,10 @@ main(int argc, char *argv[])
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
 	handles_init();
-	/* Inside the export now: names resolve there only. Before HELLO: before any request. */
-	wstate_rebuild();
 	/* From here the loop thread acts for nobody, and threads start with nothing. */
 	creds_init();
+	/* Inside the export now: names resolve there only. Before HELLO: before any request. */
+	wstate_rebuild();
 
 	chan_set_dispatch(broker_chan, broker_table, NULL);
 	chan_set_closed_cb(broker_chan, channel_closed, NULL);

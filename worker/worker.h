@@ -296,7 +296,7 @@ void	node_dax_mark(struct wnode *, struct msg_attr *attr);
 
 /* ---- wstate_rebuild.c ---- */
 /*
- * After the sandbox, before HELLO, as the worker itself: bring back the nodes a dead
+ * After the sandbox and creds_init(), before HELLO, as the guest's root: bring back the nodes a dead
  * predecessor gave the guest (wstate.c found its state), each at its old id, and log how
  * many. Nodes that cannot be found again are lost: their ids answer ESTALE.
  */

@@ -92,11 +92,14 @@ rebuild_node(struct rebuild *rb, uint32_t i)
 	struct wstate_node	 r;
 	struct statx		 stx;
 	struct wnode		*parent, *n;
-	int			 fd;
+	int			 fd, error;
 
 	if (record_get(rb, i, &r) == -1 || (parent = parent_of(rb, &r)) == NULL)
 		return -1;
-	if (node_open_name(parent, r.name, &fd, &stx) != 0)
+	error = node_open_name(parent, r.name, &fd, &stx);
+	/* The parent's fd may be a temporary one (--inode-file-handles), as in a request. */
+	node_tmpfds_release();
+	if (error != 0)
 		return -1;
 	/* The mount id is not compared: each worker's mount namespace numbers anew. */
 	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != r.dev || stx.stx_ino != r.ino ||
@@ -199,10 +202,17 @@ wstate_rebuild(void)
 
 	if (!wstate_found())
 		return;
+	/*
+	 * As the guest's root, who could have looked every name up: no more than a request
+	 * may do (and privop.c's file handles work as in one). Unmapped, as nobody.
+	 */
+	if (creds_enter(0, 0) != 0)
+		log_warnx("restart: the guest's root is not mapped, rebuilding as nobody");
 	rebuild_alloc(&rb);
 	for (i = ROOT_INDEX + 1; i < rb.end; i++)
 		if (rb.state[i] == RB_UNSEEN)
 			rebuild_chain(&rb, i);
 	rebuild_finish(&rb);
+	creds_leave();
 	log_info("restart: %u nodes rebuilt, %u lost", rb.rebuilt, rb.lost);
 }

@@ -3,7 +3,8 @@
  * state memfd and shared directory. The guest's node ids name the same files again
  * (nested directories, a hard link, a renamed file), with their lookup counts; a
  * forgotten id and every fh answer ESTALE; no new id is ever an old one; the session
- * carries over without a new INIT; and a second restart keeps the first one's ids.
+ * carries over without a new INIT; a second restart keeps the first one's ids. With and
+ * without --inode-file-handles.
  */
 #include "config.h"
 
@@ -42,12 +43,15 @@ map_header(int sfd)
 	return p;
 }
 
+static uint32_t handles_mode;	/* FILE_HANDLES_*, for every worker of a run */
+
 static void
 start(struct wh *w, int sfd, const char *dir)
 {
 	struct wh_opts o;
 
 	wh_opts_default(&o);
+	o.inode_file_handles = handles_mode;
 	o.state_fd = sfd;
 	o.shared_dir = dir;
 	if (wh_start(w, &o) != 0)
@@ -184,8 +188,8 @@ second_worker(struct wh *w, const struct ids *id)
 	CHECK(wh_getattr(w, id->f, &a) == ESTALE);
 }
 
-int
-main(void)
+static void
+run(void)
 {
 	static struct wh_reply	 rep;
 	struct wh		 a, b, c;
@@ -195,10 +199,6 @@ main(void)
 	uint64_t		 kept;
 	int			 sfd;
 
-	if (geteuid() != 0) {
-		printf("SKIP: the worker needs root\n");
-		return 77;
-	}
 	sfd = wh_state_memfd();
 	h = map_header(sfd);
 	start(&a, sfd, NULL);
@@ -228,5 +228,20 @@ main(void)
 		wh_dump_log(&b);
 	}
 	wh_stop(&a);
+	munmap(h, WSTATE_HEADER_BYTES);
+	close(sfd);
+}
+
+int
+main(void)
+{
+	if (geteuid() != 0) {
+		printf("SKIP: the worker needs root\n");
+		return 77;
+	}
+	run();
+	/* Nodes kept as file handles: the rebuild opens parents the same way. */
+	handles_mode = FILE_HANDLES_PREFER;
+	run();
 	return check_done("ops-restart");
 }
