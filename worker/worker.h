@@ -296,9 +296,10 @@ void	node_dax_mark(struct wnode *, struct msg_attr *attr);
 
 /* ---- wstate_rebuild.c ---- */
 /*
- * After the sandbox and creds_init(), before HELLO, as the guest's root: bring back the nodes a dead
- * predecessor gave the guest (wstate.c found its state), each at its old id, and log how
- * many. Nodes that cannot be found again are lost: their ids answer ESTALE.
+ * After the sandbox and creds_init(), before HELLO, on a thread acting as the guest's
+ * root: bring back the nodes a dead predecessor gave the guest (wstate.c found its
+ * state), each at its old id, and log how many. Nodes that cannot be found again are
+ * lost: their ids answer ESTALE.
  */
 void	wstate_rebuild(void);
 

@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,25 +195,40 @@ rebuild_finish(struct rebuild *rb)
 	free(rb->chain);
 }
 
+/*
+ * As the guest's root, who could have looked every name up: no more than a request may
+ * do, and privop.c's file handles work as in one. Unmapped, as nobody.
+ */
+static void *
+rebuild_thread(void *arg)
+{
+	struct rebuild	*rb = arg;
+	uint32_t	 i;
+
+	if (creds_enter(0, 0) != 0)
+		log_warnx("restart: the guest's root is not mapped, rebuilding as nobody");
+	for (i = ROOT_INDEX + 1; i < rb->end; i++)
+		if (rb->state[i] == RB_UNSEEN)
+			rebuild_chain(rb, i);
+	return NULL;
+}
+
 void
 wstate_rebuild(void)
 {
 	struct rebuild	rb;
-	uint32_t	i;
+	pthread_t	t;
+	int		error;
 
 	if (!wstate_found())
 		return;
-	/*
-	 * As the guest's root, who could have looked every name up: no more than a request
-	 * may do (and privop.c's file handles work as in one). Unmapped, as nobody.
-	 */
-	if (creds_enter(0, 0) != 0)
-		log_warnx("restart: the guest's root is not mapped, rebuilding as nobody");
 	rebuild_alloc(&rb);
-	for (i = ROOT_INDEX + 1; i < rb.end; i++)
-		if (rb.state[i] == RB_UNSEEN)
-			rebuild_chain(&rb, i);
+	/* A thread of its own, like a request's: credentials are per thread, the loop's stay. */
+	if ((error = pthread_create(&t, NULL, rebuild_thread, &rb)) != 0 ||
+	    (error = pthread_join(t, NULL)) != 0) {
+		errno = error;
+		fatal("state rebuild thread");
+	}
 	rebuild_finish(&rb);
-	creds_leave();
 	log_info("restart: %u nodes rebuilt, %u lost", rb.rebuilt, rb.lost);
 }
