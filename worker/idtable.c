@@ -131,8 +131,8 @@ idtable_restore(struct idtable *t, uint32_t i, uint32_t gen, void *p, uint32_t m
 		return -1;
 	while (i >= t->cap)
 		idtable_grow(t);
-	if (i < t->nslots && t->slots[i].p != NULL)
-		return -1;
+	if (i < t->nslots && (t->slots[i].p != NULL || t->slots[i].gen == UINT32_MAX))
+		return -1;		/* taken, or retired for good */
 	/* The slots skipped on the way up are empty at the floor, as grown. */
 	if (i >= t->nslots)
 		t->nslots = i + 1;

@@ -309,11 +309,6 @@ node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id)
 	return n;
 }
 
-/*
- * A new node around fd (O_PATH, counted in the fd budget). When another request made a
- * node for the same identity meanwhile, that one is returned and fd is closed. NULL (fd
- * closed) when --inode-file-handles=mandatory and the file has no handle.
- */
 /* A node around fd (which it owns), in no table yet; NULL (fd closed) as node_insert(). */
 static struct wnode *
 node_new(int fd, const struct statx *stx)
@@ -336,6 +331,11 @@ node_new(int fd, const struct statx *stx)
 	return n;
 }
 
+/*
+ * A new node around fd (O_PATH, counted in the fd budget). When another request made a
+ * node for the same identity meanwhile, that one is returned and fd is closed. NULL (fd
+ * closed) when --inode-file-handles=mandatory and the file has no handle.
+ */
 struct wnode *
 node_insert(int fd, const struct statx *stx)
 {

@@ -23,11 +23,16 @@
 #include "harness.h"
 #include "wstate.h"
 
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE	(1 << 1)
+#endif
+
 #define SESSION	(SESSION_DONT_MASK | SESSION_POSIX_ACL)
 #define NNEW	64
 
 struct ids {
 	uint64_t	d1, d2, f, g, hl, r, x, fh;
+	uint64_t	d3, k, e1, e2;		/* a moved directory's child; an exchange */
 };
 
 static struct wstate_header *
@@ -117,6 +122,17 @@ first_worker(struct wh *w, struct ids *id)
 	id->r = lookup(w, WH_ROOT, "r");
 	CHECK(wh_rename(w, WH_ROOT, "r", id->d1, "r2", 0) == 0);
 	id->x = lookup(w, WH_ROOT, "x");
+	/* Only the moved directory's record changes: its child is named under it. */
+	wh_host_mkdir(w, "d3");
+	wh_host_file(w, "d3/k", "k\n");
+	id->d3 = lookup(w, WH_ROOT, "d3");
+	id->k = lookup(w, id->d3, "k");
+	CHECK(wh_rename(w, WH_ROOT, "d3", id->d1, "d3b", 0) == 0);
+	wh_host_file(w, "e1", "e1\n");
+	wh_host_file(w, "e2", "e2\n");
+	id->e1 = lookup(w, WH_ROOT, "e1");
+	id->e2 = lookup(w, WH_ROOT, "e2");
+	CHECK(wh_rename(w, WH_ROOT, "e1", WH_ROOT, "e2", RENAME_EXCHANGE) == 0);
 	CHECK(wh_open(w, id->f, O_RDONLY, &id->fh) == 0);
 	wh_forget(w, id->x, 1);
 	CHECK(wh_getattr(w, id->x, &e.attr) != 0);
@@ -134,7 +150,7 @@ static int
 is_old(const struct ids *id, uint64_t n)
 {
 	return n == id->d1 || n == id->d2 || n == id->f || n == id->g || n == id->r ||
-	    n == id->x;
+	    n == id->x || n == id->d3 || n == id->k || n == id->e1 || n == id->e2;
 }
 
 /* New names get new ids, never one of the old ones, even in a reused slot. */
@@ -163,13 +179,17 @@ second_worker(struct wh *w, const struct ids *id)
 	struct msg_attr	a;
 	uint64_t	got, fh;
 
-	CHECK(log_has(w, "restart: 5 nodes rebuilt, 0 lost"));
+	CHECK(log_has(w, "restart: 9 nodes rebuilt, 0 lost"));
 	CHECK(log_has(w, "restart: session flags 0x24 kept"));
 	check_same(w, id->d1, "d1");
 	check_same(w, id->d2, "d1/d2");
 	check_same(w, id->f, "d1/d2/f");
 	check_same(w, id->g, "g");
 	check_same(w, id->r, "d1/r2");
+	check_same(w, id->d3, "d1/d3b");
+	check_same(w, id->k, "d1/d3b/k");
+	check_same(w, id->e1, "e2");
+	check_same(w, id->e2, "e1");
 	CHECK(wh_getattr(w, id->x, &a) == ESTALE);
 	CHECK(wh_read(w, id->fh, 0, 16, 0, &got) == ESTALE);
 	CHECK(wh_release(w, id->fh) == ESTALE);
@@ -213,9 +233,10 @@ run(void)
 
 	/* A second restart: the first worker's ids and the second's still hold. */
 	start(&c, sfd, a.dir);
-	CHECK(log_has(&c, "restart: 5 nodes rebuilt, 0 lost"));
+	CHECK(log_has(&c, "restart: 9 nodes rebuilt, 0 lost"));
 	check_same(&c, id.d1, "d1");
 	check_same(&c, id.r, "d1/r2");
+	check_same(&c, id.k, "d1/d3b/k");
 	check_same(&c, kept, "new0");
 	CHECK(wh_getattr(&c, id.f, &attr) == ESTALE);
 	CHECK(wh_call(&c, IMSG_FRONTEND_SESSION_DESTROY, 0, NULL, 0, &rep) == 0);
