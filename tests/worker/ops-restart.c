@@ -253,6 +253,25 @@ run(void)
 	close(sfd);
 }
 
+/* Without fd 6 nothing changes: no store, ids from generation 0, EBADF as before. */
+static void
+no_state(void)
+{
+	struct wh	w;
+	struct msg_attr	a;
+	uint64_t	n;
+
+	start(&w, 0, NULL);
+	wh_host_file(&w, "a", "");
+	n = lookup(&w, WH_ROOT, "a");
+	CHECK(n == 2);
+	CHECK(wh_getattr(&w, (uint64_t)1 << 32 | 2, &a) == EBADF);
+	CHECK(wh_getattr(&w, 77, &a) == EBADF);
+	CHECK(wh_read(&w, 5, 0, 1, 0, &n) == EBADF);
+	CHECK(!log_has(&w, "restart:"));
+	CHECK(wh_finish(&w) == 0);
+}
+
 int
 main(void)
 {
@@ -260,6 +279,7 @@ main(void)
 		printf("SKIP: the worker needs root\n");
 		return 77;
 	}
+	no_state();
 	run();
 	/* Nodes kept as file handles: the rebuild opens parents the same way. */
 	handles_mode = FILE_HANDLES_PREFER;
