@@ -55,6 +55,14 @@ handle_remove(uint32_t i)
 	return --h->refs == 0 ? h : NULL;
 }
 
+void
+handles_init(void)
+{
+	pthread_mutex_lock(&handles_lock);
+	idtable_set_floor(&handles, wstate_handle_floor());
+	pthread_mutex_unlock(&handles_lock);
+}
+
 uint64_t
 handle_new(struct wnode *n, int fd, int is_dir)
 {
@@ -71,6 +79,7 @@ handle_new(struct wnode *n, int fd, int is_dir)
 	pthread_mutex_init(&h->dir_lock, NULL);
 	pthread_mutex_lock(&handles_lock);
 	fh = idtable_add(&handles, h);
+	wstate_handle_gen(IDTABLE_GEN(fh));
 	pthread_mutex_unlock(&handles_lock);
 	return fh;
 }
@@ -81,11 +90,14 @@ handle_get(uint64_t fh, int *err)
 	struct whandle	*h;
 
 	pthread_mutex_lock(&handles_lock);
-	/* A released fh is EBADF, whether or not its slot was reused since. */
+	/*
+	 * A released fh is EBADF, whether or not its slot was reused since; one from a
+	 * worker before a restart is ESTALE (its file was not reopened).
+	 */
 	if ((h = idtable_find(&handles, fh, NULL)) != NULL)
 		h->refs++;
 	else
-		*err = EBADF;
+		*err = IDTABLE_GEN(fh) < handles.floor ? ESTALE : EBADF;
 	pthread_mutex_unlock(&handles_lock);
 	return h;
 }
@@ -116,7 +128,7 @@ handle_release(uint64_t fh)
 	if (idtable_find(&handles, fh, NULL) != NULL)
 		dead = handle_remove(IDTABLE_INDEX(fh));
 	else
-		error = EBADF;
+		error = IDTABLE_GEN(fh) < handles.floor ? ESTALE : EBADF;
 	pthread_mutex_unlock(&handles_lock);
 	if (dead != NULL)
 		handle_free(dead);

@@ -33,6 +33,23 @@ stx_mnt_id(const struct statx *stx)
 	return (stx->stx_mask & STATX_MNT_ID) ? stx->stx_mnt_id : 0;
 }
 
+int
+node_open_name(struct wnode *parent, const char *name, int *fd, struct statx *stx)
+{
+	int error;
+
+	if ((error = fd_budget_openat(node_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+	    0, fd)) != 0)
+		return error;
+	/* The identity is taken from what was opened, not from the name. */
+	if (statx(*fd, "", AT_EMPTY_PATH | LOOKUP_STATX_FLAGS, LOOKUP_STATX_MASK, stx) == -1) {
+		error = errno;
+		fd_budget_close(*fd);
+		return error;
+	}
+	return 0;
+}
+
 /* Open name under parent as a new O_PATH fd and make (or find) its node. */
 static int
 lookup_open(struct wnode *parent, const char *name, struct wnode **out,
@@ -40,15 +57,8 @@ lookup_open(struct wnode *parent, const char *name, struct wnode **out,
 {
 	int fd, error;
 
-	if ((error = fd_budget_openat(node_fd(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC,
-	    0, &fd)) != 0)
+	if ((error = node_open_name(parent, name, &fd, stx)) != 0)
 		return error;
-	/* The identity is taken from what was opened, not from the name. */
-	if (statx(fd, "", AT_EMPTY_PATH | LOOKUP_STATX_FLAGS, LOOKUP_STATX_MASK, stx) == -1) {
-		error = errno;
-		fd_budget_close(fd);
-		return error;
-	}
 	/* NULL: --inode-file-handles=mandatory and this file system has none. */
 	if ((*out = node_insert(fd, stx)) == NULL)
 		return EOPNOTSUPP;
@@ -123,7 +133,7 @@ node_lookup(struct wnode *parent, const char *name, struct msg_entry *out)
 	    n != parent && S_ISDIR(node_type(n)) && node_mnt_id(n) != node_mnt_id(parent))
 		out->attr.flags |= ATTR_SUBMOUNT;
 	node_dax_mark(n, &out->attr);
-	node_ref_lookup(n);
+	node_ref_lookup(n, parent, name);
 	node_put(n);
 	return 0;
 }
@@ -157,9 +167,26 @@ node_lookup_fd(int fd, struct msg_entry *out)
 	out->nodeid = node_id(n);
 	out->generation = node_generation(n);
 	statx_to_attr(&stx, &out->attr);
-	node_ref_lookup(n);
+	node_ref_lookup(n, NULL, NULL);
 	node_put(n);
 	return 0;
+}
+
+void
+node_renamed(struct wnode *parent, const char *name)
+{
+	struct statx	 stx;
+	struct wnode	*n;
+
+	if (!wstate_enabled() ||
+	    statx(node_fd(parent), name, LOOKUP_STATX_FLAGS, LOOKUP_STATX_MASK, &stx) == -1)
+		return;
+	n = node_find(makedev(stx.stx_dev_major, stx.stx_dev_minor), stx.stx_ino,
+	    stx_mnt_id(&stx));
+	if (n == NULL)
+		return;		/* a node nobody looked up: nothing to keep */
+	node_set_name(n, parent, name);
+	node_put(n);
 }
 
 int

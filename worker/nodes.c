@@ -8,6 +8,9 @@
  * (requests in flight, open handles); it leaves the table when both are zero, or at a
  * session reset, and is freed when the last internal reference goes. Nodes are also found
  * by host identity (device, inode, mount id) through a hash table keyed with a keyed hash.
+ *
+ * With --worker-restart each node the guest holds has a record in the state store
+ * (wstate.c), written under nodes_lock before the reply that gives the guest its id.
  */
 #include "config.h"
 
@@ -24,8 +27,10 @@
 
 #include "log.h"
 #include "msg.h"
+#include "names.h"
 #include "worker.h"
 #include "idtable.h"
+#include "wstate.h"
 
 #define ROOT_INDEX	1
 #define HASH_MIN	1024
@@ -118,6 +123,7 @@ node_attach(struct wnode *n)
 	n->gen = IDTABLE_GEN(id);
 	n->attached = 1;
 	hash_insert(n);
+	wstate_node_gen(n->gen);
 }
 
 /* nodes_lock held */
@@ -127,6 +133,38 @@ node_detach(struct wnode *n)
 	idtable_remove(&node_ids, n->index);
 	hash_remove(n);
 	n->attached = 0;
+	wstate_node_clear(n->index);
+}
+
+/*
+ * nodes_lock held: keep n in the state store, known as name under parent; with no usable
+ * name (NULL, "..", a parent that left) only its lookup count changes.
+ */
+static void
+node_record(struct wnode *n, struct wnode *parent, const char *name)
+{
+	struct wstate_node	r;
+	size_t			len;
+
+	if (!wstate_enabled() || !n->attached || n == root)
+		return;
+	if (parent == NULL || !parent->attached || name == NULL ||
+	    (len = strlen(name)) > NAME_MAX || name_check(name, len, 0) != 0) {
+		wstate_node_count(n->index, n->gen, n->nlookup);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.gen = n->gen;
+	r.nlookup = n->nlookup;
+	r.dev = n->dev;
+	r.ino = n->ino;
+	r.mnt_id = n->mnt_id;
+	r.type = n->type;
+	r.parent_index = parent->index;
+	r.parent_gen = parent->gen;
+	r.name_len = (uint32_t)len;
+	memcpy(r.name, name, len);
+	wstate_node_put(n->index, &r);
 }
 
 /*
@@ -217,6 +255,8 @@ nodes_init(int root_fd)
 	node_attach(root);		/* the table's first id */
 	if (root->index != ROOT_INDEX || root->gen != 0)
 		fatalx("root node id %llu", (unsigned long long)node_id(root));
+	/* After the root: it is FUSE_ROOT_ID in every worker. */
+	idtable_set_floor(&node_ids, wstate_node_floor());
 }
 
 struct wnode *
@@ -269,6 +309,28 @@ node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id)
 	return n;
 }
 
+/* A node around fd (which it owns), in no table yet; NULL (fd closed) as node_insert(). */
+static struct wnode *
+node_new(int fd, const struct statx *stx)
+{
+	struct wnode *n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("node");
+	n->fd = fd;
+	n->dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	n->ino = stx->stx_ino;
+	n->mnt_id = (stx->stx_mask & STATX_MNT_ID) ? stx->stx_mnt_id : 0;
+	n->hkey = keyhash_identity(n->dev, n->ino, n->mnt_id);
+	n->type = stx->stx_mode & S_IFMT;
+	n->refs = 1;
+	if (node_use_handle(n) != 0) {
+		node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
 /*
  * A new node around fd (O_PATH, counted in the fd budget). When another request made a
  * node for the same identity meanwhile, that one is returned and fd is closed. NULL (fd
@@ -278,25 +340,11 @@ struct wnode *
 node_insert(int fd, const struct statx *stx)
 {
 	struct wnode	*n, *old;
-	uint64_t	 dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
-	uint64_t	 mnt_id = (stx->stx_mask & STATX_MNT_ID) ? stx->stx_mnt_id : 0;
-	uint64_t	 hkey = keyhash_identity(dev, stx->stx_ino, mnt_id);
 
-	if ((n = calloc(1, sizeof(*n))) == NULL)
-		fatal("node");
-	n->fd = fd;
-	n->dev = dev;
-	n->ino = stx->stx_ino;
-	n->mnt_id = mnt_id;
-	n->hkey = hkey;
-	n->type = stx->stx_mode & S_IFMT;
-	n->refs = 1;
-	if (node_use_handle(n) != 0) {
-		node_free(n);
+	if ((n = node_new(fd, stx)) == NULL)
 		return NULL;
-	}
 	pthread_mutex_lock(&nodes_lock);
-	if ((old = hash_find(hkey, dev, n->ino, mnt_id)) != NULL) {
+	if ((old = hash_find(n->hkey, n->dev, n->ino, n->mnt_id)) != NULL) {
 		old->refs++;
 		pthread_mutex_unlock(&nodes_lock);
 		node_free(n);
@@ -307,12 +355,53 @@ node_insert(int fd, const struct statx *stx)
 	return n;
 }
 
+/*
+ * A node rebuilt from the state store (wstate_rebuild.c), put back at the slot and
+ * generation a predecessor gave the guest, with its lookup count. Returns it with a
+ * reference, or NULL (fd closed) when the slot is taken, gen is not below the floor, or
+ * another record already brought back the same identity.
+ */
+struct wnode *
+node_restore(uint32_t index, uint32_t gen, uint64_t nlookup, int fd,
+    const struct statx *stx)
+{
+	struct wnode	*n;
+	uint32_t	 end = wstate_node_end();
+
+	if ((n = node_new(fd, stx)) == NULL)
+		return NULL;
+	pthread_mutex_lock(&nodes_lock);
+	if (end == 0 || hash_find(n->hkey, n->dev, n->ino, n->mnt_id) != NULL ||
+	    idtable_restore(&node_ids, index, gen, n, end - 1) == -1) {
+		pthread_mutex_unlock(&nodes_lock);
+		node_free(n);
+		return NULL;
+	}
+	n->index = index;
+	n->gen = gen;
+	n->nlookup = nlookup;
+	n->attached = 1;
+	hash_insert(n);
+	pthread_mutex_unlock(&nodes_lock);
+	return n;
+}
+
 void
-node_ref_lookup(struct wnode *n)
+node_ref_lookup(struct wnode *n, struct wnode *parent, const char *name)
 {
 	pthread_mutex_lock(&nodes_lock);
 	if (n->nlookup != UINT64_MAX)
 		n->nlookup++;
+	node_record(n, parent, name);
+	pthread_mutex_unlock(&nodes_lock);
+}
+
+void
+node_set_name(struct wnode *n, struct wnode *parent, const char *name)
+{
+	pthread_mutex_lock(&nodes_lock);
+	if (n->nlookup > 0)
+		node_record(n, parent, name);
 	pthread_mutex_unlock(&nodes_lock);
 }
 
@@ -325,6 +414,7 @@ node_forget(uint64_t nodeid, uint64_t nlookup)
 	/* Unknown or stale ids are ignored: FORGET has no reply to carry an error. */
 	if ((n = idtable_find(&node_ids, nodeid, NULL)) != NULL) {
 		n->nlookup -= nlookup < n->nlookup ? nlookup : n->nlookup;
+		node_record(n, NULL, NULL);
 		dead = node_maybe_drop(n);
 	}
 	pthread_mutex_unlock(&nodes_lock);

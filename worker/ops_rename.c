@@ -56,8 +56,13 @@ op_rename(struct wreq *req)
 	if (renameat2(node_fd(olddir), oldname, node_fd(newdir), newname,
 	    m.flags) == -1)
 		reply_status(req, errno);
-	else
+	else {
+		/* Before the reply: a restarted worker must find the moved node(s) there. */
+		node_renamed(newdir, newname);
+		if (m.flags & RENAME_EXCHANGE)
+			node_renamed(olddir, oldname);
 		reply_status(req, 0);
+	}
 	node_put(newdir);
 	node_put(olddir);
 }

@@ -43,6 +43,8 @@ op_session_init(struct wreq *req)
 	}
 	session_reset();
 	wk_session_flags = s.flags;
+	/* A restarted worker serves the same session without a new INIT. */
+	wstate_session(1, s.flags);
 	log_debug("session: flags %#x, max_write %u", s.flags, s.max_write);
 	reply_status(req, 0);
 }
@@ -52,6 +54,7 @@ op_session_destroy(struct wreq *req)
 {
 	session_reset();
 	wk_session_flags = 0;
+	wstate_session(0, 0);
 	reply_status(req, 0);
 }
 

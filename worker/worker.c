@@ -301,6 +301,7 @@ main(int argc, char *argv[])
 	/* Everything that opens files or loads code happens before the sandbox. */
 	keyhash_init();
 	idmap_init(&wk_config);
+	wstate_init();		/* fd 6 mapped and closed: the sandbox sees no extra fd */
 	tzset();	/* a later localtime() must not read a zone file from the export */
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -319,8 +320,11 @@ main(int argc, char *argv[])
 	ops_sync_init(root_fd);
 	fd_budget_init(wk_config.rlimit_nofile);
 	nodes_init(root_fd);
+	handles_init();
 	/* From here the loop thread acts for nobody, and threads start with nothing. */
 	creds_init();
+	/* Inside the export now: names resolve there only. Before HELLO: before any request. */
+	wstate_rebuild();
 
 	chan_set_dispatch(broker_chan, broker_table, NULL);
 	chan_set_closed_cb(broker_chan, channel_closed, NULL);

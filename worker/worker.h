@@ -64,6 +64,31 @@ extern int	wk_proc_self_fd;
 /* "N" for fd under wk_proc_self_fd. 0, or EBADF when there is no proc fd. */
 int	procfd_name(int fd, char buf[PROCFD_NAME_LEN]);
 
+/*
+ * ---- wstate.c: the state a restarted worker finds (--worker-restart; layout: wstate.h) ----
+ * Without CONFIG_WORKER_RESTART there is no store and every call but init does nothing.
+ */
+struct wstate_node;
+/* Before the sandbox: map fd 6 and read what a predecessor left (session, floors). */
+void	 wstate_init(void);
+int	 wstate_enabled(void);		/* a store is mapped */
+int	 wstate_found(void);		/* and a predecessor wrote it */
+/* The generation floors of the node and handle tables: 0 when nothing was found. */
+uint32_t wstate_node_floor(void);
+uint32_t wstate_handle_floor(void);
+/* A generation given out (under the table's lock). */
+void	 wstate_node_gen(uint32_t gen);
+void	 wstate_handle_gen(uint32_t gen);
+/* SESSION_INIT (active 1, its flags) and DESTROY (0), on the loop thread. */
+void	 wstate_session(int active, uint32_t flags);
+/* Node records, under nodes_lock: the whole record, a new lookup count, none. */
+void	 wstate_node_put(uint32_t index, const struct wstate_node *);
+void	 wstate_node_count(uint32_t index, uint32_t gen, uint64_t nlookup);
+void	 wstate_node_clear(uint32_t index);
+/* For the rebuild: indices 1 .. wstate_node_end() - 1; a copy, 0 or -1 (none, torn). */
+uint32_t wstate_node_end(void);
+int	 wstate_node_get(uint32_t index, struct wstate_node *out);
+
 /* ---- keyhash.c: keyed hashes of host identities (libcrypto) ---- */
 void		keyhash_init(void);
 uint64_t	keyhash_identity(uint64_t dev, uint64_t ino, uint64_t mnt_id);
@@ -213,7 +238,19 @@ int		 node_is_root(const struct wnode *);
 /* Find the node for an identity or make one around fd (which it then owns). */
 struct wnode	*node_find(uint64_t dev, uint64_t ino, uint64_t mnt_id);
 struct wnode	*node_insert(int fd, const struct statx *);
-void		 node_ref_lookup(struct wnode *);	/* one more guest lookup */
+/*
+ * One more guest lookup, of name under parent (NULL, NULL: no name, as O_TMPFILE), which
+ * the state store keeps as the node's name for a restarted worker.
+ */
+void		 node_ref_lookup(struct wnode *, struct wnode *parent, const char *name);
+/* A rename left n known as name under parent (for the state store). */
+void		 node_set_name(struct wnode *, struct wnode *parent, const char *name);
+/*
+ * A node a predecessor gave the guest, back at its id (index, gen) with its lookup count,
+ * around fd (which it then owns). With a reference; NULL (fd closed) when it cannot be.
+ */
+struct wnode	*node_restore(uint32_t index, uint32_t gen, uint64_t nlookup, int fd,
+		    const struct statx *);
 /* Guest FORGET: drop nlookup guest references; the node goes when both counts are 0. */
 void		 node_forget(uint64_t nodeid, uint64_t nlookup);
 /*
@@ -237,6 +274,13 @@ int	node_lookup(struct wnode *parent, const char *name, struct msg_entry *out);
  */
 int	node_lookup_fd(int fd, struct msg_entry *out);
 /*
+ * Open name under parent as a new O_PATH|O_NOFOLLOW fd (counted in the fd budget), never
+ * following a symlink, and statx what was opened. 0 or an errno value.
+ */
+int	node_open_name(struct wnode *parent, const char *name, int *fd, struct statx *);
+/* After a rename: the node now at parent/name, if the guest holds it, is known by it. */
+void	node_renamed(struct wnode *parent, const char *name);
+/*
  * Open the node for I/O with flags (O_RDONLY/O_WRONLY/O_RDWR and harmless O_* only):
  * reopens the O_PATH fd through /proc/self/fd, refuses anything but regular files and
  * directories (ELOOP for symlinks, EBADF otherwise, as virtiofsd does). Counts against the
@@ -250,10 +294,24 @@ int	node_open(struct wnode *, int flags);
  */
 void	node_dax_mark(struct wnode *, struct msg_attr *attr);
 
+/* ---- wstate_rebuild.c ---- */
+/*
+ * After the sandbox and creds_init(), before HELLO, on a thread acting as the guest's
+ * root: bring back the nodes a dead predecessor gave the guest (wstate.c found its
+ * state), each at its old id, and log how many. Nodes that cannot be found again are
+ * lost: their ids answer ESTALE.
+ */
+void	wstate_rebuild(void);
+
 /* ---- handles.c: open files and directories ---- */
+/* At start: a restarted worker's fh generations start above any predecessor's. */
+void		 handles_init(void);
 /* A handle for an open fd of node (takes a node reference); returns the guest's fh. */
 uint64_t	 handle_new(struct wnode *, int fd, int is_dir);
-/* By guest fh, with a reference taken; NULL with *err = EBADF when unknown. */
+/*
+ * By guest fh, with a reference taken; NULL with *err = EBADF when unknown, ESTALE when
+ * it is a predecessor's (a restarted worker reopens no file).
+ */
 struct whandle	*handle_get(uint64_t fh, int *err);
 void		 handle_put(struct whandle *);
 int		 handle_fd(const struct whandle *);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,17 +72,21 @@ static void
 wh_exec(int bfd, int ffd, int rfd, const char *log, const struct wh_opts *o)
 {
 	const char	*path = worker_path();
-	int		 lfd;
+	int		 lfd, sfd = -1;
 
 	if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		_exit(98);
-	/* Move the ends out of the way of 3, 4 and 5 first. */
+	/* Move the ends (and the state fd) out of the way of 3, 4, 5 and 6 first. */
+	if (o->state_fd > STDERR_FILENO && (sfd = fcntl(o->state_fd, F_DUPFD, 10)) == -1)
+		_exit(98);
 	if ((bfd = fcntl(bfd, F_DUPFD, 10)) == -1 || (ffd = fcntl(ffd, F_DUPFD, 10)) == -1 ||
 	    (rfd = fcntl(rfd, F_DUPFD, 10)) == -1 ||
 	    dup2(lfd, STDERR_FILENO) == -1 || dup2(bfd, CHAN_FD_BROKER) == -1 ||
 	    dup2(ffd, CHAN_FD_PEER) == -1 || dup2(rfd, CHAN_FD_REQUESTS) == -1)
 		_exit(98);
-	closefrom(CHAN_FD_REQUESTS + 1);
+	if (sfd != -1 && dup2(sfd, CHAN_FD_STATE) == -1)
+		_exit(98);
+	closefrom(sfd != -1 ? CHAN_FD_STATE + 1 : CHAN_FD_REQUESTS + 1);
 	if (o->env != NULL)
 		putenv((char *)(uintptr_t)o->env);
 	execl(path, "privfsd-worker", (char *)NULL);
@@ -98,6 +103,8 @@ wh_config(struct wh *w, const struct wh_opts *o)
 		wh_die("calloc");
 	strlcpy(cfg->shared_dir, w->dir, sizeof(cfg->shared_dir));
 	cfg->flags = o->flags;
+	if (o->state_fd > STDERR_FILENO)
+		cfg->flags |= CONFIG_WORKER_RESTART;
 	cfg->sandbox = o->sandbox;
 	cfg->seccomp = o->seccomp;
 	cfg->log_level = getenv("WH_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
@@ -189,7 +196,10 @@ wh_start(struct wh *w, const struct wh_opts *o)
 	if ((size_t)snprintf(w->dir, sizeof(w->dir), "%s/shared", w->top) >= sizeof(w->dir) ||
 	    (size_t)snprintf(w->log, sizeof(w->log), "%s/log", w->top) >= sizeof(w->log))
 		wh_die("path too long");
-	if (mkdir(w->dir, 0755) == -1)
+	if (o->shared_dir != NULL) {
+		if (strlcpy(w->dir, o->shared_dir, sizeof(w->dir)) >= sizeof(w->dir))
+			wh_die("path too long");
+	} else if (mkdir(w->dir, 0755) == -1)
 		wh_die("mkdir");
 	if (o->prepare != NULL)
 		o->prepare(w->dir);
@@ -214,6 +224,28 @@ wh_start(struct wh *w, const struct wh_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+int
+wh_state_memfd(void)
+{
+	int fd;
+
+	if ((fd = memfd_create("wh-state", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)WSTATE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		wh_die("state memfd");
+	return fd;
+}
+
+void
+wh_kill(struct wh *w)
+{
+	if (w->status != -1)
+		return;
+	kill(w->pid, SIGKILL);
+	if (waitpid(w->pid, &w->status, 0) == -1)
+		wh_die("waitpid");
 }
 
 static int

@@ -49,6 +49,10 @@ struct wh_opts {
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
 	const char	*env;		/* "NAME=value" put in the worker's environment, or NULL */
 	int		 no_mem;	/* do not send a memory table */
+	/* > 2: passed as the worker's fd 6 (CHAN_FD_STATE), with CONFIG_WORKER_RESTART */
+	int		 state_fd;
+	/* An existing shared directory (a restarted worker's), instead of a new one. */
+	const char	*shared_dir;
 	/* Called with the new shared directory before the worker starts. */
 	void		(*prepare)(const char *dir);
 };
@@ -81,6 +85,10 @@ struct wh {
 void	wh_opts_default(struct wh_opts *);
 /* Starts the worker and waits for HELLO and MEM_READY. 0, or exits 77 without root. */
 int	wh_start(struct wh *, const struct wh_opts *);
+/* A state memfd as the broker makes it (sealed at WSTATE_BYTES); exits on failure. */
+int	wh_state_memfd(void);
+/* SIGKILL the worker and reap it (its channels stay open until wh_stop). */
+void	wh_kill(struct wh *);
 /* Closes both channels and reaps the worker; returns its wait status. */
 int	wh_stop(struct wh *);
 /* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
