@@ -162,7 +162,7 @@ spawn_expect_hello(struct child *c, int64_t deadline)
 	int64_t			left = deadline - now_ms();
 
 	if (chan_recv_blocking(c->chan, &msg, left > 0 ? (int)left : 0) == -1)
-		return errno == ETIMEDOUT ? "no hello within 5 seconds" : "channel closed";
+		return errno == ETIMEDOUT ? "no hello in time" : "channel closed";
 	if (msg.fd != -1)
 		close(msg.fd);
 	if (msg.hdr.type != IMSG_CHILD_HELLO || msg.hdr.len != sizeof(hello) || msg.fd != -1)

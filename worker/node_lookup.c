@@ -116,7 +116,7 @@ int
 node_lookup(struct wnode *parent, const char *name, struct msg_entry *out)
 {
 	struct statx	 stx;
-	struct wnode	*n;
+	struct wnode	*n = NULL;	/* gcc -O2 cannot see that errno is never 0 here */
 	int		 error;
 
 	explicit_bzero(out, sizeof(*out));
