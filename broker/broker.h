@@ -53,6 +53,15 @@ const char *options_dax_finish(struct msg_config *);
 const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
 
+/*
+ * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() says what
+ * such a privfsd cannot do (and refuses what was asked for explicitly); userns_enter()
+ * makes the user namespace, whose one uid and gid 0 are the invoking user's. Fatal on
+ * failure.
+ */
+void	userns_adjust(struct broker_opts *);
+void	userns_enter(void);
+
 /* listener.c: the vhost-user listening socket. */
 int	listener_open(const struct broker_opts *);	/* fatal on failure */
 /* Accept one connection and hand it to accepted (which owns it from then on). */
