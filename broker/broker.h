@@ -54,10 +54,10 @@ const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
 
 /*
- * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() says what
- * such a privfsd cannot do (and refuses what was asked for explicitly); userns_enter()
- * makes the user namespace, whose one uid and gid 0 are the invoking user's. Fatal on
- * failure.
+ * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() turns off what
+ * such a privfsd cannot do (and refuses what cannot be turned off); userns_enter() makes
+ * the user namespace, whose one uid and gid 0 are the invoking user's, and says so in the
+ * log. Fatal on failure.
  */
 void	userns_adjust(struct broker_opts *);
 void	userns_enter(void);

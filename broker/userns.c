@@ -55,21 +55,21 @@ unshare_hint(int error)
 {
 	switch (error) {
 	case EPERM:
-		return "unprivileged user namespaces are disabled or restricted "
-		    "(sysctl kernel.unprivileged_userns_clone, "
+		return " (unprivileged user namespaces disabled or restricted: sysctl "
+		    "kernel.unprivileged_userns_clone or "
 		    "kernel.apparmor_restrict_unprivileged_userns, or a seccomp filter)";
 	case ENOSPC:
-		return "no user namespace left (sysctl user.max_user_namespaces)";
+		return " (sysctl user.max_user_namespaces)";
 	case EUSERS:
-		return "too deeply nested user namespaces";
+		return " (user namespaces nested too deeply)";
 	default:
 		return "";
 	}
 }
 
 /*
- * What the user asked for that a user namespace cannot give: said once, before the
- * children start, or refused when it was asked for explicitly.
+ * What the user asked for that a user namespace cannot give: said before anything
+ * starts, and refused where nothing else would do.
  */
 void
 userns_adjust(struct broker_opts *o)
@@ -86,10 +86,6 @@ userns_adjust(struct broker_opts *o)
 		    "host's user namespace); the worker keeps an fd per inode");
 		c->inode_file_handles = FILE_HANDLES_NEVER;
 	}
-	log_warnx("running as uid %lu, not root: in a user namespace of our own, where the "
-	    "frontend keeps uid 0 (this user) without capabilities instead of the user %s; "
-	    "guest files are all owned by uid/gid 0 and chown to other ids fails (privfsd(8), "
-	    "\"Running as an unprivileged user\")", (unsigned long)geteuid(), PRIVSEP_USER);
 }
 
 void
@@ -102,9 +98,8 @@ userns_enter(void)
 
 	if (unshare(CLONE_NEWUSER) == -1) {
 		n = errno;
-		fatalx("unshare(CLONE_NEWUSER): %s: an unprivileged privfsd needs a user "
-		    "namespace%s%s", strerror(n), *unshare_hint(n) != '\0' ? ": " : "",
-		    unshare_hint(n));
+		fatalx("not started as root, and cannot make the user namespace privfsd then "
+		    "needs: unshare(CLONE_NEWUSER): %s%s", strerror(n), unshare_hint(n));
 	}
 	/* An unprivileged process may write gid_map only once setgroups is denied. */
 	if (write_proc("/proc/self/setgroups", "deny") == -1)
@@ -121,6 +116,9 @@ userns_enter(void)
 		fatal("/proc/self/gid_map");
 	if (getuid() != 0 || geteuid() != 0 || getgid() != 0 || getegid() != 0)
 		fatalx("not uid/gid 0 in the new user namespace");
-	log_debug("in a user namespace as uid 0 (host uid %lu, gid %lu)",
-	    (unsigned long)uid, (unsigned long)gid);
+	/* Once, for whoever reads the log: the separation is not what privfsd(8) says first. */
+	log_warnx("running as uid %lu, not root: in a user namespace of our own, where the "
+	    "frontend keeps uid 0 (this user) without capabilities instead of the user %s; "
+	    "guest files are all owned by uid/gid 0 and chown to other ids fails (privfsd(8), "
+	    "\"Running as an unprivileged user\")", (unsigned long)uid, PRIVSEP_USER);
 }

@@ -5,7 +5,8 @@
 # (fault/vu-fault) then creates, writes, fsyncs, reads back, lists and removes files; the
 # host sees them owned by the user. A killed worker is replaced by the respawner in the
 # same namespace and serving goes on. The export ends cleanly when the driver leaves.
-# Skipped, saying why, where unprivileged user namespaces are disabled.
+# Where it cannot make a user namespace, privfsd says why and exits 1, leaving nothing
+# behind. Skipped, saying why, where unprivileged user namespaces are disabled.
 . "$PRIVFSD_SRCDIR/tests/fault/fault-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/userns-lib.sh"
 require_backend
@@ -39,8 +40,28 @@ done
 [ "$(privfsd_procs)" = "broker frontend respawner worker " ] ||
     fail "processes: $(privfsd_procs)"
 userns_check_procs $procs
+role() { for p in $procs; do ps -o pid=,args= -p "$p"; done | awk -v r="privfsd: $1" 'index($0, r) { print $1 }'; }
+fe=$(role frontend) worker=$(role worker)
+# In the namespace: no capability in any set, no_new_privs, a seccomp filter, no group.
+[ "$(awk '$1 ~ /^Cap(Inh|Prm|Eff|Bnd|Amb):$/ { print $2 }' "/proc/$fe/status" | sort -u)" = \
+    0000000000000000 ] || { grep ^Cap "/proc/$fe/status"; fail "the frontend has capabilities"; }
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$fe/status" || fail "frontend: no no_new_privs"
+grep -q '^Seccomp:[[:space:]]*2$' "/proc/$fe/status" || fail "frontend: no seccomp filter"
+echo "ok - the frontend holds no capability in any set, with no_new_privs and seccomp"
+# What a process of the frontend's ids without capabilities could do to the worker (the
+# frontend itself has no open and no ptrace at all): the worker is not dumpable, so its
+# /proc files are closed to it, while its own are not.
+if as_unpriv nsenter --user --preserve-credentials --target "$BACKEND_PID" \
+    setpriv --bounding-set=-all --inh-caps=-all sh -c \
+    "cat /proc/self/environ >/dev/null && ! cat /proc/$worker/environ >/dev/null 2>&1 &&
+     ! cat /proc/$worker/mem >/dev/null 2>&1"; then
+	echo "ok - uid 0 in the namespace without capabilities cannot read the worker's /proc files"
+else
+	fail "a process as the frontend could read the worker's /proc/PID/environ or mem"
+fi
 
 drv_start "$U/sock"
+drv_pid=$DRV_PID	# bash unsets DRV_PID as soon as the coprocess ends
 want_ok "INIT" init
 want_ok "CREATE new" create new
 node=$F1 fh=$F2
@@ -62,7 +83,7 @@ want_err EACCES "root's file is out of reach" open "$F1"
 want_ok "RELEASE new" release "$node" "$fh"
 
 # The respawner starts the next worker, in the same namespace.
-old_worker=$(for p in $procs; do ps -o pid=,args= -p "$p"; done | awk '/privfsd: worker/ { print $1 }')
+old_worker=$worker
 [ -n "$old_worker" ] || fail "no worker"
 kill -9 "$old_worker"
 for i in $(seq 1 100); do grep -q 'started a new worker' "$T/log" && break; sleep 0.1; done
@@ -76,7 +97,7 @@ procs=$(tree_pids "$BACKEND_PID" | tr '\n' ' ')
 userns_check_procs $procs
 
 drv quit
-wait "$DRV_PID" 2>/dev/null
+wait "$drv_pid" 2>/dev/null
 backend_exit_status 10
 [ "$BACKEND_STATUS" = "exit 0" ] || { tail -n 20 "$T/log"; fail "privfsd: $BACKEND_STATUS after the driver left"; }
 if privfsd_crashes "$T/log" | grep -v "pid $old_worker"; then
@@ -85,4 +106,22 @@ if privfsd_crashes "$T/log" | grep -v "pid $old_worker"; then
 fi
 [ ! -e "$U/sock" ] || fail "the socket was left behind"
 echo "ok - privfsd ended cleanly and removed its socket"
+
+# No user namespace to be had: a namespace whose limit (user.max_user_namespaces is per
+# namespace and counts every nested one) allows only the one privfsd is started in, as
+# uid 65534 there. (--map-user: util-linux 2.38.)
+if unshare --help 2>/dev/null | grep -q -- --map-user=; then
+	mkdir -p "$T/share2"
+	unshare --user --map-root-user sh -c "echo 1 >/proc/sys/user/max_user_namespaces &&
+	    exec unshare --user --map-user=65534 --map-group=65534 '$REAL_PRIVFSD' \
+	    --socket-path='$T/sock2' --shared-dir='$T/share2'" >"$T/log2" 2>&1 </dev/null
+	rc=$?
+	[ $rc = 1 ] || { cat "$T/log2"; fail "privfsd without a user namespace: status $rc"; }
+	grep -q 'cannot make the user namespace privfsd then needs: unshare(CLONE_NEWUSER): No space left on device (sysctl user.max_user_namespaces)' "$T/log2" ||
+	    { cat "$T/log2"; fail "privfsd without a user namespace did not say why"; }
+	[ ! -e "$T/sock2" ] || fail "privfsd without a user namespace left its socket"
+	echo "ok - without a user namespace privfsd says why and exits 1: $(tail -n 1 "$T/log2")"
+else
+	echo "# skipped: no user namespace to be had (unshare has no --map-user)"
+fi
 pass "an unprivileged user's privfsd serves requests from a user namespace"
