@@ -52,6 +52,8 @@ const char *options_dax_finish(struct msg_config *);
 /* options_idmap.c: --translate-uid/gid and --uid-map/gid-map into msg_idmap tables. */
 const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
+/* CONFIG_USERNS: only host id 0 exists; an empty table becomes 0 -> 0. NULL or why not. */
+const char *idmap_userns(struct msg_idmap *table);
 
 /*
  * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() turns off what

@@ -9,8 +9,9 @@
  *
  * What changes (privfsd(8), "Running as an unprivileged user"): the privsep user does not
  * exist in the namespace, so the frontend stays uid 0 with no capabilities (sandbox.c);
- * the guest sees one owner, 0, and cannot chown to any other id; open_by_handle_at needs
- * CAP_DAC_READ_SEARCH in the initial namespace, so there are no file handles.
+ * the guest sees one owner, 0, and only guest id 0 exists unless id rules say otherwise
+ * (options_idmap.c); open_by_handle_at needs CAP_DAC_READ_SEARCH in the initial
+ * namespace, so there are no file handles.
  */
 #include "config.h"
 
@@ -74,7 +75,13 @@ unshare_hint(int error)
 void
 userns_adjust(struct broker_opts *o)
 {
-	struct msg_config *c = &o->config;
+	struct msg_config	*c = &o->config;
+	const char		*why;
+
+	if ((why = idmap_userns(c->uid_map)) != NULL)
+		fatalx("--uid-map/--translate-uid: %s", why);
+	if ((why = idmap_userns(c->gid_map)) != NULL)
+		fatalx("--gid-map/--translate-gid: %s", why);
 
 	if (c->inode_file_handles == FILE_HANDLES_MANDATORY)
 		fatalx("--inode-file-handles=mandatory: open_by_handle_at needs "
@@ -119,6 +126,7 @@ userns_enter(void)
 	/* Once, for whoever reads the log: the separation is not what privfsd(8) says first. */
 	log_warnx("running as uid %lu, not root: in a user namespace of our own, where the "
 	    "frontend keeps uid 0 (this user) without capabilities instead of the user %s; "
-	    "guest files are all owned by uid/gid 0 and chown to other ids fails (privfsd(8), "
-	    "\"Running as an unprivileged user\")", (unsigned long)uid, PRIVSEP_USER);
+	    "the guest sees this user's files as uid/gid 0, and no other guest id exists "
+	    "(privfsd(8), \"Running as an unprivileged user\")", (unsigned long)uid,
+	    PRIVSEP_USER);
 }

@@ -5,8 +5,9 @@
 # (fault/vu-fault) then creates, writes, fsyncs, reads back, lists and removes files; the
 # host sees them owned by the user. A killed worker is replaced by the respawner in the
 # same namespace and serving goes on. The export ends cleanly when the driver leaves.
-# Where it cannot make a user namespace, privfsd says why and exits 1, leaving nothing
-# behind. Skipped, saying why, where unprivileged user namespaces are disabled.
+# Id rules to host ids other than the user's and mandatory file handles are refused at
+# start; where it cannot make a user namespace, privfsd says why and exits 1, leaving
+# nothing behind. Skipped, saying why, where unprivileged user namespaces are disabled.
 . "$PRIVFSD_SRCDIR/tests/fault/fault-lib.sh"
 . "$PRIVFSD_SRCDIR/tests/broker/userns-lib.sh"
 require_backend
@@ -106,6 +107,23 @@ if privfsd_crashes "$T/log" | grep -v "pid $old_worker"; then
 fi
 [ ! -e "$U/sock" ] || fail "the socket was left behind"
 echo "ok - privfsd ended cleanly and removed its socket"
+
+# What such a privfsd cannot do is refused at start when asked for: host ids other than the
+# user's own in id rules, and file handles (open_by_handle_at needs CAP_DAC_READ_SEARCH in
+# the host's user namespace).
+refused() {	# refused WHAT PATTERN ARGS...
+	local what=$1 pattern=$2
+	shift 2
+	as_unpriv "$REAL_PRIVFSD" --socket-path="$U/sock3" --shared-dir="$U/share" "$@" \
+	    >"$T/log3" 2>&1 </dev/null
+	rc=$?
+	[ $rc = 1 ] && grep -q -- "$pattern" "$T/log3" || { cat "$T/log3"; fail "$what: status $rc"; }
+	[ ! -e "$U/sock3" ] || fail "$what: the socket was left behind"
+	echo "ok - $what is refused: $(tail -n 1 "$T/log3" | cut -c1-120)"
+}
+refused "a uid rule to host uid 1000" "host ids other than 0" --translate-uid=map:0:1000:1
+refused "a gid squash to host gid 5" "host id other than 0" --translate-gid=squash-guest:0:5:10
+refused "--inode-file-handles=mandatory" "CAP_DAC_READ_SEARCH" --inode-file-handles=mandatory
 
 # No user namespace to be had: a namespace whose limit (user.max_user_namespaces is per
 # namespace and counts every nested one) allows only the one privfsd is started in, as
