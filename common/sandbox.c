@@ -72,8 +72,8 @@ static const int respawner_extra_caps[] = {
  * host's.
  */
 static struct {
-	int	groups_locked;		/* /proc/self/setgroups says "deny" */
 	int	unprivileged;		/* uid_map and gid_map are "0 ID 1" with ID != 0 */
+	int	groups_locked;		/* that, and /proc/self/setgroups says "deny" */
 } userns;
 
 /* Directories the frontend's empty tmpfs may be mounted on, in its private namespace. */
@@ -214,10 +214,12 @@ userns_probe(void)
 {
 	char buf[16];
 
-	userns.groups_locked = read_proc("/proc/self/setgroups", buf, sizeof(buf)) > 0 &&
-	    strncmp(buf, "deny", 4) == 0;
 	userns.unprivileged = single_id_map("/proc/self/uid_map") &&
 	    single_id_map("/proc/self/gid_map");
+	/* Anywhere else a setgroups() that fails stays fatal, as it always was. */
+	userns.groups_locked = userns.unprivileged &&
+	    read_proc("/proc/self/setgroups", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "deny", 4) == 0;
 }
 
 /* setgroups(0, NULL), where the namespace allows it (check_ids() knows when not). */
@@ -440,7 +442,7 @@ frontend_keep_userns_root(void)
 		fatal("capng_apply");
 	check_ids(0, 0);
 	check_caps(0);
-	if (prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != bits)
+	if ((prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) & bits) != bits)
 		fatalx("securebits did not stick");
 }
 
@@ -492,10 +494,11 @@ sandbox_frontend(const struct msg_config *cfg)
 	frontend_rlimits();
 	set_no_new_privs();
 	set_not_dumpable();
-	log_debug("frontend sandbox: uid %u gid %u%s, no capabilities",
-	    (cfg->flags & CONFIG_USERNS) ? 0 : cfg->privsep_uid,
-	    (cfg->flags & CONFIG_USERNS) ? 0 : cfg->privsep_gid,
-	    (cfg->flags & CONFIG_USERNS) ? " in the user namespace" : "");
+	if (cfg->flags & CONFIG_USERNS)
+		log_debug("frontend sandbox: uid 0 of the user namespace, no capabilities");
+	else
+		log_debug("frontend sandbox: uid %u gid %u, no capabilities",
+		    cfg->privsep_uid, cfg->privsep_gid);
 	sandbox_seccomp(seccomp_frontend_list, cfg->seccomp);
 }
 
