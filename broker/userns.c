@@ -127,6 +127,6 @@ userns_enter(void)
 	log_warnx("running as uid %lu, not root: in a user namespace of our own, where the "
 	    "frontend keeps uid 0 (this user) without capabilities instead of the user %s; "
 	    "the guest sees this user's files as uid/gid 0, and no other guest id exists "
-	    "(privfsd(8), \"Running as an unprivileged user\")", (unsigned long)uid,
-	    PRIVSEP_USER);
+	    "but through id rules (privfsd(8), \"Running as an unprivileged user\")",
+	    (unsigned long)uid, PRIVSEP_USER);
 }
