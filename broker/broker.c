@@ -70,11 +70,21 @@ main(int argc, char **argv)
 	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
 	proctitle(arg0, arg_last);
 
-	if (geteuid() != 0)
-		log_warnx("not running as root: the sandboxes will probably fail");
+	if (opts.config.flags & CONFIG_USERNS)
+		userns_adjust(&opts);
+	else if (geteuid() != 0)
+		log_warnx("not running as root and --sandbox=none: the frontend cannot "
+		    "change to the user %s", PRIVSEP_USER);
 	signal(SIGPIPE, SIG_IGN);
 	atexit(supervise_cleanup);
+	/*
+	 * The socket first, as the invoking user on the host: its owner, and the group of
+	 * --socket-group, are host ids that the user namespace does not map.
+	 */
 	listen_fd = listener_open(&opts);
+	/* Before any child: each of them, the respawner too, runs inside it. */
+	if (opts.config.flags & CONFIG_USERNS)
+		userns_enter();
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	supervise_start(base);

@@ -52,6 +52,17 @@ const char *options_dax_finish(struct msg_config *);
 /* options_idmap.c: --translate-uid/gid and --uid-map/gid-map into msg_idmap tables. */
 const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
+/* CONFIG_USERNS: only host id 0 exists; an empty table becomes 0 -> 0. NULL or why not. */
+const char *idmap_userns(struct msg_idmap *table);
+
+/*
+ * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() turns off what
+ * such a privfsd cannot do (and refuses what cannot be turned off); userns_enter() makes
+ * the user namespace, whose one uid and gid 0 are the invoking user's, and says so in the
+ * log. Fatal on failure.
+ */
+void	userns_adjust(struct broker_opts *);
+void	userns_enter(void);
 
 /* listener.c: the vhost-user listening socket. */
 int	listener_open(const struct broker_opts *);	/* fatal on failure */

@@ -524,6 +524,9 @@ check_combination(struct broker_opts *o)
 		c->flags |= CONFIG_NO_READDIRPLUS;
 	if (c->rlimit_nofile == UINT64_MAX)
 		c->rlimit_nofile = default_rlimit_nofile();
+	/* Only root has the capabilities the sandboxes use; others get them in a userns. */
+	if (geteuid() != 0 && c->sandbox != SANDBOX_NONE)
+		c->flags |= CONFIG_USERNS;
 }
 
 /*
@@ -581,7 +584,9 @@ options_parse(int argc, char **argv, struct broker_opts *o)
 	}
 	socket_activation(o);
 	check_combination(o);
-	lookup_privsep_user(&o->config);
+	/* In a user namespace of our own the privsep user has no id (userns.c). */
+	if ((o->config.flags & CONFIG_USERNS) == 0)
+		lookup_privsep_user(&o->config);
 }
 
 static void

@@ -119,3 +119,29 @@ idmap_namespace(const char *val, struct msg_idmap *table)
 		return "expected :GUEST:HOST:COUNT: with decimal numbers";
 	return idmap_add(table, IDMAP_MAP, v[0], v[1], v[2]);
 }
+
+/*
+ * An unprivileged user's privfsd (userns.c): the worker's ids are those of the user
+ * namespace, where only 0, the invoking user, exists. Without rules the table becomes
+ * the namespace's own map, 0 to 0, so that a request from any other guest id is refused
+ * (EPERM) before the worker tries an id the kernel would not take. Rules given must lead
+ * to host id 0 only.
+ */
+const char *
+idmap_userns(struct msg_idmap *table)
+{
+	int i;
+
+	if (table[0].kind == 0)
+		return idmap_namespace(":0:0:1:", table);
+	for (i = 0; i < CONFIG_MAX_IDMAP && table[i].kind != 0; i++) {
+		if (table[i].kind == IDMAP_MAP && (table[i].to != 0 || table[i].count != 1))
+			return "maps to host ids other than 0, which do not exist in the "
+			    "user namespace of an unprivileged privfsd (0 is the invoking user)";
+		if (table[i].kind == IDMAP_SQUASH && table[i].to != 0)
+			return "squashes to a host id other than 0, which does not exist in "
+			    "the user namespace of an unprivileged privfsd (0 is the invoking "
+			    "user)";
+	}
+	return NULL;
+}

@@ -205,6 +205,11 @@ enum inode_file_handles {
 #define CONFIG_HASHED_INODES	0x0800	/* guest inode numbers are keyed hashes */
 #define CONFIG_SYSLOG		0x1000
 #define CONFIG_WORKER_RESTART	0x2000	/* a dead worker is replaced (worker: fd 6) */
+/*
+ * Started by an unprivileged user: every process runs in the broker's user namespace,
+ * whose one uid is 0 (broker/userns.c); the frontend stays uid 0 there, without privsep_uid.
+ */
+#define CONFIG_USERNS		0x4000
 
 #define CONFIG_MAX_IDMAP	8
 #define CONFIG_XATTRMAP_MAX	4096
@@ -227,7 +232,7 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	uint32_t	cache;			/* enum cache_mode */
 	uint32_t	inode_file_handles;	/* enum inode_file_handles */
 	uint32_t	thread_pool_size;	/* worker threads; 0 = requests run on the loop */
-	uint32_t	privsep_uid;		/* the frontend's user, looked up by the broker */
+	uint32_t	privsep_uid;		/* the frontend's user; 0: CONFIG_USERNS */
 	uint32_t	privsep_gid;
 	uint32_t	memory_budget_kib;	/* worker memory budget; 0 = the default */
 	uint64_t	rlimit_nofile;		/* worker fd budget */

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <linux/securebits.h>
+
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +63,18 @@ static const int broker_caps[] = { CAP_KILL };
 static const int respawner_extra_caps[] = {
 	CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_RESOURCE, CAP_SETPCAP,
 };
+
+/*
+ * What sandbox_begin() learns of the user namespace, while /proc is still the host's.
+ * The one an unprivileged user's broker makes (broker/userns.c) maps a single id, 0, to
+ * that user and denies setgroups: no supplementary group can be dropped there (they stay
+ * the user's own, unmapped), and proc cannot be mounted, since the pid namespace is the
+ * host's.
+ */
+static struct {
+	int	unprivileged;		/* uid_map and gid_map are "0 ID 1" with ID != 0 */
+	int	groups_locked;		/* that, and /proc/self/setgroups says "deny" */
+} userns;
 
 /* Directories the frontend's empty tmpfs may be mounted on, in its private namespace. */
 static const char *const empty_root_mountpoints[] = { "/tmp", "/mnt", "/proc" };
@@ -127,7 +141,8 @@ check_ids(uid_t uid, gid_t gid)
 		fatalx("uids are %u/%u/%u, want %u", ru, eu, su, uid);
 	if (rg != gid || eg != gid || sg != gid)
 		fatalx("gids are %u/%u/%u, want %u", rg, eg, sg, gid);
-	if (getgroups(0, NULL) != 0)
+	/* With setgroups denied they cannot be dropped; they are the invoking user's own. */
+	if (!userns.groups_locked && getgroups(0, NULL) != 0)
 		fatalx("supplementary groups are left");
 }
 
@@ -147,6 +162,76 @@ check_single_threaded(void)
 		fatalx("the sandbox must be set up before any thread is started");
 }
 
+/* ---- the user namespace ------------------------------------------------------------ */
+
+/* Up to len - 1 bytes of a /proc file, NUL-terminated; -1 if it cannot be read. */
+static ssize_t
+read_proc(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* 1 when the id map at path is the one line "0 ID 1" with ID != 0. */
+static int
+single_id_map(const char *path)
+{
+	char		 buf[128], *p = buf, *field, *nl;
+	const char	*errstr;
+	long long	 v[3];
+	int		 n = 0;
+
+	if (read_proc(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	if ((nl = strchr(buf, '\n')) != NULL) {
+		if (nl[1] != '\0')
+			return 0;	/* more than one line */
+		*nl = '\0';
+	}
+	while ((field = strsep(&p, " \t")) != NULL) {
+		if (*field == '\0')
+			continue;
+		if (n == 3)
+			return 0;
+		v[n++] = strtonum(field, 0, UINT32_MAX, &errstr);
+		if (errstr != NULL)
+			return 0;
+	}
+	return n == 3 && v[0] == 0 && v[1] != 0 && v[2] == 1;
+}
+
+static void
+userns_probe(void)
+{
+	char buf[16];
+
+	userns.unprivileged = single_id_map("/proc/self/uid_map") &&
+	    single_id_map("/proc/self/gid_map");
+	/* Anywhere else a setgroups() that fails stays fatal, as it always was. */
+	userns.groups_locked = userns.unprivileged &&
+	    read_proc("/proc/self/setgroups", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "deny", 4) == 0;
+}
+
+/* setgroups(0, NULL), where the namespace allows it (check_ids() knows when not). */
+static void
+drop_supplementary_groups(void)
+{
+	if (userns.groups_locked)
+		return;
+	if (setgroups(0, NULL) == -1)
+		fatal("setgroups");
+}
+
 /* ---- steps shared by the roles ------------------------------------------------------ */
 
 /*
@@ -162,6 +247,7 @@ sandbox_begin(const char *role)
 	sanitizer_leak_check_now();
 #endif
 	tzset();
+	userns_probe();
 	if (capng_get_caps_process() == -1)
 		fatalx("libcap-ng cannot read this process's capabilities");
 	check_single_threaded();
@@ -330,6 +416,36 @@ frontend_drop_ids(uid_t uid, gid_t gid)
 	check_caps(0);
 }
 
+/*
+ * An unprivileged user's privfsd (CONFIG_USERNS): the privsep user has no id in the
+ * broker's user namespace, whose only uid is 0, the invoking user on the host. The
+ * frontend stays uid 0 there with no capability in any set, and SECBIT_NOROOT locked so
+ * that uid 0 gives nothing back on an execve either. It shares its host uid with the
+ * worker: the worker is not dumpable, so without CAP_SYS_PTRACE the frontend cannot ptrace
+ * it or read its /proc files, and its seccomp filter has no kill and no ptrace.
+ */
+static void
+frontend_keep_userns_root(void)
+{
+	const int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED;
+
+	/* Only where uid 0 is not the host's root: never root's own privfsd. */
+	if (!userns.unprivileged)
+		fatalx("told to stay uid 0, but this is not an unprivileged user's namespace");
+	clear_ambient_caps();
+	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) == -1)
+		fatal("PR_SET_SECUREBITS");
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS) == -1)
+		fatalx("cannot drop the capability bounding set");
+	if (capng_apply(CAPNG_SELECT_CAPS) == -1)
+		fatal("capng_apply");
+	check_ids(0, 0);
+	check_caps(0);
+	if ((prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) & bits) != bits)
+		fatalx("securebits did not stick");
+}
+
 static void
 frontend_rlimits(void)
 {
@@ -371,12 +487,18 @@ sandbox_frontend(const struct msg_config *cfg)
 	default:
 		fatalx("unknown sandbox mode %u", cfg->sandbox);
 	}
-	frontend_drop_ids(cfg->privsep_uid, cfg->privsep_gid);
+	if (cfg->flags & CONFIG_USERNS)
+		frontend_keep_userns_root();
+	else
+		frontend_drop_ids(cfg->privsep_uid, cfg->privsep_gid);
 	frontend_rlimits();
 	set_no_new_privs();
 	set_not_dumpable();
-	log_debug("frontend sandbox: uid %u gid %u, no capabilities", cfg->privsep_uid,
-	    cfg->privsep_gid);
+	if (cfg->flags & CONFIG_USERNS)
+		log_debug("frontend sandbox: uid 0 of the user namespace, no capabilities");
+	else
+		log_debug("frontend sandbox: uid %u gid %u, no capabilities",
+		    cfg->privsep_uid, cfg->privsep_gid);
 	sandbox_seccomp(seccomp_frontend_list, cfg->seccomp);
 }
 
@@ -394,12 +516,16 @@ worker_open_proc_namespace(void)
 	int fd;
 
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    "subset=pid") == -1) {
-		if (errno != EINVAL)
+	    "subset=pid") == -1 && (errno != EINVAL ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)) {
+		/*
+		 * Only a user namespace that owns the pid namespace may mount proc, and an
+		 * unprivileged user's (broker/userns.c) does not: the /proc we see stays,
+		 * as with --sandbox=chroot, and goes with the old root all the same.
+		 */
+		if (errno != EPERM || !userns.unprivileged)
 			fatal("mounting proc");
-		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		    NULL) == -1)
-			fatal("mounting proc");
+		log_debug("worker: in a user namespace, /proc/self/fd is the host's proc");
 	}
 	if ((fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		fatal("open /proc/self/fd");
@@ -570,8 +696,7 @@ sandbox_worker(const struct msg_config *cfg, int *proc_self_fd)
 	/* While CAP_SYS_RESOURCE may still be there. */
 	worker_rlimit_nofile(cfg->rlimit_nofile);
 
-	if (setgroups(0, NULL) == -1)
-		fatal("setgroups");
+	drop_supplementary_groups();
 	caps_apply(caps, ncaps);
 	check_ids(0, 0);
 	set_no_new_privs();
@@ -602,8 +727,7 @@ sandbox_respawner(void)
 		if (prctl(PR_CAPBSET_READ, respawner_extra_caps[i], 0, 0, 0) == 1)
 			caps[ncaps++] = respawner_extra_caps[i];
 	caps_bound(caps, ncaps);
-	if (setgroups(0, NULL) == -1)
-		fatal("setgroups");
+	drop_supplementary_groups();
 	caps_apply(caps, ncaps);
 	set_no_new_privs();
 	set_not_dumpable();
@@ -616,8 +740,7 @@ void
 sandbox_broker(const struct msg_config *cfg)
 {
 	sandbox_begin("broker");
-	if (setgroups(0, NULL) == -1)
-		fatal("setgroups");
+	drop_supplementary_groups();
 	caps_bound(broker_caps, NELEM(broker_caps));
 	caps_apply(broker_caps, NELEM(broker_caps));
 	set_no_new_privs();

@@ -85,7 +85,7 @@ check(const struct broker_opts *o)
 	if (c->sandbox > SANDBOX_NONE || c->seccomp > SECCOMP_MODE_NONE ||
 	    c->log_level > LOG_LEVEL_DEBUG || c->cache > CACHE_METADATA ||
 	    c->inode_file_handles > FILE_HANDLES_MANDATORY || c->thread_pool_size > 1024 ||
-	    c->privsep_uid == 0 || c->privsep_gid == 0) {
+	    ((c->privsep_uid == 0 || c->privsep_gid == 0) && !(c->flags & CONFIG_USERNS))) {
 		fprintf(stderr, "an enum of the configuration is out of range\n");
 		abort();
 	}
