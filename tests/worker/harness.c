@@ -299,6 +299,21 @@ wh_alive(struct wh *w)
 	return 0;
 }
 
+int
+wh_log_has(const struct wh *w, const char *s)
+{
+	char	 line[1024];
+	FILE	*f;
+	int	 found = 0;
+
+	if ((f = fopen(w->log, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, s) != NULL;
+	fclose(f);
+	return found;
+}
+
 void
 wh_dump_log(const struct wh *w)
 {

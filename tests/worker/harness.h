@@ -94,6 +94,8 @@ int	wh_stop(struct wh *);
 /* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
 int	wh_alive(struct wh *);
 void	wh_dump_log(const struct wh *);
+/* 1 when a line of the worker's log contains s. */
+int	wh_log_has(const struct wh *, const char *s);
 /* End of a test run: checks the worker still runs, prints its log after any failure, stops it. */
 int	wh_finish(struct wh *);
 /* Path of name inside the shared directory (static buffer). */

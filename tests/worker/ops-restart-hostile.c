@@ -53,21 +53,6 @@ start(struct wh *w, int sfd, const char *dir)
 		exit(1);
 }
 
-static int
-log_has(const struct wh *w, const char *s)
-{
-	char	 line[1024];
-	FILE	*f;
-	int	 found = 0;
-
-	if ((f = fopen(w->log, "r")) == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, s) != NULL;
-	fclose(f);
-	return found;
-}
-
 static uint64_t
 lookup(struct wh *w, uint64_t parent, const char *name)
 {
@@ -186,7 +171,7 @@ main(void)
 	corrupt(&a, bad);
 
 	start(&b, sfd, a.dir);
-	CHECK(log_has(&b, "restart: 1 nodes rebuilt, 17 lost"));
+	CHECK(wh_log_has(&b, "restart: 1 nodes rebuilt, 17 lost"));
 	/* The pages between were never read: the store still costs next to nothing. */
 	CHECK(fstat(sfd, &st) == 0 && st.st_blocks * 512 < 1024 * 1024);
 	CHECK(wh_getattr(&b, good, &attr) == 0);
@@ -200,7 +185,7 @@ main(void)
 	/* Not a store at all: no restart, no old id. */
 	header()->magic = 0;
 	start(&c, sfd, a.dir);
-	CHECK(!log_has(&c, "restart:"));
+	CHECK(!wh_log_has(&c, "restart:"));
 	CHECK(wh_getattr(&c, good, &attr) != 0);
 	CHECK(header()->magic == WSTATE_MAGIC && header()->max_index == 0);
 	CHECK(wh_finish(&c) == 0);

@@ -63,21 +63,6 @@ start(struct wh *w, int sfd, const char *dir)
 		exit(1);
 }
 
-static int
-log_has(const struct wh *w, const char *s)
-{
-	char	 line[1024];
-	FILE	*f;
-	int	 found = 0;
-
-	if ((f = fopen(w->log, "r")) == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, s) != NULL;
-	fclose(f);
-	return found;
-}
-
 static uint64_t
 host_ino(const struct wh *w, const char *name)
 {
@@ -179,8 +164,8 @@ second_worker(struct wh *w, const struct ids *id)
 	struct msg_attr	a;
 	uint64_t	got, fh;
 
-	CHECK(log_has(w, "restart: 9 nodes rebuilt, 0 lost"));
-	CHECK(log_has(w, "restart: session flags 0x24 kept"));
+	CHECK(wh_log_has(w, "restart: 9 nodes rebuilt, 0 lost"));
+	CHECK(wh_log_has(w, "restart: session flags 0x24 kept"));
 	check_same(w, id->d1, "d1");
 	check_same(w, id->d2, "d1/d2");
 	check_same(w, id->f, "d1/d2/f");
@@ -233,7 +218,7 @@ run(void)
 
 	/* A second restart: the first worker's ids and the second's still hold. */
 	start(&c, sfd, a.dir);
-	CHECK(log_has(&c, "restart: 9 nodes rebuilt, 0 lost"));
+	CHECK(wh_log_has(&c, "restart: 9 nodes rebuilt, 0 lost"));
 	check_same(&c, id.d1, "d1");
 	check_same(&c, id.r, "d1/r2");
 	check_same(&c, id.k, "d1/d3b/k");
@@ -268,7 +253,7 @@ no_state(void)
 	CHECK(wh_getattr(&w, (uint64_t)1 << 32 | 2, &a) == EBADF);
 	CHECK(wh_getattr(&w, 77, &a) == EBADF);
 	CHECK(wh_read(&w, 5, 0, 1, 0, &n) == EBADF);
-	CHECK(!log_has(&w, "restart:"));
+	CHECK(!wh_log_has(&w, "restart:"));
 	CHECK(wh_finish(&w) == 0);
 }
 
