@@ -38,20 +38,8 @@ fuse*) ;;
 *) fail "$mnt is not a FUSE mount: $(findmnt -n --target "$mnt")" ;;
 esac
 
-# results RUNDIR: "run name status" lines, status ok, fail or skip (as compare.sh).
-results() {
-	local run
-	for run in root user; do
-		awk -v run="$run" '
-			/^not ok [0-9]+ / { n = $4; sub(/:$/, "", n); print run, n, "fail"; next }
-			/^ok [0-9]+ .*# SKIP/ { print run, $3, "skip"; next }
-			/^ok [0-9]+ / { print run, $3, "ok" }' "$1/$run.tap"
-	done | LC_ALL=C sort
-}
-complete() {
-	grep -q '^posixsuite: ' "$1/root.tap" 2>/dev/null &&
-	    grep -q '^posixsuite: ' "$1/user.tap" 2>/dev/null
-}
+# results RUNDIR and complete RUNDIR: the suite's output, read as compare.sh reads it.
+. "$PRIVFSD_SRCDIR/tests/posix/posix-lib.sh"
 # A guest run still going when the test ends (interrupted): run-guest.sh ends QEMU and the
 # back-end on TERM; then the bindfs mount can go.
 rpid=""

@@ -14,22 +14,8 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot"
 out=${POSIX_KEEP:-$T/out}
 mkdir -p "$out"
 
-# results RUNDIR: "run name status" lines, status ok, fail or skip.
-results() {
-	local run
-	for run in root user; do
-		awk -v run="$run" '
-			/^not ok [0-9]+ / { n = $4; sub(/:$/, "", n); print run, n, "fail"; next }
-			/^ok [0-9]+ .*# SKIP/ { print run, $3, "skip"; next }
-			/^ok [0-9]+ / { print run, $3, "ok" }' "$1/$run.tap"
-	done | LC_ALL=C sort
-}
-
-# complete RUNDIR: both runs printed their summary line.
-complete() {
-	grep -q '^posixsuite: ' "$1/root.tap" 2>/dev/null &&
-	    grep -q '^posixsuite: ' "$1/user.tap" 2>/dev/null
-}
+# results RUNDIR and complete RUNDIR: the suite's output, read as compare.sh reads it.
+. "$PRIVFSD_SRCDIR/tests/posix/posix-lib.sh"
 
 bash "$here/run-posix.sh" --out="$out/privfsd" privfsd
 prc=$?
