@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,9 +219,8 @@ vlog_errno(enum log_level level, const char *fmt, va_list ap)
 	errno = saved_errno;
 }
 
-/* Where this line stands in its site's interval: 0 write it, 1 drop it. */
 static int
-log_rl_drop(struct log_rl *rl, unsigned long *before)
+log_rl_drop_locked(struct log_rl *rl, unsigned long *before)
 {
 	struct timespec now;
 
@@ -238,6 +238,21 @@ log_rl_drop(struct log_rl *rl, unsigned long *before)
 	}
 	rl->lines++;
 	return 0;
+}
+
+/* The worker's request threads share call sites: one lock for every site's counters. */
+static pthread_mutex_t	log_rl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Where this line stands in its site's interval: 0 write it, 1 drop it. */
+static int
+log_rl_drop(struct log_rl *rl, unsigned long *before)
+{
+	int drop;
+
+	pthread_mutex_lock(&log_rl_lock);
+	drop = log_rl_drop_locked(rl, before);
+	pthread_mutex_unlock(&log_rl_lock);
+	return drop;
 }
 
 void

@@ -127,7 +127,7 @@ fsid_switch(uint32_t uid, uint32_t gid)
 	if (gid != th_fsgid) {
 		th_fsgid = FSID_UNKNOWN;
 		if (set_fsid(SYS_setfsgid, gid) == -1) {
-			log_warnx("setfsgid %u did not take", gid);
+			log_warnx_rl("setfsgid %u did not take", gid);	/* per request */
 			return -1;
 		}
 		th_fsgid = gid;
@@ -135,7 +135,7 @@ fsid_switch(uint32_t uid, uint32_t gid)
 	if (uid != th_fsuid) {
 		th_fsuid = FSID_UNKNOWN;
 		if (set_fsid(SYS_setfsuid, uid) == -1) {
-			log_warnx("setfsuid %u did not take", uid);
+			log_warnx_rl("setfsuid %u did not take", uid);	/* per request */
 			return -1;
 		}
 		th_fsuid = uid;
