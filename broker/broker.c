@@ -58,15 +58,17 @@ main(int argc, char **argv)
 	char				*arg_last = argv[argc - 1] + strlen(argv[argc - 1]);
 
 	sanitize_std_fds();
-	setproctitle_init(argc, argv, environ);
 	log_init(0, LOG_LEVEL_INFO);
+	if (service_wanted(argc, argv))
+		service_main(argc, argv);	/* privfsd.conf: a broker per export */
+	setproctitle_init(argc, argv, environ);
 	log_procinit("broker");
 	options_parse(argc, argv, &opts);
 	/* With --syslog, ours is the one connection: the children's lines come through us. */
 	log_init((opts.config.flags & CONFIG_SYSLOG) != 0, opts.config.log_level);
 	options_log_ignored(&opts);
-	log_setexport(opts.config.shared_dir);
-	connlog_init(opts.config.shared_dir);
+	log_setexport(opts.export_name[0] != '\0' ? opts.export_name : opts.config.shared_dir);
+	connlog_init(opts.export_name[0] != '\0' ? opts.export_name : opts.config.shared_dir);
 	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
 	proctitle(arg0, arg_last);
 

@@ -24,10 +24,21 @@ struct broker_opts {
 	int		socket_activated;	/* listen_fd came from systemd's LISTEN_FDS */
 	uint32_t	ignored;		/* -o switches given that have no effect */
 	int		worker_restart;		/* --worker-restart: 1, 0, or -1 (default) */
+	char		export_name[64];	/* --export-name, or "" */
 };
 
 /* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
 void	options_parse(int argc, char **argv, struct broker_opts *);
+
+/* 1: --name takes a value, 0: a switch, -1: no such option (privfsd.conf's lines). */
+int	options_takes_value(const char *name);
+/*
+ * Arguments from privfsd.conf: options_fail() names origins[i] ("FILE:LINE") for argv[i],
+ * and whole for what only the whole command line gets wrong. NULL: the command line.
+ */
+void	options_set_origins(char *const *origins, const char *whole);
+const char *options_origin(void);
+void	options_set_current(int argi);		/* the argv index being parsed, or -1 */
 
 /* options_compat.c: one -o list of the C virtiofsd ("source=DIR,cache=none,xattr"). */
 void	options_compat(const char *list, struct broker_opts *);
@@ -64,11 +75,38 @@ const char *idmap_userns(struct msg_idmap *table);
 void	userns_adjust(struct broker_opts *);
 void	userns_enter(void);
 
+/* conf.c: privfsd.conf(5). Each export is the command line of the broker serving it. */
+#define CONF_NAME_MAX	64
+struct conf_export {
+	char		  name[CONF_NAME_MAX];
+	unsigned int	  line;			/* of "export NAME {" */
+	char		  origin[PATH_MAX + 16];	/* "FILE:LINE" of it */
+	char		  socket_path[PATH_MAX];
+	int		  argc;
+	char		**argv;			/* "privfsd", globals, its own, --export-name */
+	char		**origins;		/* "FILE:LINE" of each argv entry */
+};
+struct conf {
+	struct conf_export	*exports;
+	size_t			 nexports;
+};
+/* 0, or -1 with "FILE:LINE: what" in err. */
+int	conf_load(const char *path, struct conf *, char *err, size_t errsz);
+void	conf_free(struct conf *);
+void	conf_export_free(struct conf_export *);
+int	conf_export_same(const struct conf_export *, const struct conf_export *);
+
+/* service.c: privfsd --config: one broker per export, restarted, reloaded on SIGHUP. */
+int	service_wanted(int argc, char **argv);
+__attribute__((__noreturn__))
+void	service_main(int argc, char **argv);
+
 /* listener.c: the vhost-user listening socket. */
 int	listener_open(const struct broker_opts *);	/* fatal on failure */
 /* Accept one connection and hand it to accepted (which owns it from then on). */
 void	listener_start(int fd, struct event_base *, void (*accepted)(int fd));
 void	listener_remove_socket(void);			/* unlink it if we created it */
+int	listener_waiting(void);		/* 1 until the one connection came */
 
 /* sockdiag.c: 1 when a listening AF_UNIX socket is bound to dev/ino, 0 not, -1 unknown. */
 int	sockdiag_is_listening(dev_t dev, ino_t ino);

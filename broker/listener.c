@@ -183,6 +183,12 @@ listener_start(int fd, struct event_base *base, void (*accepted)(int))
 		fatalx("listener event");
 }
 
+int
+listener_waiting(void)
+{
+	return listen_ev != NULL;
+}
+
 /* Only the file we bound, still the same inode: never someone else's. */
 void
 listener_remove_socket(void)

@@ -143,6 +143,20 @@ set_tag(const char *val, struct broker_opts *o)
 }
 
 static const char *
+set_export_name(const char *val, struct broker_opts *o)
+{
+	size_t n;
+
+	for (n = 0; val[n] != '\0'; n++)
+		if (val[n] < 0x21 || val[n] > 0x7e)
+			return "only printable characters, no blanks";
+	if (n == 0 || n >= sizeof(o->export_name))
+		return "from 1 to 63 characters";
+	(void)strlcpy(o->export_name, val, sizeof(o->export_name));
+	return NULL;
+}
+
+static const char *
 set_worker_restart(const char *val, struct broker_opts *o)
 {
 	if (strcmp(val, "yes") == 0)
@@ -343,6 +357,8 @@ static const struct option_def long_options[] = {
 	{ "tag",		ARG_VALUE, set_tag, 0, 0 },
 	{ "dax",		ARG_VALUE, set_dax, 0, 0 },
 	{ "worker-restart",	ARG_VALUE, set_worker_restart, 0, 0 },
+	{ "export-name",	ARG_VALUE, set_export_name, 0, 0 },
+	{ "config",		ARG_VALUE, NULL, 0, 0 },	/* service.c's */
 	{ "dax-window",		ARG_VALUE, set_dax_window, 0, 0 },
 	{ "dax-vmm",		ARG_VALUE, set_dax_vmm, 0, 0 },
 	{ NULL,			ARG_NONE, NULL, 0, 0 }
@@ -358,6 +374,17 @@ find_long(const char *name, size_t len)
 			return d;
 	return NULL;
 }
+
+int
+options_takes_value(const char *name)
+{
+	const struct option_def *d;
+
+	if ((d = find_long(name, strlen(name))) == NULL)
+		return -1;
+	return d->has_arg == ARG_VALUE;
+}
+
 
 static void
 apply(const struct option_def *d, const char *shown, const char *val, struct broker_opts *o)
@@ -575,6 +602,7 @@ options_parse(int argc, char **argv, struct broker_opts *o)
 
 	set_defaults(o);
 	while (i < argc) {
+		options_set_current(i);
 		if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
 			i += parse_long(argv, i, argc, o);
 		else if (argv[i][0] == '-' && argv[i][1] != '\0' && argv[i][1] != '-')
@@ -582,6 +610,7 @@ options_parse(int argc, char **argv, struct broker_opts *o)
 		else
 			options_fail(argv[i], "unexpected argument");
 	}
+	options_set_current(-1);
 	socket_activation(o);
 	check_combination(o);
 	/* In a user namespace of our own the privsep user has no id (userns.c). */
@@ -602,6 +631,8 @@ usage(void)
 	    "  --sandbox=namespace|chroot|none\n"
 	    "  --seccomp=kill|log|trap|none\n"
 	    "  --worker-restart=yes|no    replace a dead worker (default yes, no with --dax)\n"
+	    "  --export-name=NAME         the export's name in the log (default: --shared-dir)\n"
+	    "  --config=FILE [-n]         serve the exports of FILE (privfsd.conf(5)); -n: check it\n"
 	    "  --log-level=error|warn|info|debug   (-d: debug)\n"
 	    "  --syslog                   log to syslog instead of stderr\n"
 	    "  -f, --foreground           accepted; privfsd never daemonizes\n"

@@ -15,11 +15,49 @@
 #include "broker.h"
 #include "log.h"
 
+/*
+ * An export of privfsd.conf is checked as its command line: each argument's origin is the
+ * file and line it came from, and what only the whole line can get wrong (a missing
+ * --shared-dir) is the export's first line.
+ */
+static char *const	*arg_origins;
+static const char	*whole_origin;
+static int		 arg_current = -1;
+
+const char *
+options_origin(void)
+{
+	if (arg_origins == NULL)
+		return NULL;
+	if (arg_current >= 0 && arg_origins[arg_current] != NULL &&
+	    arg_origins[arg_current][0] != '\0')
+		return arg_origins[arg_current];
+	return whole_origin;
+}
+
+void
+options_set_origins(char *const *origins, const char *whole)
+{
+	arg_origins = origins;
+	whole_origin = whole;
+}
+
+void
+options_set_current(int argi)
+{
+	arg_current = argi;
+}
+
 void
 options_fail(const char *arg, const char *why)
 {
-	fprintf(stderr, "privfsd: %s: %s\nTry 'privfsd --help' for more information.\n",
-	    arg, why);
+	const char *origin = options_origin();
+
+	if (origin != NULL)
+		fprintf(stderr, "privfsd: %s: %s: %s\n", origin, arg, why);
+	else
+		fprintf(stderr, "privfsd: %s: %s\nTry 'privfsd --help' for more "
+		    "information.\n", arg, why);
 	exit(1);
 }
 

@@ -297,6 +297,22 @@ on_stop_signal(evutil_socket_t sig, short ev, void *arg)
 	begin_stop(0);
 }
 
+/*
+ * privfsd --config (service.c) asks a broker whose export was removed or changed to stop
+ * with SIGUSR2: it does while no VM has connected, and otherwise serves its connection on.
+ */
+static void
+on_idle_stop_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	if (!listener_waiting()) {
+		log_info("received SIGUSR2 while serving a connection: going on until it ends");
+		return;
+	}
+	log_info("received SIGUSR2 before any connection: stopping");
+	connlog_cause("received SIGUSR2 before any connection");
+	begin_stop(0);
+}
+
 /* A closed channel counts as the child's death: give it a moment to really exit. */
 static void
 on_chan_closed(struct chan *ch, void *arg)
@@ -321,7 +337,7 @@ on_chan_closed(struct chan *ch, void *arg)
 void
 supervise_start(struct event_base *base)
 {
-	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	struct event		*ev;
 	size_t			 i;
 
@@ -329,7 +345,7 @@ supervise_start(struct event_base *base)
 	broker_pid = getpid();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		ev = evsignal_new(base, sigs[i], sigs[i] == SIGCHLD ? on_sigchld :
-		    on_stop_signal, NULL);
+		    sigs[i] == SIGUSR2 ? on_idle_stop_signal : on_stop_signal, NULL);
 		if (ev == NULL || evsignal_add(ev, NULL) == -1)
 			fatalx("signal event");
 	}

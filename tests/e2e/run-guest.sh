@@ -35,6 +35,8 @@
 #   --wait-line=TEXT  start QEMU only once a line of the back-end's stderr contains TEXT
 #                     (as Kata's runtime-rs does); stdout goes to backend.log.stdout
 #   --lenient         do not fail when a back-end other than privfsd ends uncleanly
+#   --external=SOCK   QEMU connects to SOCK, served by a back-end the caller runs (privfsd
+#                     --config); none is started and only the guest's result is judged
 # Exit status: 0 the guest printed PASS and the back-end ended cleanly (exit 0, its socket
 # removed, none of its processes left); 1 the guest printed FAIL; 2 no result (time-out,
 # crash, the back-end died early); 3 the back-end did not end cleanly; 77 something needed is
@@ -60,6 +62,7 @@ backend_args=()
 args_list=""
 listen_fd=""
 wait_line=""
+external=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -76,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--listen-fd=*) listen_fd=${1#*=} ;;
 	--wait-line=*) wait_line=${1#*=} ;;
 	--lenient) lenient=1 ;;
+	--external=*) external=${1#*=} ;;
 	--generic-device) generic=1 ;;
 	--mount-opts=*) mountopts=${1#*=} ;;
 	--append=*) append_extra=${1#*=} ;;
@@ -92,8 +96,8 @@ backend=$1
 share=$(cd "$2" && pwd) || exit 2
 if [ -n "$share2" ]; then
 	share2=$(cd "$share2" && pwd) || exit 2
-	[ -z "$args_list$listen_fd$wait_line" ] ||
-	    { echo "run-guest: --second goes with none of --args, --listen-fd, --wait-line" >&2; exit 2; }
+	[ -z "$args_list$listen_fd$wait_line$external" ] ||
+	    { echo "run-guest: --second goes with none of --args, --listen-fd, --wait-line, --external" >&2; exit 2; }
 fi
 
 case $qemu in
@@ -156,6 +160,11 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1] + ".new"); s.listen(1); os.rename(sys.argv[1] + ".new", sys.argv[1])
 os.dup2(s.fileno(), int(sys.argv[2])); os.set_inheritable(int(sys.argv[2]), True)
 os.execv(sys.argv[3], sys.argv[3:])' "$sock" "$listen_fd" "${cmd[@]}")
+fi
+if [ -n "$external" ]; then
+	# Someone else's back-end: a stand-in process keeps the watch loop below unchanged.
+	sock=$external
+	cmd=(sleep 1000000)
 fi
 
 qpid=""
@@ -306,6 +315,12 @@ fi
 guest_end=$(date +%s.%N)
 
 # The back-ends must end by themselves once QEMU has gone.
+if [ -n "$external" ]; then
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+	bpid=""
+	pids=""
+fi
 i=0
 while { alive "$bpid" || { [ -n "$b2pid" ] && alive "$b2pid"; }; } && [ $i -lt 100 ]; do
 	sleep 0.1
@@ -313,15 +328,19 @@ while { alive "$bpid" || { [ -n "$b2pid" ] && alive "$b2pid"; }; } && [ $i -lt 1
 done
 end=clean
 problems=""
-if alive "$bpid"; then
+if [ -n "$bpid" ] && alive "$bpid"; then
 	problems="$problems; still running 10 s after QEMU exited"
 	kill -9 "$bpid" 2>/dev/null
 fi
-wait "$bpid" 2>/dev/null
-brc=$?
-bpid=""
-[ "$brc" = 0 ] || problems="$problems; exit status $brc"
-if [ -n "$listen_fd" ]; then
+if [ -n "$bpid" ]; then
+	wait "$bpid" 2>/dev/null
+	brc=$?
+	bpid=""
+	[ "$brc" = 0 ] || problems="$problems; exit status $brc"
+fi
+if [ -n "$external" ]; then
+	:
+elif [ -n "$listen_fd" ]; then
 	rm -f "$sock"	# ours, as Kata removes the socket it made
 else
 	[ -e "$sock" ] && problems="$problems; socket $sock left behind"

@@ -135,3 +135,33 @@ refused "$T/bad5.log" "systemd passed its socket as fd 3"
 OTHER_PID=1 activate "$T/bad6.log" listen --shared-dir="$D"
 refused "$T/bad6.log" "a socket path or --fd is required"
 pass "refused: a bound but not listening socket, a file, --socket-path, --fd=4, another process's LISTEN_PID"
+
+# privfsd.service: its ExecStartPre= checks the configuration file and its ExecStart=
+# serves it; both run here with the test broker and a file under $T.
+UNIT=$PRIVFSD_BUILDDIR/contrib/privfsd.service
+[ -f "$UNIT" ] || fail "no $UNIT (built by make)"
+pre=$(sed -n 's/^ExecStartPre=//p' "$UNIT")
+start=$(sed -n 's/^ExecStart=//p' "$UNIT")
+case "$pre|$start" in
+*'/privfsd --config='*'/privfsd.conf -n|'*'/privfsd --config='*'/privfsd.conf') ;;
+*) fail "privfsd.service: unexpected ExecStartPre=$pre ExecStart=$start" ;;
+esac
+grep -q '^ExecReload=/bin/kill -HUP $MAINPID$' "$UNIT" || fail "privfsd.service: no ExecReload"
+printf 'export vm1 {\n\tsocket-path %s\n\tshared-dir %s\n}\n' "$T/svc.sock" "$D" >"$T/privfsd.conf"
+chmod 600 "$T/privfsd.conf"
+unit_cmd() { echo "$1" | sed "s|^[^ ]*/privfsd |$PRIVFSD |; s|--config=[^ ]*|--config=$T/privfsd.conf|"; }
+out=$($(unit_cmd "$pre") 2>&1) || fail "ExecStartPre failed: $out"
+[ "$out" = "$T/privfsd.conf: 1 export, configuration OK" ] || fail "ExecStartPre said: $out"
+$(unit_cmd "$start") >"$T/svc.log" 2>&1 &
+svc=$!
+at_exit "kill $svc 2>/dev/null"
+i=0
+until grep -q "exporting $D on $T/svc.sock" "$T/svc.log" 2>/dev/null; do
+	i=$((i + 1)); [ $i -le 100 ] || { cat "$T/svc.log"; fail "privfsd.service: no export"; }
+	sleep 0.1
+done
+"$VU" --socket="$T/svc.sock" --host-dir="$D" mount >"$T/svc-vu.log" 2>&1 ||
+    { cat "$T/svc-vu.log"; fail "privfsd.service: the export does not serve"; }
+kill $svc
+wait $svc || fail "privfsd.service: the service did not end cleanly"
+pass "privfsd.service: ExecStartPre= checks privfsd.conf, ExecStart= serves it"
