@@ -83,7 +83,8 @@ struct conf_export {
 	char		  origin[PATH_MAX + 16];	/* "FILE:LINE" of it */
 	char		  socket_path[PATH_MAX];
 	int		  argc;
-	char		**argv;			/* "privfsd", globals, its own, --export-name */
+	int		  nglobals;		/* argv[1..nglobals]: the file's global lines */
+	char		**argv;			/* "privfsd", globals, --export-name, its own */
 	char		**origins;		/* "FILE:LINE" of each argv entry */
 };
 struct conf {

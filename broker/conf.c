@@ -264,6 +264,7 @@ export_open(struct conf_parse *p, struct conf *c, char words[][PATH_MAX], int nw
 	argv_add(e, "privfsd", "");
 	for (i = 1; i < (size_t)globals->argc; i++)
 		argv_add(e, globals->argv[i], globals->origins[i]);
+	e->nglobals = globals->argc - 1;
 	(void)snprintf(arg, sizeof(arg), "--export-name=%s", e->name);
 	(void)snprintf(e->origin, sizeof(e->origin), "%s:%u", p->path, line);
 	argv_add(e, arg, e->origin);

@@ -288,6 +288,12 @@ apply_conf(struct conf *c)
 			ask_idle_stop(r);
 		}
 	}
+	for (i = 0; i < nruns;)		/* removed with no broker (given up, or waiting) */
+		if (runs[i]->removed && runs[i]->pid == 0) {
+			run_free(runs[i]);
+			runs[i] = runs[--nruns];
+		} else
+			i++;
 	for (j = 0; j < c->nexports; j++) {
 		if ((r = run_find(c->exports[j].name)) == NULL) {
 			log_info("export %s: added", c->exports[j].name);
@@ -380,7 +386,7 @@ service_logging(const struct conf *c, int debug)
 	enum log_level			 level = debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	int				 use_syslog = 0, i, l;
 
-	for (i = 1; i < e->argc; i++) {
+	for (i = 1; i <= e->nglobals && i < e->argc; i++) {
 		if (strcmp(e->argv[i], "--syslog") == 0)
 			use_syslog = 1;
 		if (!debug && strncmp(e->argv[i], "--log-level=", 12) == 0 &&
@@ -431,6 +437,9 @@ service_main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	self_exe[n] = '\0';
+	/* Replaced by an upgrade while we run: the brokers are the new program. */
+	if ((size_t)n > 10 && strcmp(self_exe + n - 10, " (deleted)") == 0)
+		self_exe[n - 10] = '\0';
 	service_logging(&c, debug);
 	log_procinit("service");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

@@ -176,4 +176,33 @@ wait $SVC; rc=$?
 [ $rc = 0 ] || { cat "$T/svc.log"; fail "the service exited with $rc"; }
 for e in a c d; do [ ! -e "$T/$e.sock" ] || fail "socket $e left behind"; done
 pgrep -f "exporting|privfsd: (broker|worker|frontend)" -P $SVC >/dev/null && fail "processes left"
-pass "privfsd --config: -n, three exports, reconnection, SIGHUP, SIGTERM"
+
+# SIGUSR2, what the service sends a removed or changed export: a broker with no VM yet
+# stops; one serving a VM goes on until it has gone.
+BENCH=${PRIVFSD_TESTS_BUILDDIR:-.}/bench/vu-bench
+"$PRIVFSD" --socket-path="$T/u.sock" --shared-dir="$T/a" >"$T/u1.log" 2>&1 &
+u=$!
+wait_for "the broker listens" grep -q 'Waiting for vhost-user' "$T/u1.log"
+kill -USR2 $u
+wait $u || fail "SIGUSR2 before any connection: exit status $?"
+[ ! -e "$T/u.sock" ] || fail "SIGUSR2 before any connection: socket left"
+grep -q 'SIGUSR2 before any connection: stopping' "$T/u1.log" || fail "no SIGUSR2 line"
+echo "ok - SIGUSR2 stops a broker with no connection"
+if [ -x "$BENCH" ]; then
+	head -c 1048576 /dev/zero >"$T/a/big"
+	"$PRIVFSD" --socket-path="$T/u.sock" --shared-dir="$T/a" >"$T/u2.log" 2>&1 &
+	u=$!
+	wait_for "the broker listens" grep -q 'Waiting for vhost-user' "$T/u2.log"
+	"$BENCH" --socket="$T/u.sock" --backend=privfsd --seconds=3 --only=latency \
+	    --file-mib=1 >"$T/bench.log" 2>&1 &
+	b=$!
+	wait_for "the connection" grep -q 'connection start' "$T/u2.log"
+	sleep 0.5
+	kill -USR2 $u
+	wait_for "the SIGUSR2 line" grep -q 'SIGUSR2 while serving' "$T/u2.log"
+	wait $b || { cat "$T/bench.log"; fail "the connection failed after SIGUSR2"; }
+	wait $u || fail "the broker's exit status after its connection: $?"
+	grep -q 'connection end: .*result=clean' "$T/u2.log" || fail "no clean end line"
+	echo "ok - SIGUSR2 during a connection: served to its end"
+fi
+pass "privfsd --config: -n, three exports, reconnection, SIGHUP, SIGTERM; SIGUSR2"

@@ -37,6 +37,8 @@
 #   --lenient         do not fail when a back-end other than privfsd ends uncleanly
 #   --external=SOCK   QEMU connects to SOCK, served by a back-end the caller runs (privfsd
 #                     --config); none is started and only the guest's result is judged
+#   --external2=SOCK2 with --second and --external: the second device's socket, the
+#                     caller's too
 # Exit status: 0 the guest printed PASS and the back-end ended cleanly (exit 0, its socket
 # removed, none of its processes left); 1 the guest printed FAIL; 2 no result (time-out,
 # crash, the back-end died early); 3 the back-end did not end cleanly; 77 something needed is
@@ -63,6 +65,7 @@ args_list=""
 listen_fd=""
 wait_line=""
 external=""
+external2=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -80,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--wait-line=*) wait_line=${1#*=} ;;
 	--lenient) lenient=1 ;;
 	--external=*) external=${1#*=} ;;
+	--external2=*) external2=${1#*=} ;;
 	--generic-device) generic=1 ;;
 	--mount-opts=*) mountopts=${1#*=} ;;
 	--append=*) append_extra=${1#*=} ;;
@@ -96,8 +100,8 @@ backend=$1
 share=$(cd "$2" && pwd) || exit 2
 if [ -n "$share2" ]; then
 	share2=$(cd "$share2" && pwd) || exit 2
-	[ -z "$args_list$listen_fd$wait_line$external" ] ||
-	    { echo "run-guest: --second goes with none of --args, --listen-fd, --wait-line, --external" >&2; exit 2; }
+	[ -z "$args_list$listen_fd$wait_line" ] && { [ -z "$external" ] || [ -n "$external2" ]; } ||
+	    { echo "run-guest: --second goes with none of --args, --listen-fd, --wait-line, and with --external only with --external2" >&2; exit 2; }
 fi
 
 case $qemu in
@@ -223,7 +227,9 @@ while [ ! -S "$sock" ]; do
 	fi
 	sleep 0.1
 done
-if [ -n "$share2" ]; then
+if [ -n "$external2" ]; then
+	sock2=$external2
+elif [ -n "$share2" ]; then
 	backend_cmd "$sock2" "$share2"
 	cmd+=("${backend_args[@]}")
 	echo "run-guest: $backend (second): ${cmd[*]}" >"$blog2.cmd"

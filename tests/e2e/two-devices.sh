@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end, two virtiofs devices in one VM, each mounted by its own tag: "privfsd" on /mnt
-# (the e2e initramfs mounts it) and "second" on /mnt2 (the guest script mounts it). Each
-# device is served by its own privfsd, because one privfsd serves exactly one vhost-user
-# connection; one privfsd serving both needs the multi-export configuration file. The guest
+# (the e2e initramfs mounts it) and "second" on /mnt2 (the guest script mounts it). One
+# privfsd service serves both, an export each in its privfsd.conf (privfsd --config); the
+# peers, which serve one connection per process, run one back-end per device. The guest
 # checks that each tag shows its own directory and nothing of the other's, that the two are
 # separate file systems (a link between them is EXDEV, mv copies), and writes to both at once;
 # the host checks the writes, and both back-ends must end cleanly.
@@ -43,8 +43,28 @@ step "umount /mnt2" umount /mnt2
 finish
 EOF
 
-e2e_run two --tag2=second --second="$s2"
-rc=$?
+if [ "$E2E_BACKEND" = privfsd ]; then
+	printf 'seccomp kill\nexport first {\n\tsocket-path %s\n\tshared-dir %s\n}\n' \
+	    "$T/first.sock" "$s1" >"$T/privfsd.conf"
+	printf 'export second {\n\tsocket-path %s\n\tshared-dir %s\n}\n' \
+	    "$T/second.sock" "$s2" >>"$T/privfsd.conf"
+	chmod 600 "$T/privfsd.conf"
+	"$PRIVFSD" --config="$T/privfsd.conf" >"$T/svc.log" 2>&1 &
+	svc=$!
+	at_exit "kill $svc 2>/dev/null; sleep 1; kill -9 $svc 2>/dev/null"
+	i=0
+	until [ -S "$T/first.sock" ] && [ -S "$T/second.sock" ]; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { cat "$T/svc.log"; fail "the service did not make both sockets"; }
+		sleep 0.1
+	done
+	e2e_run two --tag2=second --second="$s2" --external="$T/first.sock" \
+	    --external2="$T/second.sock"
+	rc=$?
+else
+	e2e_run two --tag2=second --second="$s2"
+	rc=$?
+fi
 
 bad=0
 want() {	# want WHAT COMMAND...: one host-side check
@@ -56,9 +76,20 @@ want "share/from-guest is the first's" test "$(cat "$s1/from-guest" 2>/dev/null)
 want "share2/from-guest is the second's" test "$(cat "$s2/from-guest" 2>/dev/null)" = second
 want "w1.bin and w2.bin are 4 MiB each" test "$(stat -c %s "$s1/w1.bin" "$s2/w2.bin" 2>/dev/null | tr '\n' ' ')" = "4194304 4194304 "
 want "move-me.txt moved to share2/moved.txt" sh -c "[ ! -e '$s1/move-me.txt' ] && [ \"\$(cat '$s2/moved.txt')\" = 'moved across' ]"
-[ "$E2E_BACKEND" = privfsd ] &&
-    want "the second privfsd served a connection" grep -q 'vhost-user connection end: .*result=clean' "$T/two/backend2.log"
+if [ "$E2E_BACKEND" = privfsd ]; then
+	for e in first second; do
+		want "export $e served a connection to its clean end" \
+		    grep -q "vhost-user connection end: export=$e .*result=clean" "$T/svc.log"
+	done
+	kill $svc
+	wait $svc
+	want "the service ended with status 0" test $? = 0
+	want "no socket left" test ! -e "$T/first.sock" -a ! -e "$T/second.sock"
+	log2=$T/svc.log
+else
+	log2=$T/two/backend2.log
+fi
 
-[ $rc = 0 ] || { echo "--- second back-end's log:"; tail -n 40 "$T/two/backend2.log"; fail "the guest run failed (status $rc)"; }
-[ $bad = 0 ] || fail "$bad host-side checks failed"
-pass "two virtiofs devices in one VM, a privfsd each ($E2E_BACKEND)"
+[ $rc = 0 ] || { echo "--- the back-end's log:"; tail -n 40 "$log2"; fail "the guest run failed (status $rc)"; }
+[ $bad = 0 ] || { tail -n 40 "$log2"; fail "$bad host-side checks failed"; }
+pass "two virtiofs devices in one VM ($E2E_BACKEND)"
