@@ -17,12 +17,13 @@
 #include "msg.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
+#include "dirty_log.h"
 
 #define BIT(n)		(1ULL << (n))
 
 static const uint64_t vu_offered_features =
     BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
-    BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VU_F_PROTOCOL_FEATURES);
+    BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VU_F_PROTOCOL_FEATURES) | BIT(VU_F_LOG_ALL);
 
 /*
  * CONFIG only with --tag (QEMU's vhost-user-fs device builds the config space itself,
@@ -32,7 +33,7 @@ static const uint64_t vu_offered_features =
 static const uint64_t vu_base_protocol =
     BIT(VU_PROTO_F_MQ) | BIT(VU_PROTO_F_REPLY_ACK) | BIT(VU_PROTO_F_BACKEND_REQ) |
     BIT(VU_PROTO_F_BACKEND_SEND_FD) | BIT(VU_PROTO_F_CONFIGURE_MEM_SLOTS) |
-    BIT(VU_PROTO_F_RESET_DEVICE);
+    BIT(VU_PROTO_F_RESET_DEVICE) | BIT(VU_PROTO_F_LOG_SHMFD);
 
 /* virtio-fs config space: the tag, NUL padded, and the number of request queues. */
 #define VIRTIO_FS_TAG_LEN	36
@@ -123,6 +124,7 @@ set_features(struct vu_msg *m, struct vu_reply *rep)
 	}
 	vu_acked_features = m->p.u64;
 	vq_features_changed(vu_acked_features);
+	dlog_set_all((vu_acked_features & BIT(VU_F_LOG_ALL)) != 0);
 	log_debug("features 0x%llx", (unsigned long long)vu_acked_features);
 	return VU_OK;
 }
@@ -370,11 +372,24 @@ set_vring_addr(struct vu_msg *m, struct vu_reply *rep)
 
 	if (vq == NULL)
 		return VU_FAIL;
-	if (m->p.addr.flags & (1u << VHOST_VRING_F_LOG)) {
-		log_warnx_rl("refused SET_VRING_ADDR: logging was not offered");
+	if (m->p.addr.flags & ~(1u << VHOST_VRING_F_LOG)) {
+		log_warnx_rl("refused SET_VRING_ADDR: flags 0x%x", m->p.addr.flags);
 		return VU_FAIL;
 	}
 	return vq_set_addr(vq, &m->p.addr) == 0 ? VU_OK : VU_FAIL;
+}
+
+/* The dirty page bitmap of a migration (dirty_log.c); QEMU waits for an answer. */
+static int
+set_log_base(struct vu_msg *m, struct vu_reply *rep)
+{
+	if ((vu_acked_protocol & BIT(VU_PROTO_F_LOG_SHMFD)) == 0) {
+		log_warnx_rl("refused SET_LOG_BASE: LOG_SHMFD not negotiated");
+		return VU_FAIL;
+	}
+	if (dlog_set_base(take_fd(m, 0), m->p.log.mmap_size, m->p.log.mmap_offset) == -1)
+		return VU_FAIL;
+	return reply_u64(rep, 0);
 }
 
 static int
@@ -498,7 +513,7 @@ static const struct vu_cmd vu_cmds[] = {
 	{ 4, "RESET_OWNER",		EXACT(0), FDS(0, 0), 0, reset_device },
 	{ 5, "SET_MEM_TABLE",		8, sizeof(struct vu_mem_table), FDS(0, VU_TABLE_REGIONS),
 	    0, set_mem_table },
-	{ 6, "SET_LOG_BASE",		ANY, ANYFDS, 0, NULL },
+	{ 6, "SET_LOG_BASE",		EXACT(sizeof(struct vu_log)), FDS(1, 1), 1, set_log_base },
 	{ 7, "SET_LOG_FD",		ANY, ANYFDS, 0, NULL },
 	{ 8, "SET_VRING_NUM",		STATE, FDS(0, 0), 0, set_vring_num },
 	{ 9, "SET_VRING_ADDR",		EXACT(sizeof(struct vhost_vring_addr)), FDS(0, 0), 0,

@@ -18,6 +18,7 @@ struct vq;
 struct vq_req;
 
 /* Virtio feature bit QEMU and back-ends use to announce protocol features. */
+#define VU_F_LOG_ALL			26	/* VHOST_F_LOG_ALL: dirty page logging on */
 #define VU_F_PROTOCOL_FEATURES		30
 
 /* vhost-user protocol feature bits (doc/wire.md §1). */
@@ -154,10 +155,17 @@ unsigned int	 vq_detached(void);
 /* ---- between vhost_user.c (the connection) and vhost_msg.c (the requests) ---- */
 #define VU_MAX_PAYLOAD			4096	/* larger messages end the connection */
 
+/* SET_LOG_BASE: the dirty page bitmap, in the fd that comes with it. */
+struct vu_log {
+	uint64_t	mmap_size;
+	uint64_t	mmap_offset;
+};
+
 struct vu_msg {
 	struct vu_hdr		hdr;
 	union {
 		uint64_t			u64;
+		struct vu_log			log;
 		struct vhost_vring_state	state;
 		struct vhost_vring_addr		addr;
 		struct vu_mem_table		table;

@@ -32,6 +32,7 @@
 #include "virtq_chain.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
+#include "dirty_log.h"
 
 #define VQ_BUDGET	64	/* chains per turn of the loop, so one ring cannot starve the rest */
 
@@ -513,6 +514,24 @@ vq_throttle(unsigned int reason, int on)
 
 /* ---- the used ring ---- */
 
+/* A write to the used ring at offset off, for the dirty page log (VHOST_VRING_F_LOG). */
+static void
+vq_log_used(const struct vq *vq, uint64_t off, uint64_t len)
+{
+	if (vq->addr.flags & (1u << VHOST_VRING_F_LOG))
+		dlog_mark(vq->addr.log_guest_addr + off, len);
+}
+
+/* Every writable buffer of a completed chain: what we or the worker wrote is in them. */
+static void
+vq_log_chain(const struct vq_req *req)
+{
+	uint32_t i;
+
+	for (i = req->nrd; i < req->nrd + req->nwr; i++)
+		dlog_mark(req->seg[i].gpa, req->seg[i].len);
+}
+
 static void
 vq_notify(struct vq *vq)
 {
@@ -552,6 +571,10 @@ vq_push(struct vq *vq, uint32_t head, uint32_t len)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	vq->used_idx++;
 	st16(USED_IDX(vq), vq->used_idx);
+	if (dlog_active()) {
+		vq_log_used(vq, (uint64_t)(elem - vq->used), 8);
+		vq_log_used(vq, 2, 2);
+	}
 	vq_notify(vq);
 }
 
@@ -598,8 +621,11 @@ vq_complete(struct vq_req *req, uint32_t written)
 			    vq->index, written, req->wr_len);
 			written = req->wr_len;
 		}
-		if (!vq->broken && vq->used != NULL)
+		if (!vq->broken && vq->used != NULL) {
+			if (dlog_active())
+				vq_log_chain(req);
 			vq_push(vq, req->head, written);
+		}
 		if (vq->outstanding + 1 == vq->num)
 			vq_schedule(vq);	/* it was throttled */
 	}
@@ -712,6 +738,8 @@ vq_process(struct vq *vq)
 				return;
 			/* Ask for a kick at the next entry, then look once more (race). */
 			st16(AVAIL_EVENT(vq), vq->last_avail);
+			if (dlog_active())
+				vq_log_used(vq, 4 + 8 * (uint64_t)vq->num, 2);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (ld16(AVAIL_IDX(vq)) == vq->last_avail)
 				return;

@@ -15,6 +15,7 @@ struct vq;
 /* One guest buffer piece inside one memory slot. */
 struct vq_seg {
 	uint8_t		*host;		/* this process's mapping of the piece */
+	uint64_t	 gpa;		/* its guest physical address (the dirty page log) */
 	uint64_t	 offset;	/* offset into the slot's mapping (fd offset) */
 	uint32_t	 slot;		/* memory slot, see msg_iov */
 	uint32_t	 len;

@@ -45,6 +45,7 @@ chain_add(struct vq_chain *c, uint64_t addr, uint32_t len, int writable)
 		if (c->nseg == MSG_MAX_IOV)
 			return "too many buffer pieces";
 		c->seg[c->nseg].host = p.host;
+		c->seg[c->nseg].gpa = addr;
 		c->seg[c->nseg].offset = p.offset;
 		c->seg[c->nseg].slot = p.slot;
 		c->seg[c->nseg].len = (uint32_t)p.len;

@@ -52,6 +52,8 @@ static const struct hcase cases[] = {
 	{ "vu-unknown-request", "vhost-user row", h_vu_unknown_request, H_MAY_CLOSE },
 	{ "vu-extra-fds", "vhost-user row", h_vu_extra_fds, H_MAY_CLOSE },
 	{ "vu-mem-table-bad", "vhost-user row", h_vu_mem_table_bad, H_MAY_CLOSE },
+	{ "log-base-bad", "dirty page log row", h_log_base_bad, H_MAY_CLOSE },
+	{ "log-base-short", "dirty page log row", h_log_base_short, 0 },
 	/* the FUSE rows of doc/security.md, attacks */
 	{ "fuse-truncated-header", "truncated header row", h_fuse_truncated_header, 0 },
 	{ "fuse-len-larger-than-chain", "truncated header row", h_fuse_len_larger_than_chain, 0 },

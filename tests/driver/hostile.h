@@ -95,6 +95,8 @@ int	h_vu_wrong_size(struct hctx *);
 int	h_vu_unknown_request(struct hctx *);
 int	h_vu_extra_fds(struct hctx *);
 int	h_vu_mem_table_bad(struct hctx *);
+int	h_log_base_bad(struct hctx *);
+int	h_log_base_short(struct hctx *);
 
 int	h_fuse_truncated_header(struct hctx *);
 int	h_fuse_len_larger_than_chain(struct hctx *);

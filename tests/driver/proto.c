@@ -116,6 +116,7 @@ static const struct proto_case cases[] = {
 	{ "second-init", case_second_init, 0 },
 	{ "add-mem-reg", case_add_mem_reg, 0 },
 	{ "qemu-acks", case_qemu_acks, 0 },
+	{ "dirty-log", case_dirty_log, 0 },
 };
 
 int

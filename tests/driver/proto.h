@@ -36,5 +36,6 @@ void	case_before_init(void);
 void	case_second_init(void);
 void	case_add_mem_reg(void);
 void	case_qemu_acks(void);
+void	case_dirty_log(void);
 
 #endif

@@ -61,6 +61,7 @@ enum vu_backend_request {
 #define VU_FLAG_NEED_REPLY	0x8
 
 #define VU_PROTO_MQ			0
+#define VU_PROTO_LOG_SHMFD		1
 #define VU_PROTO_REPLY_ACK		3
 #define VU_PROTO_BACKEND_REQ		5
 #define VU_PROTO_CONFIG			9
@@ -69,6 +70,7 @@ enum vu_backend_request {
 #define VU_PROTO_CONFIGURE_MEM_SLOTS	15
 #define VU_PROTO_SHMEM_MAP		22
 
+#define VU_F_LOG_ALL			26
 #define VU_F_PROTOCOL_FEATURES		30
 
 #define VU_HDR_SIZE		12
