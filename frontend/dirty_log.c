@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "guest_mem.h"
 #include "dirty_log.h"
 
 static uint8_t	*dlog_map;	/* the mapping, from file offset 0 */
@@ -31,17 +31,6 @@ static uint8_t	*dlog_bits;	/* the bitmap, at the offset QEMU gave */
 static uint64_t	 dlog_size;	/* its bytes */
 static int	 dlog_all;	/* VHOST_F_LOG_ALL acked */
 static int	 dlog_warned;
-
-/* Sealed against shrinking, or sealable: else a truncate would be a SIGBUS here. */
-static int
-cannot_shrink(int fd)
-{
-	int seals;
-
-	if ((seals = fcntl(fd, F_GET_SEALS)) != -1 && (seals & F_SEAL_SHRINK))
-		return 1;
-	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
-}
 
 int
 dlog_set_base(int fd, uint64_t size, uint64_t offset)
@@ -61,7 +50,8 @@ dlog_set_base(int fd, uint64_t size, uint64_t offset)
 		    (unsigned long long)end);
 		goto fail;
 	}
-	if (!cannot_shrink(fd)) {
+	/* A file that could shrink would make a mark past its new end a SIGBUS. */
+	if (!gm_seal_shrink(fd)) {
 		log_warnx("refused SET_LOG_BASE: the log file can shrink (not a sealable memfd)");
 		goto fail;
 	}

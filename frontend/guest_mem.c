@@ -122,12 +122,11 @@ region_overlaps(const struct vu_mem_region *r, const struct gm_region *g)
 }
 
 /*
- * Keep the file from shrinking under our mapping: 1 sealed, 0 not possible. QEMU's
- * memory-backend-memfd seals its memfd itself (seal=on, the default); with seal=off the
- * seal is ours, which only forbids what QEMU never does to guest RAM.
+ * QEMU's memory-backend-memfd seals its memfd itself (seal=on, the default); with seal=off
+ * the seal is ours, which only forbids what QEMU never does to guest RAM.
  */
-static int
-region_seal(int fd)
+int
+gm_seal_shrink(int fd)
 {
 	int seals;
 
@@ -147,7 +146,7 @@ region_map(const struct vu_mem_region *r, int fd, struct gm_region *out)
 	int sealed;
 
 	/* Before the size check, so the size we check is the size that stays. */
-	sealed = region_seal(fd);
+	sealed = gm_seal_shrink(fd);
 	if (fstat(fd, &st) == -1) {
 		log_warn_rl("memory region fstat");
 		return -1;

@@ -26,6 +26,8 @@ int	gm_gpa(uint64_t gpa, uint64_t len, struct gm_piece *);
 /* A QEMU virtual range that must lie inside one region: host pointer or NULL. */
 void	*gm_uaddr(uint64_t uaddr, uint64_t len);
 uint32_t gm_gen(void);
+/* Keep fd from shrinking under a mapping (F_SEAL_SHRINK): 1 sealed, 0 not possible. */
+int	gm_seal_shrink(int fd);
 /* Before the sandbox: survive SIGBUS on guest memory (a region file that shrank). */
 void	gm_sigbus_init(void);
 /* 0, or the slot + 1 of a region whose memory was lost to a SIGBUS. */
