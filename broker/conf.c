@@ -43,6 +43,9 @@ struct conf_parse {
 	char		 err[512];
 };
 
+static int	conf_error(struct conf_parse *, unsigned int, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+
 static int
 conf_error(struct conf_parse *p, unsigned int line, const char *fmt, ...)
 {

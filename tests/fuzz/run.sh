@@ -7,7 +7,7 @@
 #
 # The targets come from a --enable-fuzzing build: $FUZZ_BUILD (default build/fuzz of the
 # source tree) after "make fuzz". Targets: fuse, chain, xattrmap, idmap, options, brokermsg,
-# vhost, wreq (tests/fuzz/README).
+# vhost, wreq, conf (tests/fuzz/README).
 # A long search: FUZZ_KEEP=DIR keeps the grown corpora in DIR/<target> across runs, and
 # FUZZ_JOBS=N runs N libFuzzer workers per target, e.g.
 #	FUZZ_KEEP=/var/tmp/corpora FUZZ_JOBS=4 tests/fuzz/run.sh 3600 fuse
@@ -15,7 +15,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
 secs=$1; shift
-targets=${*:-fuse chain xattrmap idmap options brokermsg vhost wreq}
+targets=${*:-fuse chain xattrmap idmap options brokermsg vhost wreq conf}
 build=${FUZZ_BUILD:-$top/build/fuzz}
 out=${FUZZ_OUT:-$PWD/fuzz-crashes}
 jobs=${FUZZ_JOBS:-1}
