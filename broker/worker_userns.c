@@ -49,19 +49,28 @@ in_range(uint32_t id, const struct subid_range *r)
 	return id >= r->base && (uint64_t)id - r->base < r->count;
 }
 
-/* NULL, or why the range cannot be the worker's. */
+/* NULL, or why the range cannot be the worker's (what: "uid" or "gid"). */
 static const char *
-range_check(const struct subid_range *r, uint32_t privsep_id)
+range_check(const struct subid_range *r, uint32_t privsep_id, const char *what)
 {
+	static char why[160];
+
 	/* (uid_t)-1 is no id: setresuid and the maps take it as "unchanged" or refuse it. */
 	if ((uint64_t)r->base + r->count > UINT32_MAX)
-		return "the range reaches past id 4294967294";
-	if (in_range(0, r))
-		return "the range contains id 0: the worker would be root on the host";
-	if (in_range(privsep_id, r))
-		return "the range contains the privilege separation user's id: the worker "
-		    "could act as the frontend";
-	return NULL;
+		(void)snprintf(why, sizeof(why), "the %s range %lu+%lu reaches past id "
+		    "4294967294", what, (unsigned long)r->base, (unsigned long)r->count);
+	else if (in_range(0, r))
+		(void)snprintf(why, sizeof(why), "the %s range %lu+%lu contains %s 0: the "
+		    "worker would have root's files", what, (unsigned long)r->base,
+		    (unsigned long)r->count, what);
+	else if (in_range(privsep_id, r))
+		(void)snprintf(why, sizeof(why), "the %s range %lu+%lu contains %s %lu of the "
+		    "privilege separation user %s: the worker could act as the frontend", what,
+		    (unsigned long)r->base, (unsigned long)r->count, what,
+		    (unsigned long)privsep_id, PRIVSEP_USER);
+	else
+		return NULL;
+	return why;
 }
 
 /* A warning for a share the worker would see as someone else's. */
@@ -99,8 +108,8 @@ worker_userns_setup(struct broker_opts *o)
 		    "privfsd runs every process in a user namespace of its own)");
 	if ((why = subid_parse(o->worker_userns, &wns.uids, &wns.gids)) != NULL)
 		options_fail(arg, why);
-	if ((why = range_check(&wns.uids, c->privsep_uid)) != NULL ||
-	    (why = range_check(&wns.gids, c->privsep_gid)) != NULL)
+	if ((why = range_check(&wns.uids, c->privsep_uid, "uid")) != NULL ||
+	    (why = range_check(&wns.gids, c->privsep_gid, "gid")) != NULL)
 		options_fail(arg, why);
 	/* The worker's ids are the namespace's: rules count from 0 there. */
 	if ((why = idmap_within(c->uid_map, wns.uids.count)) != NULL)
@@ -211,6 +220,9 @@ worker_clone(unsigned long flags)
 		return -1;
 	pid = (pid_t)syscall(SYS_clone, flags | CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL,
 	    NULL);
+	if (pid == -1 && errno == ENOSPC)
+		log_warnx("no user namespace for the worker (--worker-userns): sysctl "
+		    "user.max_user_namespaces");
 	if (pid == 0) {
 		close(sync[1]);
 		while ((n = read(sync[0], &go, 1)) == -1 && errno == EINTR)
