@@ -72,6 +72,7 @@ main(int argc, char **argv)
 	/* "privfsd: broker" whatever argv[0] is (the children title themselves the same way). */
 	proctitle(arg0, arg_last);
 
+	worker_userns_setup(&opts);
 	if (opts.config.flags & CONFIG_USERNS)
 		userns_adjust(&opts);
 	else if (geteuid() != 0)

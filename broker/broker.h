@@ -25,6 +25,7 @@ struct broker_opts {
 	uint32_t	ignored;		/* -o switches given that have no effect */
 	int		worker_restart;		/* --worker-restart: 1, 0, or -1 (default) */
 	char		export_name[64];	/* --export-name, or "" */
+	char		worker_userns[128];	/* --worker-userns, as given; "" none */
 };
 
 /* options.c: parse argv into opts; prints "privfsd: ARG: WHY" and exits 1 on any error. */
@@ -65,6 +66,8 @@ const char *idmap_translate(const char *val, struct msg_idmap *table);
 const char *idmap_namespace(const char *val, struct msg_idmap *table);
 /* CONFIG_USERNS: only host id 0 exists; an empty table becomes 0 -> 0. NULL or why not. */
 const char *idmap_userns(struct msg_idmap *table);
+/* --worker-userns: host ids are [0, count); an empty table becomes that range. */
+const char *idmap_within(struct msg_idmap *table, uint32_t count);
 
 /*
  * userns.c: an unprivileged user's privfsd (CONFIG_USERNS). userns_adjust() turns off what
@@ -74,6 +77,26 @@ const char *idmap_userns(struct msg_idmap *table);
  */
 void	userns_adjust(struct broker_opts *);
 void	userns_enter(void);
+/* No file handles for whose worker: mandatory is fatal, prefer becomes never (a warning). */
+void	userns_no_file_handles(struct msg_config *, const char *whose);
+
+/*
+ * --worker-userns (subid.c, worker_userns.c): a host id range, the first of each type
+ * that the worker's user namespace maps from its id 0 on.
+ */
+struct subid_range {
+	uint32_t	base;
+	uint32_t	count;
+};
+/* UID:GID:COUNT, or a user's ranges in /etc/subuid and /etc/subgid. NULL or why not. */
+const char *subid_parse(const char *val, struct subid_range *uids, struct subid_range *gids);
+/*
+ * worker_userns_setup() checks the range (after options_parse; fatal with the option's
+ * name) and adjusts the configuration; worker_clone() is fork, or clone with flags, for
+ * a worker: into a user namespace of its own over the range when one was asked for.
+ */
+void	worker_userns_setup(struct broker_opts *);
+pid_t	worker_clone(unsigned long flags);
 
 /* conf.c: privfsd.conf(5). Each export is the command line of the broker serving it. */
 #define CONF_NAME_MAX	64

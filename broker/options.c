@@ -168,6 +168,18 @@ set_worker_restart(const char *val, struct broker_opts *o)
 	return NULL;
 }
 
+/* Resolved and checked at start (worker_userns.c): a name may need /etc/subuid. */
+static const char *
+set_worker_userns(const char *val, struct broker_opts *o)
+{
+	if (val[0] == '\0')
+		return "expected UID:GID:COUNT or a user name";
+	if (strlcpy(o->worker_userns, val, sizeof(o->worker_userns)) >=
+	    sizeof(o->worker_userns))
+		return "too long";
+	return NULL;
+}
+
 static const char *
 set_dax(const char *val, struct broker_opts *o)
 {
@@ -357,6 +369,7 @@ static const struct option_def long_options[] = {
 	{ "tag",		ARG_VALUE, set_tag, 0, 0 },
 	{ "dax",		ARG_VALUE, set_dax, 0, 0 },
 	{ "worker-restart",	ARG_VALUE, set_worker_restart, 0, 0 },
+	{ "worker-userns",	ARG_VALUE, set_worker_userns, 0, 0 },
 	{ "export-name",	ARG_VALUE, set_export_name, 0, 0 },
 	{ "config",		ARG_VALUE, NULL, 0, 0 },	/* service.c's */
 	{ "dax-window",		ARG_VALUE, set_dax_window, 0, 0 },
@@ -631,6 +644,9 @@ usage(void)
 	    "  --sandbox=namespace|chroot|none\n"
 	    "  --seccomp=kill|log|trap|none\n"
 	    "  --worker-restart=yes|no    replace a dead worker (default yes, no with --dax)\n"
+	    "  --worker-userns=UID:GID:COUNT|USER\n"
+	    "                             run the worker in a user namespace over that host\n"
+	    "                             id range (USER: its range in /etc/subuid, subgid)\n"
 	    "  --export-name=NAME         the export's name in the log (default: --shared-dir)\n"
 	    "  --config=FILE [-n]         serve the exports of FILE (privfsd.conf(5)); -n: check it\n"
 	    "  --log-level=error|warn|info|debug   (-d: debug)\n"

@@ -145,3 +145,30 @@ idmap_userns(struct msg_idmap *table)
 	}
 	return NULL;
 }
+
+/*
+ * --worker-userns (worker_userns.c): the worker's ids are those of its user namespace,
+ * 0 to count - 1, the host range's ids in order. Without rules the table becomes that
+ * range, so that a request from a guest id past it is refused (EPERM) before the worker
+ * tries an id the kernel would not take. Rules given must lead into it.
+ */
+const char *
+idmap_within(struct msg_idmap *table, uint32_t count)
+{
+	int i;
+
+	if (table[0].kind == 0)
+		return idmap_add(table, IDMAP_MAP, 0, 0, count);
+	for (i = 0; i < CONFIG_MAX_IDMAP && table[i].kind != 0; i++) {
+		if (table[i].kind == IDMAP_MAP &&
+		    (uint64_t)table[i].to + table[i].count > count)
+			return "maps to host ids outside the worker's user namespace: with "
+			    "--worker-userns a rule's host ids are the namespace's, 0 to the "
+			    "range's COUNT - 1";
+		if (table[i].kind == IDMAP_SQUASH && table[i].to >= count)
+			return "squashes to a host id outside the worker's user namespace: "
+			    "with --worker-userns a rule's host ids are the namespace's, 0 to "
+			    "the range's COUNT - 1";
+	}
+	return NULL;
+}

@@ -17,7 +17,6 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -110,7 +109,8 @@ respawner_spawn(int fd, int state_fd)
 	f.requests = req[1];
 	f.state = state_fd;
 	f.err = err[1];
-	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	/* In a user namespace like the first one's, with --worker-userns. */
+	pid = worker_clone(CLONE_PARENT);
 	if (pid == 0)
 		spawn_exec("worker", children[CHILD_WORKER].exe, &f);
 	close(chan[1]);

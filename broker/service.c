@@ -96,6 +96,7 @@ check_exports(const struct conf *c)
 	for (i = 0; i < c->nexports; i++) {
 		options_set_origins(c->exports[i].origins, c->exports[i].origin);
 		options_parse(c->exports[i].argc, c->exports[i].argv, opts);
+		worker_userns_setup(opts);	/* the range, as the broker checks it */
 	}
 	options_set_origins(NULL, NULL);
 	free(opts);

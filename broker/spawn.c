@@ -131,8 +131,9 @@ spawn_children(const struct msg_config *config)
 		f.requests = req[i];
 		f.state = c->role == ROLE_WORKER ? state_fd : -1;
 		f.err = logrelay_pipe(i);
-		if ((pid = fork()) == -1)
-			fatal("fork");
+		pid = c->role == ROLE_WORKER ? worker_clone(0) : fork();
+		if (pid == -1)
+			fatal("starting the %s", c->title);
 		if (pid == 0)
 			spawn_exec(c->title, c->exe, &f);
 		close(sv[1]);

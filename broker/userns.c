@@ -83,14 +83,21 @@ userns_adjust(struct broker_opts *o)
 	if ((why = idmap_userns(c->gid_map)) != NULL)
 		fatalx("--gid-map/--translate-gid: %s", why);
 
+	userns_no_file_handles(c, "an unprivileged user's privfsd");
+}
+
+/* open_by_handle_at needs CAP_DAC_READ_SEARCH in the host's initial user namespace. */
+void
+userns_no_file_handles(struct msg_config *c, const char *whose)
+{
 	if (c->inode_file_handles == FILE_HANDLES_MANDATORY)
 		fatalx("--inode-file-handles=mandatory: open_by_handle_at needs "
-		    "CAP_DAC_READ_SEARCH in the host's user namespace, which an "
-		    "unprivileged user's privfsd never has");
+		    "CAP_DAC_READ_SEARCH in the host's user namespace, which %s never has",
+		    whose);
 	if (c->inode_file_handles == FILE_HANDLES_PREFER) {
-		log_warnx("--inode-file-handles=prefer: no file handles for an unprivileged "
-		    "user's privfsd (open_by_handle_at needs CAP_DAC_READ_SEARCH in the "
-		    "host's user namespace); the worker keeps an fd per inode");
+		log_warnx("--inode-file-handles=prefer: no file handles for %s "
+		    "(open_by_handle_at needs CAP_DAC_READ_SEARCH in the host's user "
+		    "namespace); the worker keeps an fd per inode", whose);
 		c->inode_file_handles = FILE_HANDLES_NEVER;
 	}
 }

@@ -74,6 +74,7 @@ static const int respawner_extra_caps[] = {
 static struct {
 	int	unprivileged;		/* uid_map and gid_map are "0 ID 1" with ID != 0 */
 	int	groups_locked;		/* that, and /proc/self/setgroups says "deny" */
+	int	nested;			/* uid_map is not the initial namespace's */
 } userns;
 
 /* Directories the frontend's empty tmpfs may be mounted on, in its private namespace. */
@@ -181,13 +182,12 @@ read_proc(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* 1 when the id map at path is the one line "0 ID 1" with ID != 0. */
+/* 1 when the id map at path is one line, its three numbers in v; else 0. */
 static int
-single_id_map(const char *path)
+one_line_map(const char *path, long long v[3])
 {
 	char		 buf[128], *p = buf, *field, *nl;
 	const char	*errstr;
-	long long	 v[3];
 	int		 n = 0;
 
 	if (read_proc(path, buf, sizeof(buf)) <= 0)
@@ -206,7 +206,25 @@ single_id_map(const char *path)
 		if (errstr != NULL)
 			return 0;
 	}
-	return n == 3 && v[0] == 0 && v[1] != 0 && v[2] == 1;
+	return n == 3;
+}
+
+/* 1 when the id map at path is the one line "0 ID 1" with ID != 0. */
+static int
+single_id_map(const char *path)
+{
+	long long v[3];
+
+	return one_line_map(path, v) && v[0] == 0 && v[1] != 0 && v[2] == 1;
+}
+
+/* The initial user namespace's map, "0 0 4294967295", is the only one that maps all. */
+static int
+initial_map(const char *path)
+{
+	long long v[3];
+
+	return one_line_map(path, v) && v[0] == 0 && v[1] == 0 && v[2] == UINT32_MAX;
 }
 
 static void
@@ -216,6 +234,7 @@ userns_probe(void)
 
 	userns.unprivileged = single_id_map("/proc/self/uid_map") &&
 	    single_id_map("/proc/self/gid_map");
+	userns.nested = !initial_map("/proc/self/uid_map");
 	/* Anywhere else a setgroups() that fails stays fatal, as it always was. */
 	userns.groups_locked = userns.unprivileged &&
 	    read_proc("/proc/self/setgroups", buf, sizeof(buf)) > 0 &&
@@ -519,11 +538,12 @@ worker_open_proc_namespace(void)
 	    "subset=pid") == -1 && (errno != EINVAL ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)) {
 		/*
-		 * Only a user namespace that owns the pid namespace may mount proc, and an
-		 * unprivileged user's (broker/userns.c) does not: the /proc we see stays,
-		 * as with --sandbox=chroot, and goes with the old root all the same.
+		 * Only a user namespace that owns the pid namespace may mount proc, and
+		 * neither an unprivileged user's (broker/userns.c) nor the worker's own
+		 * (broker/worker_userns.c) does: the /proc we see stays, as with
+		 * --sandbox=chroot, and goes with the old root all the same.
 		 */
-		if (errno != EPERM || !userns.unprivileged)
+		if (errno != EPERM || !userns.nested)
 			fatal("mounting proc");
 		log_debug("worker: in a user namespace, /proc/self/fd is the host's proc");
 	}
@@ -702,7 +722,8 @@ sandbox_worker(const struct msg_config *cfg, int *proc_self_fd)
 	set_no_new_privs();
 	set_not_dumpable();
 	*proc_self_fd = fd;
-	log_debug("worker sandbox: root %s, %zu capabilities", cfg->shared_dir, ncaps);
+	log_debug("worker sandbox: root %s, %zu capabilities%s", cfg->shared_dir, ncaps,
+	    userns.nested ? " (in a user namespace, none in the host's)" : "");
 	sandbox_seccomp(seccomp_worker_list, cfg->seccomp);
 }
 

@@ -62,6 +62,11 @@ shared-dir $T/b
 }" "$C:5: export a: declared twice"
 bad "fd 3" "$C:1: fd: not allowed in the file"
 bad "export a {
+socket-path $T/a.sock
+shared-dir $T/a
+worker-userns 0:0:65536
+}" "$C:1: --worker-userns=0:0:65536: the uid range 0+65536 contains uid 0"
+bad "export a {
 socket-path \"$T/a.sock
 }" "$C:2: unterminated quoted word"
 bad "# nothing" "no export declared"
