@@ -258,6 +258,12 @@ drop_supplementary_groups(void)
  * first look at the process, which reads /proc/sys/kernel/cap_last_cap: it must read the
  * real one, not a file in an empty root or in the guest's shared directory.
  */
+int
+sandbox_user_namespace(void)
+{
+	return userns.nested;
+}
+
 static void
 sandbox_begin(const char *role)
 {

@@ -24,6 +24,8 @@ void	sandbox_frontend(const struct msg_config *);
  * returns it in *proc_self_fd (-1 with --sandbox=none when /proc is not mounted).
  */
 void	sandbox_worker(const struct msg_config *, int *proc_self_fd);
+/* After a role's sandbox: 1 when it runs in a user namespace other than the initial one. */
+int	sandbox_user_namespace(void);
 /* fds the worker needs beside the guest's fd budget: memory slots, channels, threads. */
 #define WORKER_NOFILE_HEADROOM	(509 + 64)	/* MEM_MAX_SLOTS + 64 */
 

@@ -81,26 +81,36 @@ attr_owner(struct wnode *node, const struct msg_setattr *s)
 	return errno;
 }
 
+/* ftruncate, keeping the set-id bits guest root keeps (ops_setid_before). */
 static int
-attr_size(struct wnode *node, int hfd, const struct msg_setattr *s)
+truncate_as_caller(const struct wreq *req, int fd, uint64_t size, int kill)
 {
-	int	fd, err = 0;
+	mode_t setid = kill ? 0 : ops_setid_before(req, fd);
+
+	if (ftruncate(fd, (off_t)size) == -1)
+		return errno;
+	if (setid != 0 && ops_setid_restore(fd, setid) != 0)
+		log_warn_rl("truncate: keeping the set-id bits of guest root's file");
+	return 0;
+}
+
+static int
+attr_size(const struct wreq *req, struct wnode *node, int hfd, const struct msg_setattr *s)
+{
+	int	fd, err = 0, kill;
 
 	if (s->size > INT64_MAX)
 		return EINVAL;
 	/* killpriv_v2: the guest asks us to clear SUID/SGID as an unprivileged truncate. */
-	if ((wk_session_flags & SESSION_KILLPRIV_V2) &&
-	    (s->valid & SETATTR_KILL_SUIDGID) &&
-	    (err = ops_kill_suidgid(node, hfd, 0)) != 0)
+	kill = (wk_session_flags & SESSION_KILLPRIV_V2) && (s->valid & SETATTR_KILL_SUIDGID);
+	if (kill && (err = ops_kill_suidgid(node, hfd, 0)) != 0)
 		return err;
-	if (hfd != -1) {
-		if (ftruncate(hfd, (off_t)s->size) == -1)
-			err = errno;
-	} else if ((fd = node_open(node, O_WRONLY)) < 0)
+	if (hfd != -1)
+		err = truncate_as_caller(req, hfd, s->size, kill);
+	else if ((fd = node_open(node, O_WRONLY)) < 0)
 		err = -fd;
 	else {
-		if (ftruncate(fd, (off_t)s->size) == -1)
-			err = errno;
+		err = truncate_as_caller(req, fd, s->size, kill);
 		close(fd);
 		fd_budget_give();
 	}
@@ -173,7 +183,8 @@ attr_times(struct wnode *node, int hfd, const struct msg_setattr *s)
 }
 
 static int
-setattr_apply(struct wnode *node, int hfd, const struct msg_setattr *s)
+setattr_apply(const struct wreq *req, struct wnode *node, int hfd,
+    const struct msg_setattr *s)
 {
 	int	err = 0;
 
@@ -181,7 +192,7 @@ setattr_apply(struct wnode *node, int hfd, const struct msg_setattr *s)
 		err = attr_mode_apply(node, hfd, s->mode);
 	if (err == 0 && (s->valid & (SETATTR_UID | SETATTR_GID)))
 		err = attr_owner(node, s);
-	if (err == 0 && (s->valid & SETATTR_SIZE) && (err = attr_size(node, hfd, s)) == 0)
+	if (err == 0 && (s->valid & SETATTR_SIZE) && (err = attr_size(req, node, hfd, s)) == 0)
 		dax_table_truncate(node_id(node), s->size);	/* nothing mapped past the end */
 	if (err == 0 && (s->valid & SETATTR_TIMES))
 		err = attr_times(node, hfd, s);
@@ -213,7 +224,7 @@ op_setattr(struct wreq *req)
 		err = EBADF;
 		goto out;
 	}
-	err = setattr_apply(node, h != NULL ? handle_fd(h) : -1, &s);
+	err = setattr_apply(req, node, h != NULL ? handle_fd(h) : -1, &s);
 	if (err == 0) {
 		explicit_bzero(&a, sizeof(a));
 		err = node_getattr(node, &a);

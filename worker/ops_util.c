@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "names.h"
+#include "sandbox.h"
 #include "worker.h"
 
 int
@@ -128,6 +129,32 @@ ops_kill_suidgid(struct wnode *node, int fd, int acl)
 		err = fchmodat(wk_proc_self_fd, proc, mode, 0) == -1 ? errno : 0;
 	/* A caller who may not chmod has no CAP_FSETID: the kernel clears them itself. */
 	return err == EPERM ? 0 : err;
+}
+
+mode_t
+ops_setid_before(const struct wreq *req, int fd)
+{
+	struct stat st;
+
+	if (!sandbox_user_namespace() || !ops_caller_root(req) || fstat(fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	return st.st_mode & (S_ISUID | S_ISGID);
+}
+
+int
+ops_setid_restore(int fd, mode_t bits)
+{
+	struct stat st;
+
+	if (bits == 0)
+		return 0;
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if ((st.st_mode & bits) == bits)
+		return 0;
+	/* Only the bits the write took: a chmod that raced with it keeps the rest. */
+	return fchmod(fd, (st.st_mode & 07777) | bits) == -1 ? errno : 0;
 }
 
 int

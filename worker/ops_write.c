@@ -16,6 +16,7 @@
 
 #include "msg.h"
 #include "msg_reader.h"
+#include "log.h"
 #include "worker.h"
 
 /* Read the iov list that follows struct msg_io; checks the sizes add up. */
@@ -82,6 +83,7 @@ op_write(struct wreq *req)
 	struct iovec		*iov = NULL;
 	struct whandle		*h;
 	uint64_t		 done = 0;
+	mode_t			 setid = 0;
 	int			 err;
 
 	if ((err = ops_begin(req, &r, &io, sizeof(io))) == 0)
@@ -110,8 +112,12 @@ op_write(struct wreq *req)
 		 */
 		if (io.flags & IO_KILL_SUIDGID)
 			err = ops_kill_suidgid(handle_node(h), handle_fd(h), 0);
+		else
+			setid = ops_setid_before(req, handle_fd(h));
 		if (err == 0)
 			err = write_all(handle_fd(h), iov, io.niov, io.offset, &done);
+		if (setid != 0 && done > 0 && ops_setid_restore(handle_fd(h), setid) != 0)
+			log_warn_rl("write: keeping the set-id bits of guest root's file");
 	}
 	handle_put(h);
 	free(iov);

@@ -453,6 +453,15 @@ mode_t	ops_create_mode(uint32_t mode, uint32_t umask);
 int	ops_kill_suidgid(struct wnode *, int fd, int acl);
 /* 1 when the caller maps to host root (checks the guest kernel does by capabilities). */
 int	ops_caller_root(const struct wreq *);
+/*
+ * A write or truncate on fd by a caller with CAP_FSETID keeps S_ISUID/S_ISGID, as
+ * locally. In a user namespace of its own (--worker-userns) the kernel checks CAP_FSETID
+ * in the initial namespace and clears them anyway: ops_setid_before() returns the bits
+ * such a caller would lose (0 elsewhere: nothing to do), ops_setid_restore() puts back
+ * those the call took. 0 or an errno value.
+ */
+mode_t	ops_setid_before(const struct wreq *, int fd);
+int	ops_setid_restore(int fd, mode_t bits);
 
 /*
  * ======== layer 5: the handlers, one per IMSG_FRONTEND_* type (ops_*.c) ========
