@@ -97,6 +97,13 @@ sandbox_worker(const struct msg_config *c, int *proc_self_fd)
 		abort();
 }
 
+/* The harness's worker runs in the initial user namespace (no --worker-userns). */
+int
+sandbox_user_namespace(void)
+{
+	return 0;
+}
+
 void
 creds_init(void)
 {
