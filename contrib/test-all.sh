@@ -41,6 +41,20 @@ count() {	# count DIR: add up the automake .trs results below DIR
 	s=$(cat $(find "$1" -name '*.trs') 2>/dev/null | grep -c '^:test-result: SKIP') || true
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
+# check DIR COMMAND...: run the stage's make check in DIR and count its results. A make
+# that fails with no failed test (a test program that did not build, so never ran) is a
+# failure too: otherwise the tests it lost would just be missing from the count.
+check() {
+	local dir=$1 rc before=$failed
+	shift
+	(cd "$dir" && "$@")
+	rc=$?
+	count "$dir"
+	if [ $rc -ne 0 ] && [ "$failed" -eq "$before" ]; then
+		echo "$dir: '$*' failed (exit $rc) with no failed test: a build error above"
+		failed=$((failed + 1))
+	fi
+}
 build() {	# build DIR CONFIGURE-ARGS...: a fresh out-of-tree build
 	local dir=$1; shift
 	rm -rf "$dir" && mkdir -p "$dir" &&
@@ -51,8 +65,7 @@ autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; echo "0 passed, 1 failed"; e
 
 # 1. The plain build: every test, the QEMU end-to-end ones included.
 if build build/plain; then
-	(cd build/plain && make -s -j1 check) || true
-	count build/plain
+	check build/plain make -s -j1 check
 	find build/plain -name '*.log' -path '*tests*' | while read -r l; do
 		grep -q '^:test-result: \(FAIL\|ERROR\)' "${l%.log}.trs" 2>/dev/null && { echo "=== $l"; tail -n 60 "$l"; }
 	done
@@ -62,16 +75,14 @@ fi
 
 # 2. ASan/UBSan: the unit, sandbox and native-driver tests (the guest adds nothing there).
 if build build/asan --enable-sanitizers --disable-e2e-tests; then
-	(cd build/asan && ASAN_OPTIONS=detect_leaks=0 make -s -j1 check) || true
-	count build/asan
+	check build/asan env ASAN_OPTIONS=detect_leaks=0 make -s -j1 check
 else
 	echo "sanitizer build failed"; failed=$((failed + 1))
 fi
 
 # 3. clang with the libFuzzer targets (tests/fuzz): each replays its seed corpus.
 if build build/fuzz CC=clang --enable-fuzzing --disable-e2e-tests; then
-	(cd build/fuzz && make -s check-fuzz) || true
-	count build/fuzz
+	check build/fuzz make -s check-fuzz
 	find build/fuzz -name '*.log' -path '*tests/fuzz*' | while read -r l; do
 		grep -q '^:test-result: \(FAIL\|ERROR\)' "${l%.log}.trs" 2>/dev/null && { echo "=== $l"; tail -n 60 "$l"; }
 	done
