@@ -77,6 +77,8 @@ const char *idmap_within(struct msg_idmap *table, uint32_t count);
  */
 void	userns_adjust(struct broker_opts *);
 void	userns_enter(void);
+/* Write all of text to a /proc file (an id map) in one write(2); 0, or -1 with errno. */
+int	userns_write_proc(const char *path, const char *text);
 /* No file handles for whose worker: mandatory is fatal, prefer becomes never (a warning). */
 void	userns_no_file_handles(struct msg_config *, const char *whose);
 

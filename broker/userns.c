@@ -27,9 +27,8 @@
 #include "broker.h"
 #include "log.h"
 
-/* Write all of text to a /proc file in one write(2), as the kernel wants the id maps. */
-static int
-write_proc(const char *path, const char *text)
+int
+userns_write_proc(const char *path, const char *text)
 {
 	size_t	len = strlen(text);
 	ssize_t	n;
@@ -116,17 +115,17 @@ userns_enter(void)
 		    "needs: unshare(CLONE_NEWUSER): %s%s", strerror(n), unshare_hint(n));
 	}
 	/* An unprivileged process may write gid_map only once setgroups is denied. */
-	if (write_proc("/proc/self/setgroups", "deny") == -1)
+	if (userns_write_proc("/proc/self/setgroups", "deny") == -1)
 		fatal("/proc/self/setgroups");
 	n = snprintf(map, sizeof(map), "0 %lu 1\n", (unsigned long)uid);
 	if (n < 0 || (size_t)n >= sizeof(map))
 		fatalx("uid_map too long");
-	if (write_proc("/proc/self/uid_map", map) == -1)
+	if (userns_write_proc("/proc/self/uid_map", map) == -1)
 		fatal("/proc/self/uid_map");
 	n = snprintf(map, sizeof(map), "0 %lu 1\n", (unsigned long)gid);
 	if (n < 0 || (size_t)n >= sizeof(map))
 		fatalx("gid_map too long");
-	if (write_proc("/proc/self/gid_map", map) == -1)
+	if (userns_write_proc("/proc/self/gid_map", map) == -1)
 		fatal("/proc/self/gid_map");
 	if (getuid() != 0 || geteuid() != 0 || getgid() != 0 || getegid() != 0)
 		fatalx("not uid/gid 0 in the new user namespace");

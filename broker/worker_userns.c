@@ -127,27 +127,14 @@ worker_userns_setup(struct broker_opts *o)
 	    (unsigned long)wns.gids.base, (unsigned long)wns.gids.count);
 }
 
-/* Write text to /proc/PID/FILE in one write(2), as the kernel wants the id maps. */
+/* /proc/PID/FILE of the new worker, written in one write(2). */
 static int
 write_pid_file(pid_t pid, const char *file, const char *text)
 {
-	char	path[64];
-	size_t	len = strlen(text);
-	ssize_t	n;
-	int	fd, saved;
+	char path[64];
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = write(fd, text, len);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	if (n != -1 && (size_t)n != len) {
-		errno = EIO;
-		n = -1;
-	}
-	return n == -1 ? -1 : 0;
+	return userns_write_proc(path, text);
 }
 
 static int

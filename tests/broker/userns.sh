@@ -97,14 +97,7 @@ want_ok "UNLINK new" unlink new
 procs=$(tree_pids "$BACKEND_PID" | tr '\n' ' ')
 userns_check_procs $procs
 
-drv quit
-wait "$drv_pid" 2>/dev/null
-backend_exit_status 10
-[ "$BACKEND_STATUS" = "exit 0" ] || { tail -n 20 "$T/log"; fail "privfsd: $BACKEND_STATUS after the driver left"; }
-if privfsd_crashes "$T/log" | grep -v "pid $old_worker"; then
-	tail -n 20 "$T/log"
-	fail "a privfsd process crashed"
-fi
+drv_end_clean "$old_worker"
 [ ! -e "$U/sock" ] || fail "the socket was left behind"
 echo "ok - privfsd ended cleanly and removed its socket"
 

@@ -160,14 +160,7 @@ for i in $(seq 1 50); do drv lookup sub/old && break; sleep 0.1; done
 want_ok "LOOKUP after the restart" lookup sub/old
 want_ok "UNLINK new" unlink new
 [ ! -e "$T/share/new" ] || fail "new is still on the host"
-drv quit
-wait "$drv_pid" 2>/dev/null
-backend_exit_status 10
-[ "$BACKEND_STATUS" = "exit 0" ] || { tail -n 20 "$T/log"; fail "privfsd: $BACKEND_STATUS after the driver left"; }
-if privfsd_crashes "$T/log" | grep -v "pid $worker"; then
-	tail -n 20 "$T/log"
-	fail "a privfsd process crashed"
-fi
+drv_end_clean "$worker"
 echo "ok - privfsd ended cleanly"
 
 # A share owned outside the range: started, with a warning that says what to do.

@@ -37,13 +37,7 @@ tr -d '\r' <"$T/console.log" | grep -aq '^E2E-RESULT: PASS' || { guest_dump; fai
 echo "ok - the host has the guest's file, owned by $UNPRIV_USER"
 [ "$(cat "$T/share/data/roots")" = "root's" ] || fail "root's file was changed"
 echo "ok - root's file is as it was"
-for i in $(seq 1 300); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
-kill -9 "$QEMU_PID" 2>/dev/null
-wait "$QEMU_PID" 2>/dev/null
-backend_exit_status 10
-[ "$BACKEND_STATUS" = "exit 0" ] || { guest_dump; fail "privfsd: $BACKEND_STATUS, want exit 0"; }
-if privfsd_crashes "$T/log"; then guest_dump; fail "a privfsd process crashed"; fi
-echo "ok - privfsd ended with status 0 when QEMU went"
+guest_end_clean
 ! grep 'did not take' "$T/log" || fail "the worker tried ids the namespace does not have"
 echo "ok - guest user 1000 was refused before the worker tried its id"
 privfsd_tree_gone
@@ -60,10 +54,6 @@ tr -d '\r' <"$T/console.log" | grep -aq '^E2E-RESULT: PASS' || { guest_dump; fai
 [ "$(stat -c %u:%g "$T/share/data/pub/by-1000")" = "$UNPRIV_UID:$UNPRIV_GID" ] ||
     fail "guest user 1000's file is owned by $(stat -c %u:%g "$T/share/data/pub/by-1000") on the host"
 echo "ok - guest user 1000's file is $UNPRIV_USER's on the host"
-for i in $(seq 1 300); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
-kill -9 "$QEMU_PID" 2>/dev/null
-wait "$QEMU_PID" 2>/dev/null
-backend_exit_status 10
-[ "$BACKEND_STATUS" = "exit 0" ] || { guest_dump; fail "privfsd (squash): $BACKEND_STATUS, want exit 0"; }
+guest_end_clean
 privfsd_tree_gone
 pass "a guest served by an unprivileged user's privfsd"

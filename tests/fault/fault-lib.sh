@@ -173,6 +173,33 @@ console_wait() {
 	done
 }
 
+# drv_end_clean [PID]: the driver quits; privfsd must then end with status 0 by itself, and
+# none of its processes but PID (a worker the test killed) may have crashed.
+drv_end_clean() {
+	drv quit
+	wait "$drv_pid" 2>/dev/null
+	backend_exit_status 10
+	[ "$BACKEND_STATUS" = "exit 0" ] ||
+	    { tail -n 20 "$T/log"; fail "privfsd: $BACKEND_STATUS after the driver left"; }
+	if privfsd_crashes "$T/log" | grep -v "pid ${1:-none}"; then
+		tail -n 20 "$T/log"
+		fail "a privfsd process crashed"
+	fi
+}
+
+# guest_end_clean: the guest's QEMU has 30 s to power off (then it is killed); privfsd must
+# then end with status 0 by itself, and none of its processes may have crashed.
+guest_end_clean() {
+	local i
+	for i in $(seq 1 300); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$QEMU_PID" 2>/dev/null
+	wait "$QEMU_PID" 2>/dev/null
+	backend_exit_status 10
+	[ "$BACKEND_STATUS" = "exit 0" ] || { guest_dump; fail "privfsd: $BACKEND_STATUS, want exit 0"; }
+	if privfsd_crashes "$T/log"; then guest_dump; fail "a privfsd process crashed"; fi
+	echo "ok - privfsd ended with status 0 when QEMU went"
+}
+
 guest_dump() {
 	echo "--- console (last 40 lines):"
 	tr -d '\r' <"$T/console.log" 2>/dev/null | tail -n 40
