@@ -412,6 +412,113 @@ chan_wake(struct chan *c)
 		fatal("eventfd write");
 }
 
+/*
+ * A request thread's batch of records (chan_batch_begin): its replies wait here, in its
+ * own memory, until it has nothing more to do at once, and then leave in one sendmmsg, so
+ * that the peer wakes once for them all, as it does for the loop's queue.
+ */
+#define CHAN_BATCH_BYTES	(128 * 1024)	/* flushed before it grows past this */
+
+struct chan_batch {
+	struct chan	*c;
+	uint8_t		*buf;
+	size_t		 len;
+	size_t		 off[CHAN_MMSG + 1];	/* record i is [off[i], off[i + 1]) */
+	unsigned int	 n;
+};
+
+static __thread struct chan_batch	batch;
+
+void
+chan_batch_begin(struct chan *c)
+{
+	if (!c->packet || !c->threaded)
+		fatalx("%s: a batch on a channel that is not a threaded packet one", c->peer);
+	if (batch.buf == NULL &&
+	    (batch.buf = malloc(CHAN_BATCH_BYTES + CHAN_PACKET_BUF)) == NULL)
+		fatal("%s", __func__);
+	batch.c = c;
+}
+
+/* Send the thread's batch; what the socket refuses goes to the loop's queue. */
+void
+chan_batch_flush(void)
+{
+	struct mmsghdr	 mm[CHAN_MMSG];
+	struct iovec	 iov[CHAN_MMSG];
+	struct chan_hdr	 hdr;
+	struct iovec	 rest;
+	struct chan	*c = batch.c;
+	unsigned int	 i, done = 0;
+	int		 n, wake = 0;
+
+	if (c == NULL || batch.n == 0)
+		return;
+	for (i = 0; i < batch.n; i++) {
+		iov[i].iov_base = batch.buf + batch.off[i];
+		iov[i].iov_len = batch.off[i + 1] - batch.off[i];
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < batch.n) {
+		n = sendmmsg(c->fd, mm + done, batch.n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (unsigned int)n;
+	}
+	if (done < batch.n) {
+		chan_lock(c);
+		for (i = done; i < batch.n && !c->closed; i++) {
+			memcpy(&hdr, iov[i].iov_base, sizeof(hdr));
+			rest.iov_base = (uint8_t *)iov[i].iov_base + sizeof(hdr);
+			rest.iov_len = hdr.len;
+			chan_append(c, &hdr, -1, &rest, 1, 0);
+		}
+		if (!c->wake_pending)
+			wake = c->wake_pending = 1;
+		chan_unlock(c);
+		if (wake)
+			chan_wake(c);
+	}
+	batch.n = 0;
+	batch.len = 0;
+}
+
+void
+chan_batch_end(void)
+{
+	chan_batch_flush();
+	batch.c = NULL;
+}
+
+/* 1 when the record went into this thread's batch for c. */
+static int
+chan_batch_add(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,
+    int iovcnt)
+{
+	uint8_t	*p;
+	int	 i;
+
+	if (batch.c != c)
+		return 0;
+	if (batch.n == CHAN_MMSG || batch.len > CHAN_BATCH_BYTES)
+		chan_batch_flush();
+	batch.off[batch.n] = batch.len;
+	p = batch.buf + batch.len;
+	memcpy(p, hdr, sizeof(*hdr));
+	p += sizeof(*hdr);
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	batch.len = (size_t)(p - batch.buf);
+	batch.off[++batch.n] = batch.len;
+	return 1;
+}
+
 void
 chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
     const struct iovec *iov, int iovcnt)
@@ -427,6 +534,8 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 	 * so another thread sends its own without the lock; only what the socket refuses
 	 * goes to the queue, under the lock, for the loop.
 	 */
+	if (c->packet && !on_loop && fd == -1 && chan_batch_add(c, &hdr, iov, iovcnt))
+		return;
 	if (c->packet && !on_loop && fd == -1 && iovcnt <= CHAN_DIRECT_IOV &&
 	    chan_send_direct(c, &hdr, iov, iovcnt) == total)
 		return;
@@ -942,6 +1051,12 @@ chan_recv_blocking(struct chan *c, struct chan_msg *m, int timeout_ms)
 int
 chan_recv_packet(struct chan *c, uint8_t *buf, struct chan_msg *m)
 {
+	return chan_recv_packet_flags(c, buf, m, 0) == 1 ? 0 : -1;
+}
+
+int
+chan_recv_packet_flags(struct chan *c, uint8_t *buf, struct chan_msg *m, int flags)
+{
 	struct msghdr	mh;
 	struct iovec	iov;
 	ssize_t		n;
@@ -955,8 +1070,10 @@ chan_recv_packet(struct chan *c, uint8_t *buf, struct chan_msg *m)
 	mh.msg_iovlen = 1;
 	/* No control buffer: an fd sent anyway is dropped by the kernel and flagged. */
 	do {
-		n = recvmsg(c->fd, &mh, 0);
+		n = recvmsg(c->fd, &mh, flags);
 	} while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN && (flags & MSG_DONTWAIT))
+		return 0;
 	if (n == -1)
 		fatal("%s: recvmsg", c->peer);
 	if (n == 0)
@@ -967,5 +1084,5 @@ chan_recv_packet(struct chan *c, uint8_t *buf, struct chan_msg *m)
 	memcpy(&m->hdr, buf, sizeof(m->hdr));
 	m->data = buf + sizeof(m->hdr);
 	m->fd = -1;
-	return 0;
+	return 1;
 }

@@ -102,5 +102,17 @@ int	chan_recv_blocking(struct chan *, struct chan_msg *msg, int timeout_ms);
  */
 #define CHAN_PACKET_BUF		(sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD)
 int	chan_recv_packet(struct chan *, uint8_t *buf, struct chan_msg *msg);
+/* The same with recvmsg flags (MSG_DONTWAIT): 1 a record, 0 none waiting, -1 closed. */
+int	chan_recv_packet_flags(struct chan *, uint8_t *buf, struct chan_msg *msg, int flags);
+
+/*
+ * A thread's batch on a threaded packet channel: from chan_batch_begin() on, the records
+ * this thread composes on it (without an fd) wait in the thread's own buffer until
+ * chan_batch_flush() sends them in one sendmmsg; chan_batch_end() flushes and stops. A
+ * thread flushes before it may sleep, so no record waits behind it.
+ */
+void	chan_batch_begin(struct chan *);
+void	chan_batch_flush(void);
+void	chan_batch_end(void);
 
 #endif

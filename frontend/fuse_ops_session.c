@@ -110,9 +110,9 @@ fuse_init_required(uint64_t offered)
 }
 
 /*
- * Every data page is one descriptor, and a chain holds at most queue-size descriptors
- * (doc/wire.md section 6: Linux 6.1 does not clamp by itself); MSG_MAX_IO bounds one
- * READ/WRITE.
+ * Every data page is one descriptor, and a chain holds at most vq_chain_max()
+ * descriptors: the queue size, or more in an indirect table (doc/wire.md: Linux 6.1 does
+ * not clamp by itself). MSG_MAX_IO bounds one READ/WRITE.
  */
 static uint32_t
 fuse_max_pages(const struct vq *vq)
@@ -120,7 +120,7 @@ fuse_max_pages(const struct vq *vq)
 	uint32_t n = FUSE_MAX_PAGES_LIMIT, qsize = FUSE_DEFAULT_QUEUE;
 
 	if (vq != NULL && vq_num(vq) != 0)
-		qsize = vq_num(vq);
+		qsize = vq_chain_max(vq);
 	if (qsize <= FUSE_CHAIN_OVERHEAD)
 		n = 1;
 	else if (n > qsize - FUSE_CHAIN_OVERHEAD)

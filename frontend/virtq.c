@@ -150,6 +150,12 @@ vq_index(const struct vq *vq)
 }
 
 unsigned int
+vq_chain_max(const struct vq *vq)
+{
+	return vq_indirect ? VQ_ITAB_MAX(vq->num) : vq->num;
+}
+
+unsigned int
 vq_num(const struct vq *vq)
 {
 	return vq->num;
@@ -271,7 +277,7 @@ vq_set_num(struct vq *vq, uint32_t num)
 		    num, VQ_MAX_SIZE);
 		return -1;
 	}
-	if ((t = reallocarray(vq->itab, num, sizeof(*t))) == NULL) {
+	if ((t = reallocarray(vq->itab, VQ_ITAB_MAX(num), sizeof(*t))) == NULL) {
 		log_warn_rl("queue %u: indirect table", vq->index);
 		return -1;
 	}

@@ -40,6 +40,8 @@ unsigned int	vq_index(const struct vq *);
  * chain, indirect or not, holds at most that many descriptors).
  */
 unsigned int	vq_num(const struct vq *);
+/* The most descriptors one chain may hold: the ring size, more with indirect tables. */
+unsigned int	vq_chain_max(const struct vq *);
 
 /*
  * Return the chain to the guest with used.len = written (bytes we wrote into the writable

@@ -70,8 +70,8 @@ indirect_load(const struct vq_ring_view *vq, const struct vring_desc *d, uint32_
 	if (le16toh(d->flags) & VRING_DESC_F_NEXT)
 		return "indirect descriptor with NEXT";
 	if (left == 0 || left % sizeof(struct vring_desc) != 0 ||
-	    left > (uint64_t)vq->num * sizeof(struct vring_desc))
-		return "indirect table length not a multiple of 16 in 16..16 * size";
+	    left > (uint64_t)VQ_ITAB_MAX(vq->num) * sizeof(struct vring_desc))
+		return "indirect table length not a multiple of 16 in 16..16 * max(size, 1024)";
 	if (addr + left < addr)
 		return "indirect table wraps around the address space";
 	while (left > 0) {

@@ -11,6 +11,15 @@ struct vring_desc;
 struct vq_seg;
 
 #define VQ_MAX_SIZE	32768	/* largest split ring */
+/*
+ * The most descriptors an indirect table may hold on a ring smaller than this: QEMU's own
+ * limit (VIRTQUEUE_MAX_SIZE). The virtio spec asks drivers to keep a chain within the
+ * queue size, but Linux before 6.12 sends FUSE's 256 data pages plus headers in one
+ * indirect table on a 128-entry ring when the device offers max_pages 256, as the C and
+ * Rust virtiofsd do; tables still never exceed max(size, this).
+ */
+#define VQ_INDIRECT_MAX	1024
+#define VQ_ITAB_MAX(num)	((num) > VQ_INDIRECT_MAX ? (num) : VQ_INDIRECT_MAX)
 
 /* What the parser needs of a ring. */
 struct vq_ring_view {

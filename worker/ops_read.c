@@ -113,20 +113,30 @@ read_iovs(struct wreq *req, struct msg_io *io, struct msg_iov **out)
 	return 0;
 }
 
-/* preadv over any number of buffers (IOV_MAX per call); bytes read or -errno. */
+/*
+ * preadv over any number of buffers (IOV_MAX per call); bytes read or -errno. The thread
+ * that holds the requests channel first reads only what the page cache has
+ * (RWF_NOWAIT) and hands the channel on before a read that has to wait for the disk.
+ */
 static ssize_t
 pread_all(int fd, struct iovec *iov, uint32_t niov, off_t off)
 {
 	size_t	 total = 0, n;
 	ssize_t	 got;
 	uint32_t idx = 0;
-	int	 cnt;
+	int	 cnt, flags = pool_is_leader() ? RWF_NOWAIT : 0;
 
 	while (idx < niov) {
 		cnt = niov - idx > IOV_MAX ? IOV_MAX : (int)(niov - idx);
-		got = preadv(fd, iov + idx, cnt, off + (off_t)total);
+		got = preadv2(fd, iov + idx, cnt, off + (off_t)total, flags);
 		if (got == -1 && errno == EINTR)
 			continue;
+		if (flags != 0 && got == -1) {
+			/* Would wait (EAGAIN), or cannot tell (EOPNOTSUPP): read as usual. */
+			flags = 0;
+			pool_may_block();
+			continue;
+		}
 		if (got == -1)
 			return total > 0 ? (ssize_t)total : -errno;
 		if (got == 0)

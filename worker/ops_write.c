@@ -19,6 +19,12 @@
 #include "log.h"
 #include "worker.h"
 
+/*
+ * The largest write that keeps the requests channel (pool.c): up to it a buffered write
+ * only fills the page cache; larger ones can meet dirty page throttling.
+ */
+#define POOL_QUICK_WRITE	(128 * 1024)
+
 /* Read the iov list that follows struct msg_io; checks the sizes add up. */
 static int
 write_iovs(struct msg_reader *r, const struct msg_io *io, struct msg_iov **out)
@@ -114,6 +120,9 @@ op_write(struct wreq *req)
 			err = ops_kill_suidgid(handle_node(h), handle_fd(h), 0);
 		else
 			setid = ops_setid_before(req, handle_fd(h));
+		/* Large writes meet dirty page throttling; small ones go to the cache. */
+		if (io.size > POOL_QUICK_WRITE)
+			pool_may_block();
 		if (err == 0)
 			err = write_all(handle_fd(h), iov, io.niov, io.offset, &done);
 		if (setid != 0 && done > 0 && ops_setid_restore(handle_fd(h), setid) != 0)

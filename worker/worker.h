@@ -193,6 +193,14 @@ void	reply_dirents(struct wreq *, const void *payload, size_t len);
  * dispatching them through table. Exits the process when the frontend closes c.
  */
 void	pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table);
+/*
+ * A request thread about to do something that may block for long (a read from disk, a
+ * large write) hands the requests channel to another thread first. No-op on a thread
+ * that does not hold it (the loop thread, or one that already handed it on).
+ */
+void	pool_may_block(void);
+/* 1 on the request thread that holds the requests channel. */
+int	pool_is_leader(void);
 
 /*
  * ======== layer 2: the privileged operations ========

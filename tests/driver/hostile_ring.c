@@ -150,8 +150,8 @@ h_indirect_too_large(struct hctx *h)
 {
 	struct vu_ring *r = vu_dev_ring(&h->dev, 1);
 
-	return indirect_case(h, r->num + 1, (uint32_t)-1, 0,
-	    "indirect table of queue size + 1 descriptors");
+	return indirect_case(h, (r->num > 1024 ? r->num : 1024) + 1, (uint32_t)-1, 0,
+	    "indirect table of max(queue size, 1024) + 1 descriptors");
 }
 
 int

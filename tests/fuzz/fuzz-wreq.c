@@ -153,6 +153,17 @@ pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *t
 	abort();	/* the configuration asks for no threads */
 }
 
+void
+pool_may_block(void)
+{
+}
+
+int
+pool_is_leader(void)
+{
+	return 0;
+}
+
 struct chan *
 chan_new(int fd, const char *peer, int fd_passing)
 {

@@ -27,3 +27,9 @@ vq_num(const struct vq *vq)
 {
 	return vq->num;
 }
+
+unsigned int
+vq_chain_max(const struct vq *vq)
+{
+	return vq->num;		/* as on a ring without indirect tables */
+}
