@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -250,9 +252,47 @@ test_dax(struct wh *w)
 	CHECK(wh_call_body(w, IMSG_FRONTEND_REMOVEMAPPING, WH_ROOT, &b, &r) == EINVAL);
 }
 
+/*
+ * A read whose pages are not in the page cache: the request thread first tries
+ * RWF_NOWAIT, gets EAGAIN or part of the data, hands the channel on and reads the rest
+ * (pool.c). The bytes must be the file's, wherever the first try stopped.
+ */
+static void
+test_read_uncached(struct wh *w)
+{
+	char		 path[PATH_MAX + 8];
+	uint8_t		*data, *got;
+	uint64_t	 fh, n;
+	size_t		 i, len = 512 * 1024;
+	int		 fd;
+
+	CHECK((data = malloc(len)) != NULL);
+	if (data == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + i / 4096);
+	snprintf(path, sizeof(path), "%s/cold", w->dir);
+	CHECK((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644)) != -1);
+	CHECK(write(fd, data, len) == (ssize_t)len && fsync(fd) == 0);
+	/* The first 64 KiB back in the cache: the first try stops there (or at once). */
+	CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0);
+	got = wh_guest(w, 0);
+	CHECK(pread(fd, got, 65536, 0) == 65536);
+	memset(got, 0, len);
+	close(fd);
+	CHECK(wh_open(w, wh_node(w, "cold"), O_RDONLY, &fh) == 0);
+	CHECK(wh_read(w, fh, 0, (uint32_t)len, 0, &n) == 0 && n == len);
+	got = wh_guest(w, 0);
+	CHECK(memcmp(got, data, len) == 0);
+	CHECK(wh_release(w, fh) == 0);
+	free(data);
+}
+
 int
 main(void)
 {
+	struct wh_opts		o;
 	struct wh		w;
 	uint64_t		fh;
 
@@ -266,6 +306,12 @@ main(void)
 	test_copy(&w, fh);
 	test_dax(&w);
 	CHECK(wh_release(&w, fh) == 0);
+	wh_finish(&w);
+	/* With request threads: only they read with RWF_NOWAIT first. */
+	wh_opts_default(&o);
+	o.threads = 2;
+	wh_start_session(&w, &o, 0);
+	test_read_uncached(&w);
 	wh_finish(&w);
 	return check_done("ops-io");
 }
