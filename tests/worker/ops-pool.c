@@ -10,8 +10,10 @@
 #include <sys/uio.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "msg.h"
@@ -85,11 +87,76 @@ run(uint32_t threads)
 	wh_finish(&w);
 }
 
+/*
+ * A request that may block long (COPY_FILE_RANGE of 256 MiB, some 0.1 s) hands the
+ * requests channel to another thread before it starts (pool_may_block): GETATTRs sent
+ * right after it in the same burst are all answered while the copy still runs. With the
+ * copy on the thread that held the channel and no hand-off they would wait for it.
+ */
+static void
+run_slow_copy(uint32_t threads)
+{
+	static struct wh_reply	rep;
+	struct msg_copy_range	cr;
+	struct msg_getattr	g;
+	struct msg_entry	in, out;
+	struct wh_opts		o;
+	struct wh		w;
+	char			path[PATH_MAX + 8];
+	uint64_t		fin, fout, cid, qid[QUICK];
+	uint32_t		i;
+	int			fd, ok = 1, copy_first;
+
+	wh_opts_default(&o);
+	o.threads = threads;
+	wh_start_session(&w, &o, 0);
+	snprintf(path, sizeof(path), "%s/big", w.dir);
+	CHECK((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1 &&
+	    ftruncate(fd, 0) == 0);
+	for (i = 0; i < 256; i++) {
+		static char mib[1024 * 1024];
+
+		memset(mib, 'a' + i % 26, sizeof(mib));
+		if (write(fd, mib, sizeof(mib)) != (ssize_t)sizeof(mib))
+			ok = 0;
+	}
+	CHECK(ok);
+	close(fd);
+	wh_host_file(&w, "copy", "");
+	CHECK(wh_lookup(&w, WH_ROOT, "big", &in) == 0);
+	CHECK(wh_lookup(&w, WH_ROOT, "copy", &out) == 0);
+	CHECK(wh_open(&w, in.nodeid, O_RDONLY, &fin) == 0);
+	CHECK(wh_open(&w, out.nodeid, O_WRONLY, &fout) == 0);
+	memset(&cr, 0, sizeof(cr));
+	cr.fh_in = fin;
+	cr.nodeid_out = out.nodeid;
+	cr.fh_out = fout;
+	cr.len = 256 * 1024 * 1024;
+	memset(&g, 0, sizeof(g));
+	cid = wh_queue_as(&w, IMSG_FRONTEND_COPY_FILE_RANGE, in.nodeid, 0, 0, &cr, sizeof(cr));
+	for (i = 0; i < QUICK; i++)
+		qid[i] = wh_queue_as(&w, IMSG_FRONTEND_GETATTR, in.nodeid, 0, 0, &g, sizeof(g));
+	wh_send_queued(&w);
+	for (i = 0; i < QUICK; i++)
+		if (wh_recv(&w, qid[i], &rep, 5000) != 0 || rep.error != 0)
+			ok = 0;
+	CHECK(ok);
+	/* Still copying: its reply is not there yet. */
+	copy_first = wh_recv(&w, cid, &rep, 0) == 0;
+	CHECK(!copy_first);
+	CHECK(wh_recv(&w, cid, &rep, WH_TIMEOUT_MS) == 0 || copy_first);
+	CHECK(wh_release(&w, fin) == 0 && wh_release(&w, fout) == 0);
+	if (copy_first)
+		fprintf(stderr, "threads %u: GETATTRs waited for the copy\n", threads);
+	wh_finish(&w);
+}
+
 int
 main(void)
 {
 	run(2);
 	run(4);
 	run(8);
+	run_slow_copy(2);
 	return check_done("ops-pool");
 }
