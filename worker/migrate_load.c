@@ -93,8 +93,11 @@ read_stream(int fd, struct load *ld, uint8_t **buf, size_t *len)
 	uint8_t			 extra;
 	int			 error;
 
-	if ((error = read_full(fd, (uint8_t *)h, sizeof(*h))) != 0)
-		return error;
+	if ((error = read_full(fd, (uint8_t *)h, sizeof(*h))) != 0) {
+		log_warnx("migration: state stream %s", error == EIO ?
+		    "shorter than a header" : strerror(error));
+		return error == EIO ? EPROTO : error;
+	}
 	if (h->magic != MIG_MAGIC || h->version != MIG_VERSION ||
 	    h->header_size != sizeof(*h)) {
 		log_warnx("migration: not a version %u privfsd state stream", MIG_VERSION);
