@@ -43,6 +43,7 @@ static struct {
 	int			 active;
 	int			 drained;
 	int			 wait_ready;
+	int			 wait_state;	/* VU_WAIT_STATE: for the worker's transfer */
 	uint32_t		 gen;
 	const struct vu_cmd	*cmd;
 	struct vu_hdr		 hdr;
@@ -228,12 +229,29 @@ vu_check_drained(void)
 		return;
 	vu_pend.drained = 1;
 	rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg);
+	if (rc == VU_WAIT_STATE) {
+		/* No drain timeout: the transfer takes what the VMM's pipe takes. */
+		vu_pend.wait_state = 1;
+		evtimer_del(vu_drain_ev);
+		return;
+	}
 	if (rc != VU_WAIT_READY) {
 		vu_pend_finish(rc);
 		return;
 	}
 	vu_pend.wait_ready = 1;
 	vu_pend.gen = vu_pend.rep.gen;
+}
+
+int
+vu_state_answer(uint64_t result)
+{
+	if (!vu_pend.active || !vu_pend.wait_state)
+		return 0;
+	vu_pend.rep.p.u64 = result;
+	vu_pend.rep.size = sizeof(vu_pend.rep.p.u64);
+	vu_pend_finish(VU_OK);
+	return 1;
 }
 
 int
@@ -385,6 +403,7 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	vu_pend.active = 1;
 	vu_pend.drained = 0;
 	vu_pend.wait_ready = 0;
+	vu_pend.wait_state = 0;
 	vu_pend.fn = rep.drained;
 	vu_pend.arg = rep.arg;
 	vu_pend.memory = rep.memory;
