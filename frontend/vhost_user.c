@@ -243,15 +243,17 @@ vu_check_drained(void)
 	vu_pend.gen = vu_pend.rep.gen;
 }
 
-int
-vu_state_answer(uint64_t result)
+void
+vu_state_done(const struct msg_state_done *done)
 {
+	int rc;
+
+	vu_xfer_end(done);
 	if (!vu_pend.active || !vu_pend.wait_state)
-		return 0;
-	vu_pend.rep.p.u64 = result;
-	vu_pend.rep.size = sizeof(vu_pend.rep.p.u64);
-	vu_pend_finish(VU_OK);
-	return 1;
+		return;
+	/* The waiting CHECK_DEVICE_STATE's drained fn answers from the result now. */
+	if ((rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg)) != VU_WAIT_STATE)
+		vu_pend_finish(rc);
 }
 
 int

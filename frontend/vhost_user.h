@@ -128,8 +128,6 @@ int	vu_mem_pending(uint32_t gen);
  * (NULL): CHECK_DEVICE_STATE gets the result, now or when it comes.
  */
 void	vu_state_done(const struct msg_state_done *);
-/* A CHECK_DEVICE_STATE that waits for the worker gets result; 0 when none waits. */
-int	vu_state_answer(uint64_t result);
 /* Something completed: a waiting GET_VRING_BASE / memory change / reset may go on. */
 void	vu_check_drained(void);
 /* Guest memory was lost to a SIGBUS (gm_lost()): break the device, end the export. */
@@ -235,5 +233,7 @@ struct vu_cmd {
 void			 vu_cmds_init(const struct vu_sinks *);
 const struct vu_cmd	*vu_cmd_lookup(uint32_t request);
 const char		*vu_request_name(uint32_t request);
+/* The transfer the worker had ended (NULL: it died): CHECK_DEVICE_STATE's result. */
+void			 vu_xfer_end(const struct msg_state_done *);
 
 #endif

@@ -50,6 +50,8 @@ struct load_node {
 
 struct load {
 	struct mig_header	 h;
+	int			 mount_fd;	/* file-handles: the export, opened to read */
+	struct statx		 root;
 	struct load_node	*nodes;		/* as they came */
 	uint32_t		*pos;		/* index -> position + 1; 0: none */
 	uint32_t		 end;		/* highest index + 1 */
@@ -238,7 +240,8 @@ source_check(void *arg, uint32_t i, int fd)
 	} h;
 	int			 mnt;
 
-	if (!(wk_config.migration_flags & MIGRATION_VERIFY_HANDLES))
+	/* file-handles mode checks what a name found, as --migration-verify-handles. */
+	if (!(wk_config.migration_flags & MIGRATION_VERIFY_HANDLES) && ld->mount_fd == -1)
 		return 0;
 	if (n->fh_len == 0)
 		return -1;
@@ -248,6 +251,105 @@ source_check(void *arg, uint32_t i, int fd)
 		return -1;
 	return h.fh.handle_bytes == n->fh_len && (uint32_t)h.fh.handle_type == n->fh_type &&
 	    memcmp(h.fh.f_handle, n->fh, n->fh_len) == 0 ? 0 : -1;
+}
+
+/*
+ * file-handles: a directory by its handle, wherever it moved inside the export. What a
+ * handle opens may lie anywhere on the file system, so it is kept only when walking ".."
+ * from it meets the export's root (within REBUILD_DEPTH steps); at the top of the file
+ * system, or of a mount, ".." stays put and the walk ends outside. Other files have no
+ * ".." to walk: they are found by name under their (checked) parent.
+ */
+#define INSIDE_DEPTH	4096
+
+static int
+inside_export(const struct load *ld, int fd)
+{
+	struct statx	stx;
+	int		cur, up, steps, in = 0;
+
+	if ((cur = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return 0;
+	for (steps = 0; steps < INSIDE_DEPTH; steps++) {
+		if (statx(cur, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) == -1)
+			break;
+		if (stx.stx_ino == ld->root.stx_ino &&
+		    stx.stx_dev_major == ld->root.stx_dev_major &&
+		    stx.stx_dev_minor == ld->root.stx_dev_minor) {
+			in = 1;
+			break;
+		}
+		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (up == -1)
+			break;
+		if (statx(up, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0) {
+			struct statx here;
+
+			if (statx(cur, "", AT_EMPTY_PATH, STATX_INO, &here) == 0 &&
+			    here.stx_ino == stx.stx_ino &&
+			    here.stx_dev_major == stx.stx_dev_major &&
+			    here.stx_dev_minor == stx.stx_dev_minor) {
+				close(up);
+				break;		/* a top that is not ours */
+			}
+		}
+		close(cur);
+		cur = up;
+	}
+	close(cur);
+	return in;
+}
+
+static int
+source_find(void *arg, uint32_t i, int *fd, struct statx *stx)
+{
+	const struct load	*ld = arg;
+	const struct load_node	*n = &ld->nodes[ld->pos[i] - 1];
+	struct {
+		struct file_handle	fh;
+		unsigned char		bytes[MIG_MAX_FH];
+	} h;
+	int			 error;
+
+	if (ld->mount_fd == -1 || n->fh_len == 0 || (n->m.type & S_IFMT) != S_IFDIR)
+		return ENOENT;
+	memset(&h, 0, sizeof(h));
+	h.fh.handle_bytes = n->fh_len;
+	h.fh.handle_type = (int)n->fh_type;
+	memcpy(h.fh.f_handle, n->fh, n->fh_len);
+	if ((error = fd_budget_take()) != 0)
+		return error;
+	if ((*fd = privop_handle_open(ld->mount_fd, &h.fh)) == -1) {
+		fd_budget_give();
+		return ENOENT;
+	}
+	if (statx(*fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_BASIC_STATS | STATX_MNT_ID, stx) == -1 || !S_ISDIR(stx->stx_mode) ||
+	    !inside_export(ld, *fd)) {
+		fd_budget_close(*fd);
+		return ENOENT;
+	}
+	return 0;
+}
+
+/* file-handles mode: the export's root open for reading, as open_by_handle_at wants. */
+static void
+open_mount(struct load *ld)
+{
+	struct wnode	*root;
+	int		 err, fd;
+
+	ld->mount_fd = -1;
+	if (wk_config.migration_mode != MIGRATION_FILE_HANDLES ||
+	    !(ld->h.flags & MIG_F_FILE_HANDLES))
+		return;
+	if ((root = node_get(1, &err)) == NULL)
+		return;
+	if (statx(node_fd(root), "", AT_EMPTY_PATH, STATX_INO, &ld->root) == 0 &&
+	    (fd = node_open(root, O_RDONLY | O_DIRECTORY)) >= 0)
+		ld->mount_fd = fd;
+	node_tmpfds_release();
+	node_put(root);
 }
 
 /* Nodes not found again: errors at their ids (guest-error), or the load fails. */
@@ -365,7 +467,12 @@ rebuild(struct load *ld)
 	src.get = source_get;
 	src.check = source_check;
 	src.arg = ld;
+	open_mount(ld);
+	if (ld->mount_fd != -1)
+		src.find = source_find;
 	n = rebuild_nodes(&src, ld->done);
+	if (ld->mount_fd != -1)
+		fd_budget_close(ld->mount_fd);
 	nodes_lost(ld);
 	if (ld->error == 0)
 		restore_handles(ld);
@@ -382,6 +489,7 @@ migrate_load(int fd, struct msg_fuse_state *fuse)
 	int		 error;
 
 	memset(&ld, 0, sizeof(ld));
+	ld.mount_fd = -1;
 	memset(fuse, 0, sizeof(*fuse));
 	/* What a guest of this device had before is not the migrated guest's. */
 	drop_session();

@@ -340,6 +340,12 @@ struct rebuild_source {
 	int		(*get)(void *arg, uint32_t index, struct wstate_node *);
 	/* A last check of what was found for index (NULL: none): 0 to keep it. */
 	int		(*check)(void *arg, uint32_t index, int fd);
+	/*
+	 * Another way to find record index (NULL: none): 0 with a counted O_PATH fd and its
+	 * statx, or an errno value to find it by name. It must only ever open what lies
+	 * inside the export.
+	 */
+	int		(*find)(void *arg, uint32_t index, int *fd, struct statx *);
 	void		*arg;
 };
 uint32_t rebuild_nodes(const struct rebuild_source *src, uint8_t *done);

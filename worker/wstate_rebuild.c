@@ -101,7 +101,9 @@ rebuild_node(struct rebuild *rb, uint32_t i)
 
 	if (record_get(rb, i, &r) == -1 || (parent = parent_of(rb, &r)) == NULL)
 		return -1;
-	error = node_open_name(parent, r.name, &fd, &stx);
+	error = rb->src->find != NULL ? rb->src->find(rb->src->arg, i, &fd, &stx) : ENOENT;
+	if (error != 0)
+		error = node_open_name(parent, r.name, &fd, &stx);
 	/* The parent's fd may be a temporary one (--inode-file-handles), as in a request. */
 	node_tmpfds_release();
 	if (error != 0)

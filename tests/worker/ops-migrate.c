@@ -8,7 +8,9 @@
  * ('/', "..", empty, NUL, too long), a parent that is not a directory, a symlink that
  * leads out of the export. And the options: --migration-on-error=guest-error (a node
  * renamed away answers EIO, the rest works), --migration-verify-handles (a file replaced
- * under the same name is not taken for the old one), --migration-confirm-paths.
+ * under the same name is not taken for the old one), --migration-confirm-paths, and
+ * --migration-mode=file-handles (a renamed directory found by its handle; a handle of a
+ * directory outside the export refused).
  */
 #include "config.h"
 
@@ -37,6 +39,8 @@ static const struct msg_fuse_state fuse_in = {
 	.max_write = 1 << 20, .max_readahead = 65536,
 };
 
+static uint32_t migration_mode;	/* MIGRATION_*, for every worker started */
+
 static void
 start(struct wh *w, const char *dir, uint32_t flags)
 {
@@ -44,6 +48,7 @@ start(struct wh *w, const char *dir, uint32_t flags)
 
 	wh_opts_default(&o);
 	o.shared_dir = dir;
+	o.migration_mode = migration_mode;
 	o.migration_flags = flags;
 	if (wh_start(w, &o) != 0)
 		exit(1);
@@ -222,6 +227,41 @@ sb_node(struct sb *s, uint32_t index, uint32_t type, uint32_t parent, const char
 	sb_put(s, name, name_len);
 	sb_put(s, &zero, sizeof(zero));
 	s->h.nnodes++;
+}
+
+/* A directory record carrying the file handle of path (file-handles mode). */
+static void
+sb_dir_fh(struct sb *s, uint32_t index, uint32_t parent, const char *name, const char *path)
+{
+	struct {
+		struct file_handle	fh;
+		unsigned char		bytes[MIG_MAX_FH];
+	} h;
+	struct mig_node	m;
+	uint32_t	len = (uint32_t)strlen(name), fhlen, type;
+	int		mnt;
+
+	memset(&h, 0, sizeof(h));
+	h.fh.handle_bytes = MIG_MAX_FH;
+	CHECK(name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) == 0);
+	memset(&m, 0, sizeof(m));
+	m.index = index;
+	m.gen = 7;
+	m.nlookup = 1;
+	m.type = S_IFDIR;
+	m.parent_index = parent;
+	m.parent_gen = parent == 1 ? 0 : 7;
+	sb_put(s, &m, sizeof(m));
+	sb_put(s, &len, sizeof(len));
+	sb_put(s, name, len);
+	fhlen = h.fh.handle_bytes + sizeof(type);
+	type = (uint32_t)h.fh.handle_type;
+	sb_put(s, &fhlen, sizeof(fhlen));
+	sb_put(s, &type, sizeof(type));
+	sb_put(s, h.fh.f_handle, h.fh.handle_bytes);
+	s->h.nnodes++;
+	s->h.flags |= MIG_F_FILE_HANDLES;
+	s->h.mode = MIGRATION_FILE_HANDLES;
 }
 
 static void
@@ -499,6 +539,72 @@ confirm_paths(void)
 	free(stream);
 }
 
+/*
+ * --migration-mode=file-handles: a directory renamed on the host between save and load
+ * is found by its handle (find-paths loses it); a handle of a directory outside the
+ * export is never taken, whatever name comes with it.
+ */
+static void
+file_handles(void)
+{
+	struct msg_state_done	 done;
+	struct wh		 a, b, c, d;
+	struct ids		 id;
+	struct sb		 s;
+	uint8_t			*stream;
+	size_t			 len;
+	char			 from[PATH_MAX], outside[PATH_MAX + 16];
+	int			 n;
+
+	migration_mode = MIGRATION_FILE_HANDLES;
+	start(&a, NULL, 0);
+	populate(&a, &id);
+	CHECK(wh_state_save(&a, &fuse_in, &stream, &len) == 0);
+	strlcpy(from, wh_path(&a, "d1"), sizeof(from));
+	CHECK(rename(from, wh_path(&a, "d1-moved")) == 0);
+	start(&b, a.dir, 0);
+	CHECK(wh_state_load(&b, stream, len, &done) == 0);
+	check_same(&b, id.d1, "d1-moved");
+	check_same(&b, id.d2, "d1-moved/d2");
+	check_same(&b, id.f, "d1-moved/d2/f");
+	check_same(&b, id.g, "d1-moved/hl");
+	CHECK(wh_finish(&b) == 0);
+	if (check_failures)
+		wh_dump_log(&b);
+	wh_stop(&b);
+	/* The same stream in find-paths mode: d1 is gone from its name. */
+	migration_mode = MIGRATION_FIND_PATHS;
+	start(&c, a.dir, 0);
+	CHECK(wh_state_load(&c, stream, len, &done) == ENOENT);
+	CHECK(wh_finish(&c) == 0);
+	wh_stop(&c);
+
+	/* A directory outside the export, by handle, named as one inside. */
+	migration_mode = MIGRATION_FILE_HANDLES;
+	n = snprintf(outside, sizeof(outside), "%s.fh-outside", a.dir);
+	CHECK(n > 0 && (size_t)n < sizeof(outside));
+	CHECK(mkdir(outside, 0755) == 0 || errno == EEXIST);
+	start(&d, a.dir, 0);
+	sb_init(&s);
+	sb_dir_fh(&s, 2, 1, "no-such-dir", outside);
+	sb_end(&s);
+	refused(&d, &s, s.len, ENOENT, "a handle outside the export");
+	/* And the handle of a directory inside loads. */
+	sb_init(&s);
+	sb_dir_fh(&s, 2, 1, "renamed-away", wh_path(&a, "d1-moved"));
+	sb_end(&s);
+	CHECK(wh_state_load(&d, s.buf, s.len, &done) == 0);
+	check_same(&d, ID(2), "d1-moved");
+	CHECK(wh_finish(&d) == 0);
+	if (check_failures)
+		wh_dump_log(&d);
+	wh_stop(&d);
+	rmdir(outside);
+	wh_stop(&a);
+	free(stream);
+	migration_mode = MIGRATION_FIND_PATHS;
+}
+
 int
 main(void)
 {
@@ -517,6 +623,7 @@ main(void)
 	guest_error();
 	verify_handles();
 	confirm_paths();
+	file_handles();
 	wh_stop(&first);
 	return check_done("ops-migrate");
 }
