@@ -25,6 +25,7 @@ struct whandle {
 	int		 fd;		/* counted in the fd budget */
 	int		 is_dir;
 	uint32_t	 refs;		/* table + requests */
+	int		 lost;		/* a migration's handle on a lost node: EIO */
 	pthread_mutex_t	 dir_lock;	/* directory reads move the shared offset */
 	struct dirstream dir;		/* under dir_lock */
 };
@@ -39,7 +40,10 @@ static struct idtable	handles = IDTABLE_INITIALIZER("handle", 256);
 static void
 handle_free(struct whandle *h)
 {
-	fd_budget_close(h->fd);
+	if (h->lost)
+		mem_budget_give(MEM_FD_OBJECT);
+	else
+		fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
 	dirstream_free(&h->dir);
@@ -94,7 +98,10 @@ handle_get(uint64_t fh, int *err)
 	 * A released fh is EBADF, whether or not its slot was reused since; one from a
 	 * worker before a restart is ESTALE (its file was not reopened).
 	 */
-	if ((h = idtable_find(&handles, fh, NULL)) != NULL)
+	if ((h = idtable_find(&handles, fh, NULL)) != NULL && h->lost) {
+		*err = EIO;
+		h = NULL;
+	} else if (h != NULL)
 		h->refs++;
 	else
 		*err = IDTABLE_GEN(fh) < handles.floor ? ESTALE : EBADF;
@@ -290,5 +297,27 @@ handle_restore(uint32_t index, uint32_t gen, struct wnode *n, int fd, int is_dir
 	pthread_mutex_unlock(&handles_lock);
 	if (rc == -1)
 		handle_free(h);		/* closes fd */
+	return rc;
+}
+
+int
+handle_restore_lost(uint32_t index, uint32_t gen, uint32_t max_index)
+{
+	struct whandle	*h;
+	int		 rc;
+
+	if (mem_budget_take(MEM_FD_OBJECT) != 0)
+		return -1;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("handle");
+	h->fd = -1;
+	h->lost = 1;
+	h->refs = 1;
+	pthread_mutex_init(&h->dir_lock, NULL);
+	pthread_mutex_lock(&handles_lock);
+	rc = idtable_restore(&handles, index, gen, h, max_index);
+	pthread_mutex_unlock(&handles_lock);
+	if (rc == -1)
+		handle_free(h);
 	return rc;
 }

@@ -423,10 +423,14 @@ handles_thread(void *arg)
 		log_warnx("migration: handle %u of node %llu not opened again: %s",
 		    ld->handles[k].index, (unsigned long long)ld->handles[k].nodeid,
 		    strerror(error));
-		/* A handle on a lost node answers ESTALE (below the floor) with guest-error. */
-		if (error == EPROTO || error == EEXIST ||
-		    !(wk_config.migration_flags & MIGRATION_GUEST_ERROR))
-			ld->error = error == EPROTO || error == EEXIST ? EPROTO : ENOENT;
+		if (error == EPROTO || error == EEXIST)
+			ld->error = EPROTO;
+		else if (!(wk_config.migration_flags & MIGRATION_GUEST_ERROR))
+			ld->error = ENOENT;
+		/* guest-error: at its fh, answering EIO as its node does. */
+		else if (handle_restore_lost(ld->handles[k].index, ld->handles[k].gen,
+		    MIG_MAX_INDEX) == -1)
+			ld->error = EPROTO;
 	}
 	return NULL;
 }

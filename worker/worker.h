@@ -393,6 +393,8 @@ void		 handles_raise_floor(uint32_t floor);
 /* A migrated handle back at its fh, around fd (which it then owns). 0 or -1. */
 int		 handle_restore(uint32_t index, uint32_t gen, struct wnode *, int fd,
 		    int is_dir, uint32_t max_index);
+/* --migration-on-error=guest-error: a handle on a lost node, answering EIO. 0 or -1. */
+int		 handle_restore_lost(uint32_t index, uint32_t gen, uint32_t max_index);
 /* Serialises directory reads (offset games on a shared fd). */
 void		 handle_lock(struct whandle *);
 void		 handle_unlock(struct whandle *);

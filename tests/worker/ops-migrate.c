@@ -427,7 +427,7 @@ hostile(const char *dir)
 
 /*
  * f renamed away on the host between save and load: abort fails the load;
- * guest-error loads, f's id answers EIO, its handle ESTALE, the rest works.
+ * guest-error loads, f's id and its handle answer EIO, the rest works.
  */
 static void
 guest_error(void)
@@ -456,6 +456,8 @@ guest_error(void)
 	start(&c, a.dir, MIGRATION_GUEST_ERROR);
 	CHECK(wh_state_load(&c, stream, len, &done) == 0);
 	CHECK(wh_getattr(&c, id.f, &attr) == EIO);
+	CHECK(wh_read(&c, id.fh_f, 0, 4, 0, &got) == EIO);
+	CHECK(wh_release(&c, id.fh_f) == 0);
 	CHECK(wh_read(&c, id.fh_f, 0, 4, 0, &got) != 0);
 	check_same(&c, id.d2, "d1/d2");
 	check_same(&c, id.g, "g");
