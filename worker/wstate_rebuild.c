@@ -118,6 +118,8 @@ rebuild_node(struct rebuild *rb, uint32_t i)
 	}
 	if ((n = node_restore(i, r.gen, r.nlookup, fd, &stx, rb->end - 1)) == NULL)
 		return -1;
+	/* Its name again: for the state store, and for the next migration. */
+	node_set_name(n, parent, r.name);
 	rb->node[i] = n;
 	return 0;
 }

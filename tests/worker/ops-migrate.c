@@ -142,6 +142,29 @@ check_loaded(struct wh *w, const struct ids *id)
 	CHECK(wh_releasedir(w, id->fh_d1) == 0);
 }
 
+/* A migrated worker migrates on: its nodes kept their names, its handles their flags. */
+static void
+migrate_back(struct wh *b, const struct ids *id)
+{
+	struct msg_state_done	 done;
+	struct wh		 c;
+	uint8_t			*again;
+	size_t			 len;
+
+	CHECK(wh_state_save(b, &fuse_in, &again, &len) == 0);
+	CHECK(wh_log_has(b, "migration: sent 5 nodes, 3 handles"));
+	start(&c, b->dir, 0);
+	CHECK(wh_state_load(&c, again, len, &done) == 0);
+	CHECK(wh_log_has(&c, "migration: 5 nodes found again, 0 lost, 0 of 3 handles lost"));
+	check_same(&c, id->f, "d1/d2/f");
+	check_same(&c, id->hl, "d1/hl");
+	CHECK(wh_finish(&c) == 0);
+	if (check_failures)
+		wh_dump_log(&c);
+	wh_stop(&c);
+	free(again);
+}
+
 /* The state of a populated worker, and a load of it on the same directory. */
 static struct wh	first;		/* its directory serves the hostile streams too */
 
@@ -163,6 +186,7 @@ round_trip(uint8_t **stream, size_t *len, struct ids *id, char *dir, size_t dirs
 	CHECK(wh_state_load(&b, *stream, *len, &done) == 0);
 	CHECK(memcmp(&done.fuse, &fuse_in, sizeof(fuse_in)) == 0);
 	CHECK(wh_log_has(&b, "migration: 5 nodes found again, 0 lost, 0 of 3 handles lost"));
+	migrate_back(&b, id);
 	check_loaded(&b, id);
 	/* A new node never takes a migrated id. */
 	wh_host_file(&b, "new", "");
