@@ -32,5 +32,19 @@ for mode in find-paths file-handles; do
 	grep -q "migration: 2 nodes found again, 0 lost, 0 of 1 handles lost" \
 	    "$T/$mode-device-state-load.log" || failed="$failed $mode/load-count"
 done
+# The worker killed in the middle of a save: CHECK_DEVICE_STATE fails at once, with a
+# worker restart (the frontend answers) and without (the connection closes).
+for restart in yes no; do
+	c=device-state-worker-dies
+	DRIVER_PRIVFSD_ARGS="--worker-restart=$restart"
+	mkdir -p "$T/dies-$restart"
+	start_backend "$T/dies-$restart" "$T/$c.sock" "$T/$c-$restart.log"
+	"$DRIVER_BIN/vu-proto" --socket="$T/$c.sock" --backend=privfsd \
+	    --host-dir="$T/dies-$restart" $c || {
+		failed="$failed $c/restart=$restart"
+		echo "--- privfsd log:"; tail -n 30 "$T/$c-$restart.log"
+	}
+	stop_backend
+done
 [ -z "$failed" ] || fail "device state: failed:$failed"
-pass "device state saved by one privfsd, loaded by another, used without INIT (both modes); damaged streams refused"
+pass "device state saved by one privfsd, loaded by another, used without INIT (both modes); damaged streams refused; a worker dying in a save fails CHECK_DEVICE_STATE at once"

@@ -121,6 +121,7 @@ static const struct proto_case cases[] = {
 	{ "device-state-save", case_state_save, 0 },
 	{ "device-state-load", case_state_load, 0 },
 	{ "device-state-bad", case_state_bad, 0 },
+	{ "device-state-worker-dies", case_state_worker_dies, 0 },
 };
 
 int

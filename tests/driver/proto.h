@@ -40,5 +40,6 @@ void	case_dirty_log(void);
 void	case_state_save(void);
 void	case_state_load(void);
 void	case_state_bad(void);
+void	case_state_worker_dies(void);
 
 #endif

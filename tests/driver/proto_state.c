@@ -8,12 +8,16 @@
  *
  * Two cases, one per back-end: device-state-save writes the stream and the ids it needs
  * into $PROTO_STATE_FILE; device-state-load reads them back. A third, device-state-bad,
- * loads a damaged stream and wants CHECK_DEVICE_STATE to report the failure.
+ * loads a damaged stream and wants CHECK_DEVICE_STATE to report the failure; a fourth,
+ * device-state-worker-dies, kills the worker in the middle of a save.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,5 +266,93 @@ case_state_bad(void)
 	    (unsigned long long)result);
 out:
 	free(buf);
+	vu_dev_close(&dev);
+}
+
+/* The pid of the privfsd worker serving dir (its title names it), or -1. */
+static pid_t
+worker_pid(const char *dir)
+{
+	char		 path[300], buf[PATH_MAX + 64], want[PATH_MAX + 32];
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		 pid = -1;
+	ssize_t		 n;
+	int		 fd;
+
+	snprintf(want, sizeof(want), "privfsd: worker %s", dir);
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while (pid == -1 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if ((fd = open(path, O_RDONLY)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (strncmp(buf, want, strlen(want)) == 0)
+			pid = (pid_t)strtol(de->d_name, NULL, 10);
+	}
+	closedir(d);
+	return pid;
+}
+
+/*
+ * The worker dies in the middle of a save (blocked on a full pipe nobody reads): the
+ * CHECK_DEVICE_STATE that waits for it gets a failure at once, not a hang. With
+ * --worker-restart (the default) the frontend stays and answers 1; without, it exits and
+ * the connection closes.
+ */
+void
+case_state_worker_dies(void)
+{
+	struct fuse_entry_out	 e;
+	struct vu_dev		 dev;
+	struct vu_hdr		 h;
+	uint64_t		 result = ~0ULL;
+	int64_t			 t0;
+	pid_t			 pid;
+	char			 name[32];
+	int			 p[2], i, r, n = 0;
+
+	if (cli.host_dir == NULL || populate(cli.host_dir) == -1) {
+		check(0, "populate --host-dir");
+		return;
+	}
+	if (open_dev(&dev, &cli.opts) == -1 || want_device_state(&dev) == -1 ||
+	    do_init(&dev) == -1)
+		goto out;
+	/* Enough nodes that the stream overflows a one-page pipe. */
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "file-with-a-longish-name-%02d", i);
+		if (vu_fuse_lookup(&dev, 1, name, &e) == 0)
+			n++;
+	}
+	check(n == 60, "%d names looked up", n);
+	check(vu_dev_stop(&dev, NULL) == 0, "rings stopped");
+	if (pipe2(p, O_CLOEXEC) == -1 || fcntl(p[1], F_SETPIPE_SZ, 4096) == -1 ||
+	    state_fd(&dev, 0, p[1]) == -1)
+		goto out;
+	close(p[1]);
+	usleep(300 * 1000);	/* the worker fills the pipe and waits for us */
+	if (vu_send(dev.sock, VU_CHECK_DEVICE_STATE, 0, NULL, 0, NULL, 0) == -1)
+		goto out;
+	usleep(200 * 1000);
+	pid = worker_pid(cli.host_dir);
+	check(pid > 0 && kill(pid, SIGKILL) == 0, "worker %d killed in the middle of the save",
+	    (int)pid);
+	t0 = vu_now_ms();
+	r = vu_recv(dev.sock, &h, &result, sizeof(result), 5000);
+	check((r == 1 && h.request == VU_CHECK_DEVICE_STATE && result != 0) || r == -1,
+	    "CHECK_DEVICE_STATE: %s in %lld ms (want a failure or the connection closed, "
+	    "promptly)", r == 1 ? (result != 0 ? "failure" : "success") :
+	    r == 0 ? "no answer" : "connection closed", (long long)(vu_now_ms() - t0));
+	check(vu_now_ms() - t0 < 4000, "answered before the time-out");
+	close(p[0]);
+out:
 	vu_dev_close(&dev);
 }
