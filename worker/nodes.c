@@ -146,10 +146,7 @@ node_detach(struct wnode *n)
 	wstate_node_clear(n->index);
 }
 
-/*
- * nodes_lock held: keep n in the state store, known as name under parent; with no usable
- * name (NULL, "..", a parent that left) only its lookup count changes.
- */
+/* nodes_lock held: n is known as name under parent (for a migration, migrate_save.c). */
 static void
 node_keep_name(struct wnode *n, struct wnode *parent, const char *name, size_t len)
 {
@@ -170,6 +167,10 @@ node_keep_name(struct wnode *n, struct wnode *parent, const char *name, size_t l
 	n->parent_gen = parent->gen;
 }
 
+/*
+ * nodes_lock held: keep n's name, and n in the state store, known as name under parent;
+ * with no usable name (NULL, "..", a parent that left) only its lookup count changes.
+ */
 static void
 node_record(struct wnode *n, struct wnode *parent, const char *name)
 {
