@@ -256,42 +256,40 @@ source_check(void *arg, uint32_t i, int fd)
 /*
  * file-handles: a directory by its handle, wherever it moved inside the export. What a
  * handle opens may lie anywhere on the file system, so it is kept only when walking ".."
- * from it meets the export's root (within REBUILD_DEPTH steps); at the top of the file
+ * from it meets the export's root (within INSIDE_DEPTH steps); at the top of the file
  * system, or of a mount, ".." stays put and the walk ends outside. Other files have no
  * ".." to walk: they are found by name under their (checked) parent.
  */
 #define INSIDE_DEPTH	4096
 
 static int
+same_inode(const struct statx *a, const struct statx *b)
+{
+	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+	    a->stx_dev_minor == b->stx_dev_minor;
+}
+
+static int
 inside_export(const struct load *ld, int fd)
 {
-	struct statx	stx;
+	struct statx	here, above;
 	int		cur, up, steps, in = 0;
 
 	if ((cur = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return 0;
 	for (steps = 0; steps < INSIDE_DEPTH; steps++) {
-		if (statx(cur, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) == -1)
+		if (statx(cur, "", AT_EMPTY_PATH, STATX_INO, &here) == -1)
 			break;
-		if (stx.stx_ino == ld->root.stx_ino &&
-		    stx.stx_dev_major == ld->root.stx_dev_major &&
-		    stx.stx_dev_minor == ld->root.stx_dev_minor) {
+		if (same_inode(&here, &ld->root)) {
 			in = 1;
 			break;
 		}
 		up = openat(cur, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (up == -1)
-			break;
-		if (statx(up, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0) {
-			struct statx here;
-
-			if (statx(cur, "", AT_EMPTY_PATH, STATX_INO, &here) == 0 &&
-			    here.stx_ino == stx.stx_ino &&
-			    here.stx_dev_major == stx.stx_dev_major &&
-			    here.stx_dev_minor == stx.stx_dev_minor) {
+		if (up == -1 || statx(up, "", AT_EMPTY_PATH, STATX_INO, &above) == -1 ||
+		    same_inode(&here, &above)) {
+			if (up != -1)
 				close(up);
-				break;		/* a top that is not ours */
-			}
+			break;		/* a top that is not ours */
 		}
 		close(cur);
 		cur = up;
@@ -381,8 +379,8 @@ handle_one(const struct mig_handle *m)
 	struct wnode	*n;
 	int		 fd, err, want_dir;
 
-	if (m->index == 0 || m->index >= MIG_MAX_INDEX || m->gen >= UINT32_MAX ||
-	    m->is_dir > 1 || (m->flags & ~HANDLE_FLAGS))
+	if (m->index == 0 || m->index >= MIG_MAX_INDEX || m->is_dir > 1 ||
+	    (m->flags & ~HANDLE_FLAGS))
 		return EPROTO;
 	if ((n = node_get(m->nodeid, &err)) == NULL)
 		return err;
