@@ -370,7 +370,7 @@ struct msg_fuse_state {
 
 struct msg_state_fd {		/* IMSG_FRONTEND_STATE_FD, IMSG_BROKER_STATE_FD, SIZE_EXACT */
 	uint32_t	direction;	/* STATE_SAVE or STATE_LOAD */
-	uint32_t	pad;
+	uint32_t	seq;		/* the frontend's transfer number, echoed */
 	struct msg_fuse_state fuse;	/* SAVE: what goes into the stream */
 };
 
@@ -378,6 +378,8 @@ struct msg_state_done {		/* IMSG_WORKER_STATE_DONE, SIZE_EXACT */
 	uint32_t	direction;
 	int32_t		error;		/* 0 or a positive errno value */
 	struct msg_fuse_state fuse;	/* LOAD: what the stream carried */
+	uint32_t	seq;		/* msg_state_fd's */
+	uint32_t	pad;
 };
 
 /* ---- file system requests (frontend -> worker) ------------------------------------- */

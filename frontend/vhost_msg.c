@@ -260,8 +260,9 @@ static struct {
 	int		 fd;		/* between the request and the drain */
 	int		 busy;		/* the worker has the fd */
 	int		 known;		/* result holds a transfer's end not yet checked */
+	uint32_t	 seq;		/* the transfer's number, which the worker echoes */
 	uint64_t	 result;	/* CHECK_DEVICE_STATE's answer: 0 success */
-} vu_xfer = { -1, 0, 0, 0 };
+} vu_xfer = { -1, 0, 0, 0, 0 };
 
 static int
 state_fd_drained(struct vu_reply *rep, uint32_t direction)
@@ -270,6 +271,7 @@ state_fd_drained(struct vu_reply *rep, uint32_t direction)
 
 	memset(&sf, 0, sizeof(sf));
 	sf.direction = direction;
+	sf.seq = ++vu_xfer.seq;
 	if (direction == STATE_SAVE)
 		vu_sinks.fuse_state_save(&sf.fuse);
 	/* The channel closes the fd once sent. */
@@ -324,13 +326,15 @@ vu_xfer_end(const struct msg_state_done *done)
 {
 	uint64_t result = 0;
 
-	if (!vu_xfer.busy) {
+	/* One that already ended (timed out) or was never ours: nothing waits for it. */
+	if (!vu_xfer.busy || (done != NULL && done->seq != vu_xfer.seq)) {
 		if (done != NULL)
-			fatalx("worker ended a device state transfer nobody started");
+			log_warnx("the worker ended device state transfer %u, not the "
+			    "current one; ignored", done->seq);
 		return;
 	}
 	if (done == NULL) {
-		log_warnx("the worker died in a device state transfer");
+		log_warnx("device state transfer failed: the worker died or did not answer");
 		result = STATE_ERROR;
 	} else if (done->error != 0) {
 		log_warnx("device state %s failed: %s", done->direction == STATE_SAVE ?

@@ -222,6 +222,7 @@ broker_state_fd(struct chan *c, struct chan_msg *m, void *arg)
 	memcpy(&sf, m->data, sizeof(sf));
 	memset(&done, 0, sizeof(done));
 	done.direction = sf.direction;
+	done.seq = sf.seq;
 	if (sf.direction == STATE_SAVE)
 		done.error = migrate_save(m->fd, &sf.fuse);
 	else if (sf.direction == STATE_LOAD)

@@ -223,6 +223,7 @@ up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 		/* The worker's answer: a transfer ends, as it would, in error. */
 		memset(&done, 0, sizeof(done));
 		done.direction = sf.direction;
+		done.seq = sf.seq;
 		done.error = EIO;
 		state_pending = 1;
 		state_done = done;
