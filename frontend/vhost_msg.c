@@ -261,8 +261,9 @@ static struct {
 	int		 busy;		/* the worker has the fd */
 	int		 known;		/* result holds a transfer's end not yet checked */
 	uint32_t	 seq;		/* the transfer's number, which the worker echoes */
+	uint32_t	 direction;	/* STATE_SAVE or STATE_LOAD, as asked */
 	uint64_t	 result;	/* CHECK_DEVICE_STATE's answer: 0 success */
-} vu_xfer = { -1, 0, 0, 0, 0 };
+} vu_xfer = { -1, 0, 0, 0, 0, 0 };
 
 static int
 state_fd_drained(struct vu_reply *rep, uint32_t direction)
@@ -272,6 +273,7 @@ state_fd_drained(struct vu_reply *rep, uint32_t direction)
 	memset(&sf, 0, sizeof(sf));
 	sf.direction = direction;
 	sf.seq = ++vu_xfer.seq;
+	vu_xfer.direction = direction;
 	if (direction == STATE_SAVE)
 		vu_sinks.fuse_state_save(&sf.fuse);
 	/* The channel closes the fd once sent. */
@@ -327,7 +329,8 @@ vu_xfer_end(const struct msg_state_done *done)
 	uint64_t result = 0;
 
 	/* One that already ended (timed out) or was never ours: nothing waits for it. */
-	if (!vu_xfer.busy || (done != NULL && done->seq != vu_xfer.seq)) {
+	if (!vu_xfer.busy || (done != NULL && (done->seq != vu_xfer.seq ||
+	    done->direction != vu_xfer.direction))) {
 		if (done != NULL)
 			log_warnx("the worker ended device state transfer %u, not the "
 			    "current one; ignored", done->seq);
