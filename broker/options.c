@@ -256,6 +256,44 @@ set_inode_file_handles(const char *val, struct broker_opts *o)
 }
 
 static const char *
+set_migration_mode(const char *val, struct broker_opts *o)
+{
+	if (strcmp(val, "find-paths") == 0)
+		o->config.migration_mode = MIGRATION_FIND_PATHS;
+	else if (strcmp(val, "file-handles") == 0)
+		o->config.migration_mode = MIGRATION_FILE_HANDLES;
+	else
+		return "must be find-paths or file-handles";
+	return NULL;
+}
+
+static const char *
+set_migration_on_error(const char *val, struct broker_opts *o)
+{
+	if (strcmp(val, "abort") == 0)
+		o->config.migration_flags &= ~MIGRATION_GUEST_ERROR;
+	else if (strcmp(val, "guest-error") == 0)
+		o->config.migration_flags |= MIGRATION_GUEST_ERROR;
+	else
+		return "must be abort or guest-error";
+	return NULL;
+}
+
+static const char *
+set_migration_verify_handles(const char *val, struct broker_opts *o)
+{
+	o->config.migration_flags |= MIGRATION_VERIFY_HANDLES;
+	return NULL;
+}
+
+static const char *
+set_migration_confirm_paths(const char *val, struct broker_opts *o)
+{
+	o->config.migration_flags |= MIGRATION_CONFIRM_PATHS;
+	return NULL;
+}
+
+static const char *
 set_inode_numbers(const char *val, struct broker_opts *o)
 {
 	if (strcmp(val, "host") == 0)
@@ -374,6 +412,10 @@ static const struct option_def long_options[] = {
 	{ "config",		ARG_VALUE, NULL, 0, 0 },	/* service.c's */
 	{ "dax-window",		ARG_VALUE, set_dax_window, 0, 0 },
 	{ "dax-vmm",		ARG_VALUE, set_dax_vmm, 0, 0 },
+	{ "migration-mode",	ARG_VALUE, set_migration_mode, 0, 0 },
+	{ "migration-on-error",	ARG_VALUE, set_migration_on_error, 0, 0 },
+	{ "migration-verify-handles", ARG_NONE, set_migration_verify_handles, 0, 0 },
+	{ "migration-confirm-paths", ARG_NONE, set_migration_confirm_paths, 0, 0 },
 	{ NULL,			ARG_NONE, NULL, 0, 0 }
 };
 
@@ -667,6 +709,9 @@ usage(void)
 	    "  --dax=never|always|inode   let the guest map files through a DAX window\n"
 	    "  --dax-window=SIZE          the window (default 1G with --dax)\n"
 	    "  --dax-vmm=shmem|fs-map     the VMM's map messages (default shmem)\n"
+	    "  --migration-mode=find-paths|file-handles   how a destination finds nodes\n"
+	    "  --migration-on-error=abort|guest-error     a node not found again\n"
+	    "  --migration-verify-handles --migration-confirm-paths\n"
 	    "  -o LIST                    options of the C virtiofsd (source=, cache=, ...)\n"
 	    "  --print-capabilities       print the vhost-user backend JSON for libvirt\n"
 	    "  -h, --help  -V, --version\n"
@@ -687,13 +732,13 @@ print_version(void)
  * type and the features of QEMU's vhost-user.json schema (type "fs") that are true.
  * "separate-options": the long options libvirt then passes (--shared-dir DIR, --cache,
  * --sandbox, --xattr, --thread-pool-size, --rlimit-nofile, --log-level, --uid-map,
- * --gid-map) are all ours. "migrate-precopy" is not listed: privfsd cannot migrate its
- * state, and a management tool that believed it would start a migration that fails.
+ * --gid-map) are all ours. "migrate-precopy": the device state moves with the VMM's
+ * SET_DEVICE_STATE_FD (--migration-mode, find-paths by default).
  */
 static void
 print_capabilities(void)
 {
 	printf("{\n  \"type\": \"fs\",\n  \"features\": [\n"
-	    "    \"separate-options\"\n  ]\n}\n");
+	    "    \"migrate-precopy\",\n    \"separate-options\"\n  ]\n}\n");
 	exit(0);
 }

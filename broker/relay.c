@@ -190,7 +190,29 @@ fe_backend_channel(struct chan *c, struct chan_msg *m, void *arg)
 	m->fd = -1;
 }
 
+/*
+ * SET_DEVICE_STATE_FD's fd, for the worker: the VMM's pipe (or socket) end, open for the
+ * direction asked (the worker writes a save, reads a load; a wrong mode fails the
+ * transfer there). The worker reads the stream as hostile input.
+ */
+static void
+fe_state_fd(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_state_fd	sf;
+	struct stat		st;
+
+	memcpy(&sf, m->data, sizeof(sf));
+	if (sf.direction != STATE_SAVE && sf.direction != STATE_LOAD)
+		violation("frontend", "device state transfer direction out of range");
+	if (fstat(m->fd, &st) == -1 || (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)))
+		violation("frontend", "device state fd is not a pipe or socket");
+	to_worker(IMSG_BROKER_STATE_FD, m->fd, &sf, sizeof(sf));
+	m->fd = -1;
+}
+
 static const struct dispatch_entry frontend_dispatch[] = {
+	{ IMSG_FRONTEND_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
+	    fe_state_fd },
 	{ IMSG_FRONTEND_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
 	    fe_mem_add },
 	{ IMSG_FRONTEND_MEM_DEL, SIZE_EXACT, sizeof(struct msg_mem_slot), FD_NONE,

@@ -89,6 +89,10 @@ userns_adjust(struct broker_opts *o)
 void
 userns_no_file_handles(struct msg_config *c, const char *whose)
 {
+	if (c->migration_mode == MIGRATION_FILE_HANDLES)
+		fatalx("--migration-mode=file-handles: open_by_handle_at needs "
+		    "CAP_DAC_READ_SEARCH in the host's user namespace, which %s never has; "
+		    "use --migration-mode=find-paths", whose);
 	if (c->inode_file_handles == FILE_HANDLES_MANDATORY)
 		fatalx("--inode-file-handles=mandatory: open_by_handle_at needs "
 		    "CAP_DAC_READ_SEARCH in the host's user namespace, which %s never has",

@@ -52,11 +52,13 @@ enum imsg_type {
 	IMSG_FRONTEND_MEM_DEL,		/* struct msg_mem_slot */
 	IMSG_FRONTEND_MEM_COMMIT,	/* struct msg_mem_commit */
 	IMSG_FRONTEND_BACKEND_CHANNEL,	/* struct msg_backend_channel; fd: SET_BACKEND_REQ_FD socket */
+	IMSG_FRONTEND_STATE_FD,		/* struct msg_state_fd; fd: SET_DEVICE_STATE_FD pipe end */
 
 	/* broker -> worker: the same memory table, after the broker checked each fd */
 	IMSG_BROKER_MEM_ADD = 30,	/* struct msg_mem_region; fd */
 	IMSG_BROKER_MEM_DEL,		/* struct msg_mem_slot */
 	IMSG_BROKER_MEM_COMMIT,		/* struct msg_mem_commit */
+	IMSG_BROKER_STATE_FD,		/* struct msg_state_fd; fd: the pipe end, checked */
 
 	/* worker -> broker, broker -> worker: DAX window mappings, one result per request */
 	IMSG_WORKER_DAX_MAP = 40,	/* struct msg_dax_map; fd: file opened by the worker */
@@ -65,6 +67,7 @@ enum imsg_type {
 
 	/* worker -> frontend */
 	IMSG_WORKER_MEM_READY = 50,	/* struct msg_mem_commit: this generation is mapped */
+	IMSG_WORKER_STATE_DONE,		/* struct msg_state_done: a device state transfer ended */
 
 	/*
 	 * frontend -> worker: one typed request per FUSE operation. Every request starts with
@@ -211,6 +214,17 @@ enum inode_file_handles {
  */
 #define CONFIG_USERNS		0x4000
 
+/* msg_config.migration_mode (--migration-mode) */
+enum migration_mode {
+	MIGRATION_FIND_PATHS = 0,	/* nodes found again by name, from the root */
+	MIGRATION_FILE_HANDLES,		/* nodes found again by file handle */
+};
+
+/* msg_config.migration_flags */
+#define MIGRATION_GUEST_ERROR	0x1	/* --migration-on-error=guest-error */
+#define MIGRATION_VERIFY_HANDLES 0x2	/* --migration-verify-handles */
+#define MIGRATION_CONFIRM_PATHS	0x4	/* --migration-confirm-paths */
+
 #define CONFIG_MAX_IDMAP	8
 #define CONFIG_XATTRMAP_MAX	4096
 #define CONFIG_TAG_MAX		36	/* virtio-fs config space: tag[36], NUL padded */
@@ -243,6 +257,8 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	uint8_t		pad_tag[3];
 	struct msg_idmap uid_map[CONFIG_MAX_IDMAP];
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
+	uint32_t	migration_mode;		/* enum migration_mode */
+	uint32_t	migration_flags;	/* MIGRATION_* */
 };
 
 struct msg_worker_chan {	/* IMSG_BROKER_WORKER_CHAN, SIZE_EXACT */
@@ -329,6 +345,40 @@ struct msg_dax_unmap {		/* IMSG_WORKER_DAX_UNMAP, SIZE_EXACT */
 struct msg_dax_result {		/* IMSG_BROKER_DAX_RESULT, SIZE_EXACT */
 	uint64_t	id;
 	int32_t		error;
+	uint32_t	pad;
+};
+
+/* ---- device state (live migration, vhost-user SET_DEVICE_STATE_FD) ------------------ */
+
+#define STATE_SAVE		0	/* the worker writes the stream into the fd */
+#define STATE_LOAD		1	/* the worker reads the stream from the fd */
+
+/*
+ * The frontend's part of the FUSE session, carried in the stream so that the guest on the
+ * destination goes on without a new INIT. The worker keeps it as bytes; the frontend
+ * checks every field of what comes back from a load.
+ */
+struct msg_fuse_state {
+	uint32_t	ready;		/* 1: INIT done */
+	uint32_t	minor;		/* negotiated FUSE minor version */
+	uint64_t	flags;		/* negotiated FUSE_* init flags */
+	uint32_t	max_pages;
+	uint32_t	max_write;
+	uint32_t	max_readahead;
+	uint32_t	pad;
+};
+
+struct msg_state_fd {		/* IMSG_FRONTEND_STATE_FD, IMSG_BROKER_STATE_FD, SIZE_EXACT */
+	uint32_t	direction;	/* STATE_SAVE or STATE_LOAD */
+	uint32_t	seq;		/* the frontend's transfer number, echoed */
+	struct msg_fuse_state fuse;	/* SAVE: what goes into the stream */
+};
+
+struct msg_state_done {		/* IMSG_WORKER_STATE_DONE, SIZE_EXACT */
+	uint32_t	direction;
+	int32_t		error;		/* 0 or a positive errno value */
+	struct msg_fuse_state fuse;	/* LOAD: what the stream carried */
+	uint32_t	seq;		/* msg_state_fd's */
 	uint32_t	pad;
 };
 

@@ -699,8 +699,12 @@ sandbox_worker(const struct msg_config *cfg, int *proc_self_fd)
 		fatalx("shared directory is not an absolute path");
 	memcpy(caps, worker_caps, sizeof(worker_caps));
 	ncaps = NELEM(worker_caps);
-	/* open_by_handle_at() needs it; without file handles the worker does without. */
-	if (cfg->inode_file_handles != FILE_HANDLES_NEVER)
+	/*
+	 * open_by_handle_at() needs it (--inode-file-handles, --migration-mode=file-handles);
+	 * without file handles the worker does without.
+	 */
+	if (cfg->inode_file_handles != FILE_HANDLES_NEVER ||
+	    cfg->migration_mode == MIGRATION_FILE_HANDLES)
 		caps[ncaps++] = CAP_DAC_READ_SEARCH;
 	/* Bounding set first, so libcap-ng reads /proc before the guest's files are "/". */
 	caps_bound(caps, ncaps);

@@ -56,6 +56,8 @@ static const struct vu_sinks vu_sinks = {
 	.session_reset = fuse_session_reset,
 	.send_broker = fe_send_broker,
 	.dax_window = fuse_dax_window,
+	.fuse_state_save = fuse_state_save,
+	.fuse_state_load = fuse_state_load,
 };
 
 /* ---- broker channel ---- */

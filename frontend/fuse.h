@@ -41,6 +41,13 @@ unsigned int fuse_inflight_detached(void);
 void	fuse_lock_waits(int allow);
 /* The device was reset or the rings stopped: forget the session (a new INIT follows). */
 void	fuse_session_reset(void);
+/*
+ * Migration: the session as the device state carries it, and back from a destination's
+ * stream (checked; -1 when it is not a session an INIT here could have made).
+ */
+struct msg_fuse_state;
+void	fuse_state_save(struct msg_fuse_state *);
+int	fuse_state_load(const struct msg_fuse_state *);
 /* The DAX window the VMM maps for this connection (0: none); the next INIT offers it. */
 void	fuse_dax_window(uint64_t size);
 

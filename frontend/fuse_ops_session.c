@@ -282,3 +282,70 @@ fuse_session_reply(struct fuse_call *call, int error)
 	}
 	call_reply(call, NULL, 0);
 }
+
+/* ---- migration: the session as the device state carries it ---- */
+
+void
+fuse_state_save(struct msg_fuse_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (fuse_sess.state != FUSE_STATE_READY)
+		return;
+	out->ready = 1;
+	out->minor = fuse_sess.minor;
+	out->flags = fuse_sess.flags;
+	out->max_pages = fuse_sess.max_pages;
+	out->max_write = fuse_sess.init_out.max_write;
+	out->max_readahead = fuse_sess.init_out.max_readahead;
+}
+
+/*
+ * What a destination's worker read from the stream, which the VMM passed on: every
+ * field checked against what an INIT here could have negotiated. -1 when it could not.
+ */
+int
+fuse_state_load(const struct msg_fuse_state *in)
+{
+	struct fuse_init_out	*out = &fuse_sess.init_out;
+	uint64_t		 want = fuse_init_want();
+
+	if (in->ready == 0) {
+		fuse_session_reset();
+		fuse_sess.worker_dirty = 1;
+		return 0;
+	}
+	/* The window comes with the device's start, after the state: its flags may come. */
+	if (fuse_sess.dax != DAX_NEVER)
+		want |= FUSE_MAP_ALIGNMENT | (fuse_sess.dax == DAX_INODE ? FUSE_HAS_INODE_DAX : 0);
+	if (in->ready != 1 || in->minor < FUSE_MIN_MINOR ||
+	    in->minor > FUSE_KERNEL_MINOR_VERSION || (in->flags & ~want) != 0 ||
+	    in->max_pages == 0 || in->max_pages > FUSE_MAX_PAGES_LIMIT ||
+	    in->max_pages > MSG_MAX_IO / 4096 || in->max_write != in->max_pages * 4096 ||
+	    in->pad != 0) {
+		log_warnx("fuse: migrated session refused (minor %u, flags %#llx, %u pages)",
+		    in->minor, (unsigned long long)in->flags, in->max_pages);
+		return -1;
+	}
+	fuse_session_reset();
+	explicit_bzero(out, sizeof(*out));
+	out->major = FUSE_KERNEL_VERSION;
+	out->minor = in->minor;
+	out->max_readahead = in->max_readahead;
+	out->flags = (uint32_t)in->flags;
+	out->flags2 = (uint32_t)(in->flags >> 32);
+	out->max_background = FUSE_MAX_BACKGROUND;
+	out->congestion_threshold = FUSE_CONGESTION;
+	out->max_pages = (uint16_t)in->max_pages;
+	out->max_write = in->max_write;
+	out->time_gran = 1;
+	out->map_alignment = (in->flags & FUSE_MAP_ALIGNMENT) ? DAX_ALIGN_SHIFT : 0;
+	fuse_sess.minor = in->minor;
+	fuse_sess.flags = in->flags;
+	fuse_sess.max_pages = in->max_pages;
+	/* The worker took the session with the nodes: the guest goes on without an INIT. */
+	fuse_sess.worker_dirty = 1;
+	fuse_sess.state = FUSE_STATE_READY;
+	log_info("fuse: migrated session, FUSE 7.%u flags %#llx", in->minor,
+	    (unsigned long long)in->flags);
+	return 0;
+}

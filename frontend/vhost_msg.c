@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,7 +34,8 @@ static const uint64_t vu_offered_features =
 static const uint64_t vu_base_protocol =
     BIT(VU_PROTO_F_MQ) | BIT(VU_PROTO_F_REPLY_ACK) | BIT(VU_PROTO_F_BACKEND_REQ) |
     BIT(VU_PROTO_F_BACKEND_SEND_FD) | BIT(VU_PROTO_F_CONFIGURE_MEM_SLOTS) |
-    BIT(VU_PROTO_F_RESET_DEVICE) | BIT(VU_PROTO_F_LOG_SHMFD);
+    BIT(VU_PROTO_F_RESET_DEVICE) | BIT(VU_PROTO_F_LOG_SHMFD) |
+    BIT(VU_PROTO_F_DEVICE_STATE);
 
 /* virtio-fs config space: the tag, NUL padded, and the number of request queues. */
 #define VIRTIO_FS_TAG_LEN	36
@@ -241,6 +243,115 @@ static int
 reset_device(struct vu_msg *m, struct vu_reply *rep)
 {
 	return defer(rep, reset_drained, 0);
+}
+
+/* ---- device state (migration; doc/wire.md) ---- */
+
+/* SET_DEVICE_STATE_FD's reply: an error code in bits 0-7; bit 8: we return no fd. */
+#define STATE_NO_FD		0x100ULL
+#define STATE_ERROR		0x1ULL
+#define STATE_PHASE_STOPPED	0
+
+/*
+ * One transfer at a time: the worker writes or reads the stream on the VMM's fd (passed
+ * through the broker; we open nothing), then says how it went.
+ */
+static struct {
+	int		 fd;		/* between the request and the drain */
+	int		 busy;		/* the worker has the fd */
+	int		 known;		/* result holds a transfer's end not yet checked */
+	uint32_t	 seq;		/* the transfer's number, which the worker echoes */
+	uint32_t	 direction;	/* STATE_SAVE or STATE_LOAD, as asked */
+	uint64_t	 result;	/* CHECK_DEVICE_STATE's answer: 0 success */
+} vu_xfer = { -1, 0, 0, 0, 0, 0 };
+
+static int
+state_fd_drained(struct vu_reply *rep, uint32_t direction)
+{
+	struct msg_state_fd sf;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.direction = direction;
+	sf.seq = ++vu_xfer.seq;
+	vu_xfer.direction = direction;
+	if (direction == STATE_SAVE)
+		vu_sinks.fuse_state_save(&sf.fuse);
+	/* The channel closes the fd once sent. */
+	vu_sinks.send_broker(IMSG_FRONTEND_STATE_FD, vu_xfer.fd, &sf, sizeof(sf));
+	vu_xfer.fd = -1;
+	vu_xfer.busy = 1;
+	vu_xfer.known = 0;
+	log_info("device state %s started", direction == STATE_SAVE ? "save" : "load");
+	return reply_u64(rep, STATE_NO_FD);
+}
+
+/* {u32 direction, u32 phase} and the fd: the worker gets it once nothing is in flight. */
+static int
+set_device_state_fd(struct vu_msg *m, struct vu_reply *rep)
+{
+	uint32_t	dir, phase;
+
+	memcpy(&dir, m->p.bytes, sizeof(dir));
+	memcpy(&phase, m->p.bytes + sizeof(dir), sizeof(phase));
+	if (!ACKED(VU_PROTO_F_DEVICE_STATE) || (dir != STATE_SAVE && dir != STATE_LOAD) ||
+	    phase != STATE_PHASE_STOPPED || vu_xfer.busy || vu_xfer.fd != -1) {
+		log_warnx_rl("refused SET_DEVICE_STATE_FD: direction %u, phase %u%s", dir,
+		    phase, vu_xfer.busy ? ", a transfer is running" : "");
+		return reply_u64(rep, STATE_NO_FD | STATE_ERROR);
+	}
+	vu_xfer.fd = take_fd(m, 0);
+	return defer(rep, state_fd_drained, dir);
+}
+
+static int
+check_drained(struct vu_reply *rep, uint32_t arg)
+{
+	if (vu_xfer.busy)
+		return VU_WAIT_STATE;
+	reply_u64(rep, vu_xfer.known ? vu_xfer.result : STATE_ERROR);
+	vu_xfer.known = 0;
+	return VU_OK;
+}
+
+static int
+check_device_state(struct vu_msg *m, struct vu_reply *rep)
+{
+	if (!ACKED(VU_PROTO_F_DEVICE_STATE))
+		return VU_FAIL;
+	if (vu_xfer.busy)
+		return defer(rep, check_drained, 0);
+	return check_drained(rep, 0);
+}
+
+void
+vu_xfer_end(const struct msg_state_done *done)
+{
+	uint64_t result = 0;
+
+	/* One that already ended (timed out) or was never ours: nothing waits for it. */
+	if (!vu_xfer.busy || (done != NULL && (done->seq != vu_xfer.seq ||
+	    done->direction != vu_xfer.direction))) {
+		if (done != NULL)
+			log_warnx("the worker ended device state transfer %u, not the "
+			    "current one; ignored", done->seq);
+		return;
+	}
+	if (done == NULL) {
+		log_warnx("device state transfer failed: the worker died or did not answer");
+		result = STATE_ERROR;
+	} else if (done->error != 0) {
+		log_warnx("device state %s failed: %s", done->direction == STATE_SAVE ?
+		    "save" : "load", strerror(done->error));
+		result = STATE_ERROR;
+	} else if (done->direction == STATE_LOAD &&
+	    vu_sinks.fuse_state_load(&done->fuse) == -1)
+		result = STATE_ERROR;
+	else
+		log_info("device state %s done", done->direction == STATE_SAVE ?
+		    "save" : "load");
+	vu_xfer.busy = 0;
+	vu_xfer.result = result;
+	vu_xfer.known = 1;
 }
 
 /* ---- memory ---- */
@@ -552,8 +663,8 @@ static const struct vu_cmd vu_cmds[] = {
 	{ 39, "SET_STATUS",		ANY, ANYFDS, 0, NULL },
 	{ 40, "GET_STATUS",		ANY, ANYFDS, 1, NULL },
 	{ 41, "GET_SHARED_OBJECT",	ANY, ANYFDS, 1, NULL },
-	{ 42, "SET_DEVICE_STATE_FD",	ANY, ANYFDS, 1, NULL },
-	{ 43, "CHECK_DEVICE_STATE",	ANY, ANYFDS, 1, NULL },
+	{ 42, "SET_DEVICE_STATE_FD",	EXACT(8), FDS(1, 1), 1, set_device_state_fd },
+	{ 43, "CHECK_DEVICE_STATE",	EXACT(0), FDS(0, 0), 1, check_device_state },
 	{ 44, "GET_SHMEM_CONFIG",	EXACT(0), FDS(0, 0), 1, get_shmem_config },
 };
 

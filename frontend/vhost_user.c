@@ -30,11 +30,17 @@
 
 #define VU_IO_TIMEOUT_MS	5000	/* the rest of a message QEMU started to send */
 #define VU_DRAIN_TIMEOUT_S	30	/* the worker answering what is in flight */
+/*
+ * A device state transfer, bounded in case the worker never gets the fd (it died before
+ * the broker could pass it): then CHECK_DEVICE_STATE fails instead of waiting forever.
+ */
+#define VU_STATE_TIMEOUT_S	600
 
 static struct event_base	*vu_base;
 static int			 vu_fd = -1;
 static struct event		*vu_ev;
 static struct event		*vu_drain_ev;	/* bounds the wait of vu_pend */
+static struct event		*vu_state_ev;	/* bounds a CHECK_DEVICE_STATE's wait */
 static struct vu_msg		 vu_in;
 static struct vu_sinks		 vu_sinks;	/* the layers above, from vu_init() */
 
@@ -43,6 +49,7 @@ static struct {
 	int			 active;
 	int			 drained;
 	int			 wait_ready;
+	int			 wait_state;	/* VU_WAIT_STATE: for the worker's transfer */
 	uint32_t		 gen;
 	const struct vu_cmd	*cmd;
 	struct vu_hdr		 hdr;
@@ -60,12 +67,20 @@ vu_drain_timeout(int fd, short events, void *arg)
 	    VU_DRAIN_TIMEOUT_S, vq_alive(), vu_sinks.inflight());
 }
 
+static void
+vu_state_timeout(int fd, short events, void *arg)
+{
+	log_warnx("no end of the device state transfer after %d s", VU_STATE_TIMEOUT_S);
+	vu_state_done(NULL);
+}
+
 void
 vu_init(struct event_base *base, const struct vu_sinks *sinks)
 {
 	vu_base = base;
 	vu_sinks = *sinks;
-	if ((vu_drain_ev = evtimer_new(base, vu_drain_timeout, NULL)) == NULL)
+	if ((vu_drain_ev = evtimer_new(base, vu_drain_timeout, NULL)) == NULL ||
+	    (vu_state_ev = evtimer_new(base, vu_state_timeout, NULL)) == NULL)
 		fatalx("evtimer_new");
 	vq_init(base, sinks->request, vu_check_drained);
 	vu_cmds_init(sinks);
@@ -208,6 +223,7 @@ vu_pend_finish(int rc)
 	vu_answer(vu_pend.cmd, &vu_pend.hdr, rc, &vu_pend.rep);
 	vu_pend.active = 0;
 	evtimer_del(vu_drain_ev);
+	evtimer_del(vu_state_ev);
 	vu_sinks.lock_waits(1);
 	if (event_add(vu_ev, NULL) == -1)
 		fatalx("event_add");
@@ -217,6 +233,7 @@ vu_pend_finish(int rc)
 void
 vu_check_drained(void)
 {
+	static const struct timeval state_tv = { VU_STATE_TIMEOUT_S, 0 };
 	unsigned int	chains = vq_alive(), reqs = vu_sinks.inflight();
 	int		rc;
 
@@ -228,12 +245,33 @@ vu_check_drained(void)
 		return;
 	vu_pend.drained = 1;
 	rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg);
+	if (rc == VU_WAIT_STATE) {
+		/* Not the drain's time-out: the transfer takes what the VMM's pipe takes. */
+		vu_pend.wait_state = 1;
+		evtimer_del(vu_drain_ev);
+		if (evtimer_add(vu_state_ev, &state_tv) == -1)
+			fatalx("evtimer_add");
+		return;
+	}
 	if (rc != VU_WAIT_READY) {
 		vu_pend_finish(rc);
 		return;
 	}
 	vu_pend.wait_ready = 1;
 	vu_pend.gen = vu_pend.rep.gen;
+}
+
+void
+vu_state_done(const struct msg_state_done *done)
+{
+	int rc;
+
+	vu_xfer_end(done);
+	if (!vu_pend.active || !vu_pend.wait_state)
+		return;
+	/* The waiting CHECK_DEVICE_STATE's drained fn answers from the result now. */
+	if ((rc = vu_pend.fn(&vu_pend.rep, vu_pend.arg)) != VU_WAIT_STATE)
+		vu_pend_finish(rc);
 }
 
 int
@@ -385,6 +423,7 @@ vu_dispatch(struct vu_msg *m, int fd_overflow)
 	vu_pend.active = 1;
 	vu_pend.drained = 0;
 	vu_pend.wait_ready = 0;
+	vu_pend.wait_state = 0;
 	vu_pend.fn = rep.drained;
 	vu_pend.arg = rep.arg;
 	vu_pend.memory = rep.memory;

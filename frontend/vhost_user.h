@@ -14,6 +14,8 @@
 #include <linux/vhost_types.h>
 
 struct event_base;
+struct msg_fuse_state;
+struct msg_state_done;
 struct vq;
 struct vq_req;
 
@@ -31,6 +33,7 @@ struct vq_req;
 #define VU_PROTO_F_INFLIGHT_SHMFD	12
 #define VU_PROTO_F_RESET_DEVICE		13
 #define VU_PROTO_F_CONFIGURE_MEM_SLOTS	15
+#define VU_PROTO_F_DEVICE_STATE		19	/* QEMU 8.2: SET_DEVICE_STATE_FD, CHECK_... */
 #define VU_PROTO_F_SHMEM_MAP		22	/* QEMU 11: GET_SHMEM_CONFIG, SHMEM_MAP/UNMAP */
 
 /* Header flags. */
@@ -94,6 +97,9 @@ struct vu_sinks {
 	void		(*send_broker)(uint32_t type, int fd, const void *data, size_t len);
 	/* The DAX window the VMM can map on this connection, in bytes (0: none). */
 	void		(*dax_window)(uint64_t size);
+	/* Migration: the FUSE session into the device state, and back (0, or -1: refused). */
+	void		(*fuse_state_save)(struct msg_fuse_state *);
+	int		(*fuse_state_load)(const struct msg_fuse_state *);
 };
 
 /*
@@ -117,6 +123,11 @@ void	vu_start(int fd);
 void	vu_mem_ready(uint32_t gen, uint32_t nslots);
 /* 1 when a memory change waits for the worker to map generation gen. */
 int	vu_mem_pending(uint32_t gen);
+/*
+ * The worker ended a device state transfer (IMSG_WORKER_STATE_DONE), or died in one
+ * (NULL): CHECK_DEVICE_STATE gets the result, now or when it comes.
+ */
+void	vu_state_done(const struct msg_state_done *);
 /* Something completed: a waiting GET_VRING_BASE / memory change / reset may go on. */
 void	vu_check_drained(void);
 /* Guest memory was lost to a SIGBUS (gm_lost()): break the device, end the export. */
@@ -181,6 +192,7 @@ struct vu_msg {
 #define VU_FAIL		(-1)
 #define VU_DEFER	1	/* from a handler: run rep->drained once nothing is in flight */
 #define VU_WAIT_READY	2	/* from a drained fn: answer once the worker has rep->gen */
+#define VU_WAIT_STATE	3	/* from a drained fn: answer once the worker ends a transfer */
 
 struct vu_reply;
 /* Runs once no request is in flight; returns VU_OK, VU_FAIL or VU_WAIT_READY. */
@@ -221,5 +233,7 @@ struct vu_cmd {
 void			 vu_cmds_init(const struct vu_sinks *);
 const struct vu_cmd	*vu_cmd_lookup(uint32_t request);
 const char		*vu_request_name(uint32_t request);
+/* The transfer the worker had ended (NULL: it died): CHECK_DEVICE_STATE's result. */
+void			 vu_xfer_end(const struct msg_state_done *);
 
 #endif

@@ -80,6 +80,15 @@ worker_mem_ready(struct chan *c, struct chan_msg *msg, void *arg)
 }
 
 static void
+worker_state_done(struct chan *c, struct chan_msg *msg, void *arg)
+{
+	struct msg_state_done done;
+
+	memcpy(&done, msg->data, sizeof(done));
+	vu_state_done(&done);
+}
+
+static void
 worker_reply(struct chan *c, struct chan_msg *msg, void *arg)
 {
 	fuse_worker_reply(msg);
@@ -91,6 +100,8 @@ worker_reply(struct chan *c, struct chan_msg *msg, void *arg)
 static const struct dispatch_entry ordered_table[] = {
 	{ IMSG_WORKER_MEM_READY, SIZE_EXACT, sizeof(struct msg_mem_commit), FD_NONE,
 	    worker_mem_ready },
+	{ IMSG_WORKER_STATE_DONE, SIZE_EXACT, sizeof(struct msg_state_done), FD_NONE,
+	    worker_state_done },
 	DISPATCH_END
 };
 
@@ -177,6 +188,7 @@ worker_lost(struct chan *c, void *arg)
 	log_warnx("the worker is gone: %u requests in flight fail with EIO; waiting for a "
 	    "new worker", fuse_inflight());
 	fuse_worker_lost(EIO);
+	vu_state_done(NULL);		/* a transfer it had failed with it */
 }
 
 void
@@ -210,6 +222,7 @@ wl_new_channel(struct chan *bc, struct chan_msg *msg, void *arg)
 		wl_down = 1;
 		vq_throttle(VQ_THROTTLE_WORKER, 1);
 		fuse_worker_lost(EIO);
+		vu_state_done(NULL);
 	}
 	log_info("worker channel %u from the broker (restart %u)", wc.which, wc.restarts);
 	if (early_ready_seen && wl_ordered != NULL && wl_requests != NULL) {

@@ -25,6 +25,7 @@ struct whandle {
 	int		 fd;		/* counted in the fd budget */
 	int		 is_dir;
 	uint32_t	 refs;		/* table + requests */
+	int		 lost;		/* a migration's handle on a lost node: EIO */
 	pthread_mutex_t	 dir_lock;	/* directory reads move the shared offset */
 	struct dirstream dir;		/* under dir_lock */
 };
@@ -39,7 +40,10 @@ static struct idtable	handles = IDTABLE_INITIALIZER("handle", 256);
 static void
 handle_free(struct whandle *h)
 {
-	fd_budget_close(h->fd);
+	if (h->lost)
+		mem_budget_give(MEM_FD_OBJECT);
+	else
+		fd_budget_close(h->fd);
 	node_put(h->node);
 	pthread_mutex_destroy(&h->dir_lock);
 	dirstream_free(&h->dir);
@@ -94,7 +98,10 @@ handle_get(uint64_t fh, int *err)
 	 * A released fh is EBADF, whether or not its slot was reused since; one from a
 	 * worker before a restart is ESTALE (its file was not reopened).
 	 */
-	if ((h = idtable_find(&handles, fh, NULL)) != NULL)
+	if ((h = idtable_find(&handles, fh, NULL)) != NULL && h->lost) {
+		*err = EIO;
+		h = NULL;
+	} else if (h != NULL)
 		h->refs++;
 	else
 		*err = IDTABLE_GEN(fh) < handles.floor ? ESTALE : EBADF;
@@ -206,4 +213,111 @@ struct dirstream *
 handle_dirstream(struct whandle *h)
 {
 	return &h->dir;
+}
+
+/* Flags a migrated handle is opened again with: the access mode and what it changes. */
+#define HANDLE_SAVED_FLAGS	(O_ACCMODE | O_APPEND | O_DIRECT | O_NOATIME | O_SYNC | \
+	O_DSYNC | O_DIRECTORY | O_LARGEFILE)
+
+size_t
+handles_save(struct handle_saved **out)
+{
+	struct handle_saved	*v = NULL;
+	struct whandle		*h;
+	size_t			 nv = 0, cap = 0;
+	uint32_t		 i;
+	int			 fl;
+
+	pthread_mutex_lock(&handles_lock);
+	for (i = 1; i < idtable_end(&handles); i++) {
+		if ((h = idtable_at(&handles, i)) == NULL)
+			continue;
+		if (nv == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((v = reallocarray(v, cap, sizeof(*v))) == NULL)
+				fatal("handle snapshot");
+		}
+		memset(&v[nv], 0, sizeof(v[nv]));
+		v[nv].index = i;
+		v[nv].gen = IDTABLE_GEN(idtable_id(&handles, i));
+		v[nv].nodeid = node_id(h->node);
+		v[nv].is_dir = h->is_dir;
+		fl = fcntl(h->fd, F_GETFL);
+		v[nv].flags = fl == -1 ? O_RDONLY : (uint32_t)fl & HANDLE_SAVED_FLAGS;
+		nv++;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	*out = v;
+	return nv;
+}
+
+uint32_t
+handles_gen_next(void)
+{
+	uint32_t i, gen, next;
+
+	pthread_mutex_lock(&handles_lock);
+	next = handles.floor;
+	for (i = 1; i < idtable_end(&handles); i++) {
+		if (idtable_at(&handles, i) == NULL)
+			continue;
+		gen = IDTABLE_GEN(idtable_id(&handles, i));
+		if (gen >= next)
+			next = gen == UINT32_MAX ? gen : gen + 1;
+	}
+	pthread_mutex_unlock(&handles_lock);
+	return next;
+}
+
+void
+handles_raise_floor(uint32_t floor)
+{
+	pthread_mutex_lock(&handles_lock);
+	idtable_set_floor(&handles, floor);
+	pthread_mutex_unlock(&handles_lock);
+}
+
+int
+handle_restore(uint32_t index, uint32_t gen, struct wnode *n, int fd, int is_dir,
+    uint32_t max_index)
+{
+	struct whandle	*h;
+	int		 rc;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("handle");
+	node_hold(n);
+	h->node = n;
+	h->fd = fd;
+	h->is_dir = is_dir;
+	h->refs = 1;
+	pthread_mutex_init(&h->dir_lock, NULL);
+	pthread_mutex_lock(&handles_lock);
+	rc = idtable_restore(&handles, index, gen, h, max_index);
+	pthread_mutex_unlock(&handles_lock);
+	if (rc == -1)
+		handle_free(h);		/* closes fd */
+	return rc;
+}
+
+int
+handle_restore_lost(uint32_t index, uint32_t gen, uint32_t max_index)
+{
+	struct whandle	*h;
+	int		 rc;
+
+	if (mem_budget_take(MEM_FD_OBJECT) != 0)
+		return -1;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("handle");
+	h->fd = -1;
+	h->lost = 1;
+	h->refs = 1;
+	pthread_mutex_init(&h->dir_lock, NULL);
+	pthread_mutex_lock(&handles_lock);
+	rc = idtable_restore(&handles, index, gen, h, max_index);
+	pthread_mutex_unlock(&handles_lock);
+	if (rc == -1)
+		handle_free(h);
+	return rc;
 }

@@ -154,3 +154,11 @@ idtable_at(const struct idtable *t, uint32_t i)
 {
 	return i < t->nslots ? t->slots[i].p : NULL;
 }
+
+uint64_t
+idtable_id(const struct idtable *t, uint32_t i)
+{
+	if (i >= t->nslots || t->slots[i].p == NULL)
+		return 0;
+	return (uint64_t)t->slots[i].gen << 32 | i;
+}

@@ -57,5 +57,7 @@ int		 idtable_restore(struct idtable *, uint32_t index, uint32_t gen, void *p,
 /* For walking the table: indices 1 .. idtable_end() - 1; idtable_at() may be NULL. */
 uint32_t	 idtable_end(const struct idtable *);
 void		*idtable_at(const struct idtable *, uint32_t index);
+/* The id of what slot index holds, 0 when it is empty. */
+uint64_t	 idtable_id(const struct idtable *, uint32_t index);
 
 #endif

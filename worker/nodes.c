@@ -11,6 +11,10 @@
  *
  * With --worker-restart each node the guest holds has a record in the state store
  * (wstate.c), written under nodes_lock before the reply that gives the guest its id.
+ * Each node also keeps its last name (parent id, one component) for a migration
+ * (migrate_save.c), charged to the memory budget; a node that could not keep one is
+ * lost to a migration. A node a migration could not find again (--migration-on-error=
+ * guest-error) stays at its id without a file: every use of it answers EIO.
  */
 #include "config.h"
 
@@ -47,6 +51,10 @@ struct wnode {
 	struct file_handle *fh;		/* --inode-file-handles: instead of fd */
 	int		 mount_fd;	/* for open_by_handle_at (not ours) */
 	mode_t		 type;
+	int		 lost;		/* a migration's node without a file: EIO */
+	uint32_t	 parent_index;	/* the last name: parent id and one component */
+	uint32_t	 parent_gen;
+	char		*name;		/* mem_budget_alloc'ed, or NULL */
 };
 
 static pthread_mutex_t	 nodes_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -92,6 +100,8 @@ hash_remove(struct wnode *n)
 {
 	struct wnode **pp;
 
+	if (n->lost)
+		return;		/* never hashed: it has no identity */
 	for (pp = &buckets[n->hkey & (nbuckets - 1)]; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == n) {
 			*pp = n->hnext;
@@ -136,9 +146,30 @@ node_detach(struct wnode *n)
 	wstate_node_clear(n->index);
 }
 
+/* nodes_lock held: n is known as name under parent (for a migration, migrate_save.c). */
+static void
+node_keep_name(struct wnode *n, struct wnode *parent, const char *name, size_t len)
+{
+	char *p;
+
+	if (n->name != NULL && strcmp(n->name, name) == 0) {
+		n->parent_index = parent->index;
+		n->parent_gen = parent->gen;
+		return;
+	}
+	mem_budget_free(n->name, strlen(n->name != NULL ? n->name : "") + 1);
+	n->name = NULL;
+	if ((p = mem_budget_alloc(len + 1)) == NULL)
+		return;		/* past the budget: lost to a migration, not to the guest */
+	memcpy(p, name, len);
+	n->name = p;
+	n->parent_index = parent->index;
+	n->parent_gen = parent->gen;
+}
+
 /*
- * nodes_lock held: keep n in the state store, known as name under parent; with no usable
- * name (NULL, "..", a parent that left) only its lookup count changes.
+ * nodes_lock held: keep n's name, and n in the state store, known as name under parent;
+ * with no usable name (NULL, "..", a parent that left) only its lookup count changes.
  */
 static void
 node_record(struct wnode *n, struct wnode *parent, const char *name)
@@ -146,13 +177,17 @@ node_record(struct wnode *n, struct wnode *parent, const char *name)
 	struct wstate_node	r;
 	size_t			len;
 
-	if (!wstate_enabled() || !n->attached || n == root)
+	if (!n->attached || n == root)
 		return;
 	if (parent == NULL || !parent->attached || name == NULL ||
 	    (len = strlen(name)) > NAME_MAX || name_check(name, len, 0) != 0) {
-		wstate_node_count(n->index, n->gen, n->nlookup);
+		if (wstate_enabled())
+			wstate_node_count(n->index, n->gen, n->nlookup);
 		return;
 	}
+	node_keep_name(n, parent, name, len);
+	if (!wstate_enabled())
+		return;
 	memset(&r, 0, sizeof(r));
 	r.gen = n->gen;
 	r.nlookup = n->nlookup;
@@ -180,7 +215,11 @@ node_free(struct wnode *n)
 {
 	/* Gone from the guest: so are the window ranges it had mapped (daxtable.c). */
 	dax_table_node_gone(node_id(n));
-	if (n->fh != NULL) {
+	if (n->name != NULL)
+		mem_budget_free(n->name, strlen(n->name) + 1);
+	if (n->lost)
+		mem_budget_give(MEM_FD_OBJECT);		/* taken by node_restore_lost() */
+	else if (n->fh != NULL) {
 		free(n->fh);
 		mem_budget_give(MEM_FD_OBJECT);		/* kept by node_use_handle() */
 	} else
@@ -265,8 +304,14 @@ node_get(uint64_t nodeid, int *err)
 	struct wnode *n;
 
 	pthread_mutex_lock(&nodes_lock);
-	if ((n = idtable_find(&node_ids, nodeid, err)) != NULL)
-		n->refs++;
+	if ((n = idtable_find(&node_ids, nodeid, err)) != NULL) {
+		if (n->lost) {
+			if (err != NULL)
+				*err = EIO;
+			n = NULL;
+		} else
+			n->refs++;
+	}
 	pthread_mutex_unlock(&nodes_lock);
 	return n;
 }
@@ -356,23 +401,23 @@ node_insert(int fd, const struct statx *stx)
 }
 
 /*
- * A node rebuilt from the state store (wstate_rebuild.c), put back at the slot and
- * generation a predecessor gave the guest, with its lookup count. Returns it with a
- * reference, or NULL (fd closed) when the slot is taken, gen is not below the floor, or
- * another record already brought back the same identity.
+ * A node rebuilt from the state store (wstate_rebuild.c) or a migration stream
+ * (migrate_load.c), put back at the slot and generation a predecessor gave the guest,
+ * with its lookup count. Returns it with a reference, or NULL (fd closed) when the slot
+ * is taken, is above max_index, gen is not below the floor, or another record already
+ * brought back the same identity.
  */
 struct wnode *
 node_restore(uint32_t index, uint32_t gen, uint64_t nlookup, int fd,
-    const struct statx *stx)
+    const struct statx *stx, uint32_t max_index)
 {
 	struct wnode	*n;
-	uint32_t	 end = wstate_node_end();
 
 	if ((n = node_new(fd, stx)) == NULL)
 		return NULL;
 	pthread_mutex_lock(&nodes_lock);
-	if (end == 0 || hash_find(n->hkey, n->dev, n->ino, n->mnt_id) != NULL ||
-	    idtable_restore(&node_ids, index, gen, n, end - 1) == -1) {
+	if (max_index == 0 || hash_find(n->hkey, n->dev, n->ino, n->mnt_id) != NULL ||
+	    idtable_restore(&node_ids, index, gen, n, max_index) == -1) {
 		pthread_mutex_unlock(&nodes_lock);
 		node_free(n);
 		return NULL;
@@ -384,6 +429,99 @@ node_restore(uint32_t index, uint32_t gen, uint64_t nlookup, int fd,
 	hash_insert(n);
 	pthread_mutex_unlock(&nodes_lock);
 	return n;
+}
+
+int
+node_restore_lost(uint32_t index, uint32_t gen, uint64_t nlookup, mode_t type,
+    uint32_t max_index)
+{
+	struct wnode	*n;
+	int		 error;
+
+	if ((error = mem_budget_take(MEM_FD_OBJECT)) != 0)
+		return error;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("node");
+	n->fd = -1;
+	n->mount_fd = -1;
+	n->lost = 1;
+	n->type = type;
+	pthread_mutex_lock(&nodes_lock);
+	if (idtable_restore(&node_ids, index, gen, n, max_index) == -1) {
+		pthread_mutex_unlock(&nodes_lock);
+		node_free(n);
+		return EEXIST;
+	}
+	n->index = index;
+	n->gen = gen;
+	n->nlookup = nlookup;
+	n->attached = 1;
+	pthread_mutex_unlock(&nodes_lock);
+	return 0;
+}
+
+void
+nodes_raise_floor(uint32_t floor)
+{
+	pthread_mutex_lock(&nodes_lock);
+	idtable_set_floor(&node_ids, floor);
+	pthread_mutex_unlock(&nodes_lock);
+}
+
+uint32_t
+nodes_gen_next(void)
+{
+	struct wnode	*n;
+	uint32_t	 i, next;
+
+	pthread_mutex_lock(&nodes_lock);
+	next = node_ids.floor;
+	for (i = ROOT_INDEX + 1; i < idtable_end(&node_ids); i++)
+		if ((n = idtable_at(&node_ids, i)) != NULL && n->gen >= next)
+			next = n->gen == UINT32_MAX ? n->gen : n->gen + 1;
+	pthread_mutex_unlock(&nodes_lock);
+	return next;
+}
+
+size_t
+nodes_save(struct node_saved **out)
+{
+	struct node_saved	*v = NULL;
+	struct wnode		*n;
+	size_t			 nv = 0, cap = 0;
+	uint32_t		 i;
+
+	pthread_mutex_lock(&nodes_lock);
+	for (i = ROOT_INDEX + 1; i < idtable_end(&node_ids); i++) {
+		if ((n = idtable_at(&node_ids, i)) == NULL || n->nlookup == 0)
+			continue;
+		if (nv == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			if ((v = reallocarray(v, cap, sizeof(*v))) == NULL)
+				fatal("node snapshot");
+		}
+		memset(&v[nv], 0, sizeof(v[nv]));
+		v[nv].index = n->index;
+		v[nv].gen = n->gen;
+		v[nv].nlookup = n->nlookup;
+		v[nv].dev = n->dev;
+		v[nv].ino = n->ino;
+		v[nv].type = n->type;
+		v[nv].lost = n->lost;
+		if (n->name != NULL) {
+			v[nv].parent_index = n->parent_index;
+			v[nv].parent_gen = n->parent_gen;
+			(void)strlcpy(v[nv].name, n->name, sizeof(v[nv].name));
+		}
+		if (!n->lost) {
+			n->refs++;
+			v[nv].node = n;
+		}
+		nv++;
+	}
+	pthread_mutex_unlock(&nodes_lock);
+	*out = v;
+	return nv;
 }
 
 void

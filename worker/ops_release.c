@@ -23,6 +23,9 @@ release(struct wreq *req, int is_dir)
 
 	if (ops_begin(req, &r, &rel, sizeof(rel)) != 0 || msg_end(&r) == -1 ||
 	    (h = handle_get(rel.fh, &error)) == NULL) {
+		/* A migration's handle on a lost node (EIO) has nothing to release but itself. */
+		if (error == EIO)
+			error = handle_release(rel.fh);
 		reply_status(req, error);
 		return;
 	}

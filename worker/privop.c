@@ -16,7 +16,9 @@
  *		for the owner's supplementary groups, which FUSE does not carry (the guest
  *		kernel checked them).
  *	privop_handle_open	CAP_DAC_READ_SEARCH	open_by_handle_at
- *		A node's own file handle (made by the worker) back to an O_PATH fd.
+ *		A node's own file handle (made by the worker) back to an O_PATH fd; or
+ *		a migration stream's directory handle, kept only when ".." leads from
+ *		it to the export's root (migrate_load.c).
  *
  * tests/worker/privop-audit.sh checks that nothing outside this file raises a capability
  * and that each operation here has a test in which a caller who may not do it fails.

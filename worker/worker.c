@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +207,38 @@ broker_dax_result(struct chan *c, struct chan_msg *m, void *arg)
 	dax_result(&result);
 }
 
+/*
+ * SET_DEVICE_STATE_FD, through the broker (which checked the fd is a pipe or socket).
+ * The device is stopped and nothing else runs: the transfer happens here, then the
+ * frontend learns the result for CHECK_DEVICE_STATE.
+ */
+static void
+broker_state_fd(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_state_fd	sf;
+	struct msg_state_done	done;
+	struct iovec		iov;
+
+	memcpy(&sf, m->data, sizeof(sf));
+	memset(&done, 0, sizeof(done));
+	done.direction = sf.direction;
+	done.seq = sf.seq;
+	if (sf.direction == STATE_SAVE)
+		done.error = migrate_save(m->fd, &sf.fuse);
+	else if (sf.direction == STATE_LOAD)
+		done.error = migrate_load(m->fd, &done.fuse);
+	else
+		done.error = EINVAL;
+	close(m->fd);
+	m->fd = -1;
+	iov.iov_base = &done;
+	iov.iov_len = sizeof(done);
+	out_send(0, IMSG_WORKER_STATE_DONE, -1, &iov, 1);
+}
+
 static const struct dispatch_entry broker_table[] = {
+	{ IMSG_BROKER_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
+	    broker_state_fd },
 	{ IMSG_BROKER_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
 	    broker_mem_add },
 	{ IMSG_BROKER_MEM_DEL, SIZE_EXACT, sizeof(struct msg_mem_slot), FD_NONE,
@@ -302,6 +334,8 @@ main(int argc, char *argv[])
 	keyhash_init();
 	idmap_init(&wk_config);
 	wstate_init();		/* fd 6 mapped and closed: the sandbox sees no extra fd */
+	/* A migration's reader that goes away is an EPIPE, not the end of the worker. */
+	signal(SIGPIPE, SIG_IGN);
 	tzset();	/* a later localtime() must not read a zone file from the export */
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");

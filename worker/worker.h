@@ -255,10 +255,34 @@ void		 node_ref_lookup(struct wnode *, struct wnode *parent, const char *name);
 void		 node_set_name(struct wnode *, struct wnode *parent, const char *name);
 /*
  * A node a predecessor gave the guest, back at its id (index, gen) with its lookup count,
- * around fd (which it then owns). With a reference; NULL (fd closed) when it cannot be.
+ * around fd (which it then owns), index at most max_index. With a reference; NULL (fd
+ * closed) when it cannot be.
  */
 struct wnode	*node_restore(uint32_t index, uint32_t gen, uint64_t nlookup, int fd,
-		    const struct statx *);
+		    const struct statx *, uint32_t max_index);
+/*
+ * --migration-on-error=guest-error: a node a migration could not find again, at its id
+ * without a file; node_get() answers EIO for it. 0, or an errno value (ENOMEM, EEXIST).
+ */
+int		 node_restore_lost(uint32_t index, uint32_t gen, uint64_t nlookup,
+		    mode_t type, uint32_t max_index);
+/* Ids below floor are a predecessor's (a migration's source): see idtable_set_floor. */
+void		 nodes_raise_floor(uint32_t floor);
+/* One past the highest node generation in use (and the floor). */
+uint32_t	 nodes_gen_next(void);
+/* A node as a migration sends it (migrate_save.c): a copy, node held (NULL when lost). */
+struct node_saved {
+	struct wnode	*node;
+	uint32_t	 index, gen;
+	uint64_t	 nlookup;
+	uint64_t	 dev, ino;
+	uint32_t	 type;
+	uint32_t	 lost;
+	uint32_t	 parent_index, parent_gen;
+	char		 name[NAME_MAX + 1];	/* "": no name known */
+};
+/* Every node the guest holds but the root; *out malloc'ed. Put each node when done. */
+size_t		 nodes_save(struct node_saved **out);
 /* Guest FORGET: drop nlookup guest references; the node goes when both counts are 0. */
 void		 node_forget(uint64_t nodeid, uint64_t nlookup);
 /*
@@ -310,6 +334,39 @@ void	node_dax_mark(struct wnode *, struct msg_attr *attr);
  * lost: their ids answer ESTALE.
  */
 void	wstate_rebuild(void);
+/*
+ * The engine of that rebuild, shared with a migration's load (migrate_load.c): every
+ * record of src the guest holds is found again, parents first, one checked component
+ * under its rebuilt parent (O_PATH|O_NOFOLLOW), and put back at its id. done (src->end
+ * bytes, zeroed) gets 1 for each record brought back; returns how many.
+ */
+struct rebuild_source {
+	uint32_t	end;		/* record indices 2 .. end - 1 */
+	uint32_t	floor;		/* every generation is below it */
+	int		same_identity;	/* what is found must have the record's dev/ino */
+	/* A copy of record index: 0, or -1 (none, torn). */
+	int		(*get)(void *arg, uint32_t index, struct wstate_node *);
+	/* A last check of what was found for index (NULL: none): 0 to keep it. */
+	int		(*check)(void *arg, uint32_t index, int fd);
+	/*
+	 * Another way to find record index (NULL: none): 0 with a counted O_PATH fd and its
+	 * statx, or an errno value to find it by name. It must only ever open what lies
+	 * inside the export.
+	 */
+	int		(*find)(void *arg, uint32_t index, int *fd, struct statx *);
+	void		*arg;
+};
+uint32_t rebuild_nodes(const struct rebuild_source *src, uint8_t *done);
+
+/* ---- migrate_save.c, migrate_load.c: the device state of a live migration ---- */
+/*
+ * On the loop thread, the device stopped. Save: the node ids and handles the guest holds
+ * and the session (with the frontend's part, fuse) written whole into fd. Load: the same
+ * read from fd, every field checked, the nodes found again and the handles opened; on
+ * failure nothing of it stays. 0 or an errno value; fd stays the caller's.
+ */
+int	migrate_save(int fd, const struct msg_fuse_state *fuse);
+int	migrate_load(int fd, struct msg_fuse_state *fuse);
 
 /* ---- handles.c: open files and directories ---- */
 /* At start: a restarted worker's fh generations start above any predecessor's. */
@@ -331,6 +388,21 @@ int		 handle_accmode(const struct whandle *);
 int		 handle_release(uint64_t fh);
 /* Drop every handle (a session reset). */
 void		 handles_reset(void);
+/* A handle as a migration sends it: its id, its node's id, the flags to reopen with. */
+struct handle_saved {
+	uint32_t	 index, gen;
+	uint64_t	 nodeid;
+	uint32_t	 flags;
+	uint32_t	 is_dir;
+};
+size_t		 handles_save(struct handle_saved **out);	/* *out malloc'ed */
+uint32_t	 handles_gen_next(void);
+void		 handles_raise_floor(uint32_t floor);
+/* A migrated handle back at its fh, around fd (which it then owns). 0 or -1. */
+int		 handle_restore(uint32_t index, uint32_t gen, struct wnode *, int fd,
+		    int is_dir, uint32_t max_index);
+/* --migration-on-error=guest-error: a handle on a lost node, answering EIO. 0 or -1. */
+int		 handle_restore_lost(uint32_t index, uint32_t gen, uint32_t max_index);
 /* Serialises directory reads (offset games on a shared fd). */
 void		 handle_lock(struct whandle *);
 void		 handle_unlock(struct whandle *);

@@ -9,6 +9,9 @@
  * The records were written by a worker that may have been compromised: each one is a
  * copy, checked field by field, every index bounded, and the parent chains are walked
  * with a depth bound and a cycle check.
+ *
+ * The engine (rebuild_nodes) takes its records from a source: the state store here, a
+ * migration stream in migrate_load.c.
  */
 #include "config.h"
 
@@ -33,6 +36,7 @@
 enum { RB_UNSEEN, RB_CHAIN, RB_DONE, RB_LOST };
 
 struct rebuild {
+	const struct rebuild_source *src;
 	uint32_t	 end;		/* records 2 .. end - 1 */
 	uint8_t		*state;		/* RB_* per index */
 	struct wnode	**node;		/* RB_DONE: the node, with a reference */
@@ -56,9 +60,9 @@ type_ok(uint32_t type)
 static int
 record_get(const struct rebuild *rb, uint32_t i, struct wstate_node *r)
 {
-	if (wstate_node_get(i, r) == -1 || r->nlookup == 0)
+	if (rb->src->get(rb->src->arg, i, r) == -1 || r->nlookup == 0)
 		return -1;
-	if (r->gen >= wstate_node_floor() || !type_ok(r->type))
+	if (r->gen >= rb->src->floor || !type_ok(r->type))
 		return -1;
 	if (r->parent_index == 0 || r->parent_index >= rb->end || r->parent_index == i)
 		return -1;
@@ -97,19 +101,25 @@ rebuild_node(struct rebuild *rb, uint32_t i)
 
 	if (record_get(rb, i, &r) == -1 || (parent = parent_of(rb, &r)) == NULL)
 		return -1;
-	error = node_open_name(parent, r.name, &fd, &stx);
+	error = rb->src->find != NULL ? rb->src->find(rb->src->arg, i, &fd, &stx) : ENOENT;
+	if (error != 0)
+		error = node_open_name(parent, r.name, &fd, &stx);
 	/* The parent's fd may be a temporary one (--inode-file-handles), as in a request. */
 	node_tmpfds_release();
 	if (error != 0)
 		return -1;
 	/* The mount id is not compared: each worker's mount namespace numbers anew. */
-	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != r.dev || stx.stx_ino != r.ino ||
-	    (stx.stx_mode & S_IFMT) != r.type) {
+	if ((rb->src->same_identity &&
+	    (makedev(stx.stx_dev_major, stx.stx_dev_minor) != r.dev || stx.stx_ino != r.ino)) ||
+	    (stx.stx_mode & S_IFMT) != r.type ||
+	    (rb->src->check != NULL && rb->src->check(rb->src->arg, i, fd) != 0)) {
 		fd_budget_close(fd);
 		return -1;
 	}
-	if ((n = node_restore(i, r.gen, r.nlookup, fd, &stx)) == NULL)
+	if ((n = node_restore(i, r.gen, r.nlookup, fd, &stx, rb->end - 1)) == NULL)
 		return -1;
+	/* Its name again: for the state store, and for the next migration. */
+	node_set_name(n, parent, r.name);
 	rb->node[i] = n;
 	return 0;
 }
@@ -152,47 +162,19 @@ lost:
 }
 
 static void
-rebuild_alloc(struct rebuild *rb)
+rebuild_alloc(struct rebuild *rb, const struct rebuild_source *src)
 {
 	int err;
 
 	memset(rb, 0, sizeof(*rb));
-	rb->end = wstate_node_end();
+	rb->src = src;
+	rb->end = src->end;
 	if ((rb->state = calloc(rb->end, 1)) == NULL ||
 	    (rb->node = calloc(rb->end, sizeof(*rb->node))) == NULL ||
 	    (rb->chain = calloc(REBUILD_DEPTH, sizeof(*rb->chain))) == NULL)
 		fatal("state rebuild");
 	if ((rb->root = node_get(ROOT_INDEX, &err)) == NULL)
 		fatalx("state rebuild: no root node");
-}
-
-/*
- * Count, and clear what was not brought back, so that no later worker rebuilds a record
- * this one does not hold.
- */
-static void
-rebuild_finish(struct rebuild *rb)
-{
-	struct wstate_node	r;
-	uint32_t		i;
-
-	for (i = ROOT_INDEX + 1; i < rb->end; i++) {
-		if (rb->state[i] == RB_DONE) {
-			rb->rebuilt++;
-			node_put(rb->node[i]);
-			continue;
-		}
-		/* Torn, or a node the guest held: lost. Forgotten ones are not counted. */
-		if (wstate_node_get(i, &r) == 0 && r.nlookup == 0 && r.name_len == 0)
-			continue;	/* empty: writing would only cost a page */
-		if (r.nlookup != 0 || (r.seq & 1))
-			rb->lost++;
-		wstate_node_clear(i);
-	}
-	node_put(rb->root);
-	free(rb->state);
-	free(rb->node);
-	free(rb->chain);
 }
 
 /*
@@ -206,29 +188,82 @@ rebuild_thread(void *arg)
 	uint32_t	 i;
 
 	if (creds_enter(0, 0) != 0)
-		log_warnx("restart: the guest's root is not mapped, rebuilding as nobody");
+		log_warnx("rebuild: the guest's root is not mapped, rebuilding as nobody");
 	for (i = ROOT_INDEX + 1; i < rb->end; i++)
 		if (rb->state[i] == RB_UNSEEN)
 			rebuild_chain(rb, i);
 	return NULL;
 }
 
-void
-wstate_rebuild(void)
+uint32_t
+rebuild_nodes(const struct rebuild_source *src, uint8_t *done)
 {
 	struct rebuild	rb;
 	pthread_t	t;
+	uint32_t	i, n = 0;
 	int		error;
 
-	if (!wstate_found())
-		return;
-	rebuild_alloc(&rb);
+	if (src->end <= ROOT_INDEX + 1)
+		return 0;
+	rebuild_alloc(&rb, src);
 	/* A thread of its own, like a request's: credentials are per thread, the loop's stay. */
 	if ((error = pthread_create(&t, NULL, rebuild_thread, &rb)) != 0 ||
 	    (error = pthread_join(t, NULL)) != 0) {
 		errno = error;
-		fatal("state rebuild thread");
+		fatal("rebuild thread");
 	}
-	rebuild_finish(&rb);
-	log_info("restart: %u nodes rebuilt, %u lost", rb.rebuilt, rb.lost);
+	for (i = ROOT_INDEX + 1; i < rb.end; i++) {
+		if (rb.state[i] != RB_DONE)
+			continue;
+		done[i] = 1;
+		n++;
+		node_put(rb.node[i]);
+	}
+	node_put(rb.root);
+	free(rb.state);
+	free(rb.node);
+	free(rb.chain);
+	return n;
+}
+
+static int
+store_get(void *arg, uint32_t i, struct wstate_node *r)
+{
+	return wstate_node_get(i, r);
+}
+
+void
+wstate_rebuild(void)
+{
+	struct rebuild_source	 src;
+	struct wstate_node	 r;
+	uint8_t			*done;
+	uint32_t		 i, rebuilt, lost = 0;
+
+	if (!wstate_found())
+		return;
+	memset(&src, 0, sizeof(src));
+	src.end = wstate_node_end();
+	src.floor = wstate_node_floor();
+	src.same_identity = 1;
+	src.get = store_get;
+	if ((done = calloc(src.end > 0 ? src.end : 1, 1)) == NULL)
+		fatal("state rebuild");
+	rebuilt = rebuild_nodes(&src, done);
+	/*
+	 * Count, and clear what was not brought back, so that no later worker rebuilds a
+	 * record this one does not hold.
+	 */
+	for (i = ROOT_INDEX + 1; i < src.end; i++) {
+		if (done[i])
+			continue;
+		/* Torn, or a node the guest held: lost. Forgotten ones are not counted. */
+		if (wstate_node_get(i, &r) == 0 && r.nlookup == 0 && r.name_len == 0)
+			continue;	/* empty: writing would only cost a page */
+		if (r.nlookup != 0 || (r.seq & 1))
+			lost++;
+		wstate_node_clear(i);
+	}
+	free(done);
+	log_info("restart: %u nodes rebuilt, %u lost", rebuilt, lost);
 }

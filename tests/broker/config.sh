@@ -41,6 +41,22 @@ shared-dir $T/a
 frobnicate
 }" "$C:4: frobnicate: unknown option"
 bad "xattr on" "$C:1: xattr: takes no value"
+bad "migration-mode file-handles
+export a {
+socket-path $T/a.sock
+shared-dir $T/a
+migration-on-error later
+}" "$C:5: --migration-on-error=later: must be abort or guest-error"
+conf "migration-mode file-handles
+migration-on-error guest-error
+export a {
+socket-path $T/a.sock
+shared-dir $T/a
+migration-verify-handles
+migration-confirm-paths
+}"
+out=$("$PRIVFSD" --config="$C" -n 2>&1) || fail "-n refused the --migration-* options: $out"
+echo "ok - the --migration-* options in privfsd.conf: $out"
 bad "export a {
 shared-dir $T/a" "end of file inside export a"
 bad "export a b {" "$C:1: export: want"

@@ -38,6 +38,9 @@ bad "-o frobnicate" -o "source=$D,frobnicate" --socket-path="$T/s"
 bad "--translate-uid=map:0:1000" --translate-uid=map:0:1000 --shared-dir="$D" --socket-path="$T/s"
 bad "--uid-map=0:1000:1" --uid-map=0:1000:1 --shared-dir="$D" --socket-path="$T/s"
 bad "--inode-numbers=random" --inode-numbers=random --shared-dir="$D" --socket-path="$T/s"
+bad "--migration-mode=teleport" --migration-mode=teleport --shared-dir="$D" --socket-path="$T/s"
+bad "--migration-on-error=ignore" --migration-on-error=ignore --shared-dir="$D" --socket-path="$T/s"
+bad "--migration-verify-handles=yes" --migration-verify-handles=yes --shared-dir="$D" --socket-path="$T/s"
 bad "--log-level=chatty" --log-level=chatty
 bad "--socket-group=no-such-group-xyz" --socket-group=no-such-group-xyz --shared-dir="$D" --socket-path="$T/s"
 bad "stray" stray

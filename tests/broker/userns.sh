@@ -117,6 +117,8 @@ refused() {	# refused WHAT PATTERN ARGS...
 refused "a uid rule to host uid 1000" "host ids other than 0" --translate-uid=map:0:1000:1
 refused "a gid squash to host gid 5" "host id other than 0" --translate-gid=squash-guest:0:5:10
 refused "--inode-file-handles=mandatory" "CAP_DAC_READ_SEARCH" --inode-file-handles=mandatory
+refused "--migration-mode=file-handles" "migration-mode=file-handles: .*CAP_DAC_READ_SEARCH" \
+    --migration-mode=file-handles
 
 # No user namespace to be had: a namespace whose limit (user.max_user_namespaces is per
 # namespace and counts every nested one) allows only the one privfsd is started in, as

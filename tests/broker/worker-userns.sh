@@ -201,6 +201,8 @@ refused "a uid rule past the range" "outside the worker's user namespace" \
     --worker-userns=$BASE:$BASE:100 --translate-uid=map:0:100:1
 refused "--inode-file-handles=mandatory" "CAP_DAC_READ_SEARCH" \
     --worker-userns=$BASE:$BASE:$COUNT --inode-file-handles=mandatory
+refused "--migration-mode=file-handles" "migration-mode=file-handles: .*CAP_DAC_READ_SEARCH" \
+    --worker-userns=$BASE:$BASE:$COUNT --migration-mode=file-handles
 # Started by another user than root (who runs everything in a namespace of its own).
 if command -v setpriv >/dev/null &&
     setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PRIVFSD" 2>/dev/null; then

@@ -117,6 +117,11 @@ static const struct proto_case cases[] = {
 	{ "add-mem-reg", case_add_mem_reg, 0 },
 	{ "qemu-acks", case_qemu_acks, 0 },
 	{ "dirty-log", case_dirty_log, 0 },
+	/* device-state.sh: a save on one back-end, loads on a second (PROTO_STATE_FILE) */
+	{ "device-state-save", case_state_save, 0 },
+	{ "device-state-load", case_state_load, 0 },
+	{ "device-state-bad", case_state_bad, 0 },
+	{ "device-state-worker-dies", case_state_worker_dies, 0 },
 };
 
 int

@@ -37,5 +37,9 @@ void	case_second_init(void);
 void	case_add_mem_reg(void);
 void	case_qemu_acks(void);
 void	case_dirty_log(void);
+void	case_state_save(void);
+void	case_state_load(void);
+void	case_state_bad(void);
+void	case_state_worker_dies(void);
 
 #endif

@@ -158,10 +158,27 @@ up_session_reset(void)
 }
 
 /* What broker/relay.c lets through, checked the way it checks. */
+static int			state_pending;
+static struct msg_state_done	state_done;
+
+static void
+up_fuse_state_save(struct msg_fuse_state *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+static int
+up_fuse_state_load(const struct msg_fuse_state *in)
+{
+	return -1;
+}
+
 static void
 up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 {
 	struct msg_mem_region r;
+	struct msg_state_fd sf;
+	struct msg_state_done done;
 	struct stat st;
 
 	switch (type) {
@@ -197,6 +214,20 @@ up_send_broker(uint32_t type, int fd, const void *data, size_t len)
 		if (len != sizeof(struct msg_backend_channel) || fd == -1)
 			abort();
 		break;
+	case IMSG_FRONTEND_STATE_FD:
+		if (len != sizeof(struct msg_state_fd) || fd == -1)
+			abort();
+		memcpy(&sf, data, sizeof(sf));
+		if (sf.direction != STATE_SAVE && sf.direction != STATE_LOAD)
+			abort();
+		/* The worker's answer: a transfer ends, as it would, in error. */
+		memset(&done, 0, sizeof(done));
+		done.direction = sf.direction;
+		done.seq = sf.seq;
+		done.error = EIO;
+		state_pending = 1;
+		state_done = done;
+		break;
 	default:
 		fprintf(stderr, "type %u to the broker\n", type);
 		abort();
@@ -225,6 +256,8 @@ static const struct vu_sinks sinks = {
 	.session_reset = up_session_reset,
 	.send_broker = up_send_broker,
 	.dax_window = up_dax_window,
+	.fuse_state_save = up_fuse_state_save,
+	.fuse_state_load = up_fuse_state_load,
 };
 
 /* ---- QEMU's side ---- */
@@ -303,8 +336,12 @@ settle(void)
 			commit_pending = 0;
 			vu_mem_ready(commit_last.gen, commit_last.nslots);
 		}
+		if (state_pending) {
+			state_pending = 0;
+			vu_state_done(&state_done);
+		}
 		pump();
-		if (nheld == 0 && !commit_pending)
+		if (nheld == 0 && !commit_pending && !state_pending)
 			return;
 	}
 	fprintf(stderr, "the device never settles\n");
@@ -496,6 +533,10 @@ op_complete(void)
 static void
 op_ready(void)
 {
+	if (state_pending) {
+		state_pending = 0;
+		vu_state_done(&state_done);
+	}
 	if (!commit_pending)
 		return;
 	commit_pending = 0;

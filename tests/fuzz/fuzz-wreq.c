@@ -25,6 +25,11 @@
  * BATCH_FORGET and LOCK_WAITS gets exactly one reply before its handler returns, of a
  * type and size the frontend's table accepts; after SESSION_DESTROY ends the input the
  * worker holds no fd more than before it.
+ *
+ * An input that starts with the migration stream's magic (worker/migrate.h) is a device
+ * state stream instead: loaded through the broker channel's IMSG_BROKER_STATE_FD
+ * (worker/migrate_load.c) from a memfd, answered by exactly one STATE_DONE; then a few
+ * requests on the ids it claims, and the same fd check.
  */
 #include "config.h"
 
@@ -51,6 +56,7 @@
 #include "msg.h"
 #include "sandbox.h"
 #include "worker.h"
+#include "migrate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	worker_main(int, char **);
@@ -77,6 +83,7 @@ static uint64_t	nodes[MAXIDS], fhs[MAXIDS];
 static int	nnodes, nfhs;
 static uint64_t	cur_id;
 static int	nreplies;
+static int	nstate_done;	/* STATE_DONE answers to a migration load */
 
 /* ---- stubs: process title, sandbox, credentials, channels ---- */
 
@@ -295,6 +302,10 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 	if (c == CHAN_BROKER)
 		return;
 	if (c == CHAN_PEER) {
+		if (type == IMSG_WORKER_STATE_DONE && len == sizeof(struct msg_state_done)) {
+			nstate_done++;
+			return;
+		}
 		if (type != IMSG_WORKER_MEM_READY || len != sizeof(struct msg_mem_commit))
 			abort();
 		return;
@@ -608,6 +619,43 @@ cleanup(void)
 	(void)rmdir(scratch);
 }
 
+/* A migration stream loaded as the broker passes one; then the ids it claims used. */
+static void
+load_stream(const uint8_t *data, size_t size)
+{
+	struct msg_state_fd	sf;
+	struct msg_getattr	ga;
+	struct chan_msg		m;
+	uint64_t		ids[4];
+	int			fd, i;
+
+	if ((fd = memfd_create("fuzz-state", MFD_CLOEXEC)) == -1 ||
+	    write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	memset(&sf, 0, sizeof(sf));
+	sf.direction = STATE_LOAD;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = IMSG_BROKER_STATE_FD;
+	m.hdr.len = sizeof(sf);
+	m.hdr.flags = CHAN_F_HASFD;
+	m.data = (const uint8_t *)&sf;
+	m.fd = fd;
+	nstate_done = 0;
+	dispatch_msg(CHAN_BROKER, broker_table, &m, NULL);
+	if (nstate_done != 1) {
+		fprintf(stderr, "%d STATE_DONE answers to one load\n", nstate_done);
+		abort();
+	}
+	/* The first records' ids, whatever became of them. */
+	ids[0] = (uint64_t)7 << 32 | 2;
+	ids[1] = (uint64_t)7 << 32 | 3;
+	ids[2] = 2;
+	ids[3] = 3;
+	memset(&ga, 0, sizeof(ga));
+	for (i = 0; i < 4; i++)
+		request(IMSG_FRONTEND_GETATTR, ids[i], (const uint8_t *)&ga, sizeof(ga));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -629,7 +677,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_p = data;
 	in_left = size;
 	before = count_fds();
-	session(IMSG_FRONTEND_SESSION_INIT);
+	if (size >= sizeof(uint64_t) && memcmp(data, &(uint64_t){ MIG_MAGIC },
+	    sizeof(uint64_t)) == 0) {
+		load_stream(data, size);
+		in_left = 0;
+	} else
+		session(IMSG_FRONTEND_SESSION_INIT);
 	while (in_left > 0) {
 		take(sel, sizeof(sel));
 		take(&len, sizeof(len));

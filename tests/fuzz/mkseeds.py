@@ -468,3 +468,36 @@ write("wreq", "misc", wreq(W_STATFS) + wreq(W_ACCESS, struct.pack("<II", 4, 0)) 
       wreq(W_SETUPMAPPING, struct.pack("<QQQQII", 0, 0, 4096, 0, 1, 0), node=1, fh=1) +
       wreq(W_REMOVEMAPPING, struct.pack("<I", 1) + struct.pack("<QQ", 0, 4096)) +
       wreq(W_INIT, struct.pack("<II", 0x3f, 4096)) + wreq(W_DESTROY) + wreq(W_GETATTR, z(16)))
+
+# Migration streams (worker/migrate.h), loaded by fuzz-wreq when the magic comes first:
+# header, then node records (+ name, + handle), then handle records.
+MIG_MAGIC = 0x0031474d44534650
+S_IFDIR, S_IFREG = 0o040000, 0o100000
+
+
+def mig_node(index, typ, parent, name, gen=7, fh=b""):
+    pgen = 0 if parent == 1 else gen
+    return (struct.pack("<IIQQQIIII", index, gen, 1, 0, 0, typ, parent, pgen, 0) +
+            ws(name) + ws(fh))
+
+
+def mig_handle(index, nodeid, flags, is_dir, gen=3):
+    return struct.pack("<IIQII", index, gen, nodeid, flags, is_dir)
+
+
+def mig_stream(nodes, handles=(), session=0x24):
+    body = b"".join(nodes) + b"".join(handles)
+    fuse = struct.pack("<IIQIIII", 1, 38, 0x68c4943b, 256, 1 << 20, 65536, 0)
+    hdr_len = 56 + len(fuse)
+    hdr = (struct.pack("<QIIQIIIIIIII", MIG_MAGIC, 1, hdr_len, hdr_len + len(body), 0, 0, 1,
+                       session, 100, 100, len(nodes), len(handles)) + fuse)
+    return hdr + body
+
+
+G7 = 7 << 32
+write("wreq", "migrate", mig_stream(
+    [mig_node(2, S_IFDIR, 1, b"d"), mig_node(3, S_IFREG, 2, b"g"), mig_node(4, S_IFREG, 1, b"f")],
+    [mig_handle(1, G7 | 4, 2, 0), mig_handle(2, G7 | 2, 0o200000, 1)]))
+write("wreq", "migrate-bad", mig_stream(
+    [mig_node(2, S_IFDIR, 3, b"d"), mig_node(3, S_IFDIR, 2, b".."), mig_node(4, S_IFDIR, 1, b"up"),
+     mig_node(5, S_IFREG, 4, b"passwd"), mig_node(6, S_IFREG, 1, b"l/x")]))

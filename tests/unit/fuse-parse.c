@@ -940,6 +940,61 @@ fuzz_args(uint32_t op, uint8_t *arg)
 }
 
 /*
+ * Migration: the session saved from a negotiated INIT loads into a fresh FUSE layer, which
+ * then serves without INIT; a session no INIT here could have made (a flag not wanted, a
+ * minor out of range, max_pages against max_write, pad) is refused and serves nothing.
+ */
+static void
+test_migrate(void)
+{
+	struct msg_fuse_state	 st, bad;
+	struct msg_config	 cfg;
+	struct vq_req		*r;
+
+	do_init(FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS);
+	fuse_state_save(&st);
+	CHECK(st.ready == 1 && st.minor == 37 && st.max_pages == 124 &&
+	    st.max_write == 124 * 4096 && st.max_readahead == 65536);
+	CHECK((st.flags & FUSE_DO_READDIRPLUS) && (st.flags & FUSE_INIT_EXT));
+	memset(&cfg, 0, sizeof(cfg));
+	fuse_layer_init(&cfg, &sinks);
+	reset();
+	r = send_op(FUSE_GETATTR, 1, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, 200);
+	CHECK(answer(r) == EIO);		/* no session yet */
+	bad = st;
+	bad.flags |= FUSE_WRITEBACK_CACHE;	/* not configured */
+	CHECK(fuse_state_load(&bad) == -1 && fuse_sess.state != FUSE_STATE_READY);
+	bad = st;
+	bad.minor = 99;
+	CHECK(fuse_state_load(&bad) == -1);
+	bad = st;
+	bad.max_write = 1 << 30;
+	CHECK(fuse_state_load(&bad) == -1);
+	bad = st;
+	bad.max_pages = 0xffff;
+	bad.max_write = 0xffff * 4096;
+	CHECK(fuse_state_load(&bad) == -1);
+	bad = st;
+	bad.ready = 2;
+	CHECK(fuse_state_load(&bad) == -1);
+	bad = st;
+	bad.pad = 1;
+	CHECK(fuse_state_load(&bad) == -1);
+	CHECK(fuse_state_load(&st) == 0 && fuse_sess.state == FUSE_STATE_READY);
+	CHECK(fuse_sess.flags == st.flags && fuse_sess.max_pages == st.max_pages);
+	reset();
+	r = send_op(FUSE_GETATTR, 1, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, 200);
+	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_GETATTR);
+	worker_reply(IMSG_WORKER_REPLY_STATUS, sent_id(0), ENOENT, NULL, 0);
+	CHECK(done_req == r && fuse_inflight() == 0);
+	/* A stream without a session: none here either. */
+	memset(&bad, 0, sizeof(bad));
+	CHECK(fuse_state_load(&bad) == 0 && fuse_sess.state == FUSE_STATE_NONE);
+	fuse_state_save(&bad);
+	CHECK(bad.ready == 0);
+}
+
+/*
  * Random requests, then random worker answers to whatever was sent: nothing may crash
  * (run under ASan/UBSan), and every request is completed exactly once.
  */
@@ -1008,6 +1063,7 @@ main(void)
 	test_misc();
 	test_secctx();
 	test_dax();
+	test_migrate();
 	test_fuzz();
 	CHECK(fuse_inflight() == 0 && ndrained > 0);
 	reset();

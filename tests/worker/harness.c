@@ -115,6 +115,8 @@ wh_config(struct wh *w, const struct wh_opts *o)
 	cfg->dax = o->dax;
 	cfg->dax_vmm = o->dax_vmm;
 	cfg->dax_window = o->dax != DAX_NEVER ? 1ULL << 30 : 0;
+	cfg->migration_mode = o->migration_mode;
+	cfg->migration_flags = o->migration_flags;
 	memcpy(cfg->uid_map, o->uid_map, sizeof(cfg->uid_map));
 	memcpy(cfg->gid_map, o->gid_map, sizeof(cfg->gid_map));
 	chan_compose(w->broker, IMSG_BROKER_CONFIG, 0, -1, cfg, sizeof(*cfg));
@@ -540,4 +542,81 @@ wh_name_body(uint8_t *buf, size_t size, const char *name)
 	memcpy(buf, &n, sizeof(n));
 	memcpy(buf + sizeof(n), name, n);
 	return sizeof(n) + n;
+}
+
+/* ---- device state (migration) ---- */
+
+static int
+wh_state_done(struct wh *w, uint32_t direction, struct msg_state_done *done)
+{
+	struct chan_msg m;
+
+	if (chan_recv_blocking(w->fe, &m, WH_TIMEOUT_MS * 4) == -1 ||
+	    m.hdr.type != IMSG_WORKER_STATE_DONE || m.hdr.len != sizeof(*done)) {
+		fprintf(stderr, "harness: no STATE_DONE from the worker\n");
+		return -1;
+	}
+	memcpy(done, m.data, sizeof(*done));
+	return done->direction == direction ? 0 : -1;
+}
+
+static void
+wh_state_send(struct wh *w, uint32_t direction, int fd, const struct msg_fuse_state *fuse)
+{
+	struct msg_state_fd sf;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.direction = direction;
+	if (fuse != NULL)
+		sf.fuse = *fuse;
+	chan_compose(w->broker, IMSG_BROKER_STATE_FD, 0, fd, &sf, sizeof(sf));	/* closes fd */
+	chan_flush(w->broker);
+}
+
+int
+wh_state_save(struct wh *w, const struct msg_fuse_state *fuse, uint8_t **buf, size_t *len)
+{
+	struct msg_state_done	done;
+	size_t			cap = 65536;
+	ssize_t			n;
+	int			p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1 || (*buf = malloc(cap)) == NULL)
+		wh_die("pipe");
+	*len = 0;
+	wh_state_send(w, STATE_SAVE, p[1], fuse);
+	for (;;) {
+		if (*len == cap && (*buf = realloc(*buf, cap *= 2)) == NULL)
+			wh_die("realloc");
+		if ((n = read(p[0], *buf + *len, cap - *len)) <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(p[0]);
+	if (wh_state_done(w, STATE_SAVE, &done) == -1)
+		return -1;
+	return done.error;
+}
+
+int
+wh_state_load(struct wh *w, const uint8_t *buf, size_t len, struct msg_state_done *done)
+{
+	ssize_t	n;
+	int	p[2], fl;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		wh_die("pipe");
+	wh_state_send(w, STATE_LOAD, p[0], NULL);
+	/* The worker may refuse early and close its end: no SIGPIPE for us. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((fl = fcntl(p[1], F_GETFL)) != -1)
+		(void)fcntl(p[1], F_SETFL, fl & ~O_NONBLOCK);
+	while (len > 0 && (n = write(p[1], buf, len)) > 0) {
+		buf += n;
+		len -= (size_t)n;
+	}
+	close(p[1]);
+	if (wh_state_done(w, STATE_LOAD, done) == -1)
+		return -1;
+	return done->error;
 }

@@ -53,6 +53,8 @@ struct wh_opts {
 	int		 state_fd;
 	/* An existing shared directory (a restarted worker's), instead of a new one. */
 	const char	*shared_dir;
+	uint32_t	 migration_mode;	/* MIGRATION_*, FIND_PATHS by default */
+	uint32_t	 migration_flags;	/* MIGRATION_* flags */
 	/* Called with the new shared directory before the worker starts. */
 	void		(*prepare)(const char *dir);
 };
@@ -85,6 +87,12 @@ struct wh {
 void	wh_opts_default(struct wh_opts *);
 /* Starts the worker and waits for HELLO and MEM_READY. 0, or exits 77 without root. */
 int	wh_start(struct wh *, const struct wh_opts *);
+/*
+ * A migration through the broker channel: save the worker's device state (the stream in
+ * *buf, malloc'ed) or load one. 0, the worker's errno value, or -1 (no answer).
+ */
+int	wh_state_save(struct wh *, const struct msg_fuse_state *, uint8_t **buf, size_t *len);
+int	wh_state_load(struct wh *, const uint8_t *buf, size_t len, struct msg_state_done *);
 /* A state memfd as the broker makes it (sealed at WSTATE_BYTES); exits on failure. */
 int	wh_state_memfd(void);
 /* SIGKILL the worker and reap it (its channels stay open until wh_stop). */
