@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "worker.h"
 #include "idtable.h"
+#include "migrate.h"
 
 struct whandle {
 	struct wnode	*node;		/* with a reference */
@@ -67,11 +68,11 @@ handles_init(void)
 	pthread_mutex_unlock(&handles_lock);
 }
 
-uint64_t
-handle_new(struct wnode *n, int fd, int is_dir)
+/* A handle on n owning fd, with the table's reference, not in the table yet. */
+static struct whandle *
+handle_alloc(struct wnode *n, int fd, int is_dir)
 {
 	struct whandle	*h;
-	uint64_t	 fh;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		fatal("handle");
@@ -81,6 +82,15 @@ handle_new(struct wnode *n, int fd, int is_dir)
 	h->is_dir = is_dir;
 	h->refs = 1;
 	pthread_mutex_init(&h->dir_lock, NULL);
+	return h;
+}
+
+uint64_t
+handle_new(struct wnode *n, int fd, int is_dir)
+{
+	struct whandle	*h = handle_alloc(n, fd, is_dir);
+	uint64_t	 fh;
+
 	pthread_mutex_lock(&handles_lock);
 	fh = idtable_add(&handles, h);
 	wstate_handle_gen(IDTABLE_GEN(fh));
@@ -215,10 +225,6 @@ handle_dirstream(struct whandle *h)
 	return &h->dir;
 }
 
-/* Flags a migrated handle is opened again with: the access mode and what it changes. */
-#define HANDLE_SAVED_FLAGS	(O_ACCMODE | O_APPEND | O_DIRECT | O_NOATIME | O_SYNC | \
-	O_DSYNC | O_DIRECTORY | O_LARGEFILE)
-
 size_t
 handles_save(struct handle_saved **out)
 {
@@ -243,7 +249,7 @@ handles_save(struct handle_saved **out)
 		v[nv].nodeid = node_id(h->node);
 		v[nv].is_dir = h->is_dir;
 		fl = fcntl(h->fd, F_GETFL);
-		v[nv].flags = fl == -1 ? O_RDONLY : (uint32_t)fl & HANDLE_SAVED_FLAGS;
+		v[nv].flags = fl == -1 ? O_RDONLY : (uint32_t)fl & MIG_HANDLE_FLAGS;
 		nv++;
 	}
 	pthread_mutex_unlock(&handles_lock);
@@ -281,17 +287,9 @@ int
 handle_restore(uint32_t index, uint32_t gen, struct wnode *n, int fd, int is_dir,
     uint32_t max_index)
 {
-	struct whandle	*h;
+	struct whandle	*h = handle_alloc(n, fd, is_dir);
 	int		 rc;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		fatal("handle");
-	node_hold(n);
-	h->node = n;
-	h->fd = fd;
-	h->is_dir = is_dir;
-	h->refs = 1;
-	pthread_mutex_init(&h->dir_lock, NULL);
 	pthread_mutex_lock(&handles_lock);
 	rc = idtable_restore(&handles, index, gen, h, max_index);
 	pthread_mutex_unlock(&handles_lock);

@@ -10,6 +10,7 @@
 #ifndef PRIVFSD_MIGRATE_H
 #define PRIVFSD_MIGRATE_H
 
+#include <fcntl.h>
 #include <stdint.h>
 
 #include "msg.h"
@@ -21,6 +22,10 @@
 #define MIG_MAX_HANDLES		(1U << 20)
 #define MIG_MAX_INDEX		(1U << 22)	/* node and handle slot indices */
 #define MIG_MAX_FH		128		/* MAX_HANDLE_SZ */
+
+/* A handle's open flags that travel: the access mode and what changes its I/O. */
+#define MIG_HANDLE_FLAGS	(O_ACCMODE | O_APPEND | O_DIRECT | O_NOATIME | O_SYNC | \
+	O_DSYNC | O_DIRECTORY | O_LARGEFILE)
 
 /* mig_header.flags */
 #define MIG_F_FILE_HANDLES	0x1	/* node records carry file handles */

@@ -35,8 +35,6 @@
 #define SESSION_KNOWN	(SESSION_WRITEBACK | SESSION_KILLPRIV_V2 | SESSION_POSIX_ACL | \
 	SESSION_SECURITY_CTX | SESSION_SUBMOUNTS | SESSION_DONT_MASK | \
 	SESSION_HANDLE_KILLPRIV | SESSION_INODE_DAX)
-#define HANDLE_FLAGS	(O_ACCMODE | O_APPEND | O_DIRECT | O_NOATIME | O_SYNC | \
-	O_DSYNC | O_DIRECTORY | O_LARGEFILE)
 
 /* A node record as it came; name and fh point into the stream's buffer. */
 struct load_node {
@@ -380,7 +378,7 @@ handle_one(const struct mig_handle *m)
 	int		 fd, err, want_dir;
 
 	if (m->index == 0 || m->index >= MIG_MAX_INDEX || m->is_dir > 1 ||
-	    (m->flags & ~HANDLE_FLAGS))
+	    (m->flags & ~MIG_HANDLE_FLAGS))
 		return EPROTO;
 	if ((n = node_get(m->nodeid, &err)) == NULL)
 		return err;
