@@ -37,6 +37,11 @@ op_lookup(struct wreq *req)
 	}
 	if ((parent = ops_node(req, req->hdr.nodeid)) == NULL)
 		return;
+#ifdef PRIVFSD_TEST_HOOKS
+	/* Test builds: a LOOKUP that hangs for a second, as on a hung network file system. */
+	if (strcmp(name, "privfsd-test-stall") == 0)
+		usleep(1000 * 1000);
+#endif
 	error = node_lookup(parent, name, &e);
 	node_put(parent);
 	if (error != 0)

@@ -9,12 +9,18 @@
  * nothing waits behind it, and its thread becomes a follower when it is done. Lock waits
  * have threads of their own (ops_lock.c).
  *
+ * A request nobody expected to block (a LOOKUP on a hung network file system) would hold
+ * up the rest, so the first follower is a deputy that looks every POOL_DEPUTY_MS: when
+ * the leader has been in one request for that long, the deputy takes the channel over,
+ * and the old leader becomes a follower when it is done. The deputy's look is the only
+ * wake-up of an idle pool (4 a second).
+ *
  * Why not every thread waiting in recvmsg, as before (measured 2026-12-04, 2 CPUs,
- * tests/bench, randread 4 KiB): the kernel wakes one waiter per record, so 16 requests in
- * flight woke up to 16 threads, each for one request, and on two CPUs they mostly
- * switched: 5.5e4 req/s at 26 us CPU each, against 1.1e5 req/s at 9.6 us when one thread
- * takes them in turn (--thread-pool-size=0). At one request in flight both wake exactly
- * one thread per request.
+ * tests/bench, randread 4 KiB, 16 in flight): the kernel wakes one waiter per record, so
+ * a burst woke up to 8 threads, one request each, which on two CPUs mostly switched, and
+ * the frontend woke for each reply: 5.5e4 req/s at 26 us CPU each. With the leader: 9.4e4
+ * at 11 us (the Rust virtiofsd 8.9e4 at 11 us in the same run). At one request in flight
+ * both wake exactly one thread per request.
  *
  * Threads are started after the sandbox (namespaces, credentials and seccomp must hold for
  * every thread). The worker's seccomp policy (common/seccomp_worker.c) allows clone() with
@@ -29,7 +35,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -43,10 +51,17 @@
 static struct chan		*pool_chan;
 static const struct dispatch_entry *pool_table;
 
+#define POOL_DEPUTY_MS		250
+
 static pthread_mutex_t		 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 pool_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t		 pool_cv;		/* CLOCK_MONOTONIC */
 static int			 pool_has_leader;	/* under pool_mtx */
+static int			 pool_has_deputy;	/* under pool_mtx */
+static uint64_t			 pool_gen;		/* bumped when the channel changes hands */
+static uint64_t			 pool_started;		/* requests the leaders began */
+static int			 pool_running;		/* the leader is in a request */
 static __thread int		 pool_leading;		/* this thread holds the socket */
+static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
 
 /* Request types that may block for long whatever their arguments. */
 static int
@@ -74,8 +89,11 @@ pool_may_block(void)
 	chan_batch_flush();		/* no reply waits behind the slow one */
 	pool_leading = 0;
 	pthread_mutex_lock(&pool_mtx);
-	pool_has_leader = 0;
-	pthread_cond_signal(&pool_cv);
+	if (pool_gen == pool_my_gen) {	/* not taken over by the deputy meanwhile */
+		__atomic_store_n(&pool_running, 0, __ATOMIC_RELEASE);
+		pool_has_leader = 0;
+		pthread_cond_signal(&pool_cv);
+	}
 	pthread_mutex_unlock(&pool_mtx);
 }
 
@@ -85,17 +103,67 @@ pool_is_leader(void)
 	return pool_leading;
 }
 
-/* Wait until no thread holds the socket, then take it. */
+/*
+ * Under pool_mtx, as the deputy: wait POOL_DEPUTY_MS; 1 when the leader was in the same
+ * request all that time (it began before we looked), so the channel is ours.
+ */
+static int
+pool_deputy_wait(void)
+{
+	struct timespec	until;
+	uint64_t	seen = __atomic_load_n(&pool_started, __ATOMIC_ACQUIRE);
+	int		rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += POOL_DEPUTY_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pool_has_deputy = 1;
+	rc = pthread_cond_timedwait(&pool_cv, &pool_mtx, &until);
+	pool_has_deputy = 0;
+	return rc == ETIMEDOUT && pool_has_leader &&
+	    __atomic_load_n(&pool_running, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&pool_started, __ATOMIC_ACQUIRE) == seen;
+}
+
+/* Wait until no thread holds the socket (or its holder is stuck), then take it. */
 static void
 pool_lead(void)
 {
 	chan_batch_flush();
 	pthread_mutex_lock(&pool_mtx);
-	while (pool_has_leader)
-		pthread_cond_wait(&pool_cv, &pool_mtx);
+	while (pool_has_leader) {
+		if (pool_has_deputy)
+			pthread_cond_wait(&pool_cv, &pool_mtx);
+		else if (pool_deputy_wait()) {
+			log_debug("a request has run for %d ms: another thread takes the "
+			    "requests", POOL_DEPUTY_MS);
+			break;
+		}
+	}
 	pool_has_leader = 1;
+	pool_my_gen = __atomic_add_fetch(&pool_gen, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&pool_mtx);
 	pool_leading = 1;
+}
+
+/* Run one request as the leader; a leader taken over meanwhile is a follower after. */
+static void
+pool_run(struct chan_msg *m)
+{
+	__atomic_add_fetch(&pool_started, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&pool_running, 1, __ATOMIC_RELEASE);
+	if (pool_type_may_block(m->hdr.type))
+		pool_may_block();
+	dispatch_msg(pool_chan, pool_table, m, NULL);
+	if (pool_leading) {
+		if (__atomic_load_n(&pool_gen, __ATOMIC_ACQUIRE) != pool_my_gen)
+			pool_leading = 0;	/* the deputy has the channel now */
+		else
+			__atomic_store_n(&pool_running, 0, __ATOMIC_RELEASE);
+	}
 }
 
 /*
@@ -124,11 +192,21 @@ pool_main(void *arg)
 			log_debug("channel to %s closed, exiting", chan_peer(pool_chan));
 			_exit(0);
 		}
-		if (pool_type_may_block(m.hdr.type))
-			pool_may_block();
-		dispatch_msg(pool_chan, pool_table, &m, NULL);
+		pool_run(&m);
 	}
 	return NULL;
+}
+
+static void
+pool_cv_init(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&pool_cv, &attr) != 0)
+		fatalx("%s: pthread_cond_init", __func__);
+	pthread_condattr_destroy(&attr);
 }
 
 void
@@ -144,6 +222,7 @@ pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *t
 		nthreads = POOL_MAX_THREADS;
 	pool_chan = c;
 	pool_table = table;
+	pool_cv_init();
 	/* Signals stay with the loop thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -151,6 +152,49 @@ run_slow_copy(uint32_t threads)
 	wh_finish(&w);
 }
 
+/*
+ * A LOOKUP that hangs (test builds: the name privfsd-test-stall sleeps 1 s) on the thread
+ * holding the channel: after POOL_DEPUTY_MS (250 ms) the deputy takes the channel, so the
+ * GETATTRs behind it are answered well before the LOOKUP is.
+ */
+static void
+run_stuck_lookup(uint32_t threads)
+{
+	static struct wh_reply	rep;
+	struct msg_getattr	g;
+	struct wh_opts		o;
+	struct wh		w;
+	uint8_t			body[64];
+	uint64_t		lid, qid[QUICK];
+	uint32_t		i;
+	size_t			len;
+	double			t0, quick_s;
+	int			ok = 1;
+
+	wh_opts_default(&o);
+	o.threads = threads;
+	wh_start_session(&w, &o, 0);
+	memset(&g, 0, sizeof(g));
+	len = wh_name_body(body, sizeof(body), "privfsd-test-stall");
+	lid = wh_queue_as(&w, IMSG_FRONTEND_LOOKUP, WH_ROOT, 0, 0, body, len);
+	for (i = 0; i < QUICK; i++)
+		qid[i] = wh_queue_as(&w, IMSG_FRONTEND_GETATTR, WH_ROOT, 0, 0, &g, sizeof(g));
+	t0 = wh_now();
+	wh_send_queued(&w);
+	for (i = 0; i < QUICK; i++)
+		if (wh_recv(&w, qid[i], &rep, 5000) != 0 || rep.error != 0)
+			ok = 0;
+	quick_s = wh_now() - t0;
+	CHECK(ok);
+	CHECK(quick_s < 0.8);
+	CHECK(wh_recv(&w, lid, &rep, WH_TIMEOUT_MS) == 0 && rep.error == ENOENT);
+	CHECK(wh_now() - t0 >= 0.9);
+	if (quick_s >= 0.8)
+		fprintf(stderr, "threads %u: GETATTRs waited %.2f s behind a stuck LOOKUP\n",
+		    threads, quick_s);
+	wh_finish(&w);
+}
+
 int
 main(void)
 {
@@ -158,5 +202,6 @@ main(void)
 	run(4);
 	run(8);
 	run_slow_copy(2);
+	run_stuck_lookup(2);
 	return check_done("ops-pool");
 }
