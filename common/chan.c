@@ -412,6 +412,17 @@ chan_wake(struct chan *c)
 		fatal("eventfd write");
 }
 
+/* A queued record's CHAN_F_MORE: set when the same sendmmsg carries one after it. */
+static void
+chan_mark_more(uint8_t *rec, int more)
+{
+	struct chan_hdr hdr;
+
+	memcpy(&hdr, rec, sizeof(hdr));
+	hdr.flags = more ? CHAN_F_MORE : 0;
+	memcpy(rec, &hdr, sizeof(hdr));
+}
+
 /*
  * A request thread's batch of records (chan_batch_begin): its replies wait here, in its
  * own memory, until it has nothing more to do at once, and then leave in one sendmmsg, so
@@ -455,6 +466,7 @@ chan_batch_flush(void)
 	if (c == NULL || batch.n == 0)
 		return;
 	for (i = 0; i < batch.n; i++) {
+		chan_mark_more(batch.buf + batch.off[i], i + 1 < batch.n);
 		iov[i].iov_base = batch.buf + batch.off[i];
 		iov[i].iov_len = batch.off[i + 1] - batch.off[i];
 		memset(&mm[i], 0, sizeof(mm[i]));
@@ -587,6 +599,7 @@ chan_write_packets(struct chan *c)
 		TAILQ_FOREACH(b, &c->oq, entry) {
 			if (n == CHAN_MMSG)
 				break;
+			chan_mark_more(b->data, TAILQ_NEXT(b, entry) != NULL && n + 1 < CHAN_MMSG);
 			iov[n].iov_base = b->data;
 			iov[n].iov_len = b->len;
 			memset(&mm[n], 0, sizeof(mm[n]));
@@ -712,7 +725,7 @@ chan_check_record(struct chan *c, const uint8_t *rec, size_t n, int msg_flags)
 	if (hdr.len > CHAN_MAX_PAYLOAD || n != sizeof(hdr) + hdr.len)
 		fatalx("%s sent a record of %zu bytes holding a message of %u (type %u)",
 		    c->peer, n, hdr.len, hdr.type);
-	if (hdr.flags != 0)
+	if (hdr.flags & ~CHAN_F_MORE)
 		fatalx("%s sent flags %#x on a channel without fds", c->peer, hdr.flags);
 }
 
@@ -782,7 +795,7 @@ chan_parse(struct chan *c, struct chan_msg *m)
 	if (m->hdr.len > CHAN_MAX_PAYLOAD)
 		fatalx("%s sent a message of %u bytes (type %u)", c->peer, m->hdr.len,
 		    m->hdr.type);
-	if (m->hdr.flags & ~CHAN_F_HASFD)
+	if (m->hdr.flags & ~(c->packet ? CHAN_F_MORE : CHAN_F_HASFD))
 		fatalx("%s sent unknown message flags %#x", c->peer, m->hdr.flags);
 	if (avail < sizeof(struct chan_hdr) + m->hdr.len)
 		return 0;

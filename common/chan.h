@@ -18,6 +18,11 @@ struct event_base;
 #define CHAN_MAX_PAYLOAD	(64 * 1024 + 4096)
 
 #define CHAN_F_HASFD		0x1
+/*
+ * Packet channels: another record of the same sendmmsg follows this one, so a reader
+ * that wants more need not sleep (a hint; the receiver never relies on it).
+ */
+#define CHAN_F_MORE		0x2
 
 struct chan_hdr {
 	uint32_t	type;

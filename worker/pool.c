@@ -168,14 +168,15 @@ pool_run(struct chan_msg *m)
 
 /*
  * The leader takes the records that wait without sleeping and keeps their replies in its
- * batch; when none is left it sends the replies in one go and sleeps in recvmsg.
+ * batch; when none is left it sends the replies in one go and sleeps in recvmsg. Whether
+ * one is left, the frontend's CHAN_F_MORE says, so a lone request costs no extra call.
  */
 static void *
 pool_main(void *arg)
 {
 	struct chan_msg	 m;
 	uint8_t		*buf;
-	int		 got;
+	int		 got, more = 0;
 
 	if ((buf = malloc(CHAN_PACKET_BUF)) == NULL)
 		fatal("request buffer");
@@ -183,7 +184,9 @@ pool_main(void *arg)
 	for (;;) {
 		if (!pool_leading)
 			pool_lead();
-		if ((got = chan_recv_packet_flags(pool_chan, buf, &m, MSG_DONTWAIT)) == 0) {
+		/* The last record said another follows (CHAN_F_MORE): look before sleeping. */
+		got = more ? chan_recv_packet_flags(pool_chan, buf, &m, MSG_DONTWAIT) : 0;
+		if (got == 0) {
 			chan_batch_flush();
 			got = chan_recv_packet_flags(pool_chan, buf, &m, 0);
 		}
@@ -192,6 +195,7 @@ pool_main(void *arg)
 			log_debug("channel to %s closed, exiting", chan_peer(pool_chan));
 			_exit(0);
 		}
+		more = (m.hdr.flags & CHAN_F_MORE) != 0;
 		pool_run(&m);
 	}
 	return NULL;

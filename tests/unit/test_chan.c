@@ -419,6 +419,8 @@ test_refusals(void)
 struct pkt_reader {
 	struct chan	*c;
 	int		 got, bad;
+	int		 more;		/* records marked CHAN_F_MORE */
+	int		 last_more;	/* the last one was */
 };
 
 static void *
@@ -434,6 +436,8 @@ pkt_read(void *arg)
 		if (m.hdr.type != 7 || m.hdr.len != PKT_LEN || seq != (uint32_t)r->got ||
 		    m.data[PKT_LEN - 1] != (uint8_t)seq)
 			r->bad++;
+		r->last_more = (m.hdr.flags & CHAN_F_MORE) != 0;
+		r->more += r->last_more;
 		r->got++;
 	}
 	free(buf);
@@ -473,6 +477,8 @@ test_packets(void)
 	pthread_join(t, NULL);
 	CHECK(r.got == PKT_N);
 	CHECK(r.bad == 0);
+	/* sendmmsg batches: all but the last record of each say another follows. */
+	CHECK(r.more > 0 && r.more < PKT_N && !r.last_more);
 	/* The peer gone: the reader sees the end, not an error. */
 	chan_free(w);
 	{
@@ -485,6 +491,62 @@ test_packets(void)
 	chan_free(r.c);
 }
 
+/*
+ * A thread's batch (chan_batch_begin) on a threaded packet channel: the records wait
+ * until chan_batch_flush(), then leave together, each but the last marked CHAN_F_MORE.
+ */
+static void *
+batch_compose(void *arg)
+{
+	struct chan	*c = arg;
+	uint32_t	 i;
+
+	chan_batch_begin(c);
+	for (i = 0; i < 5; i++)
+		chan_compose(c, 9, 0, -1, &i, sizeof(i));
+	chan_batch_end();
+	return NULL;
+}
+
+static void
+test_batch(void)
+{
+	struct chan	*w, *r;
+	struct chan_msg	 m;
+	pthread_t	 t;
+	uint8_t		*buf = malloc(CHAN_PACKET_BUF);
+	uint32_t	 i, seq;
+	int		 sv[2], ok = 1;
+
+	if (buf == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) == -1) {
+		CHECK(0);
+		free(buf);
+		return;
+	}
+	w = chan_new(sv[0], "batch reader", 0);
+	chan_set_packet(w, 0);
+	chan_set_threaded(w);
+	r = chan_new(sv[1], "batch writer", 0);
+	chan_set_packet(r, 0);
+	CHECK(pthread_create(&t, NULL, batch_compose, w) == 0);
+	pthread_join(t, NULL);
+	for (i = 0; i < 5; i++) {
+		if (chan_recv_packet_flags(r, buf, &m, MSG_DONTWAIT) != 1) {
+			ok = 0;
+			break;
+		}
+		memcpy(&seq, m.data, sizeof(seq));
+		if (m.hdr.type != 9 || seq != i ||
+		    ((m.hdr.flags & CHAN_F_MORE) != 0) != (i < 4))
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK(chan_recv_packet_flags(r, buf, &m, MSG_DONTWAIT) == 0);	/* nothing more */
+	free(buf);
+	chan_free(w);
+	chan_free(r);
+}
+
 int
 main(void)
 {
@@ -495,6 +557,7 @@ main(void)
 	test_threaded();
 	test_threaded_order();
 	test_packets();
+	test_batch();
 	test_refusals();
 	return check_done("test_chan");
 }
