@@ -266,6 +266,8 @@ uint64_t wh_setlkw_send(struct wh *, uint64_t fh, uint64_t owner, uint32_t type,
 
 /* The node id of name under the root (with a lookup reference), or 0. */
 uint64_t wh_node(struct wh *, const char *name);
+/* The node id of name under parent; a failed LOOKUP is a failed check (and 0). */
+uint64_t wh_node_at(struct wh *, uint64_t parent, const char *name);
 
 #define WH_OFFSET_MAX	INT64_MAX
 

@@ -792,3 +792,15 @@ wh_node(struct wh *w, const char *name)
 		return 0;
 	return e.nodeid;
 }
+
+uint64_t
+wh_node_at(struct wh *w, uint64_t parent, const char *name)
+{
+	struct msg_entry	e;
+
+	if (wh_lookup(w, parent, name, &e) != 0) {
+		CHECK(!"LOOKUP failed");
+		return 0;
+	}
+	return e.nodeid;
+}

@@ -55,15 +55,6 @@ start(struct wh *w, const char *dir, uint32_t flags)
 }
 
 static uint64_t
-lookup(struct wh *w, uint64_t parent, const char *name)
-{
-	struct msg_entry e;
-
-	CHECK(wh_lookup(w, parent, name, &e) == 0);
-	return e.nodeid;
-}
-
-static uint64_t
 host_ino(const struct wh *w, const char *name)
 {
 	struct stat st;
@@ -93,14 +84,14 @@ populate(struct wh *w, struct ids *id)
 	CHECK(link(g, wh_path(w, "d1/hl")) == 0);
 	wh_host_file(w, "w", "0123456789");
 	CHECK(wh_session(w, SESSION) == 0);
-	id->d1 = lookup(w, WH_ROOT, "d1");
-	id->d2 = lookup(w, id->d1, "d2");
-	CHECK(lookup(w, id->d1, "d2") == id->d2);	/* nlookup 2 */
-	id->f = lookup(w, id->d2, "f");
-	id->g = lookup(w, WH_ROOT, "g");
-	id->hl = lookup(w, id->d1, "hl");
+	id->d1 = wh_node_at(w, WH_ROOT, "d1");
+	id->d2 = wh_node_at(w, id->d1, "d2");
+	CHECK(wh_node_at(w, id->d1, "d2") == id->d2);	/* nlookup 2 */
+	id->f = wh_node_at(w, id->d2, "f");
+	id->g = wh_node_at(w, WH_ROOT, "g");
+	id->hl = wh_node_at(w, id->d1, "hl");
 	CHECK(id->hl == id->g);
-	id->w = lookup(w, WH_ROOT, "w");
+	id->w = wh_node_at(w, WH_ROOT, "w");
 	CHECK(wh_open(w, id->f, O_RDONLY, &id->fh_f) == 0);
 	CHECK(wh_open(w, id->w, O_RDWR | O_APPEND, &id->fh_w) == 0);
 	CHECK(wh_opendir(w, id->d1, &id->fh_d1) == 0);
@@ -132,7 +123,7 @@ check_loaded(struct wh *w, const struct ids *id)
 	close(fd);
 	CHECK(wh_readdir(w, id->fh_d1, 0, 4096, 0, &rep) == 0);
 	/* New lookups find the migrated nodes; lookup counts came along. */
-	CHECK(lookup(w, id->d1, "d2") == id->d2);
+	CHECK(wh_node_at(w, id->d1, "d2") == id->d2);
 	wh_forget(w, id->d2, 2);
 	CHECK(wh_getattr(w, id->d2, &a) == 0);
 	wh_forget(w, id->d2, 1);
@@ -190,7 +181,7 @@ round_trip(uint8_t **stream, size_t *len, struct ids *id, char *dir, size_t dirs
 	check_loaded(&b, id);
 	/* A new node never takes a migrated id. */
 	wh_host_file(&b, "new", "");
-	n = lookup(&b, WH_ROOT, "new");
+	n = wh_node_at(&b, WH_ROOT, "new");
 	CHECK(n != id->d1 && n != id->d2 && n != id->f && n != id->g && n != id->w);
 	CHECK(wh_finish(&b) == 0);
 	if (check_failures) {

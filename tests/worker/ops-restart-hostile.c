@@ -53,15 +53,6 @@ start(struct wh *w, int sfd, const char *dir)
 		exit(1);
 }
 
-static uint64_t
-lookup(struct wh *w, uint64_t parent, const char *name)
-{
-	struct msg_entry e;
-
-	CHECK(wh_lookup(w, parent, name, &e) == 0);
-	return e.nodeid;
-}
-
 static void
 set_name(uint64_t nodeid, const char *name)
 {
@@ -128,11 +119,11 @@ check_serving(struct wh *w)
 	uint64_t	n, m;
 
 	wh_host_file(w, "fresh", "");
-	n = lookup(w, WH_ROOT, "fresh");
+	n = wh_node_at(w, WH_ROOT, "fresh");
 	CHECK(n >> 32 == WSTATE_GEN_FLOOR_MAX);		/* the floor, clamped */
 	wh_forget(w, n, 1);
 	CHECK(wh_getattr(w, n, &a) == ESTALE);
-	m = lookup(w, WH_ROOT, "fresh");
+	m = wh_node_at(w, WH_ROOT, "fresh");
 	CHECK(m != n && wh_getattr(w, m, &a) == 0);
 }
 
@@ -157,16 +148,16 @@ main(void)
 	start(&a, sfd, NULL);
 	CHECK(wh_session(&a, 0) == 0);
 	wh_host_file(&a, "good", "good\n");
-	good = lookup(&a, WH_ROOT, "good");
+	good = wh_node_at(&a, WH_ROOT, "good");
 	for (i = 0; i < NBAD; i++) {
 		snprintf(name, sizeof(name), "bad%d", i);
 		wh_host_file(&a, name, "");
-		bad[i] = lookup(&a, WH_ROOT, name);
+		bad[i] = wh_node_at(&a, WH_ROOT, name);
 	}
 	wh_host_mkdir(&a, "real");
 	wh_host_file(&a, "real/t", "t\n");
-	real = lookup(&a, WH_ROOT, "real");
-	t = lookup(&a, real, "t");
+	real = wh_node_at(&a, WH_ROOT, "real");
+	t = wh_node_at(&a, real, "t");
 	wh_kill(&a);
 	corrupt(&a, bad);
 

@@ -72,15 +72,6 @@ host_ino(const struct wh *w, const char *name)
 	return st.st_ino;
 }
 
-static uint64_t
-lookup(struct wh *w, uint64_t parent, const char *name)
-{
-	struct msg_entry e;
-
-	CHECK(wh_lookup(w, parent, name, &e) == 0);
-	return e.nodeid;
-}
-
 /* The first worker: what the guest learns before the crash. */
 static void
 first_worker(struct wh *w, struct ids *id)
@@ -97,26 +88,26 @@ first_worker(struct wh *w, struct ids *id)
 	wh_host_file(w, "r", "renamed\n");
 	wh_host_file(w, "x", "forgotten\n");
 	CHECK(wh_session(w, SESSION) == 0);
-	id->d1 = lookup(w, WH_ROOT, "d1");
-	id->d2 = lookup(w, id->d1, "d2");
-	id->f = lookup(w, id->d2, "f");
-	CHECK(lookup(w, id->d2, "f") == id->f);		/* nlookup 2 */
-	id->g = lookup(w, WH_ROOT, "g");
-	id->hl = lookup(w, id->d1, "hl");		/* the same node: the last name wins */
+	id->d1 = wh_node_at(w, WH_ROOT, "d1");
+	id->d2 = wh_node_at(w, id->d1, "d2");
+	id->f = wh_node_at(w, id->d2, "f");
+	CHECK(wh_node_at(w, id->d2, "f") == id->f);		/* nlookup 2 */
+	id->g = wh_node_at(w, WH_ROOT, "g");
+	id->hl = wh_node_at(w, id->d1, "hl");		/* the same node: the last name wins */
 	CHECK(id->hl == id->g);
-	id->r = lookup(w, WH_ROOT, "r");
+	id->r = wh_node_at(w, WH_ROOT, "r");
 	CHECK(wh_rename(w, WH_ROOT, "r", id->d1, "r2", 0) == 0);
-	id->x = lookup(w, WH_ROOT, "x");
+	id->x = wh_node_at(w, WH_ROOT, "x");
 	/* Only the moved directory's record changes: its child is named under it. */
 	wh_host_mkdir(w, "d3");
 	wh_host_file(w, "d3/k", "k\n");
-	id->d3 = lookup(w, WH_ROOT, "d3");
-	id->k = lookup(w, id->d3, "k");
+	id->d3 = wh_node_at(w, WH_ROOT, "d3");
+	id->k = wh_node_at(w, id->d3, "k");
 	CHECK(wh_rename(w, WH_ROOT, "d3", id->d1, "d3b", 0) == 0);
 	wh_host_file(w, "e1", "e1\n");
 	wh_host_file(w, "e2", "e2\n");
-	id->e1 = lookup(w, WH_ROOT, "e1");
-	id->e2 = lookup(w, WH_ROOT, "e2");
+	id->e1 = wh_node_at(w, WH_ROOT, "e1");
+	id->e2 = wh_node_at(w, WH_ROOT, "e2");
 	CHECK(wh_rename(w, WH_ROOT, "e1", WH_ROOT, "e2", RENAME_EXCHANGE) == 0);
 	CHECK(wh_open(w, id->f, O_RDONLY, &id->fh) == 0);
 	wh_forget(w, id->x, 1);
@@ -149,7 +140,7 @@ check_new_ids(struct wh *w, const struct ids *id)
 	for (i = 0; i < NNEW; i++) {
 		snprintf(name, sizeof(name), "new%d", i);
 		wh_host_file(w, name, "");
-		n = lookup(w, WH_ROOT, name);
+		n = wh_node_at(w, WH_ROOT, name);
 		CHECK(!is_old(id, n));
 		/* x's slot was freed in the first worker: it is taken again, above the floor. */
 		same_index |= (uint32_t)n == (uint32_t)id->x;
@@ -179,7 +170,7 @@ second_worker(struct wh *w, const struct ids *id)
 	CHECK(wh_read(w, id->fh, 0, 16, 0, &got) == ESTALE);
 	CHECK(wh_release(w, id->fh) == ESTALE);
 	/* A lookup finds the rebuilt node, and opening it works. */
-	CHECK(lookup(w, id->d1, "d2") == id->d2);
+	CHECK(wh_node_at(w, id->d1, "d2") == id->d2);
 	wh_forget(w, id->d2, 1);
 	CHECK(wh_open(w, id->f, O_RDONLY, &fh) == 0 && fh != id->fh);
 	CHECK(wh_read(w, fh, 0, 16, 0, &got) == 0 && got == 7);
@@ -213,7 +204,7 @@ run(void)
 
 	start(&b, sfd, a.dir);
 	second_worker(&b, &id);
-	kept = lookup(&b, WH_ROOT, "new0");
+	kept = wh_node_at(&b, WH_ROOT, "new0");
 	wh_kill(&b);
 
 	/* A second restart: the first worker's ids and the second's still hold. */
@@ -248,7 +239,7 @@ no_state(void)
 
 	start(&w, 0, NULL);
 	wh_host_file(&w, "a", "");
-	n = lookup(&w, WH_ROOT, "a");
+	n = wh_node_at(&w, WH_ROOT, "a");
 	CHECK(n == 2);
 	CHECK(wh_getattr(&w, (uint64_t)1 << 32 | 2, &a) == EBADF);
 	CHECK(wh_getattr(&w, 77, &a) == EBADF);
