@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	struct event_base		*base;
 	struct child			*failed;
 	const char			*why;
-	int				 listen_fd, state_fd;
+	int				 listen_fd, state_fd, used_fd;
 	char				*arg0 = argv[0];
 	char				*arg_last = argv[argc - 1] + strlen(argv[argc - 1]);
 
@@ -92,13 +92,14 @@ main(int argc, char **argv)
 		fatalx("event_base_new");
 	supervise_start(base);
 
-	state_fd = spawn_children(&opts.config);
+	state_fd = spawn_children(&opts.config, &used_fd);
 	backend_set_config(&opts.config);
 	logrelay_start(base, (opts.config.flags & CONFIG_SYSLOG) != 0);
 	if ((failed = handshake_children(&why)) != NULL)
 		child_start_failed(failed, why);
 	if (state_fd != -1) {		/* --worker-restart */
-		respawn_start(&opts.config, state_fd);	/* before we give up the privileges */
+		/* before we give up the privileges */
+		respawn_start(&opts.config, state_fd, used_fd);
 		supervise_restarts(respawn_worker, respawn_stop);
 		relay_keep_memory();
 	}

@@ -151,7 +151,7 @@ extern struct child	children[];
 #define NCHILDREN	2
 
 /* Start both; returns the worker's state memfd with CONFIG_WORKER_RESTART, else -1. */
-int	spawn_children(const struct msg_config *);
+int	spawn_children(const struct msg_config *, int *used_fd);
 /*
  * Wait for both hellos: NULL when both came in time, else the child whose channel closed
  * or stayed silent, and why (the caller ends the export). A wrong hello is fatal here.
@@ -167,6 +167,7 @@ struct spawn_fds {
 	int	peer;		/* fd 4: frontend <-> worker, ordered */
 	int	requests;	/* fd 5: frontend <-> worker, requests */
 	int	state;		/* fd 6: the worker's state memfd, or -1 */
+	int	used;		/* fd 7: the shared used-ring page, or -1 */
 	int	err;		/* fd 2: the log relay pipe */
 };
 /* In a new child: put the fds in place and exec the role's program. Never returns. */
@@ -175,11 +176,12 @@ void	spawn_exec(const char *title, const char *exe, const struct spawn_fds *);
 
 /*
  * respawn.c, --worker-restart: the respawner, a child forked before the broker gives up
- * its privileges, starts each new worker for it (respawn_start owns state_fd from then
+ * its privileges, starts each new worker for it (respawn_start owns state_fd and used_fd
+ * from then
  * on). respawn_worker() replaces a dead worker and tells the frontend; 0 on success, else
  * it says why and the caller ends the export.
  */
-void	respawn_start(const struct msg_config *, int state_fd);
+void	respawn_start(const struct msg_config *, int state_fd, int used_fd);
 int	respawn_worker(struct event_base *);
 void	respawn_stop(void);		/* kill and reap it (the end of the export) */
 

@@ -17,6 +17,7 @@
 #include "chan.h"
 #include "dispatch.h"
 #include "log.h"
+#include "used_ring.h"
 
 __attribute__((__noreturn__))
 static void
@@ -210,7 +211,30 @@ fe_state_fd(struct chan *c, struct chan_msg *m, void *arg)
 	m->fd = -1;
 }
 
+/*
+ * Where a request queue's rings are and its call eventfd, for the worker to complete
+ * chains itself (common/used_ring.h). The fd must be an anonymous inode (an eventfd); the
+ * worker checks the ranges against its own memory table.
+ */
+static void
+fe_direct_ring(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_direct_ring	dr;
+	struct stat		st;
+
+	memcpy(&dr, m->data, sizeof(dr));
+	if (dr.queue == 0 || dr.queue > USED_SHARE_QUEUES || dr.gen == 0 || dr.num == 0 ||
+	    dr.num > 32768 || (dr.num & (dr.num - 1)) != 0 || dr.event_idx > 1)
+		violation("frontend", "direct ring out of range");
+	if (fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0)
+		violation("frontend", "call fd is not an eventfd");
+	to_worker(IMSG_BROKER_DIRECT_RING, m->fd, &dr, sizeof(dr));
+	m->fd = -1;
+}
+
 static const struct dispatch_entry frontend_dispatch[] = {
+	{ IMSG_FRONTEND_DIRECT_RING, SIZE_EXACT, sizeof(struct msg_direct_ring), FD_REQUIRED,
+	    fe_direct_ring },
 	{ IMSG_FRONTEND_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
 	    fe_state_fd },
 	{ IMSG_FRONTEND_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,

@@ -9,8 +9,8 @@
  * one-word request from the broker it makes the new worker's channels, starts it with
  * CLONE_PARENT (so that the worker is the broker's child, reaped and supervised like the
  * first one) and sends the broker its pid and the channel ends. It reads nothing else, and
- * exits when the broker's end closes. It also holds the worker state memfd for the next
- * worker.
+ * exits when the broker's end closes. It also holds the worker state memfd and the
+ * used-ring page (shared with the frontend) for the next worker.
  */
 #include "config.h"
 
@@ -91,7 +91,7 @@ respawner_reply(int fd, const struct respawn_reply *rep, const int *fds, int nfd
 
 /* One new worker: its pid and the ends that stay with the broker and the frontend. */
 static void
-respawner_spawn(int fd, int state_fd)
+respawner_spawn(int fd, int state_fd, int used_fd)
 {
 	struct respawn_reply	rep = { 0, 0 };
 	struct spawn_fds	f;
@@ -108,6 +108,7 @@ respawner_spawn(int fd, int state_fd)
 	f.peer = peer[1];
 	f.requests = req[1];
 	f.state = state_fd;
+	f.used = used_fd;
 	f.err = err[1];
 	/* In a user namespace like the first one's, with --worker-userns. */
 	pid = worker_clone(CLONE_PARENT);
@@ -135,7 +136,7 @@ respawner_spawn(int fd, int state_fd)
 }
 
 __attribute__((__noreturn__)) static void
-respawner_main(int fd, int state_fd)
+respawner_main(int fd, int state_fd, int used_fd)
 {
 	static const int	sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 	uint32_t		request;
@@ -143,18 +144,22 @@ respawner_main(int fd, int state_fd)
 	size_t			i;
 
 	/*
-	 * Only its channel, the state memfd and stdio: nothing of the broker's. Moved up
-	 * first, so that neither dup2 lands on the other's source. It never calls exit():
+	 * Only its channel, the state memfd, the used-ring page and stdio: nothing of the
+	 * broker's. Moved up first, so that no dup lands on another's source. It never
+	 * calls exit():
 	 * the broker's atexit handler would kill the children and remove the socket.
 	 */
 	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 16)) == -1 ||
 	    (state_fd = fcntl(state_fd, F_DUPFD_CLOEXEC, 16)) == -1 ||
+	    (used_fd = fcntl(used_fd, F_DUPFD_CLOEXEC, 16)) == -1 ||
 	    dup3(fd, CHAN_FD_BROKER, O_CLOEXEC) == -1 ||
-	    dup3(state_fd, CHAN_FD_PEER, O_CLOEXEC) == -1)
+	    dup3(state_fd, CHAN_FD_PEER, O_CLOEXEC) == -1 ||
+	    dup3(used_fd, CHAN_FD_REQUESTS, O_CLOEXEC) == -1)
 		_exit(1);
-	closefrom(CHAN_FD_PEER + 1);
+	closefrom(CHAN_FD_REQUESTS + 1);
 	fd = CHAN_FD_BROKER;
 	state_fd = CHAN_FD_PEER;
+	used_fd = CHAN_FD_REQUESTS;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
 		_exit(0);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -170,12 +175,12 @@ respawner_main(int fd, int state_fd)
 			continue;
 		if (n != sizeof(request) || request != RESPAWN_REQUEST)
 			_exit(1);
-		respawner_spawn(fd, state_fd);
+		respawner_spawn(fd, state_fd, used_fd);
 	}
 }
 
 void
-respawn_start(const struct msg_config *config, int state_fd)
+respawn_start(const struct msg_config *config, int state_fd, int used_fd)
 {
 	int	sv[2];
 	pid_t	pid;
@@ -185,9 +190,10 @@ respawn_start(const struct msg_config *config, int state_fd)
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0)
-		respawner_main(sv[1], state_fd);
+		respawner_main(sv[1], state_fd, used_fd);
 	close(sv[1]);
 	close(state_fd);
+	close(used_fd);
 	respawn_fd = sv[0];
 	respawner = pid;
 	respawn_config = config;

@@ -25,6 +25,7 @@
 #include "chan.h"
 #include "clock.h"
 #include "log.h"
+#include "used_ring.h"
 
 #define HELLO_TIMEOUT_MS	5000
 
@@ -52,9 +53,9 @@ libexec_path(const char *exe, char *buf, size_t len)
 /*
  * In the child, between fork and exec: broker channel on fd 3, the frontend-worker
  * channels on fd 4 (ordered requests, replies) and fd 5 (the other requests, a record
- * each), the worker's state memfd on fd 6 when there is one, stderr the log relay pipe,
- * nothing else above 2. All are first moved above 6 so that no dup2 lands on a source fd
- * (and dup2 onto itself would keep FD_CLOEXEC).
+ * each), the worker's state memfd on fd 6 and the shared used-ring page on fd 7 when there
+ * are, stderr the log relay pipe, nothing else above 2. All are first moved above 7 so
+ * that no dup2 lands on a source fd (and dup2 onto itself would keep FD_CLOEXEC).
  */
 void
 spawn_exec(const char *title, const char *exe, const struct spawn_fds *f)
@@ -62,20 +63,26 @@ spawn_exec(const char *title, const char *exe, const struct spawn_fds *f)
 	char		 path[PATH_MAX];
 	char		*argv[2];
 	sigset_t	 none;
-	int		 a, b, r, s = -1;
+	int		 a, b, r, s = -1, u = -1, e;
 
 	libexec_path(exe, path, sizeof(path));
-	if ((a = fcntl(f->chan, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
-	    (b = fcntl(f->peer, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
-	    (r = fcntl(f->requests, F_DUPFD, CHAN_FD_STATE + 1)) == -1 ||
-	    (f->state != -1 && (s = fcntl(f->state, F_DUPFD, CHAN_FD_STATE + 1)) == -1) ||
+	if ((a = fcntl(f->chan, F_DUPFD, CHAN_FD_USED + 1)) == -1 ||
+	    (b = fcntl(f->peer, F_DUPFD, CHAN_FD_USED + 1)) == -1 ||
+	    (r = fcntl(f->requests, F_DUPFD, CHAN_FD_USED + 1)) == -1 ||
+	    (e = fcntl(f->err, F_DUPFD, CHAN_FD_USED + 1)) == -1 ||
+	    (f->state != -1 && (s = fcntl(f->state, F_DUPFD, CHAN_FD_USED + 1)) == -1) ||
+	    (f->used != -1 && (u = fcntl(f->used, F_DUPFD, CHAN_FD_USED + 1)) == -1) ||
 	    dup2(a, CHAN_FD_BROKER) == -1 || dup2(b, CHAN_FD_PEER) == -1 ||
 	    dup2(r, CHAN_FD_REQUESTS) == -1 || (s != -1 && dup2(s, CHAN_FD_STATE) == -1) ||
-	    dup2(f->err, STDERR_FILENO) == -1) {
+	    (u != -1 && dup2(u, CHAN_FD_USED) == -1) || dup2(e, STDERR_FILENO) == -1) {
 		dprintf(STDERR_FILENO, "privfsd: %s: dup2: %s\n", title, strerror(errno));
 		_exit(127);
 	}
-	closefrom(s != -1 ? CHAN_FD_STATE + 1 : CHAN_FD_REQUESTS + 1);
+	/* fd 6 is the worker's alone: a frontend with the page has nothing there. */
+	if (s == -1 && u != -1)
+		close(CHAN_FD_STATE);
+	closefrom(u != -1 ? CHAN_FD_USED + 1 : s != -1 ? CHAN_FD_STATE + 1 :
+	    CHAN_FD_REQUESTS + 1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* the broker ignores it; exec keeps SIG_IGN */
@@ -109,12 +116,31 @@ state_memfd(void)
 	return fd;
 }
 
-/* Returns the worker's state memfd (kept for its successors), or -1 without restarts. */
+/*
+ * The page in which frontend and worker complete chains on the same used rings
+ * (common/used_ring.h), sealed at its size so that neither can shrink it under the other.
+ */
+static int
+used_memfd(void)
+{
+	int fd;
+
+	if ((fd = memfd_create("privfsd-used-rings", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		fatal("used-ring page memfd");
+	return fd;
+}
+
+/*
+ * Returns the worker's state memfd (kept for its successors), or -1 without restarts; with
+ * restarts *used_fd is the used-ring page for them (else -1).
+ */
 int
-spawn_children(const struct msg_config *config)
+spawn_children(const struct msg_config *config, int *used_fd_out)
 {
 	struct spawn_fds f;
-	int		 peer[2], req[2], sv[2], i, state_fd = -1;
+	int		 peer[2], req[2], sv[2], i, state_fd = -1, used_fd = -1;
 	struct child	*c;
 	pid_t		 pid;
 
@@ -122,6 +148,7 @@ spawn_children(const struct msg_config *config)
 		fatal("socketpair");
 	if (config->flags & CONFIG_WORKER_RESTART)
 		state_fd = state_memfd();
+	used_fd = used_memfd();
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &children[i];
 		if (chan_pair(sv, SOCK_STREAM) == -1)
@@ -130,6 +157,7 @@ spawn_children(const struct msg_config *config)
 		f.peer = peer[i];
 		f.requests = req[i];
 		f.state = c->role == ROLE_WORKER ? state_fd : -1;
+		f.used = used_fd;
 		f.err = logrelay_pipe(i);
 		pid = c->role == ROLE_WORKER ? worker_clone(0) : fork();
 		if (pid == -1)
@@ -149,6 +177,11 @@ spawn_children(const struct msg_config *config)
 	close(peer[1]);
 	close(req[0]);
 	close(req[1]);
+	if (state_fd == -1) {
+		close(used_fd);
+		used_fd = -1;
+	}
+	*used_fd_out = used_fd;
 	for (i = 0; i < NCHILDREN; i++)
 		chan_flush(children[i].chan);
 	return state_fd;

@@ -74,6 +74,7 @@ struct chan {
 	int				 fd_passing;
 	int				 packet;	/* SOCK_SEQPACKET: a record a message */
 	int				 loop_reads;	/* packet: the loop reads it (not threads) */
+	void				(*before)(struct chan_msg *);	/* chan_set_before */
 	char				 peer[32];
 	pid_t				 pid;
 
@@ -173,6 +174,12 @@ chan_set_threaded(struct chan *c)
 		fatal("eventfd");
 	c->loop_thread = pthread_self();
 	c->threaded = 1;
+}
+
+void
+chan_set_before(struct chan *c, void (*before)(struct chan_msg *))
+{
+	c->before = before;
 }
 
 void
@@ -969,6 +976,8 @@ chan_read_packets(struct chan *c)
 		if (c->table == NULL)
 			fatalx("%s: message type %u before a dispatch table", c->peer,
 			    m.hdr.type);
+		if (c->before != NULL)
+			c->before(&m);
 		dispatch_msg(c, c->table, &m, c->arg);
 	}
 	return n > 0 ? 1 : 0;

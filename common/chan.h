@@ -74,6 +74,11 @@ void		 chan_set_threaded(struct chan *);
  * each to one of them, whole) and the loop only writes. Before chan_event_add().
  */
 void		 chan_set_packet(struct chan *, int loop_reads);
+/*
+ * A packet channel the loop reads: called with each record before it is dispatched (it
+ * may shorten hdr.len: the requests channel's completion trailer, worker/direct.c).
+ */
+void		 chan_set_before(struct chan *, void (*)(struct chan_msg *));
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

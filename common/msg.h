@@ -30,6 +30,12 @@
  * sealed at WSTATE_BYTES by the broker, kept for the next worker; layout: worker/wstate.h).
  */
 #define CHAN_FD_STATE		6
+/*
+ * Frontend and worker, without --worker-restart: the page in which both complete chains
+ * on the request queues' used rings (made and sealed at USED_SHARE_BYTES by the broker;
+ * layout: common/used_ring.h).
+ */
+#define CHAN_FD_USED		7
 #define WSTATE_BYTES		(64ULL << 20)	/* sparse: only pages written cost memory */
 
 enum privfsd_role {
@@ -53,12 +59,14 @@ enum imsg_type {
 	IMSG_FRONTEND_MEM_COMMIT,	/* struct msg_mem_commit */
 	IMSG_FRONTEND_BACKEND_CHANNEL,	/* struct msg_backend_channel; fd: SET_BACKEND_REQ_FD socket */
 	IMSG_FRONTEND_STATE_FD,		/* struct msg_state_fd; fd: SET_DEVICE_STATE_FD pipe end */
+	IMSG_FRONTEND_DIRECT_RING,	/* struct msg_direct_ring; fd: the ring's call eventfd */
 
 	/* broker -> worker: the same memory table, after the broker checked each fd */
 	IMSG_BROKER_MEM_ADD = 30,	/* struct msg_mem_region; fd */
 	IMSG_BROKER_MEM_DEL,		/* struct msg_mem_slot */
 	IMSG_BROKER_MEM_COMMIT,		/* struct msg_mem_commit */
 	IMSG_BROKER_STATE_FD,		/* struct msg_state_fd; fd: the pipe end, checked */
+	IMSG_BROKER_DIRECT_RING,	/* struct msg_direct_ring; fd: an eventfd, checked */
 
 	/* worker -> broker, broker -> worker: DAX window mappings, one result per request */
 	IMSG_WORKER_DAX_MAP = 40,	/* struct msg_dax_map; fd: file opened by the worker */
@@ -383,6 +391,51 @@ struct msg_state_done {		/* IMSG_WORKER_STATE_DONE, SIZE_EXACT */
 };
 
 /* ---- file system requests (frontend -> worker) ------------------------------------- */
+
+/* ---- requests the worker completes itself (common/used_ring.h) ------------------------ */
+
+/*
+ * Where a request queue's rings are, for the worker to complete chains on it. The
+ * frontend's word, relayed by the broker with the call eventfd: the worker checks every
+ * range against its own memory table at each use and pushes only while the shared page's
+ * gen for the queue is this gen.
+ */
+struct msg_direct_ring {	/* IMSG_FRONTEND_DIRECT_RING, IMSG_BROKER_DIRECT_RING */
+	uint32_t	queue;		/* 1 .. USED_SHARE_QUEUES */
+	uint32_t	gen;		/* non-zero */
+	uint32_t	num;		/* ring size, a power of two */
+	uint32_t	event_idx;	/* 0 or 1 */
+	struct msg_iov	used;		/* 6 + 8 * num bytes */
+	struct msg_iov	avail;		/* 6 + 2 * num bytes */
+};
+
+/* msg_direct.enc: what the reply looks like, by the worker's reply type */
+#define DIRECT_ENC_STATUS	1	/* STATUS: out header only */
+#define DIRECT_ENC_ATTR		2	/* ATTR: fuse_attr_out */
+#define DIRECT_ENC_ENTRY	3	/* ENTRY: fuse_entry_out, nodeid 0 allowed (LOOKUP) */
+#define DIRECT_ENC_ENTRY_NEW	4	/* ENTRY: fuse_entry_out, nodeid 0 refused */
+#define DIRECT_ENC_READ		5	/* COUNT <= size: out header, the data already written */
+#define DIRECT_ENC_WRITE	6	/* COUNT <= size: fuse_write_out */
+#define DIRECT_SEGS_MAX		4
+
+/*
+ * Trailer of a request on the requests channel that the worker may complete itself: its
+ * chain and how to answer it. chan_hdr.peerid holds the trailer's length (0: none); the
+ * worker takes it off before the request is dispatched. Followed by nseg struct msg_iov:
+ * the writable pieces that hold the out header and the fixed-size reply after it (a READ's
+ * data pieces are its msg_io iovs).
+ */
+struct msg_direct {
+	uint64_t	unique;		/* the guest's request id, for the out header */
+	uint64_t	timeout;	/* entry and attribute validity, seconds */
+	uint64_t	size;		/* READ, WRITE: the size asked */
+	uint32_t	gen;		/* the queue's gen when sent */
+	uint32_t	queue;
+	uint32_t	head;		/* descriptor index heading the chain */
+	uint32_t	enc;		/* DIRECT_ENC_* */
+	uint32_t	attr_flags;	/* FUSE_ATTR_* the session allows */
+	uint32_t	nseg;		/* 1 .. DIRECT_SEGS_MAX */
+};
 
 struct msg_req {		/* first in every IMSG_FRONTEND_<op> */
 	uint64_t	id;		/* frontend's request id, echoed in the reply */

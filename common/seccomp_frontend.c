@@ -5,7 +5,8 @@
  * memory table changes, ring traffic, ring stop, reset and disconnect.
  *
  * The frontend reads guest bytes, so it is the process an exploit would start in: mmap and
- * mprotect only without PROT_EXEC, fcntl only for file status flags and seals. What is
+ * mprotect only without PROT_EXEC, fcntl only for file status flags, seals and a copy of
+ * a call eventfd. What is
  * deliberately absent, and why, is seccomp_frontend_absent[] at the end;
  * tests/sandbox/seccomp-policy checks the compiled filter against it.
  */
@@ -29,8 +30,13 @@ const struct seccomp_rule seccomp_frontend_list[] = {
 	ALLOW(close),
 	/* bursts of requests to, and replies from, the worker's packet channel in one call */
 	ALLOW(sendmmsg), ALLOW(recvmmsg),
-	/* O_NONBLOCK on fds QEMU passes us; nothing else of fcntl (no F_DUPFD, no locks) */
+	/* O_NONBLOCK on fds QEMU passes us; no locks */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
+	/*
+	 * A copy of a ring's call eventfd for the worker, which signals the guest for the
+	 * chains it completes itself (frontend/virtq_direct.c); the broker checks it.
+	 */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_DUPFD_CLOEXEC)),
 	/*
 	 * Guest memory files: read their seals, and add F_SEAL_SHRINK (and no other seal),
 	 * so QEMU cannot shrink a region under our mapping.
@@ -43,6 +49,8 @@ const struct seccomp_rule seccomp_frontend_list[] = {
 	ALLOW(clock_gettime), ALLOW(gettimeofday),
 	ALLOW(rt_sigaction), ALLOW(rt_sigprocmask), ALLOW(rt_sigreturn),
 	ALLOW(futex), ALLOW(getpid), ALLOW(gettid), ALLOW(getrandom),
+	/* waiting for the used ring's lock, which the worker holds for a few stores */
+	ALLOW(sched_yield),
 	ALLOW(exit), ALLOW(exit_group),
 	RULES_END
 };

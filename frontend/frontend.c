@@ -42,6 +42,13 @@ fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
 	chan_compose(fe_broker, type, 0, fd, data, len);
 }
 
+/* A ring's place and its call fd, for the worker to complete chains (virtq_direct.c). */
+static void
+fe_send_direct_ring(const struct msg_direct_ring *dr, int call_fd)
+{
+	fe_send_broker(IMSG_FRONTEND_DIRECT_RING, call_fd, dr, sizeof(*dr));
+}
+
 /* The layers' upward calls, wired here so that no layer calls into one above it. */
 static const struct fuse_sinks fuse_sinks = {
 	.send_worker = wl_send,
@@ -112,6 +119,7 @@ main(int argc, char *argv[])
 	setproctitle_init(argc, argv, environ);
 	log_init(0, LOG_LEVEL_INFO);
 	log_procinit("frontend");
+	vq_share_map();		/* fd 7 mapped and closed: the sandbox sees no extra fd */
 
 	fe_broker = chan_new(CHAN_FD_BROKER, "broker", 1);
 	get_config();
@@ -130,6 +138,7 @@ main(int argc, char *argv[])
 	chan_event_add(fe_broker, fe_base);
 	wl_init(fe_base, &fe_config);
 	vu_init(fe_base, &vu_sinks);
+	vq_direct_init(fe_send_direct_ring, fuse_direct_done, wl_worker_gone);
 	memset(&dev_opts, 0, sizeof(dev_opts));
 	dev_opts.dax_window = fe_config.dax == DAX_NEVER ? 0 : fe_config.dax_window;
 	dev_opts.dax_shmem = fe_config.dax_vmm == DAX_VMM_SHMEM;

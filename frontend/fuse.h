@@ -15,8 +15,12 @@ struct msg_config;
 
 /* Upward calls: what the FUSE layer asks of the process that wires it up. */
 struct fuse_sinks {
-	/* One typed request to the worker (never an fd). */
-	void	(*send_worker)(uint32_t type, const struct iovec *iov, int iovcnt);
+	/*
+	 * One typed request to the worker (never an fd). trailer: bytes at its end that are
+	 * a completion trailer (struct msg_direct) for the worker, 0 when none.
+	 */
+	void	(*send_worker)(uint32_t type, uint32_t trailer, const struct iovec *iov,
+		    int iovcnt);
 	/* fuse_inflight() dropped to zero: a drain that waits for it may go on. */
 	void	(*drained)(void);
 };
@@ -26,6 +30,9 @@ void	fuse_layer_init(const struct msg_config *, const struct fuse_sinks *);
 void	fuse_request(struct vq_req *req);
 /* Every IMSG_WORKER_REPLY_* from the worker (size and type already checked). */
 void	fuse_worker_reply(struct chan_msg *msg);
+/* The worker completed call id on vq's used ring itself (vq_direct_init()'s done). */
+struct vq;
+void	fuse_direct_done(struct vq *vq, uint64_t id);
 /* The worker died (--worker-restart): every request it had gets error. */
 void	fuse_worker_lost(int error);
 /* Requests sent to the worker and not yet answered (GET_VRING_BASE and SET_MEM_TABLE

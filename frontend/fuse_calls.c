@@ -138,6 +138,25 @@ call_done(struct fuse_call *call, uint32_t written)
 }
 
 void
+fuse_direct_done(struct vq *vq, uint64_t id)
+{
+	struct fuse_call *call = call_find(id);
+
+	/* The worker's word: only a call of ours on that ring, never one it cannot have. */
+	if (call == NULL || call->req == NULL || call->req->vq != vq || call->detached) {
+		log_warnx_rl("fuse: the worker completed %#llx, which is no request of "
+		    "queue %u", (unsigned long long)id, vq_index(vq));
+		return;
+	}
+	if (log_getlevel() >= LOG_LEVEL_DEBUG)
+		log_debug("fuse: unique %llu: completed by the worker",
+		    (unsigned long long)call->unique);
+	vq_release(call->req);
+	call->req = NULL;
+	call_release(call);
+}
+
+void
 call_reply(struct fuse_call *call, const void *payload, uint32_t len)
 {
 	if (call->req != NULL &&

@@ -11,15 +11,9 @@
 #include <string.h>
 
 #include "msg.h"
+#include "fuse_encode.h"
 #include "virtq.h"
 #include "fuse_priv.h"
-
-/* Linux returns errors below ERESTARTSYS (512) to user space; anything else is EIO. */
-static int
-fuse_errno(int error)
-{
-	return (error > 0 && error < 512) ? error : EIO;
-}
 
 void
 fuse_reply_error(struct vq_req *req, uint64_t unique, int error)
@@ -32,7 +26,7 @@ fuse_reply_error(struct vq_req *req, uint64_t unique, int error)
 	}
 	explicit_bzero(&oh, sizeof(oh));
 	oh.len = FUSE_OUT_HDR;
-	oh.error = -fuse_errno(error);
+	oh.error = -fuse_encode_errno(error);
 	oh.unique = unique;
 	if (vq_copy_to_req(req, 0, &oh, sizeof(oh)) != sizeof(oh)) {
 		vq_complete(req, 0);
@@ -59,38 +53,26 @@ fuse_reply_write(struct vq_req *req, uint64_t unique, const void *payload, uint3
 	return 0;
 }
 
+uint32_t
+fuse_attr_flags(void)
+{
+	uint32_t f = 0;
+
+	if (fuse_sess.flags & FUSE_SUBMOUNTS)
+		f |= FUSE_ATTR_SUBMOUNT;
+	if (fuse_sess.flags & FUSE_HAS_INODE_DAX)
+		f |= FUSE_ATTR_DAX;
+	return f;
+}
+
 void
 fuse_fill_attr(struct fuse_attr *a, const struct msg_attr *m)
 {
-	explicit_bzero(a, sizeof(*a));
-	a->ino = m->ino;
-	a->size = m->size;
-	a->blocks = m->blocks;
-	a->atime = (uint64_t)m->atime;
-	a->mtime = (uint64_t)m->mtime;
-	a->ctime = (uint64_t)m->ctime;
-	a->atimensec = m->atimensec;
-	a->mtimensec = m->mtimensec;
-	a->ctimensec = m->ctimensec;
-	a->mode = m->mode;
-	a->nlink = m->nlink;
-	a->uid = m->uid;
-	a->gid = m->gid;
-	a->rdev = m->rdev;
-	a->blksize = m->blksize;
-	if ((m->flags & ATTR_SUBMOUNT) && (fuse_sess.flags & FUSE_SUBMOUNTS))
-		a->flags |= FUSE_ATTR_SUBMOUNT;
-	if ((m->flags & ATTR_DAX) && (fuse_sess.flags & FUSE_HAS_INODE_DAX))
-		a->flags |= FUSE_ATTR_DAX;
+	fuse_encode_attr(a, m, fuse_attr_flags());
 }
 
 void
 fuse_fill_entry(struct fuse_entry_out *out, const struct msg_entry *e)
 {
-	explicit_bzero(out, sizeof(*out));
-	out->nodeid = e->nodeid;
-	out->generation = e->generation;
-	out->entry_valid = fuse_cache_timeout();
-	out->attr_valid = fuse_cache_timeout();
-	fuse_fill_attr(&out->attr, &e->attr);
+	fuse_encode_entry(out, e, fuse_cache_timeout(), fuse_attr_flags());
 }

@@ -163,6 +163,8 @@ void	fuse_reply_error(struct vq_req *, uint64_t unique, int error);
  * data); 0, or -1 when the writable part is too small.
  */
 int	fuse_reply_write(struct vq_req *, uint64_t unique, const void *payload, uint32_t len);
+/* The FUSE_ATTR_* flags this session lets through (fuse_encode_attr()). */
+uint32_t fuse_attr_flags(void);
 void	fuse_fill_attr(struct fuse_attr *, const struct msg_attr *);
 void	fuse_fill_entry(struct fuse_entry_out *, const struct msg_entry *);
 
@@ -182,8 +184,8 @@ void		 calls_fail_all(void (*fail)(struct fuse_call *, int), int error);
 void		 call_reply(struct fuse_call *, const void *payload, uint32_t len);
 
 /* ---- talking to the worker (fuse_send.c) ---- */
-void	fuse_send_init(void (*send_worker)(uint32_t type, const struct iovec *iov,
-	    int iovcnt));
+void	fuse_send_init(void (*send_worker)(uint32_t type, uint32_t trailer,
+	    const struct iovec *iov, int iovcnt));
 /* A writer holding a zeroed struct msg_req; the fixed struct and fields follow. */
 struct msg_writer *fuse_msg_begin(void);
 /* Track a call for c and send the message; 0 or an errno (then nothing was sent). */

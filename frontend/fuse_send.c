@@ -16,13 +16,15 @@
 #include "chan.h"
 #include "fuse.h"
 #include "fuse_priv.h"
+#include "virtq.h"
 
 static struct msg_writer	fuse_writer;
 static int			fuse_writer_ready;
-static void			(*send_worker)(uint32_t, const struct iovec *, int);
+static void			(*send_worker)(uint32_t, uint32_t, const struct iovec *, int);
 
 void
-fuse_send_init(void (*fn)(uint32_t type, const struct iovec *iov, int iovcnt))
+fuse_send_init(void (*fn)(uint32_t type, uint32_t trailer, const struct iovec *iov,
+    int iovcnt))
 {
 	send_worker = fn;
 }
@@ -43,7 +45,7 @@ fuse_msg_begin(void)
 }
 
 static void
-fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type)
+fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type, uint32_t trailer)
 {
 	struct msg_req hdr;
 	struct iovec iov;
@@ -57,7 +59,63 @@ fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type)
 	memcpy(fuse_writer.buf, &hdr, sizeof(hdr));
 	iov.iov_base = fuse_writer.buf;
 	iov.iov_len = fuse_writer.len;
-	send_worker(type, &iov, 1);
+	send_worker(type, trailer, &iov, 1);
+}
+
+/*
+ * How the worker would encode this request's reply if it completed it itself
+ * (worker/direct.c), and the bytes of the reply before any data; 0 for the replies only
+ * we build (dirents, opens, session steps, ...).
+ */
+static uint32_t
+fuse_direct_enc(const struct fuse_ctx *c, uint32_t *len)
+{
+	switch (c->op->rep) {
+	case REP_STATUS:
+		*len = FUSE_OUT_HDR;
+		return DIRECT_ENC_STATUS;
+	case REP_ATTR:
+		*len = FUSE_OUT_HDR + sizeof(struct fuse_attr_out);
+		return DIRECT_ENC_ATTR;
+	case REP_ENTRY:
+		*len = FUSE_OUT_HDR + sizeof(struct fuse_entry_out);
+		return c->op->opcode == FUSE_LOOKUP ? DIRECT_ENC_ENTRY : DIRECT_ENC_ENTRY_NEW;
+	case REP_READ:
+		*len = FUSE_OUT_HDR;
+		return DIRECT_ENC_READ;
+	case REP_WRITE:
+		*len = FUSE_OUT_HDR + sizeof(struct fuse_write_out);
+		return DIRECT_ENC_WRITE;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Appends the completion trailer when the worker may complete this request itself;
+ * returns its length (0: none, the reply comes back to us).
+ */
+static uint32_t
+fuse_direct_trailer(const struct fuse_ctx *c, uint32_t type)
+{
+	struct msg_direct	d;
+	struct msg_iov		seg[DIRECT_SEGS_MAX];
+	uint32_t		enc, len;
+
+	if (c->req == NULL || c->detach || msg_req_ordered(type) ||
+	    (enc = fuse_direct_enc(c, &len)) == 0)
+		return 0;
+	memset(&d, 0, sizeof(d));
+	if (len > c->req->wr_len || vq_direct_req(c->req, len, &d, seg) == -1)
+		return 0;
+	d.unique = c->in.unique;
+	d.timeout = fuse_cache_timeout();
+	d.size = c->size;
+	d.enc = enc;
+	d.attr_flags = fuse_attr_flags();
+	msg_put(&fuse_writer, &d, sizeof(d));
+	msg_put(&fuse_writer, seg, d.nseg * sizeof(seg[0]));
+	return (uint32_t)(sizeof(d) + d.nseg * sizeof(seg[0]));
 }
 
 int
@@ -80,7 +138,7 @@ fuse_msg_send(struct fuse_ctx *c, uint32_t type)
 	call->epoch = fuse_sess.epoch;
 	if (c->detach)
 		call_detach(call);
-	fuse_msg_emit(&c->in, call_id(call), type);
+	fuse_msg_emit(&c->in, call_id(call), type, fuse_direct_trailer(c, type));
 	return 0;
 }
 
@@ -96,7 +154,7 @@ fuse_msg_send_noreply(struct fuse_ctx *c, uint32_t type)
 {
 	if (fuse_writer.len > CHAN_MAX_PAYLOAD)
 		fatalx("%s: message too large", __func__);
-	fuse_msg_emit(&c->in, 0, type);
+	fuse_msg_emit(&c->in, 0, type, 0);
 }
 
 void
@@ -106,7 +164,7 @@ fuse_msg_send_call(struct fuse_call *call, uint32_t type)
 
 	/* Session messages act for the device, not for a guest process. */
 	memset(&none, 0, sizeof(none));
-	fuse_msg_emit(&none, call_id(call), type);
+	fuse_msg_emit(&none, call_id(call), type, 0);
 }
 
 void
@@ -124,5 +182,5 @@ fuse_lock_waits(int allow)
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = &m;
 	iov[1].iov_len = sizeof(m);
-	send_worker(IMSG_FRONTEND_LOCK_WAITS, iov, 2);
+	send_worker(IMSG_FRONTEND_LOCK_WAITS, 0, iov, 2);
 }

@@ -527,16 +527,28 @@ gm_gpa(uint64_t gpa, uint64_t len, struct gm_piece *out)
 	return 0;
 }
 
-void *
-gm_uaddr(uint64_t uaddr, uint64_t len)
+int
+gm_uaddr_piece(uint64_t uaddr, uint64_t len, struct gm_piece *out)
 {
 	struct gm_region *g;
 	uint64_t base, off;
 
 	if (len == 0 || (g = lookup(uaddr, 1, &base)) == NULL)
-		return NULL;
+		return -1;
 	off = uaddr - base;
 	if (len > g->size - off)
-		return NULL;
-	return g->map + g->mmap_offset + off;
+		return -1;
+	out->offset = g->mmap_offset + off;
+	out->host = g->map + out->offset;
+	out->len = len;
+	out->slot = (uint32_t)(g - gm_slots);
+	return 0;
+}
+
+void *
+gm_uaddr(uint64_t uaddr, uint64_t len)
+{
+	struct gm_piece p;
+
+	return gm_uaddr_piece(uaddr, len, &p) == 0 ? p.host : NULL;
 }

@@ -25,6 +25,8 @@ struct gm_piece {
 int	gm_gpa(uint64_t gpa, uint64_t len, struct gm_piece *);
 /* A QEMU virtual range that must lie inside one region: host pointer or NULL. */
 void	*gm_uaddr(uint64_t uaddr, uint64_t len);
+/* The same as a piece of its slot: 0, or -1 when not inside one region. */
+int	gm_uaddr_piece(uint64_t uaddr, uint64_t len, struct gm_piece *);
 uint32_t gm_gen(void);
 /* Keep fd from shrinking under a mapping (F_SEAL_SHRINK): 1 sealed, 0 not possible. */
 int	gm_seal_shrink(int fd);

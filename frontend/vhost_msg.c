@@ -127,6 +127,7 @@ set_features(struct vu_msg *m, struct vu_reply *rep)
 	vu_acked_features = m->p.u64;
 	vq_features_changed(vu_acked_features);
 	dlog_set_all((vu_acked_features & BIT(VU_F_LOG_ALL)) != 0);
+	vq_direct_sync_all();	/* no completions by the worker while pages are logged */
 	log_debug("features 0x%llx", (unsigned long long)vu_acked_features);
 	return VU_OK;
 }
@@ -500,6 +501,7 @@ set_log_base(struct vu_msg *m, struct vu_reply *rep)
 	}
 	if (dlog_set_base(take_fd(m, 0), m->p.log.mmap_size, m->p.log.mmap_offset) == -1)
 		return VU_FAIL;
+	vq_direct_sync_all();
 	return reply_u64(rep, 0);
 }
 

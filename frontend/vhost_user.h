@@ -138,6 +138,18 @@ __attribute__((__noreturn__)) void vu_mem_lost(void);
 void		 vq_init(struct event_base *, void (*request)(struct vq_req *),
 		    void (*completed)(void));
 struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
+/*
+ * The worker completes chains itself where it can (virtq_direct.c). The page comes on
+ * fd 7: vq_share_map() maps it before vq_init() and the sandbox (without it we complete
+ * everything). send gives the broker a ring's place and a copy of its call fd for the
+ * worker; done is called with each call id the worker completed, when we take it back.
+ */
+struct msg_direct_ring;
+void		 vq_share_map(void);
+void		 vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd),
+		    void (*done)(struct vq *, uint64_t id), int (*gone)(void));
+/* Dirty page logging changed: the worker's completions are off while pages are logged. */
+void		 vq_direct_sync_all(void);
 int		 vq_set_num(struct vq *, uint32_t num);
 int		 vq_set_base(struct vq *, uint32_t base);
 uint32_t	 vq_get_base(const struct vq *);

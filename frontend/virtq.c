@@ -29,38 +29,13 @@
 #include "log.h"
 #include "msg.h"
 #include "virtq.h"
+#include "virtq_priv.h"
 #include "virtq_chain.h"
 #include "vhost_user.h"
 #include "guest_mem.h"
 #include "dirty_log.h"
 
 #define VQ_BUDGET	64	/* chains per turn of the loop, so one ring cannot starve the rest */
-
-struct vq {
-	uint32_t		 index;
-	uint32_t		 num;		/* ring size; 0 until SET_VRING_NUM */
-	struct vhost_vring_addr	 addr;		/* QEMU virtual addresses */
-	int			 addr_set;
-	uint8_t			*desc;		/* host addresses, NULL while not mapped */
-	uint8_t			*avail;
-	uint8_t			*used;
-	uint16_t		 last_avail;	/* next avail entry to take */
-	uint16_t		 used_idx;	/* next used entry to fill */
-	uint16_t		 signalled_used;
-	int			 signalled_valid;
-	int			 kick_fd;
-	int			 call_fd;
-	int			 err_fd;
-	struct event		*ev_kick;
-	struct event		*ev_proc;	/* deferred processing (budget, throttle, resume) */
-	int			 started;
-	int			 enabled;
-	int			 broken;
-	uint32_t		 epoch;		/* bumped on every start and stop */
-	uint32_t		 outstanding;	/* chains of this epoch not yet completed */
-	uint64_t		 nrejected;	/* invalid chains returned unused */
-	struct vring_desc	*itab;		/* private copy of an indirect table */
-};
 
 /* Hidden in front of each vq_req: which start of the ring the chain came from. */
 struct req_box {
@@ -92,33 +67,6 @@ static struct vq_seg	 vq_scratch[MSG_MAX_IOV];
 static void		(*vq_request)(struct vq_req *);	/* from vq_init() */
 static void		(*vq_completed)(void);
 
-/* ---- guest memory accessors: single reads and writes, little-endian ---- */
-
-static uint16_t
-ld16(const uint8_t *p)
-{
-	return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
-}
-
-static void
-st16(uint8_t *p, uint16_t v)
-{
-	__atomic_store_n((uint16_t *)(void *)p, htole16(v), __ATOMIC_RELAXED);
-}
-
-static void
-st32(uint8_t *p, uint32_t v)
-{
-	__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
-}
-
-#define AVAIL_IDX(vq)		((vq)->avail + 2)
-#define AVAIL_RING(vq, i)	((vq)->avail + 4 + 2 * (size_t)(i))
-#define USED_EVENT(vq)		((vq)->avail + 4 + 2 * (size_t)(vq)->num)
-#define USED_IDX(vq)		((vq)->used + 2)
-#define USED_RING(vq, i)	((vq)->used + 4 + 8 * (size_t)(i))
-#define AVAIL_EVENT(vq)		((vq)->used + 4 + 8 * (size_t)(vq)->num)
-
 static void	vq_proc_cb(int, short, void *);
 
 void
@@ -132,6 +80,9 @@ vq_init(struct event_base *base, void (*request)(struct vq_req *), void (*comple
 	for (i = 0; i < VQ_MAX; i++) {
 		vqs[i].index = i;
 		vqs[i].kick_fd = vqs[i].call_fd = vqs[i].err_fd = -1;
+		vqs[i].uq = vq_share_queue(i);
+		if (vqs[i].uq == NULL)
+			vqs[i].uq = &vqs[i].own;
 		if ((vqs[i].ev_proc = event_new(base, -1, 0, vq_proc_cb, &vqs[i])) == NULL)
 			fatalx("event_new");
 	}
@@ -167,14 +118,20 @@ vq_alive(void)
 	return vq_nalive;
 }
 
-static int
+struct vq *
+vq_at(uint32_t index)
+{
+	return &vqs[index];
+}
+
+int
 vq_runnable(const struct vq *vq)
 {
 	return vq->started && vq->enabled && !vq->broken && !vq_paused && !vq_throttled &&
 	    vq->desc != NULL && vq->num != 0 && gm_lost() == 0;
 }
 
-static void
+void
 vq_schedule(struct vq *vq)
 {
 	if (vq_runnable(vq))
@@ -301,8 +258,10 @@ vq_set_base(struct vq *vq, uint32_t base)
 		return -1;
 	}
 	vq->last_avail = (uint16_t)base;
-	vq->used_idx = (uint16_t)base;
-	vq->signalled_valid = 0;
+	vq_lock(vq);
+	vq->uq->used_idx = (uint16_t)base;
+	vq->uq->signalled_valid = 0;
+	vq_unlock(vq);
 	return 0;
 }
 
@@ -319,12 +278,14 @@ vq_set_addr(struct vq *vq, const struct vhost_vring_addr *a)
 		log_warnx_rl("queue %u: SET_VRING_ADDR before SET_VRING_NUM", vq->index);
 		return -1;
 	}
+	vq_direct_off(vq);
 	vq->addr = *a;
 	vq->addr_set = 1;
 	if (vq_map(vq) == -1) {
 		vq->addr_set = 0;
 		return -1;
 	}
+	vq_direct_sync(vq);
 	vq_schedule(vq);
 	return 0;
 }
@@ -343,6 +304,7 @@ vq_kick_cb(int fd, short events, void *arg)
 		event_del(vq->ev_kick);
 		return;
 	}
+	vq_direct_reap(vq);
 	if (vq_runnable(vq))
 		event_active(vq->ev_proc, EV_TIMEOUT, 1);
 }
@@ -387,17 +349,20 @@ vq_set_kick(struct vq *vq, int fd)
 		vq->epoch++;
 		vq->outstanding = 0;
 		vq->broken = 0;
-		vq->signalled_valid = 0;
 		if (vq->addr_set)
 			vq_map(vq);
-		if (vq->used != NULL && ld16(USED_IDX(vq)) != vq->used_idx) {
+		vq_lock(vq);
+		vq->uq->signalled_valid = 0;
+		if (vq->used != NULL && ld16(USED_IDX(vq)) != (uint16_t)vq->uq->used_idx) {
 			log_info_rl("queue %u: used index %u in guest memory, base %u",
-			    vq->index, ld16(USED_IDX(vq)), vq->used_idx);
-			vq->used_idx = ld16(USED_IDX(vq));
+			    vq->index, ld16(USED_IDX(vq)), (uint16_t)vq->uq->used_idx);
+			vq->uq->used_idx = ld16(USED_IDX(vq));
 		}
+		vq_unlock(vq);
 		log_debug("queue %u started (size %u, base %u)", vq->index, vq->num,
 		    vq->last_avail);
 	}
+	vq_direct_sync(vq);
 	vq_schedule(vq);
 	return 0;
 }
@@ -415,8 +380,13 @@ replace_fd(int *slot, int fd)
 void
 vq_set_call(struct vq *vq, int fd)
 {
+	/* The worker signals the old fd until it hears of the new one: off until then. */
+	vq_direct_off(vq);
 	replace_fd(&vq->call_fd, fd);
-	vq->signalled_valid = 0;
+	vq_lock(vq);
+	vq->uq->signalled_valid = 0;
+	vq_unlock(vq);
+	vq_direct_sync(vq);
 }
 
 void
@@ -429,6 +399,7 @@ void
 vq_set_enable(struct vq *vq, int enable)
 {
 	vq->enabled = enable;
+	vq_direct_sync(vq);
 	vq_schedule(vq);
 }
 
@@ -437,6 +408,7 @@ vq_stop(struct vq *vq)
 {
 	if (vq->started)
 		log_debug("queue %u stopped at %u", vq->index, vq->last_avail);
+	vq_direct_off(vq);
 	vq->started = 0;
 	vq->epoch++;
 	vq->outstanding = 0;
@@ -456,8 +428,11 @@ vq_reset_all(void)
 		vq->num = 0;
 		vq->addr_set = 0;
 		vq->desc = vq->avail = vq->used = NULL;
-		vq->last_avail = vq->used_idx = 0;
-		vq->signalled_valid = 0;
+		vq->last_avail = 0;
+		vq_lock(vq);
+		vq->uq->used_idx = 0;
+		vq->uq->signalled_valid = 0;
+		vq_unlock(vq);
 		vq->broken = 0;
 		vq->enabled = vq_enable_default;
 	}
@@ -485,6 +460,7 @@ vq_remap_all(void)
 	for (i = 0; i < VQ_MAX; i++) {
 		if (!vqs[i].addr_set)
 			continue;
+		vq_direct_off(&vqs[i]);
 		/* A ring can be unmapped for a while (QEMU removes before it adds). */
 		if (vq_map(&vqs[i]) == -1 && vqs[i].started)
 			log_info_rl("queue %u: rings not mapped after the memory change; "
@@ -498,6 +474,9 @@ vq_pause_all(int paused)
 	uint32_t i;
 
 	vq_paused = paused;
+	/* A pause waits for every chain: completions must wake us meanwhile. */
+	for (i = 0; i < VQ_MAX; i++)
+		vq_direct_sync(&vqs[i]);
 	if (!paused)
 		for (i = 0; i < VQ_MAX; i++)
 			vq_schedule(&vqs[i]);
@@ -513,6 +492,10 @@ vq_throttle(unsigned int reason, int on)
 		vq_throttled |= reason;
 	else
 		vq_throttled &= ~reason;
+	/* Throttled on calls, only a completion can undo it: it must wake us. */
+	if ((was ^ vq_throttled) & (VQ_THROTTLE_CALLS | VQ_THROTTLE_WORKER))
+		for (i = 0; i < VQ_MAX; i++)
+			vq_direct_sync(&vqs[i]);
 	if (was != 0 && vq_throttled == 0)
 		for (i = 0; i < VQ_MAX; i++)
 			vq_schedule(&vqs[i]);
@@ -520,8 +503,44 @@ vq_throttle(unsigned int reason, int on)
 
 /* ---- the used ring ---- */
 
+#define VQ_LOCK_SPINS	0	/* the worker holds it for a few stores, or is dead */
+
+void
+vq_lock(struct vq *vq)
+{
+	int dead;
+
+	if (vq->uq == &vq->own)
+		return;
+	if (used_share_lock(vq->uq, USED_LOCK_FRONTEND, VQ_LOCK_SPINS, vq_worker_gone,
+	    &dead) == -1)
+		fatalx("queue %u: the worker holds the used ring's lock", vq->index);
+	if (dead) {
+		log_warnx("queue %u: the worker died holding the used ring's lock",
+		    vq->index);
+		used_share_recover(vq->uq, vq->used != NULL ? ld16(USED_IDX(vq)) :
+		    (uint16_t)vq->uq->used_idx);
+	}
+}
+
+void
+vq_unlock(struct vq *vq)
+{
+	if (vq->uq != &vq->own)
+		used_share_unlock(vq->uq);
+}
+
+void
+vq_used_view(const struct vq *vq, struct used_ring *r)
+{
+	r->used = vq->used;
+	r->avail = vq->avail;
+	r->num = vq->num;
+	r->event_idx = vq_event_idx;
+}
+
 /* A write to the used ring at offset off, for the dirty page log (VHOST_VRING_F_LOG). */
-static void
+void
 vq_log_used(const struct vq *vq, uint64_t off, uint64_t len)
 {
 	if (vq->addr.flags & (1u << VHOST_VRING_F_LOG))
@@ -529,7 +548,7 @@ vq_log_used(const struct vq *vq, uint64_t off, uint64_t len)
 }
 
 /* Every writable buffer of a completed chain: what we or the worker wrote is in them. */
-static void
+void
 vq_log_chain(const struct vq_req *req)
 {
 	uint32_t i;
@@ -539,49 +558,27 @@ vq_log_chain(const struct vq_req *req)
 }
 
 static void
-vq_notify(struct vq *vq)
-{
-	static const uint64_t one = 1;
-	uint16_t old, new, event;
-	int need;
-
-	if (vq->call_fd == -1)
-		return;
-	/* Our used.idx store must be visible before we read the guest's wish. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vq_event_idx) {
-		event = ld16(USED_EVENT(vq));
-		old = vq->signalled_used;
-		new = vq->used_idx;
-		need = !vq->signalled_valid || vring_need_event(event, new, old);
-		vq->signalled_used = new;
-		vq->signalled_valid = 1;
-	} else
-		need = !(ld16(vq->avail) & VRING_AVAIL_F_NO_INTERRUPT);
-	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn_rl("queue %u: call eventfd", vq->index);
-}
-
-static void
 vq_push(struct vq *vq, uint32_t head, uint32_t len)
 {
-	uint8_t *elem = USED_RING(vq, vq->used_idx & (vq->num - 1));
+	static const uint64_t one = 1;
+	struct used_ring r;
+	uint32_t off;
+	int need;
 
 	/* Guest memory is gone: what we read since may be zeros, publish nothing. */
 	if (gm_lost() != 0)
 		return;
-
-	st32(elem, head);
-	st32(elem + 4, len);
-	/* The element must be visible before the index that publishes it. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	vq->used_idx++;
-	st16(USED_IDX(vq), vq->used_idx);
+	vq_used_view(vq, &r);
+	vq_lock(vq);
+	off = used_ring_push(&r, vq->uq, head, len);
+	need = vq->call_fd != -1 && used_ring_need_signal(&r, vq->uq);
+	vq_unlock(vq);
 	if (dlog_active()) {
-		vq_log_used(vq, (uint64_t)(elem - vq->used), 8);
+		vq_log_used(vq, off, 8);
 		vq_log_used(vq, 2, 2);
 	}
-	vq_notify(vq);
+	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn_rl("queue %u: call eventfd", vq->index);
 }
 
 static struct req_box *
@@ -614,8 +611,9 @@ box_of(struct vq_req *req)
 	return (struct req_box *)(void *)((uint8_t *)req - sizeof(struct req_box));
 }
 
-void
-vq_complete(struct vq_req *req, uint32_t written)
+/* push: 0 when the worker already put the chain on the used ring (vq_release()). */
+static void
+vq_finish(struct vq_req *req, uint32_t written, int push)
 {
 	struct vq *vq = req->vq;
 	struct req_box *box = box_of(req);
@@ -627,7 +625,7 @@ vq_complete(struct vq_req *req, uint32_t written)
 			    vq->index, written, req->wr_len);
 			written = req->wr_len;
 		}
-		if (!vq->broken && vq->used != NULL) {
+		if (push && !vq->broken && vq->used != NULL) {
 			if (dlog_active())
 				vq_log_chain(req);
 			vq_push(vq, req->head, written);
@@ -641,6 +639,20 @@ vq_complete(struct vq_req *req, uint32_t written)
 		vq_ndetached--;
 	box_free(box);
 	vq_completed();		/* a waiting GET_VRING_BASE or memory change may go on */
+}
+
+void
+vq_complete(struct vq_req *req, uint32_t written)
+{
+	vq_finish(req, written, 1);
+}
+
+void
+vq_release(struct vq_req *req)
+{
+	if (dlog_active())
+		vq_log_chain(req);
+	vq_finish(req, 0, 0);
 }
 
 void
@@ -669,6 +681,18 @@ vq_req_live(const struct vq_req *req)
 		if (!gm_piece_live(req->seg[i].slot, req->seg[i].host, req->seg[i].len))
 			return 0;
 	return 1;
+}
+
+int
+vq_req_detached(const struct vq_req *req)
+{
+	return box_of((struct vq_req *)(uintptr_t)req)->detached != 0;
+}
+
+int
+vq_event_idx_on(void)
+{
+	return vq_event_idx;
 }
 
 unsigned int
@@ -723,10 +747,17 @@ vq_process(struct vq *vq)
 	unsigned int budget = VQ_BUDGET;
 	uint16_t avail_idx, pending, head;
 
+	vq_direct_reap(vq);
+	vq_direct_sync(vq);
 	while (vq_runnable(vq)) {
-		/* A guest can have at most num chains out; more means it reuses heads. */
-		if (vq->outstanding >= vq->num)
+		/*
+		 * A guest can have at most num chains out; more means it reuses heads. Until
+		 * one comes back nothing else wakes us, so none may come back unseen.
+		 */
+		if (vq->outstanding >= vq->num) {
+			vq_direct_off(vq);
 			return;
+		}
 		if (budget-- == 0) {
 			event_active(vq->ev_proc, EV_TIMEOUT, 1);
 			return;

@@ -60,6 +60,21 @@ void	vq_detach(struct vq_req *req);
 int	vq_req_live(const struct vq_req *req);
 
 /*
+ * The worker completes chains itself where it can (virtq_direct.c; set up through
+ * vhost_user.h).
+ */
+struct msg_direct;
+struct msg_iov;
+/*
+ * A request the worker may complete: its ring's gen, queue and head in *d, and in seg
+ * (DIRECT_SEGS_MAX) the writable pieces of its first len bytes. 0, or -1 when not.
+ */
+int	vq_direct_req(const struct vq_req *req, uint32_t len, struct msg_direct *d,
+	    struct msg_iov *seg);
+/* The worker completed req (it is on the used ring): free it as vq_complete() would. */
+void	vq_release(struct vq_req *req);
+
+/*
  * Backpressure: while any reason is on, no ring gives out chains (the guest's requests
  * wait in its avail rings); completions still go out. When the last reason goes off,
  * every ring looks at its avail ring again.

@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <poll.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +204,19 @@ wl_init(struct event_base *base, const struct msg_config *config)
 	chan_event_add(wl_requests, base);
 }
 
+int
+wl_worker_gone(void)
+{
+	struct pollfd pfd;
+
+	if (wl_down || wl_ordered == NULL)
+		return 1;
+	pfd.fd = chan_fd(wl_ordered);
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* A new worker's channel end, from the broker. */
 void
 wl_new_channel(struct chan *bc, struct chan_msg *msg, void *arg)
@@ -255,7 +270,7 @@ wl_send_one(uint32_t type, const void *data, size_t len)
 {
 	struct iovec iov = { (void *)data, len };
 
-	wl_send(type, &iov, 1);
+	wl_send(type, 0, &iov, 1);
 }
 
 static void
@@ -281,12 +296,17 @@ keep(uint32_t type, const struct iovec *iov, int iovcnt)
 }
 
 void
-wl_send(uint32_t type, const struct iovec *iov, int iovcnt)
+wl_send(uint32_t type, uint32_t trailer, const struct iovec *iov, int iovcnt)
 {
+	/* Nothing with a trailer is kept: no worker means no completions by it. */
 	if (wl_down) {
+		if (trailer != 0)
+			fatalx("%s: request with a completion trailer while no worker",
+			    __func__);
 		keep(type, iov, iovcnt);
 		return;
 	}
-	chan_composev(msg_req_ordered(type) ? wl_ordered : wl_requests, type, 0, -1, iov,
-	    iovcnt);
+	/* On the requests channel a record's peerid is its trailer's length. */
+	chan_composev(msg_req_ordered(type) ? wl_ordered : wl_requests, type,
+	    msg_req_ordered(type) ? 0 : trailer, -1, iov, iovcnt);
 }

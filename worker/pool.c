@@ -157,6 +157,7 @@ pool_run(struct chan_msg *m)
 	__atomic_store_n(&pool_running, 1, __ATOMIC_RELEASE);
 	if (pool_type_may_block(m->hdr.type))
 		pool_may_block();
+	direct_take(m);
 	dispatch_msg(pool_chan, pool_table, m, NULL);
 	if (pool_leading) {
 		if (__atomic_load_n(&pool_gen, __ATOMIC_ACQUIRE) != pool_my_gen)

@@ -46,6 +46,8 @@ reply_send(struct wreq *r, uint32_t type, int error, const void *a, size_t alen,
 	struct iovec	iov[3];
 	int		n = 1;
 
+	if (direct_reply(r, type, error, a, alen) == 0)
+		return;
 	explicit_bzero(&rep, sizeof(rep));
 	rep.id = r->hdr.id;
 	rep.error = error;

@@ -157,9 +157,11 @@ wreq_run(struct chan_msg *m, void (*fn)(struct wreq *), int as_caller)
 	r.data = (uint8_t *)(uintptr_t)(m->data + sizeof(r.hdr));
 	if (as_caller && (error = creds_enter(r.hdr.uid, r.hdr.gid)) != 0) {
 		reply_status(&r, error);
+		direct_clear();
 		return;
 	}
 	fn(&r);
+	direct_clear();
 	node_tmpfds_release();
 	guest_mem_release();
 }
@@ -237,6 +239,8 @@ broker_state_fd(struct chan *c, struct chan_msg *m, void *arg)
 }
 
 static const struct dispatch_entry broker_table[] = {
+	{ IMSG_BROKER_DIRECT_RING, SIZE_EXACT, sizeof(struct msg_direct_ring), FD_REQUIRED,
+	    direct_ring_set },
 	{ IMSG_BROKER_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
 	    broker_state_fd },
 	{ IMSG_BROKER_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
@@ -319,6 +323,7 @@ main(int argc, char *argv[])
 	setproctitle_init(argc, argv, environ);
 	log_init(0, LOG_LEVEL_INFO);
 	log_procinit("worker");
+	direct_init();		/* fd 7 mapped and closed: the sandbox sees no extra fd */
 
 	set_nonblock(CHAN_FD_BROKER);
 	set_nonblock(CHAN_FD_PEER);
@@ -342,6 +347,7 @@ main(int argc, char *argv[])
 	fe_chan = chan_new(CHAN_FD_PEER, "frontend", 0);
 	req_chan = chan_new(CHAN_FD_REQUESTS, "frontend", 0);
 	chan_set_packet(req_chan, wk_config.thread_pool_size == 0);
+	chan_set_before(req_chan, direct_take);
 	reply_init(fe_chan, broker_chan, req_chan);
 	/* Request threads block in recvmsg; without them the loop polls the socket. */
 	set_blocking(CHAN_FD_REQUESTS, wk_config.thread_pool_size > 0);

@@ -28,6 +28,7 @@
 #include "msg_reader.h"
 
 struct chan;
+struct chan_msg;
 struct dispatch_entry;
 struct event_base;
 struct file_handle;
@@ -169,6 +170,23 @@ int	guest_mem_commit(const struct msg_mem_commit *);
 int	guest_iov_map(const struct msg_iov *in, uint32_t n, struct iovec *out);
 /* After each handler: drop the table reference guest_iov_map() took for this thread. */
 void	guest_mem_release(void);
+
+/*
+ * ---- direct.c: requests the worker completes itself (common/used_ring.h) ----
+ * Without the page (fd 7: --worker-restart, tests) every reply goes through the socket.
+ */
+void	direct_init(void);	/* before the sandbox: map fd 7 if it is there */
+/* IMSG_BROKER_DIRECT_RING (a broker channel handler, loop thread). */
+void	direct_ring_set(struct chan *, struct chan_msg *, void *);
+/* Before a request is dispatched: take its completion trailer off (chan_hdr.peerid). */
+void	direct_take(struct chan_msg *);
+void	direct_clear(void);	/* after its handler: the trailer is spent */
+/*
+ * The reply of this thread's request, if it may and can be completed here: 0 done (the
+ * reply is in the guest's buffers and the chain on the used ring), -1 send it as usual.
+ */
+int	direct_reply(const struct wreq *, uint32_t type, int error, const void *a,
+	    size_t alen);
 
 /* ---- reply.c: the outgoing side, safe from any thread; exactly one reply per request ---- */
 /* Before the loop, on the loop thread: every channel becomes threaded. */

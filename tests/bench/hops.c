@@ -9,8 +9,11 @@
  * guest), three if the worker completed requests itself. Not a test: run it by hand on an
  * idle machine; doc/architecture.md, "Data path", has the figures.
  *
- *   hops [-s] HOPS ROUNDS	-s: SOCK_SEQPACKET records (as privfsd's request channel)
- *				instead of eventfds (as a ring's doorbells)
+ *   hops [-s] [-t] HOPS ROUNDS	-s: SOCK_SEQPACKET records (as privfsd's request
+ *				channel) instead of eventfds (as a ring's doorbells)
+ *				-t: the others are threads of one process, not
+ *				processes (one address space: what a hop costs
+ *				without switching page tables)
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +43,7 @@ struct hop {
 };
 
 static int	use_socket;
+static int	use_threads;
 
 static void
 hop_make(struct hop *h)
@@ -77,6 +82,18 @@ hop_wait(const struct hop *h)
 		_exit(0);
 }
 
+static void *
+hop_thread(void *arg)
+{
+	const struct hop *h = arg;
+
+	for (;;) {
+		hop_wait(&h[-1]);
+		hop_pass(&h[0]);
+	}
+	return NULL;
+}
+
 static double
 seconds(const struct timeval *tv)
 {
@@ -95,13 +112,18 @@ main(int argc, char **argv)
 	long long	 n, rounds, i;
 	int		 k;
 
-	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
-		use_socket = 1;
+	while (argc > 1 && argv[1][0] == '-') {
+		if (strcmp(argv[1], "-s") == 0)
+			use_socket = 1;
+		else if (strcmp(argv[1], "-t") == 0)
+			use_threads = 1;
+		else
+			break;
 		argc--;
 		argv++;
 	}
 	if (argc != 3)
-		errx(2, "usage: hops [-s] HOPS ROUNDS");
+		errx(2, "usage: hops [-s] [-t] HOPS ROUNDS");
 	n = strtonum(argv[1], 2, HOPS_MAX, &errstr);
 	if (errstr != NULL)
 		errx(2, "HOPS %s: %s (2 to %d)", argv[1], errstr, HOPS_MAX);
@@ -111,7 +133,13 @@ main(int argc, char **argv)
 	for (k = 0; k < n; k++)
 		hop_make(&hops[k]);
 	/* Process k waits on hop k-1 and passes to hop k; process 0 (us) starts each round. */
-	for (k = 1; k < n; k++) {
+	for (k = 1; k < n && use_threads; k++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, hop_thread, &hops[k]) != 0)
+			errx(1, "pthread_create");
+	}
+	for (k = 1; k < n && !use_threads; k++) {
 		if ((pids[k] = fork()) == -1)
 			err(1, "fork");
 		if (pids[k] == 0)
@@ -126,7 +154,7 @@ main(int argc, char **argv)
 		hop_wait(&hops[n - 1]);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	for (k = 1; k < n; k++)
+	for (k = 1; k < n && !use_threads; k++)
 		kill(pids[k], SIGKILL);
 	while (wait(NULL) > 0)
 		;
@@ -135,7 +163,7 @@ main(int argc, char **argv)
 	wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	cpu = seconds(&self.ru_utime) + seconds(&self.ru_stime) + seconds(&kids.ru_utime) +
 	    seconds(&kids.ru_stime);
-	printf("%s hops=%lld round_trip_us=%.1f cpu_us_per_round=%.1f\n",
-	    use_socket ? "seqpacket" : "eventfd", n, wall / rounds * 1e6, cpu / rounds * 1e6);
+	printf("%s%s hops=%lld round_trip_us=%.1f cpu_us_per_round=%.1f\n",
+	    use_socket ? "seqpacket" : "eventfd", use_threads ? " threads" : "", n, wall / rounds * 1e6, cpu / rounds * 1e6);
 	return 0;
 }

@@ -70,12 +70,12 @@ vq_throttle(unsigned int reason, int on)
 
 /* ---- the sinks above the FUSE layer ---- */
 static void
-send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
+send_worker(uint32_t type, uint32_t trailer, const struct iovec *iov, int iovcnt)
 {
 	size_t len = 0;
 	int i;
 
-	if (nsent == MAXMSG)
+	if (nsent == MAXMSG || trailer != 0)	/* no worker completes anything here */
 		abort();
 	for (i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;

@@ -1,0 +1,88 @@
+/*
+ * The used side of a split virtqueue, produced by two processes at once: the frontend
+ * (its own answers: errors, INIT, READDIR, ...) and the worker (the answers it completes
+ * itself, without a hop back to the frontend). Both write the same guest used ring, so
+ * both take the lock of the queue's record in a page they share (a sealed memfd the broker
+ * passes to both on CHAN_FD_USED) and both use the one producer below.
+ *
+ * Who trusts what: the frontend owns the ring. It says when the worker may push (gen,
+ * non-zero while it may) and tells the worker where the ring is through the broker. The
+ * worker trusts nothing in the page: an index is masked to the ring, a lock that stays
+ * held makes it answer through the socket instead, a log that looks full likewise. The
+ * frontend treats what the worker logs as a claim to check against its own calls.
+ */
+#ifndef PRIVFSD_USED_RING_H
+#define PRIVFSD_USED_RING_H
+
+#include <stdint.h>
+
+#define USED_SHARE_QUEUES	8	/* request queues 1..8 can be completed by the worker */
+#define USED_SHARE_LOG		1024	/* >= the largest ring: one entry per chain out */
+
+#define USED_LOCK_FRONTEND	1
+#define USED_LOCK_WORKER	2
+
+/* One request queue's record in the shared page. Fields after lock only under it. */
+struct used_share_queue {
+	uint32_t	lock;		/* 0 free, else USED_LOCK_* of the holder */
+	uint32_t	gen;		/* 0: only the frontend pushes; else the worker's ring */
+	uint32_t	used_idx;	/* next used entry (low 16 bits) */
+	uint32_t	signalled_used;	/* EVENT_IDX: used index at the last signal */
+	uint32_t	signalled_valid;
+	uint32_t	log_prod;	/* worker: completions logged */
+	uint32_t	log_cons;	/* frontend: completions taken back */
+	/*
+	 * Non-zero while the worker pushes: a worker that dies holding the lock leaves
+	 * the frontend what it needs to finish or undo the push (used_share_recover()).
+	 */
+	uint32_t	pushing;
+	uint32_t	push_used;	/* used_idx and log_prod before the push */
+	uint32_t	push_prod;
+	uint32_t	pad[2];
+};
+
+struct used_share {
+	struct used_share_queue	q[USED_SHARE_QUEUES];
+	/* Per queue, under its lock: the frontend's call ids the worker pushed, in order. */
+	uint64_t		log[USED_SHARE_QUEUES][USED_SHARE_LOG];
+};
+
+#define USED_SHARE_BYTES	((sizeof(struct used_share) + 4095) & ~(size_t)4095)
+
+/* One process's view of a started ring. */
+struct used_ring {
+	uint8_t		*used;		/* flags, idx, ring[num], avail_event */
+	const uint8_t	*avail;		/* for used_event and NO_INTERRUPT */
+	uint32_t	 num;		/* power of two */
+	int		 event_idx;	/* VIRTIO_RING_F_EVENT_IDX negotiated */
+};
+
+/*
+ * The lock, taken as who (USED_LOCK_*): 0 once held, -1 when it was not free within spins
+ * tries. gone, if not NULL, is asked now and then while the other holds it: 1 when the
+ * other process is dead, and the lock is then taken from it (the caller recovers).
+ */
+int	used_share_lock(struct used_share_queue *, uint32_t who, unsigned int spins,
+	    int (*gone)(void), int *taken_from_dead);
+void	used_share_unlock(struct used_share_queue *);
+/*
+ * The frontend, holding a lock taken from a dead worker: finish the push it was in when
+ * the guest's used index shows it was published (its log entry counts), else undo it.
+ * used_idx_in_guest: the used ring's idx as the guest sees it.
+ */
+void	used_share_recover(struct used_share_queue *, uint16_t used_idx_in_guest);
+
+/*
+ * Under the lock (or with no other producer): puts {head, len} in the next used entry and
+ * publishes it. Returns the offset in the used ring of the element written (for the dirty
+ * page log).
+ */
+uint32_t used_ring_push(const struct used_ring *, struct used_share_queue *, uint32_t head,
+	    uint32_t len);
+/*
+ * Under the lock, after pushes: 1 when the guest wants a signal now (EVENT_IDX or
+ * NO_INTERRUPT), with the signalled state updated.
+ */
+int	used_ring_need_signal(const struct used_ring *, struct used_share_queue *);
+
+#endif

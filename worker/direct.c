@@ -1,0 +1,309 @@
+/*
+ * Requests the worker completes itself: the reply goes straight into the guest's buffers
+ * and the chain onto the used ring, and the guest is signalled from here, so the frontend
+ * is not woken for it (a request costs three process hops instead of four; measured in
+ * doc/architecture.md). The frontend owns the ring and decides, request by request: a
+ * request that may be completed here carries a trailer (struct msg_direct) with its chain
+ * and the shape of its reply, and the ring itself (struct msg_direct_ring, with the call
+ * eventfd) comes through the broker. Both push under the lock of the queue's record in
+ * the page they share (common/used_ring.h); the worker logs each call id it completed
+ * there, and the frontend takes them back the next time it wakes.
+ *
+ * Anything that does not fit, answers through the socket as before: no ring or an old one
+ * (gen), a reply this code does not encode, pieces that are not mapped, a lock held too
+ * long, a full log. Nothing in the page or the trailer is trusted: every range is checked
+ * against our own memory table at each use, indices are masked to the ring.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/fuse.h>
+
+#include "chan.h"
+#include "fuse_encode.h"
+#include "log.h"
+#include "msg.h"
+#include "used_ring.h"
+#include "worker.h"
+
+/* A lock the frontend holds longer than this (a few µs of spinning) is not waited for. */
+#define DIRECT_LOCK_SPINS	256
+/* The largest fixed-size reply encoded here: out header + fuse_entry_out. */
+#define DIRECT_REPLY_MAX	(sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out))
+
+struct direct_ring {
+	pthread_mutex_t		mtx;
+	uint32_t		gen;		/* 0: none */
+	struct msg_direct_ring	geo;
+	int			call_fd;
+};
+
+/* This thread's request, while its handler runs. */
+struct direct_cur {
+	int			valid;
+	uint64_t		id;		/* msg_req.id of the request it belongs to */
+	struct msg_direct	d;
+	struct msg_iov		seg[DIRECT_SEGS_MAX];
+};
+
+static struct used_share	*share;
+static struct direct_ring	 rings[USED_SHARE_QUEUES];
+static __thread struct direct_cur cur;
+
+void
+direct_init(void)
+{
+	const int	seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	struct stat	st;
+	void		*p;
+	uint32_t	i;
+
+	for (i = 0; i < USED_SHARE_QUEUES; i++) {
+		pthread_mutex_init(&rings[i].mtx, NULL);
+		rings[i].call_fd = -1;
+	}
+	/* First thing in main(): an fd 7 now is what the broker passed. */
+	if (fstat(CHAN_FD_USED, &st) == -1)
+		return;		/* no page (a test's frontend): every reply by socket */
+	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)USED_SHARE_BYTES ||
+	    (fcntl(CHAN_FD_USED, F_GET_SEALS) & seals) != seals)
+		fatalx("fd %d is not the used-ring page", CHAN_FD_USED);
+	p = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, CHAN_FD_USED, 0);
+	if (p == MAP_FAILED)
+		fatal("used-ring page");
+	close(CHAN_FD_USED);
+	share = p;
+}
+
+static int
+direct_ring_valid(const struct msg_direct_ring *dr)
+{
+	return dr->queue >= 1 && dr->queue <= USED_SHARE_QUEUES && dr->gen != 0 &&
+	    dr->num != 0 && dr->num <= 32768 && (dr->num & (dr->num - 1)) == 0 &&
+	    dr->event_idx <= 1 && dr->used.len == 6 + 8 * dr->num &&
+	    dr->avail.len == 6 + 2 * dr->num;
+}
+
+/* IMSG_BROKER_DIRECT_RING, on the loop thread. */
+void
+direct_ring_set(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_direct_ring	 dr;
+	struct direct_ring	*r;
+	struct stat		 st;
+
+	memcpy(&dr, m->data, sizeof(dr));
+	if (share == NULL || !direct_ring_valid(&dr) || fstat(m->fd, &st) == -1 ||
+	    (st.st_mode & S_IFMT) != 0) {
+		log_warnx_rl("direct ring for queue %u refused", dr.queue);
+		close(m->fd);
+		m->fd = -1;
+		return;
+	}
+	r = &rings[dr.queue - 1];
+	pthread_mutex_lock(&r->mtx);
+	if (r->call_fd != -1)
+		close(r->call_fd);
+	r->call_fd = m->fd;
+	r->geo = dr;
+	r->gen = dr.gen;
+	pthread_mutex_unlock(&r->mtx);
+	m->fd = -1;
+}
+
+void
+direct_take(struct chan_msg *m)
+{
+	struct direct_cur	*dc = &cur;
+	uint32_t		 tlen = m->hdr.peerid;
+	const uint8_t		*t;
+
+	dc->valid = 0;
+	if (tlen == 0)
+		return;
+	/* Too long to be a trailer: left in place, the request's size check refuses it. */
+	if (tlen > m->hdr.len || m->hdr.len - tlen < sizeof(struct msg_req)) {
+		log_warnx_rl("request type %u: trailer of %u bytes in %u", m->hdr.type, tlen,
+		    m->hdr.len);
+		return;
+	}
+	m->hdr.len -= tlen;
+	t = m->data + m->hdr.len;
+	if (tlen < sizeof(dc->d))
+		goto bad;
+	memcpy(&dc->d, t, sizeof(dc->d));
+	if (dc->d.nseg == 0 || dc->d.nseg > DIRECT_SEGS_MAX ||
+	    tlen != sizeof(dc->d) + dc->d.nseg * sizeof(struct msg_iov))
+		goto bad;
+	memcpy(dc->seg, t + sizeof(dc->d), dc->d.nseg * sizeof(struct msg_iov));
+	memcpy(&dc->id, m->data, sizeof(dc->id));	/* msg_req.id comes first */
+	dc->valid = 1;
+	return;
+bad:
+	log_warnx_rl("request type %u: malformed completion trailer", m->hdr.type);
+}
+
+void
+direct_clear(void)
+{
+	cur.valid = 0;
+}
+
+/*
+ * The FUSE reply for the worker's typed answer, as the frontend would build it
+ * (frontend/fuse_reply.c): its length, or 0 when this one is not encoded here. *extra:
+ * bytes the reply counts after it (a READ's data, already in the guest's buffers).
+ */
+static size_t
+direct_encode(const struct msg_direct *d, uint32_t type, int error, const void *a,
+    size_t alen, uint8_t *buf, uint32_t *extra)
+{
+	struct fuse_out_header	oh;
+	struct msg_attr		attr;
+	struct msg_entry	e;
+	struct msg_count	n;
+	struct fuse_attr_out	ao;
+	struct fuse_entry_out	eo;
+	struct fuse_write_out	wo;
+	size_t			plen = 0;
+
+	explicit_bzero(&oh, sizeof(oh));
+	oh.unique = d->unique;
+	*extra = 0;
+	if (type == IMSG_WORKER_REPLY_STATUS) {
+		if (error != 0)
+			oh.error = -fuse_encode_errno(error);
+		else if (d->enc != DIRECT_ENC_STATUS)
+			return 0;
+	} else if (error != 0)
+		return 0;
+	else if (d->enc == DIRECT_ENC_ATTR && type == IMSG_WORKER_REPLY_ATTR &&
+	    alen == sizeof(attr)) {
+		memcpy(&attr, a, sizeof(attr));
+		explicit_bzero(&ao, sizeof(ao));
+		ao.attr_valid = d->timeout;
+		fuse_encode_attr(&ao.attr, &attr, d->attr_flags);
+		memcpy(buf + sizeof(oh), &ao, plen = sizeof(ao));
+	} else if ((d->enc == DIRECT_ENC_ENTRY || d->enc == DIRECT_ENC_ENTRY_NEW) &&
+	    type == IMSG_WORKER_REPLY_ENTRY && alen == sizeof(e)) {
+		memcpy(&e, a, sizeof(e));
+		if (e.nodeid == 0 && d->enc == DIRECT_ENC_ENTRY_NEW)
+			return 0;
+		fuse_encode_entry(&eo, &e, d->timeout, d->attr_flags);
+		memcpy(buf + sizeof(oh), &eo, plen = sizeof(eo));
+	} else if ((d->enc == DIRECT_ENC_READ || d->enc == DIRECT_ENC_WRITE) &&
+	    type == IMSG_WORKER_REPLY_COUNT && alen == sizeof(n)) {
+		memcpy(&n, a, sizeof(n));
+		if (n.count > d->size)
+			return 0;
+		if (d->enc == DIRECT_ENC_READ)
+			*extra = (uint32_t)n.count;
+		else {
+			explicit_bzero(&wo, sizeof(wo));
+			wo.size = (uint32_t)n.count;
+			memcpy(buf + sizeof(oh), &wo, plen = sizeof(wo));
+		}
+	} else
+		return 0;
+	oh.len = (uint32_t)(sizeof(oh) + plen) + *extra;
+	memcpy(buf, &oh, sizeof(oh));
+	return sizeof(oh) + plen;
+}
+
+/* Copy len bytes of buf into the pieces; 0, or -1 when they hold less. */
+static int
+direct_copy_out(const struct iovec *iov, uint32_t n, const uint8_t *buf, size_t len)
+{
+	size_t	 k;
+	uint32_t i;
+
+	for (i = 0; i < n && len > 0; i++) {
+		k = iov[i].iov_len < len ? iov[i].iov_len : len;
+		memcpy(iov[i].iov_base, buf, k);
+		buf += k;
+		len -= k;
+	}
+	return len == 0 ? 0 : -1;
+}
+
+/* Under the ring's mutex: the reply in place, the chain on the used ring, the signal. */
+static int
+direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
+    const uint8_t *buf, size_t len, uint32_t used_len)
+{
+	static const uint64_t		 one = 1;
+	struct msg_iov			 in[2 + DIRECT_SEGS_MAX];
+	struct iovec			 io[2 + DIRECT_SEGS_MAX];
+	struct used_share_queue		*q = &share->q[dc->d.queue - 1];
+	struct used_ring		 ur;
+	int				 need;
+
+	if (r->gen == 0 || r->gen != dc->d.gen || dc->d.head >= r->geo.num)
+		return -1;
+	in[0] = r->geo.used;
+	in[1] = r->geo.avail;
+	memcpy(in + 2, dc->seg, dc->d.nseg * sizeof(struct msg_iov));
+	if (guest_iov_map(in, 2 + dc->d.nseg, io) != 0 ||
+	    direct_copy_out(io + 2, dc->d.nseg, buf, len) == -1)
+		return -1;
+	ur.used = io[0].iov_base;
+	ur.avail = io[1].iov_base;
+	ur.num = r->geo.num;
+	ur.event_idx = (int)r->geo.event_idx;
+	if (used_share_lock(q, USED_LOCK_WORKER, DIRECT_LOCK_SPINS, NULL, NULL) == -1)
+		return -1;
+	if (__atomic_load_n(&q->gen, __ATOMIC_RELAXED) != dc->d.gen ||
+	    q->log_prod - q->log_cons >= USED_SHARE_LOG) {
+		used_share_unlock(q);
+		return -1;
+	}
+	/* In this order, so that a frontend can finish or undo it if we die in it. */
+	q->push_used = q->used_idx;
+	q->push_prod = q->log_prod;
+	share->log[dc->d.queue - 1][q->log_prod % USED_SHARE_LOG] = id;
+	__atomic_store_n(&q->pushing, 1, __ATOMIC_RELEASE);
+	used_ring_push(&ur, q, dc->d.head, used_len);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	q->log_prod++;
+	__atomic_store_n(&q->pushing, 0, __ATOMIC_RELEASE);
+	need = used_ring_need_signal(&ur, q);
+	used_share_unlock(q);
+	if (need && write(r->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn_rl("queue %u: call eventfd", dc->d.queue);
+	return 0;
+}
+
+int
+direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, size_t alen)
+{
+	struct direct_cur	*dc = &cur;
+	struct direct_ring	*r;
+	uint8_t			 buf[DIRECT_REPLY_MAX];
+	uint32_t		 extra;
+	size_t			 len;
+	int			 rc;
+
+	if (!dc->valid || dc->id != req->hdr.id || share == NULL)
+		return -1;
+	dc->valid = 0;
+	if (dc->d.queue == 0 || dc->d.queue > USED_SHARE_QUEUES)
+		return -1;
+	if ((len = direct_encode(&dc->d, type, error, a, alen, buf, &extra)) == 0)
+		return -1;
+	r = &rings[dc->d.queue - 1];
+	pthread_mutex_lock(&r->mtx);
+	rc = direct_push(r, dc, req->hdr.id, buf, len, (uint32_t)len + extra);
+	pthread_mutex_unlock(&r->mtx);
+	return rc;
+}
