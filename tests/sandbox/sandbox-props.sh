@@ -132,8 +132,10 @@ run_case() {	# run_case NAME EXPECTED_WORKER_CAPS yes|no(respawner) BROKER_ARGS.
 		check respawner $r CapAmb $NO_CAPS
 		check respawner $r NoNewPrivs 1
 		check respawner $r Seccomp 0
-		[ "$(ls /proc/$r/fd | wc -l)" = 5 ] ||
-			{ ls -l /proc/$r/fd; fail "$name: the respawner holds more than stdio, its channel and the state memfd"; }
+		# fd 5: the used-ring page the frontend shares with each worker
+		[ "$(ls /proc/$r/fd | wc -l)" = 6 ] &&
+		    readlink /proc/$r/fd/5 | grep -q '^/memfd:privfsd-used-rings' ||
+			{ ls -l /proc/$r/fd; fail "$name: the respawner holds more than stdio, its channel, the state memfd and the used-ring page"; }
 		pass "$name: respawner"
 	else
 		[ "$respawner" = no ] || fail "$name: no respawner"

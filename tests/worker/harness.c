@@ -72,12 +72,14 @@ static void
 wh_exec(int bfd, int ffd, int rfd, const char *log, const struct wh_opts *o)
 {
 	const char	*path = worker_path();
-	int		 lfd, sfd = -1;
+	int		 lfd, sfd = -1, ufd = -1;
 
 	if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		_exit(98);
-	/* Move the ends (and the state fd) out of the way of 3, 4, 5 and 6 first. */
+	/* Move the ends (and the state and page fds) out of the way of 3 to 7 first. */
 	if (o->state_fd > STDERR_FILENO && (sfd = fcntl(o->state_fd, F_DUPFD, 10)) == -1)
+		_exit(98);
+	if (o->used_fd > STDERR_FILENO && (ufd = fcntl(o->used_fd, F_DUPFD, 10)) == -1)
 		_exit(98);
 	if ((bfd = fcntl(bfd, F_DUPFD, 10)) == -1 || (ffd = fcntl(ffd, F_DUPFD, 10)) == -1 ||
 	    (rfd = fcntl(rfd, F_DUPFD, 10)) == -1 ||
@@ -86,7 +88,12 @@ wh_exec(int bfd, int ffd, int rfd, const char *log, const struct wh_opts *o)
 		_exit(98);
 	if (sfd != -1 && dup2(sfd, CHAN_FD_STATE) == -1)
 		_exit(98);
-	closefrom(sfd != -1 ? CHAN_FD_STATE + 1 : CHAN_FD_REQUESTS + 1);
+	if (ufd != -1 && dup2(ufd, CHAN_FD_USED) == -1)
+		_exit(98);
+	if (ufd != -1 && sfd == -1)
+		close(CHAN_FD_STATE);
+	closefrom(ufd != -1 ? CHAN_FD_USED + 1 : sfd != -1 ? CHAN_FD_STATE + 1 :
+	    CHAN_FD_REQUESTS + 1);
 	if (o->env != NULL)
 		putenv((char *)(uintptr_t)o->env);
 	execl(path, "privfsd-worker", (char *)NULL);

@@ -51,6 +51,8 @@ struct wh_opts {
 	int		 no_mem;	/* do not send a memory table */
 	/* > 2: passed as the worker's fd 6 (CHAN_FD_STATE), with CONFIG_WORKER_RESTART */
 	int		 state_fd;
+	/* > 2: passed as the worker's fd 7 (CHAN_FD_USED), the used-ring page */
+	int		 used_fd;
 	/* An existing shared directory (a restarted worker's), instead of a new one. */
 	const char	*shared_dir;
 	uint32_t	 migration_mode;	/* MIGRATION_*, FIND_PATHS by default */

@@ -1,0 +1,391 @@
+/*
+ * Requests the worker completes itself (worker/direct.c), and a lying frontend on that
+ * path. The test plays the frontend and the broker: it makes the used-ring page (fd 7),
+ * lays a split ring in guest memory, tells the worker where (IMSG_BROKER_DIRECT_RING with
+ * an eventfd) and sends GETATTRs with a completion trailer. A good one is answered in the
+ * guest's buffers and on the used ring, logged in the page and signalled, with nothing on
+ * the socket. Every lie makes the worker answer through the socket instead, write nothing
+ * outside the ring and the buffers it was given, and keep running: an old gen, a lock
+ * that stays held, a full log, indices far out of range, a ring outside guest memory or
+ * of a size that is no power of two, a call fd that is not an eventfd, reply pieces
+ * outside guest memory, a malformed trailer. Run with and without request threads (the
+ * two read the requests channel differently).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/fuse.h>
+
+#include "chan.h"
+#include "msg.h"
+#include "used_ring.h"
+#include "check.h"
+#include "harness.h"
+
+#define NUM		16
+#define AVAIL_OFF	0x10000
+#define USED_OFF	0x11000
+#define USED_LEN	(6 + 8 * NUM)
+#define AVAIL_LEN	(6 + 2 * NUM)
+#define HDR_OFF		0x12000
+#define BODY_OFF	0x12100
+#define GUARD		64		/* bytes checked untouched around the used ring */
+#define QUEUE		1
+
+static struct used_share	*page;
+static struct used_share_queue	*q;
+static int			 callfd;
+static uint32_t			 gen = 1;
+
+static int
+page_new(void)
+{
+	int fd;
+
+	if ((fd = memfd_create("test-used", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		err(1, "used page");
+	page = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		err(1, "mmap");
+	q = &page->q[QUEUE - 1];
+	return fd;
+}
+
+/* The ring's place for the worker, as the broker relays it; fd is sent (and closed). */
+static void
+ring_send(struct wh *w, uint32_t g, uint32_t num, struct msg_iov used, struct msg_iov avail,
+    int fd)
+{
+	struct msg_direct_ring dr;
+
+	memset(&dr, 0, sizeof(dr));
+	dr.queue = QUEUE;
+	dr.gen = g;
+	dr.num = num;
+	dr.event_idx = 0;
+	dr.used = used;
+	dr.avail = avail;
+	chan_compose(w->broker, IMSG_BROKER_DIRECT_RING, 0, fd, &dr, sizeof(dr));
+	chan_flush(w->broker);
+}
+
+/* A fresh ring: zeroed, the page's record at used index 0 with gen g, the worker told. */
+static void
+ring_reset(struct wh *w, uint32_t g)
+{
+	memset(wh_guest(w, AVAIL_OFF), 0, 0x3000);
+	memset(q, 0, sizeof(*q));
+	memset(page->log[QUEUE - 1], 0, sizeof(page->log[0]));
+	q->gen = g;
+	ring_send(w, g, NUM, wh_iov(w, USED_OFF, USED_LEN), wh_iov(w, AVAIL_OFF, AVAIL_LEN),
+	    fcntl(callfd, F_DUPFD_CLOEXEC, 0));
+}
+
+struct trailer {
+	struct msg_direct	d;
+	struct msg_iov		seg[DIRECT_SEGS_MAX];
+};
+
+static void
+trailer_default(struct wh *w, struct trailer *t, uint32_t head)
+{
+	memset(t, 0, sizeof(*t));
+	t->d.unique = 0x1234 + head;
+	t->d.timeout = 7;
+	t->d.gen = gen;
+	t->d.queue = QUEUE;
+	t->d.head = head;
+	t->d.enc = DIRECT_ENC_ATTR;
+	t->d.nseg = 2;
+	t->seg[0] = wh_iov(w, HDR_OFF, sizeof(struct fuse_out_header));
+	t->seg[1] = wh_iov(w, BODY_OFF, sizeof(struct fuse_attr_out));
+}
+
+/* GETATTR with trailer bytes tlen of t (its own length when tlen is 0); returns the id. */
+static uint64_t
+send_getattr(struct wh *w, uint64_t nodeid, const struct trailer *t, uint32_t tlen)
+{
+	struct msg_req		req;
+	struct msg_getattr	g;
+	struct iovec		iov[3];
+
+	if (tlen == 0)
+		tlen = sizeof(t->d) + t->d.nseg * sizeof(struct msg_iov);
+	memset(&req, 0, sizeof(req));
+	req.id = w->next_id++;
+	req.nodeid = nodeid;
+	req.pid = 1;
+	memset(&g, 0, sizeof(g));
+	iov[0].iov_base = &req;
+	iov[0].iov_len = sizeof(req);
+	iov[1].iov_base = &g;
+	iov[1].iov_len = sizeof(g);
+	iov[2].iov_base = (void *)(uintptr_t)t;
+	iov[2].iov_len = tlen;
+	chan_composev(w->req, IMSG_FRONTEND_GETATTR, tlen, -1, iov, 3);
+	chan_flush(w->req);
+	return req.id;
+}
+
+static uint16_t
+ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t
+ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Waits until the page logs n completions: 0, or -1 after the time-out. */
+static int
+wait_logged(uint32_t n, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms; i++) {
+		if (__atomic_load_n(&q->log_prod, __ATOMIC_ACQUIRE) == n)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static uint64_t
+call_count(void)
+{
+	struct pollfd	pfd = { callfd, POLLIN, 0 };
+	uint64_t	v = 0;
+
+	if (poll(&pfd, 1, 200) != 1 || read(callfd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/* The worker answered id through the socket, and pushed nothing. */
+static void
+expect_socket(struct wh *w, uint64_t id, uint32_t logged_before, const char *what)
+{
+	struct wh_reply rep;
+	int got = wh_recv(w, id, &rep, WH_TIMEOUT_MS);
+
+	if (got != 0 || q->log_prod != logged_before)
+		fprintf(stderr, "%s: socket reply %d, logged %u (before %u)\n", what, got,
+		    q->log_prod, logged_before);
+	CHECK(got == 0);
+	CHECK(q->log_prod == logged_before);
+}
+
+/* A good request completed by the worker: buffers, used ring, page log, signal. */
+static void
+test_direct(struct wh *w)
+{
+	struct fuse_out_header	oh;
+	struct fuse_attr_out	ao;
+	struct wh_reply		rep;
+	struct trailer		t;
+	uint64_t		id;
+	uint8_t			*used = wh_guest(w, USED_OFF);
+	uint64_t		 v;
+
+	(void)call_count();
+	ring_reset(w, gen);
+	/* The ring reaches the worker on another channel: the first request may miss it. */
+	trailer_default(w, &t, 3);
+	id = send_getattr(w, WH_ROOT, &t, 0);
+	if (wait_logged(1, 2000) == -1 && wh_recv(w, id, &rep, 100) == 0) {
+		t.d.head = 3;
+		id = send_getattr(w, WH_ROOT, &t, 0);
+	}
+	CHECK(wait_logged(1, WH_TIMEOUT_MS) == 0);
+	CHECK(wh_recv(w, id, &rep, 200) == -1);		/* nothing on the socket */
+	CHECK(page->log[QUEUE - 1][0] == id);
+	CHECK(ld16(used + 2) == 1);
+	CHECK(ld32(used + 4) == 3);
+	CHECK(ld32(used + 8) == sizeof(oh) + sizeof(ao));
+	CHECK(q->used_idx == 1);
+	CHECK(q->lock == 0 && q->pushing == 0);
+	memcpy(&oh, wh_guest(w, HDR_OFF), sizeof(oh));
+	memcpy(&ao, wh_guest(w, BODY_OFF), sizeof(ao));
+	CHECK(oh.len == sizeof(oh) + sizeof(ao));
+	CHECK(oh.error == 0);
+	CHECK(oh.unique == 0x1234 + 3);
+	CHECK(ao.attr_valid == 7);
+	CHECK((ao.attr.mode & S_IFMT) == S_IFDIR);
+	/* One signal for this push: what earlier pushes left was read before. */
+	v = call_count();
+	if (v != 1)
+		fprintf(stderr, "call eventfd count %llu\n", (unsigned long long)v);
+	CHECK(v == 1);
+
+	/* An error is completed too: the out header alone, -errno. */
+	trailer_default(w, &t, 4);
+	id = send_getattr(w, 0xdead0000beefULL, &t, 0);
+	CHECK(wait_logged(2, WH_TIMEOUT_MS) == 0);
+	memcpy(&oh, wh_guest(w, HDR_OFF), sizeof(oh));
+	CHECK(oh.error < 0 && oh.len == sizeof(oh));
+	CHECK(ld32(used + 4 + 8) == 4 && ld32(used + 8 + 8) == sizeof(oh));
+	CHECK(ld16(used + 2) == 2);
+}
+
+/* What must come back on the socket: the ring set up fresh before each. */
+static void
+test_lies(struct wh *w)
+{
+	struct trailer	t;
+	uint8_t		before[USED_LEN + 2 * GUARD], *around;
+	uint32_t	n;
+	uint64_t	id;
+	int		fds[2];
+
+	/* An old gen: the frontend turned the ring off since. */
+	ring_reset(w, gen);
+	test_direct(w);
+	n = q->log_prod;
+	q->gen = gen + 1;
+	trailer_default(w, &t, 5);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "old gen");
+	q->gen = gen;
+
+	/* A lock the frontend never lets go of. */
+	__atomic_store_n(&q->lock, USED_LOCK_FRONTEND, __ATOMIC_RELEASE);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "lock held");
+	__atomic_store_n(&q->lock, 0, __ATOMIC_RELEASE);
+
+	/* A log the frontend says is full. */
+	q->log_cons = q->log_prod - USED_SHARE_LOG;
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "log full");
+	q->log_cons = q->log_prod;
+
+	/* Indices far out of range: masked to the ring, nothing around it written. */
+	around = wh_guest(w, USED_OFF - GUARD);
+	memset(around, 0xa5, GUARD);
+	memset(around + GUARD + USED_LEN, 0xa5, GUARD);
+	memcpy(before, around, sizeof(before));
+	q->used_idx = 0xfffffff7;
+	q->log_prod = 0xfffffffe;
+	q->log_cons = 0xfffffffe;
+	trailer_default(w, &t, 6);
+	id = send_getattr(w, WH_ROOT, &t, 0);
+	CHECK(wait_logged(0xffffffff, WH_TIMEOUT_MS) == 0);
+	CHECK(memcmp(around, before, GUARD) == 0);
+	CHECK(memcmp(around + GUARD + USED_LEN, before + GUARD + USED_LEN, GUARD) == 0);
+	CHECK(ld32(wh_guest(w, USED_OFF) + 4 + 8 * (0xfff7 & (NUM - 1))) == 6);
+	CHECK(page->log[QUEUE - 1][0xfffffffe % USED_SHARE_LOG] == id);
+
+	/* A head outside the ring: nothing the guest could take back. */
+	ring_reset(w, ++gen);
+	test_direct(w);
+	n = q->log_prod;
+	trailer_default(w, &t, NUM);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "head outside");
+
+	/* Reply pieces outside guest memory, and more pieces than a trailer holds. */
+	trailer_default(w, &t, 7);
+	t.seg[1].offset = (uint64_t)WH_MEM_SIZE + w->mem_offset - 8;
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "piece outside");
+	trailer_default(w, &t, 7);
+	t.seg[1].len = 8;			/* too small for the reply */
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "pieces too small");
+	trailer_default(w, &t, 7);
+	t.d.nseg = DIRECT_SEGS_MAX + 1;
+	expect_socket(w, send_getattr(w, WH_ROOT, &t,
+	    sizeof(t.d) + 2 * sizeof(struct msg_iov)), n, "nseg");
+	trailer_default(w, &t, 7);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, sizeof(t.d) - 8), n, "short trailer");
+	trailer_default(w, &t, 7);
+	t.d.enc = DIRECT_ENC_ENTRY;		/* says a GETATTR answers with an entry */
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "wrong encoding");
+	trailer_default(w, &t, 7);
+	t.d.queue = USED_SHARE_QUEUES + 1;
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "queue");
+
+	/* Rings the worker refuses: then it has none, and answers by socket. */
+	ring_reset(w, ++gen);
+	test_direct(w);
+	n = q->log_prod;
+	q->gen = ++gen;
+	ring_send(w, gen, NUM, wh_iov(w, WH_MEM_SIZE - 16, USED_LEN),
+	    wh_iov(w, AVAIL_OFF, AVAIL_LEN), fcntl(callfd, F_DUPFD_CLOEXEC, 0));
+	usleep(100 * 1000);
+	trailer_default(w, &t, 8);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "ring outside memory");
+	q->gen = ++gen;
+	ring_send(w, gen, 12, wh_iov(w, USED_OFF, 6 + 8 * 12), wh_iov(w, AVAIL_OFF, 6 + 2 * 12),
+	    fcntl(callfd, F_DUPFD_CLOEXEC, 0));
+	usleep(100 * 1000);
+	trailer_default(w, &t, 8);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "size 12");
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		err(1, "pipe");
+	q->gen = ++gen;
+	ring_send(w, gen, NUM, wh_iov(w, USED_OFF, USED_LEN), wh_iov(w, AVAIL_OFF, AVAIL_LEN),
+	    fds[1]);
+	close(fds[0]);
+	usleep(100 * 1000);
+	trailer_default(w, &t, 8);
+	expect_socket(w, send_getattr(w, WH_ROOT, &t, 0), n, "call fd a pipe");
+	CHECK(wh_log_has(w, "direct ring for queue 1 refused"));
+}
+
+static void
+run(uint32_t threads)
+{
+	struct wh_opts	o;
+	struct wh	w;
+
+	wh_opts_default(&o);
+	o.threads = threads;
+	o.used_fd = page_new();
+	if ((callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		err(1, "eventfd");
+	if (wh_start(&w, &o) == -1) {
+		CHECK(0);
+		return;
+	}
+	close(o.used_fd);
+	test_direct(&w);
+	test_lies(&w);
+	/* After all of it the worker still serves through the socket. */
+	{
+		struct msg_attr a;
+
+		CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
+	}
+	CHECK(wh_finish(&w) == 0);
+	munmap(page, USED_SHARE_BYTES);
+	close(callfd);
+}
+
+int
+main(void)
+{
+	run(0);
+	run(2);
+	return check_done("ops-direct");
+}
