@@ -99,36 +99,16 @@ chan_pair(int sv[2], int type)
 	return socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
 }
 
-/*
- * --worker-restart: the memfd in which each worker keeps what its successor needs (the
- * guest's node ids). Sealed at its size, so no worker can shrink it under the next one's
- * mapping.
- */
+/* A memfd of size bytes, sealed at that size so that no child can shrink it under another. */
 static int
-state_memfd(void)
+sealed_memfd(const char *name, uint64_t size)
 {
 	int fd;
 
-	if ((fd = memfd_create("privfsd-worker-state", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
-	    ftruncate(fd, (off_t)WSTATE_BYTES) == -1 ||
+	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)size) == -1 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
-		fatal("worker state memfd");
-	return fd;
-}
-
-/*
- * The page in which frontend and worker complete chains on the same used rings
- * (common/used_ring.h), sealed at its size so that neither can shrink it under the other.
- */
-static int
-used_memfd(void)
-{
-	int fd;
-
-	if ((fd = memfd_create("privfsd-used-rings", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
-	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
-		fatal("used-ring page memfd");
+		fatal("%s memfd", name);
 	return fd;
 }
 
@@ -146,9 +126,11 @@ spawn_children(const struct msg_config *config, int *used_fd_out)
 
 	if (chan_pair(peer, SOCK_STREAM) == -1 || chan_pair(req, SOCK_SEQPACKET) == -1)
 		fatal("socketpair");
+	/* --worker-restart: what each worker keeps for its successor (the guest's node ids) */
 	if (config->flags & CONFIG_WORKER_RESTART)
-		state_fd = state_memfd();
-	used_fd = used_memfd();
+		state_fd = sealed_memfd("privfsd-worker-state", WSTATE_BYTES);
+	/* where frontend and worker complete chains on the same used rings */
+	used_fd = sealed_memfd("privfsd-used-rings", USED_SHARE_BYTES);
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &children[i];
 		if (chan_pair(sv, SOCK_STREAM) == -1)

@@ -6,13 +6,20 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <endian.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <linux/virtio_ring.h>
 
+#include "log.h"
 #include "used_ring.h"
 
 /* Spins before each sched_yield(): the holder keeps the lock for a few stores. */
@@ -70,6 +77,26 @@ used_share_recover(struct used_share_queue *q, uint16_t used_idx_in_guest)
 	}
 	q->signalled_valid = 0;		/* the next push signals */
 	q->pushing = 0;
+}
+
+struct used_share *
+used_share_map(int fd)
+{
+	const int	seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	struct stat	st;
+	void		*p;
+
+	/* Before anything opened an fd of ours, one there is what the broker passed. */
+	if (fstat(fd, &st) == -1)
+		return NULL;
+	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)USED_SHARE_BYTES ||
+	    (fcntl(fd, F_GET_SEALS) & seals) != seals)
+		fatalx("fd %d is not the used-ring page", fd);
+	p = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		fatal("used-ring page");
+	close(fd);
+	return p;
 }
 
 void

@@ -49,6 +49,12 @@ struct used_share {
 
 #define USED_SHARE_BYTES	((sizeof(struct used_share) + 4095) & ~(size_t)4095)
 
+/*
+ * First thing in a child's main(): the page on fd (CHAN_FD_USED) mapped and the fd closed,
+ * or NULL when there is none. Fatal when the fd is not a memfd sealed at the page's size.
+ */
+struct used_share *used_share_map(int fd);
+
 /* One process's view of a started ring. */
 struct used_ring {
 	uint8_t		*used;		/* flags, idx, ring[num], avail_event */

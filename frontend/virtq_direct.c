@@ -17,8 +17,6 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -42,21 +40,7 @@ static int			(*worker_gone)(void);
 void
 vq_share_map(void)
 {
-	const int	seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-	struct stat	st;
-	void		*p;
-
-	/* First thing in main(): an fd 7 now is what the broker passed. */
-	if (fstat(CHAN_FD_USED, &st) == -1)
-		return;		/* a test's broker: we complete everything */
-	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)USED_SHARE_BYTES ||
-	    (fcntl(CHAN_FD_USED, F_GET_SEALS) & seals) != seals)
-		fatalx("fd %d is not the used-ring page", CHAN_FD_USED);
-	p = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, CHAN_FD_USED, 0);
-	if (p == MAP_FAILED)
-		fatal("used-ring page");
-	close(CHAN_FD_USED);
-	vq_share = p;
+	vq_share = used_share_map(CHAN_FD_USED);	/* NULL: we complete everything */
 }
 
 struct used_share_queue *

@@ -17,12 +17,10 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -64,26 +62,13 @@ static __thread struct direct_cur cur;
 void
 direct_init(void)
 {
-	const int	seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-	struct stat	st;
-	void		*p;
-	uint32_t	i;
+	uint32_t i;
 
 	for (i = 0; i < USED_SHARE_QUEUES; i++) {
 		pthread_mutex_init(&rings[i].mtx, NULL);
 		rings[i].call_fd = -1;
 	}
-	/* First thing in main(): an fd 7 now is what the broker passed. */
-	if (fstat(CHAN_FD_USED, &st) == -1)
-		return;		/* no page (a test's frontend): every reply by socket */
-	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)USED_SHARE_BYTES ||
-	    (fcntl(CHAN_FD_USED, F_GET_SEALS) & seals) != seals)
-		fatalx("fd %d is not the used-ring page", CHAN_FD_USED);
-	p = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, CHAN_FD_USED, 0);
-	if (p == MAP_FAILED)
-		fatal("used-ring page");
-	close(CHAN_FD_USED);
-	share = p;
+	share = used_share_map(CHAN_FD_USED);	/* NULL: every reply by socket */
 }
 
 static int
