@@ -416,6 +416,8 @@ struct msg_direct_ring {	/* IMSG_FRONTEND_DIRECT_RING, IMSG_BROKER_DIRECT_RING *
 #define DIRECT_ENC_ENTRY_NEW	4	/* ENTRY: fuse_entry_out, nodeid 0 refused */
 #define DIRECT_ENC_READ		5	/* COUNT <= size: out header, the data already written */
 #define DIRECT_ENC_WRITE	6	/* COUNT <= size: fuse_write_out */
+#define DIRECT_ENC_OPEN		7	/* OPEN: fuse_open_out with open_flags */
+#define DIRECT_ENC_CREATE	8	/* CREATE: fuse_entry_out (nodeid != 0) + fuse_open_out */
 #define DIRECT_SEGS_MAX		4
 
 /*
@@ -435,6 +437,8 @@ struct msg_direct {
 	uint32_t	enc;		/* DIRECT_ENC_* */
 	uint32_t	attr_flags;	/* FUSE_ATTR_* the session allows */
 	uint32_t	nseg;		/* 1 .. DIRECT_SEGS_MAX */
+	uint32_t	open_flags;	/* OPEN, CREATE: fuse_open_out.open_flags (FOPEN_*) */
+	uint32_t	pad;
 };
 
 struct msg_req {		/* first in every IMSG_FRONTEND_<op> */

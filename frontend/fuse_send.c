@@ -70,6 +70,8 @@ fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type, uint3
 static uint32_t
 fuse_direct_enc(const struct fuse_ctx *c, uint32_t *len)
 {
+	const uint32_t open_out = sizeof(struct fuse_open_out);
+
 	switch (c->op->rep) {
 	case REP_STATUS:
 		*len = FUSE_OUT_HDR;
@@ -86,6 +88,12 @@ fuse_direct_enc(const struct fuse_ctx *c, uint32_t *len)
 	case REP_WRITE:
 		*len = FUSE_OUT_HDR + sizeof(struct fuse_write_out);
 		return DIRECT_ENC_WRITE;
+	case REP_OPEN:
+		*len = FUSE_OUT_HDR + open_out;
+		return DIRECT_ENC_OPEN;
+	case REP_CREATE:
+		*len = FUSE_OUT_HDR + sizeof(struct fuse_entry_out) + open_out;
+		return DIRECT_ENC_CREATE;
 	default:
 		return 0;
 	}
@@ -113,6 +121,10 @@ fuse_direct_trailer(const struct fuse_ctx *c, uint32_t type)
 	d.size = c->size;
 	d.enc = enc;
 	d.attr_flags = fuse_attr_flags();
+	/* As fuse_reply.c's rep_open and rep_create. */
+	if (enc == DIRECT_ENC_OPEN || enc == DIRECT_ENC_CREATE)
+		d.open_flags = fuse_open_flags(enc == DIRECT_ENC_OPEN &&
+		    c->aux == CALL_AUX_DIR);
 	msg_put(&fuse_writer, &d, sizeof(d));
 	msg_put(&fuse_writer, seg, d.nseg * sizeof(seg[0]));
 	return (uint32_t)(sizeof(d) + d.nseg * sizeof(seg[0]));

@@ -37,8 +37,9 @@
 
 /* A lock the frontend holds longer than this (a few µs of spinning) is not waited for. */
 #define DIRECT_LOCK_SPINS	256
-/* The largest fixed-size reply encoded here: out header + fuse_entry_out. */
-#define DIRECT_REPLY_MAX	(sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out))
+/* The largest fixed-size reply encoded here: a CREATE's. */
+#define DIRECT_REPLY_MAX	(sizeof(struct fuse_out_header) + \
+	sizeof(struct fuse_entry_out) + sizeof(struct fuse_open_out))
 
 struct direct_ring {
 	pthread_mutex_t		mtx;
@@ -150,9 +151,24 @@ direct_clear(void)
  * (frontend/fuse_reply.c): its length, or 0 when this one is not encoded here. *extra:
  * bytes the reply counts after it (a READ's data, already in the guest's buffers).
  */
+/* OPEN's and CREATE's open record at p. */
+static size_t
+direct_open_out(const struct msg_direct *d, const void *opened, uint8_t *p)
+{
+	struct msg_opened	o;
+	struct fuse_open_out	oo;
+
+	memcpy(&o, opened, sizeof(o));
+	explicit_bzero(&oo, sizeof(oo));
+	oo.fh = o.fh;
+	oo.open_flags = d->open_flags;
+	memcpy(p, &oo, sizeof(oo));
+	return sizeof(oo);
+}
+
 static size_t
 direct_encode(const struct msg_direct *d, uint32_t type, int error, const void *a,
-    size_t alen, uint8_t *buf, uint32_t *extra)
+    size_t alen, const void *b, size_t blen, uint8_t *buf, uint32_t *extra)
 {
 	struct fuse_out_header	oh;
 	struct msg_attr		attr;
@@ -187,6 +203,17 @@ direct_encode(const struct msg_direct *d, uint32_t type, int error, const void *
 			return 0;
 		fuse_encode_entry(&eo, &e, d->timeout, d->attr_flags);
 		memcpy(buf + sizeof(oh), &eo, plen = sizeof(eo));
+	} else if (d->enc == DIRECT_ENC_OPEN && type == IMSG_WORKER_REPLY_OPEN &&
+	    alen == sizeof(struct msg_opened)) {
+		plen = direct_open_out(d, a, buf + sizeof(oh));
+	} else if (d->enc == DIRECT_ENC_CREATE && type == IMSG_WORKER_REPLY_CREATE &&
+	    alen == sizeof(e) && blen == sizeof(struct msg_opened)) {
+		memcpy(&e, a, sizeof(e));
+		if (e.nodeid == 0)
+			return 0;
+		fuse_encode_entry(&eo, &e, d->timeout, d->attr_flags);
+		memcpy(buf + sizeof(oh), &eo, sizeof(eo));
+		plen = sizeof(eo) + direct_open_out(d, b, buf + sizeof(oh) + sizeof(eo));
 	} else if ((d->enc == DIRECT_ENC_READ || d->enc == DIRECT_ENC_WRITE) &&
 	    type == IMSG_WORKER_REPLY_COUNT && alen == sizeof(n)) {
 		memcpy(&n, a, sizeof(n));
@@ -270,7 +297,8 @@ direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
 }
 
 int
-direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, size_t alen)
+direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, size_t alen,
+    const void *b, size_t blen)
 {
 	struct direct_cur	*dc = &cur;
 	struct direct_ring	*r;
@@ -284,7 +312,7 @@ direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, si
 	dc->valid = 0;
 	if (dc->d.queue == 0 || dc->d.queue > USED_SHARE_QUEUES)
 		return -1;
-	if ((len = direct_encode(&dc->d, type, error, a, alen, buf, &extra)) == 0)
+	if ((len = direct_encode(&dc->d, type, error, a, alen, b, blen, buf, &extra)) == 0)
 		return -1;
 	r = &rings[dc->d.queue - 1];
 	pthread_mutex_lock(&r->mtx);

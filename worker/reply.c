@@ -46,7 +46,7 @@ reply_send(struct wreq *r, uint32_t type, int error, const void *a, size_t alen,
 	struct iovec	iov[3];
 	int		n = 1;
 
-	if (direct_reply(r, type, error, a, alen) == 0)
+	if (direct_reply(r, type, error, a, alen, b, blen) == 0)
 		return;
 	explicit_bzero(&rep, sizeof(rep));
 	rep.id = r->hdr.id;

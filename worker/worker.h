@@ -186,7 +186,7 @@ void	direct_clear(void);	/* after its handler: the trailer is spent */
  * reply is in the guest's buffers and the chain on the used ring), -1 send it as usual.
  */
 int	direct_reply(const struct wreq *, uint32_t type, int error, const void *a,
-	    size_t alen);
+	    size_t alen, const void *b, size_t blen);
 
 /* ---- reply.c: the outgoing side, safe from any thread; exactly one reply per request ---- */
 /* Before the loop, on the loop thread: every channel becomes threaded. */

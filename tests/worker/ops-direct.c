@@ -118,12 +118,12 @@ trailer_default(struct wh *w, struct trailer *t, uint32_t head)
 	t->seg[1] = wh_iov(w, BODY_OFF, sizeof(struct fuse_attr_out));
 }
 
-/* GETATTR with trailer bytes tlen of t (its own length when tlen is 0); returns the id. */
+/* A request with trailer bytes tlen of t (its own length when tlen is 0); its id. */
 static uint64_t
-send_getattr(struct wh *w, uint64_t nodeid, const struct trailer *t, uint32_t tlen)
+send_req(struct wh *w, uint32_t type, uint64_t nodeid, const void *body, size_t blen,
+    const struct trailer *t, uint32_t tlen)
 {
 	struct msg_req		req;
-	struct msg_getattr	g;
 	struct iovec		iov[3];
 
 	if (tlen == 0)
@@ -132,16 +132,24 @@ send_getattr(struct wh *w, uint64_t nodeid, const struct trailer *t, uint32_t tl
 	req.id = w->next_id++;
 	req.nodeid = nodeid;
 	req.pid = 1;
-	memset(&g, 0, sizeof(g));
 	iov[0].iov_base = &req;
 	iov[0].iov_len = sizeof(req);
-	iov[1].iov_base = &g;
-	iov[1].iov_len = sizeof(g);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = blen;
 	iov[2].iov_base = (void *)(uintptr_t)t;
 	iov[2].iov_len = tlen;
-	chan_composev(w->req, IMSG_FRONTEND_GETATTR, tlen, -1, iov, 3);
+	chan_composev(w->req, type, tlen, -1, iov, 3);
 	chan_flush(w->req);
 	return req.id;
+}
+
+static uint64_t
+send_getattr(struct wh *w, uint64_t nodeid, const struct trailer *t, uint32_t tlen)
+{
+	struct msg_getattr g;
+
+	memset(&g, 0, sizeof(g));
+	return send_req(w, IMSG_FRONTEND_GETATTR, nodeid, &g, sizeof(g), t, tlen);
 }
 
 static uint16_t
@@ -251,6 +259,27 @@ test_direct(struct wh *w)
 	CHECK(oh.error < 0 && oh.len == sizeof(oh));
 	CHECK(ld32(used + 4 + 8) == 4 && ld32(used + 8 + 8) == sizeof(oh));
 	CHECK(ld16(used + 2) == 2);
+
+	/* OPENDIR: the handle and the open flags the frontend chose. */
+	{
+		struct msg_open		o;
+		struct fuse_open_out	oo;
+
+		memset(&o, 0, sizeof(o));
+		o.flags = O_RDONLY;
+		trailer_default(w, &t, 5);
+		t.d.enc = DIRECT_ENC_OPEN;
+		t.d.open_flags = FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
+		t.seg[1] = wh_iov(w, BODY_OFF, sizeof(oo));
+		(void)send_req(w, IMSG_FRONTEND_OPENDIR, WH_ROOT, &o, sizeof(o), &t, 0);
+		CHECK(wait_logged(3, WH_TIMEOUT_MS) == 0);
+		memcpy(&oh, wh_guest(w, HDR_OFF), sizeof(oh));
+		memcpy(&oo, wh_guest(w, BODY_OFF), sizeof(oo));
+		CHECK(oh.error == 0 && oh.len == sizeof(oh) + sizeof(oo));
+		CHECK(oo.open_flags == (FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE));
+		CHECK(oo.fh != 0 && wh_releasedir(w, oo.fh) == 0);
+		CHECK(ld32(used + 4 + 16) == 5 && ld32(used + 8 + 16) == sizeof(oh) + sizeof(oo));
+	}
 }
 
 /* What must come back on the socket: the ring set up fresh before each. */
