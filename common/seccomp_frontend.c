@@ -34,7 +34,7 @@ const struct seccomp_rule seccomp_frontend_list[] = {
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)), ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
 	/*
 	 * A copy of a ring's call eventfd for the worker, which signals the guest for the
-	 * chains it completes itself (frontend/virtq_direct.c); the broker checks it.
+	 * chains it completes itself (frontend/virtq.c); the broker checks it.
 	 */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_DUPFD_CLOEXEC)),
 	/*

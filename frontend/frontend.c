@@ -42,7 +42,7 @@ fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
 	chan_compose(fe_broker, type, 0, fd, data, len);
 }
 
-/* A ring's place and its call fd, for the worker to complete chains (virtq_direct.c). */
+/* A ring's place and its call fd, for the worker to complete chains (frontend/virtq.c, "the worker completes chains itself"). */
 static void
 fe_send_direct_ring(const struct msg_direct_ring *dr, int call_fd)
 {

@@ -139,7 +139,7 @@ void		 vq_init(struct event_base *, void (*request)(struct vq_req *),
 		    void (*completed)(void));
 struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
 /*
- * The worker completes chains itself where it can (virtq_direct.c). The page comes on
+ * The worker completes chains itself where it can (virtq.c). The page comes on
  * fd 7: vq_share_map() maps it before vq_init() and the sandbox (without it we complete
  * everything). send gives the broker a ring's place and a copy of its call fd for the
  * worker; done is called with each call id the worker completed, when we take it back.

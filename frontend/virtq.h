@@ -60,7 +60,7 @@ void	vq_detach(struct vq_req *req);
 int	vq_req_live(const struct vq_req *req);
 
 /*
- * The worker completes chains itself where it can (virtq_direct.c; set up through
+ * The worker completes chains itself where it can (the end of virtq.c; set up through
  * vhost_user.h).
  */
 struct msg_direct;

@@ -1,6 +1,7 @@
 /*
- * The virtqueue's state, shared by virtq.c (setup, taking chains, completing them) and
- * virtq_direct.c (letting the worker complete chains itself). Nothing else includes it.
+ * The virtqueue's state and the pieces of virtq.c that its two parts share: setup, taking
+ * and completing chains, and letting the worker complete chains itself. Only virtq.c
+ * includes it.
  */
 #ifndef PRIVFSD_VIRTQ_PRIV_H
 #define PRIVFSD_VIRTQ_PRIV_H
@@ -71,7 +72,7 @@ st32(uint8_t *p, uint32_t v)
 #define AVAIL_EVENT(vq)		((vq)->used + 4 + 8 * (size_t)(vq)->num)
 
 
-/* virtq.c */
+/* rings */
 struct vq	*vq_at(uint32_t index);
 int		 vq_runnable(const struct vq *);
 void		 vq_schedule(struct vq *);
@@ -84,7 +85,7 @@ void		 vq_used_view(const struct vq *, struct used_ring *);
 int		 vq_req_detached(const struct vq_req *);
 int		 vq_event_idx_on(void);
 
-/* virtq_direct.c */
+/* letting the worker complete chains */
 /* Turn the worker's completions on or off as the ring's state now asks. */
 void		 vq_direct_sync(struct vq *);
 /* Off, whatever the state: the worker's completions so far are taken back. */
