@@ -192,7 +192,7 @@ check_io(uint32_t type, const uint8_t *msg, size_t len)
 }
 
 static void
-send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
+send_worker(uint32_t type, uint32_t trailer, const struct iovec *iov, int iovcnt)
 {
 	static uint8_t flat[sizeof(struct msg_req) + sizeof(struct msg_io) +
 	    MSG_MAX_IOV * sizeof(struct msg_iov)];
@@ -200,6 +200,8 @@ send_worker(uint32_t type, const struct iovec *iov, int iovcnt)
 	size_t len = 0;
 	int i;
 
+	if (trailer != 0)	/* no page here: nothing the worker could complete */
+		abort();
 	if (type == IMSG_FRONTEND_READ || type == IMSG_FRONTEND_WRITE) {
 		for (i = 0; i < iovcnt; i++) {
 			if (iov[i].iov_len > sizeof(flat) - len)
