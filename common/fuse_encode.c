@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuse_encode.h"
+#include "msg_reader.h"
+#include "names.h"
 
 int
 fuse_encode_errno(int error)
@@ -50,4 +53,73 @@ fuse_encode_entry(struct fuse_entry_out *out, const struct msg_entry *e, uint64_
 	out->entry_valid = timeout;
 	out->attr_valid = timeout;
 	fuse_encode_attr(&out->attr, &e->attr, attr_flags);
+}
+
+/* The fuse_dirent part of a record at p (zeroed by the caller), then the name. */
+static void
+dirent_put(uint8_t *p, const struct msg_dirent *d, const char *name)
+{
+	struct fuse_dirent fd;
+
+	explicit_bzero(&fd, sizeof(fd));
+	fd.ino = d->ino;
+	fd.off = d->off;
+	fd.namelen = d->namelen;
+	fd.type = d->type;
+	memcpy(p, &fd, FUSE_NAME_OFFSET);
+	memcpy(p + FUSE_NAME_OFFSET, name, d->namelen);
+}
+
+/* One record at out + off; returns its size, 0 when malformed or when it does not fit. */
+static uint32_t
+dirent_one(struct msg_reader *r, const struct fuse_dirents_enc *how, uint8_t *out,
+    uint32_t off)
+{
+	struct fuse_entry_out	eo;
+	struct msg_dirent	d;
+	struct msg_entry	e;
+	char			name[NAME_MAX + 1];
+	uint32_t		rec;
+	uint8_t			*p;
+
+	if (msg_get(r, &d, sizeof(d)) == -1 ||
+	    (how->plus && msg_get(r, &e, sizeof(e)) == -1))
+		return 0;
+	if (d.namelen == 0 || d.namelen > NAME_MAX || msg_get(r, name, d.namelen) == -1)
+		return 0;
+	/* Names come from the host: still one component each, as Linux insists. */
+	if (name_check(name, d.namelen, NAME_OK_DOTS) != 0)
+		return 0;
+	rec = msg_dirent_size(d.namelen, how->plus);
+	if (rec > how->size - off)
+		return 0;
+	p = out + off;
+	explicit_bzero(p, rec);
+	if (how->plus) {
+		fuse_encode_entry(&eo, &e, how->timeout, how->attr_flags);
+		memcpy(p, &eo, sizeof(eo));
+		p += sizeof(eo);
+	}
+	dirent_put(p, &d, name);
+	return rec;
+}
+
+int
+fuse_encode_dirents(uint8_t *out, const struct fuse_dirents_enc *how,
+    struct msg_reader *r, uint32_t *len)
+{
+	struct msg_dirents	h;
+	uint32_t		i, off = 0, rec;
+
+	if (msg_get(r, &h, sizeof(h)) == -1)
+		return -1;
+	for (i = 0; i < h.count; i++) {
+		if ((rec = dirent_one(r, how, out, off)) == 0)
+			return -1;
+		off += rec;
+	}
+	if (msg_end(r) == -1)
+		return -1;
+	*len = off;
+	return 0;
 }

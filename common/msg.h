@@ -418,6 +418,8 @@ struct msg_direct_ring {	/* IMSG_FRONTEND_DIRECT_RING, IMSG_BROKER_DIRECT_RING *
 #define DIRECT_ENC_WRITE	6	/* COUNT <= size: fuse_write_out */
 #define DIRECT_ENC_OPEN		7	/* OPEN: fuse_open_out with open_flags */
 #define DIRECT_ENC_CREATE	8	/* CREATE: fuse_entry_out (nodeid != 0) + fuse_open_out */
+#define DIRECT_ENC_DIRENTS	9	/* DIRENTS: fuse_dirent records, at most size bytes */
+#define DIRECT_ENC_DIRENTS_PLUS	10	/* DIRENTS: fuse_direntplus records, likewise */
 #define DIRECT_SEGS_MAX		4
 
 /*
@@ -430,7 +432,7 @@ struct msg_direct_ring {	/* IMSG_FRONTEND_DIRECT_RING, IMSG_BROKER_DIRECT_RING *
 struct msg_direct {
 	uint64_t	unique;		/* the guest's request id, for the out header */
 	uint64_t	timeout;	/* entry and attribute validity, seconds */
-	uint64_t	size;		/* READ, WRITE: the size asked */
+	uint64_t	size;		/* READ, WRITE, READDIR(PLUS): the size asked */
 	uint32_t	gen;		/* the queue's gen when sent */
 	uint32_t	queue;
 	uint32_t	head;		/* descriptor index heading the chain */

@@ -197,9 +197,6 @@ void	fuse_msg_send_noreply(struct fuse_ctx *, uint32_t type);
 /* Send with the id of an existing call (INIT's second step). */
 void	fuse_msg_send_call(struct fuse_call *, uint32_t type);
 
-/* ---- READDIR(PLUS) replies (fuse_dirents.c) ---- */
-int	fuse_encode_dirents(struct fuse_call *, struct msg_reader *);
-
 /* ---- INIT and DESTROY (fuse_ops_session.c) ---- */
 int	fuse_op_init(struct fuse_ctx *);
 int	fuse_op_destroy(struct fuse_ctx *);

@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "msg_reader.h"
 #include "chan.h"
+#include "fuse_encode.h"
 #include "virtq.h"
 #include "fuse.h"
 #include "fuse_priv.h"
@@ -226,6 +227,27 @@ rep_lock(struct fuse_call *call, struct msg_reader *r)
 	return 0;
 }
 
+/* READDIR(PLUS): encoded as the worker does when it completes one itself. */
+static int
+rep_dirents(struct fuse_call *call, struct msg_reader *r)
+{
+	static uint8_t		 buf[MSG_MAX_READDIR];
+	struct fuse_dirents_enc	 how;
+	uint32_t		 len;
+
+	if (call->size > sizeof(buf))
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.size = (uint32_t)call->size;
+	how.plus = call->aux != 0;
+	how.timeout = fuse_cache_timeout();
+	how.attr_flags = fuse_attr_flags();
+	if (fuse_encode_dirents(buf, &how, r, &len) == -1)
+		return -1;
+	call_reply(call, buf, len);
+	return 0;
+}
+
 /* Per enum fuse_rep: the worker's success type and its encoder. */
 static const struct {
 	uint32_t	type;
@@ -242,7 +264,7 @@ static const struct {
 	[REP_READLINK] = { IMSG_WORKER_REPLY_DATA, rep_readlink },
 	[REP_XATTR] = { IMSG_WORKER_REPLY_DATA, rep_xattr },
 	[REP_STATFS] = { IMSG_WORKER_REPLY_STATFS, rep_statfs },
-	[REP_DIRENTS] = { IMSG_WORKER_REPLY_DIRENTS, fuse_encode_dirents },
+	[REP_DIRENTS] = { IMSG_WORKER_REPLY_DIRENTS, rep_dirents },
 	[REP_LOCK] = { IMSG_WORKER_REPLY_LOCK, rep_lock },
 	[REP_INIT] = { IMSG_WORKER_REPLY_STATUS, NULL },
 	[REP_DESTROY] = { IMSG_WORKER_REPLY_STATUS, NULL },

@@ -64,8 +64,8 @@ fuse_msg_emit(const struct fuse_in_header *in, uint64_t id, uint32_t type, uint3
 
 /*
  * How the worker would encode this request's reply if it completed it itself
- * (worker/direct.c), and the bytes of the reply before any data; 0 for the replies only
- * we build (dirents, opens, session steps, ...).
+ * (worker/direct.c), and the most bytes of the reply before any data; 0 for the replies
+ * only we build (xattrs, locks, session steps, ...).
  */
 static uint32_t
 fuse_direct_enc(const struct fuse_ctx *c, uint32_t *len)
@@ -94,6 +94,9 @@ fuse_direct_enc(const struct fuse_ctx *c, uint32_t *len)
 	case REP_CREATE:
 		*len = FUSE_OUT_HDR + sizeof(struct fuse_entry_out) + open_out;
 		return DIRECT_ENC_CREATE;
+	case REP_DIRENTS:
+		*len = FUSE_OUT_HDR + (uint32_t)c->size;
+		return c->aux != 0 ? DIRECT_ENC_DIRENTS_PLUS : DIRECT_ENC_DIRENTS;
 	default:
 		return 0;
 	}

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include "fuse_encode.h"
 #include "log.h"
 #include "msg.h"
+#include "msg_reader.h"
 #include "used_ring.h"
 #include "worker.h"
 
@@ -40,6 +42,8 @@
 /* The largest fixed-size reply encoded here: a CREATE's. */
 #define DIRECT_REPLY_MAX	(sizeof(struct fuse_out_header) + \
 	sizeof(struct fuse_entry_out) + sizeof(struct fuse_open_out))
+/* A READDIR(PLUS) reply is encoded in a buffer of the thread's, this large. */
+#define DIRECT_DIRENTS_MAX	(sizeof(struct fuse_out_header) + MSG_MAX_READDIR)
 
 struct direct_ring {
 	pthread_mutex_t		mtx;
@@ -166,6 +170,29 @@ direct_open_out(const struct msg_direct *d, const void *opened, uint8_t *p)
 	return sizeof(oo);
 }
 
+/* READDIR(PLUS)'s records at p, as the frontend would encode them; -1 if they do not fit. */
+static int
+direct_dirents(const struct msg_direct *d, const void *a, size_t alen, uint8_t *p,
+    size_t *plen)
+{
+	struct fuse_dirents_enc	how;
+	struct msg_reader	r;
+	uint32_t		len;
+
+	if (d->size > MSG_MAX_READDIR)
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.size = (uint32_t)d->size;
+	how.plus = d->enc == DIRECT_ENC_DIRENTS_PLUS;
+	how.timeout = d->timeout;
+	how.attr_flags = d->attr_flags;
+	msg_reader_init(&r, a, alen);
+	if (fuse_encode_dirents(p, &how, &r, &len) == -1)
+		return -1;
+	*plen = len;
+	return 0;
+}
+
 static size_t
 direct_encode(const struct msg_direct *d, uint32_t type, int error, const void *a,
     size_t alen, const void *b, size_t blen, uint8_t *buf, uint32_t *extra)
@@ -214,6 +241,10 @@ direct_encode(const struct msg_direct *d, uint32_t type, int error, const void *
 		fuse_encode_entry(&eo, &e, d->timeout, d->attr_flags);
 		memcpy(buf + sizeof(oh), &eo, sizeof(eo));
 		plen = sizeof(eo) + direct_open_out(d, b, buf + sizeof(oh) + sizeof(eo));
+	} else if ((d->enc == DIRECT_ENC_DIRENTS || d->enc == DIRECT_ENC_DIRENTS_PLUS) &&
+	    type == IMSG_WORKER_REPLY_DIRENTS) {
+		if (direct_dirents(d, a, alen, buf + sizeof(oh), &plen) == -1)
+			return 0;
 	} else if ((d->enc == DIRECT_ENC_READ || d->enc == DIRECT_ENC_WRITE) &&
 	    type == IMSG_WORKER_REPLY_COUNT && alen == sizeof(n)) {
 		memcpy(&n, a, sizeof(n));
@@ -296,13 +327,26 @@ direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
 	return 0;
 }
 
+/* Where this reply is encoded: on the stack, or for a list, in the thread's buffer. */
+static uint8_t *
+direct_buf(const struct msg_direct *d, uint8_t *fixed)
+{
+	static __thread uint8_t *dirents;
+
+	if (d->enc != DIRECT_ENC_DIRENTS && d->enc != DIRECT_ENC_DIRENTS_PLUS)
+		return fixed;
+	if (dirents == NULL)
+		dirents = malloc(DIRECT_DIRENTS_MAX);	/* NULL: answered by socket */
+	return dirents;
+}
+
 int
 direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, size_t alen,
     const void *b, size_t blen)
 {
 	struct direct_cur	*dc = &cur;
 	struct direct_ring	*r;
-	uint8_t			 buf[DIRECT_REPLY_MAX];
+	uint8_t			 fixed[DIRECT_REPLY_MAX], *buf;
 	uint32_t		 extra;
 	size_t			 len;
 	int			 rc;
@@ -310,7 +354,8 @@ direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, si
 	if (!dc->valid || dc->id != req->hdr.id || share == NULL)
 		return -1;
 	dc->valid = 0;
-	if (dc->d.queue == 0 || dc->d.queue > USED_SHARE_QUEUES)
+	if (dc->d.queue == 0 || dc->d.queue > USED_SHARE_QUEUES ||
+	    (buf = direct_buf(&dc->d, fixed)) == NULL)
 		return -1;
 	if ((len = direct_encode(&dc->d, type, error, a, alen, b, blen, buf, &extra)) == 0)
 		return -1;

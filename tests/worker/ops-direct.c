@@ -4,7 +4,7 @@
  * lays a split ring in guest memory, tells the worker where (IMSG_BROKER_DIRECT_RING with
  * an eventfd) and sends GETATTRs with a completion trailer. A good one is answered in the
  * guest's buffers and on the used ring, logged in the page and signalled, with nothing on
- * the socket. Every lie makes the worker answer through the socket instead, write nothing
+ * the socket; an error, an OPENDIR, a READDIR and a READDIRPLUS likewise. Every lie makes the worker answer through the socket instead, write nothing
  * outside the ring and the buffers it was given, and keep running: an old gen, a lock
  * that stays held, a full log, indices far out of range, a ring outside guest memory or
  * of a size that is no power of two, a call fd that is not an eventfd, reply pieces
@@ -22,6 +22,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -209,6 +210,74 @@ expect_socket(struct wh *w, uint64_t id, uint32_t logged_before, const char *wha
 	CHECK(q->log_prod == logged_before);
 }
 
+/* Names in a READDIR(PLUS) reply of len bytes at p: a bit per name of "." ".." d1 d2. */
+static int
+dirent_names(const uint8_t *p, uint32_t len, int plus)
+{
+	static const char *const names[] = { ".", "..", "d1", "d2" };
+	size_t			 base = plus ? offsetof(struct fuse_direntplus, dirent) : 0;
+	struct fuse_dirent	 d;
+	uint32_t		 pos = 0, i;
+	int			 seen = 0;
+
+	while (pos + base + FUSE_NAME_OFFSET <= len) {
+		memcpy(&d, p + pos + base, FUSE_NAME_OFFSET);
+		if (d.namelen == 0 || d.namelen > 255 ||
+		    pos + base + FUSE_DIRENT_SIZE(&d) > len)
+			return -1;
+		for (i = 0; i < 4; i++)
+			if (strlen(names[i]) == d.namelen &&
+			    memcmp(p + pos + base + FUSE_NAME_OFFSET, names[i], d.namelen) == 0)
+				seen |= 1 << i;
+		pos += (uint32_t)(base + FUSE_DIRENT_SIZE(&d));
+	}
+	return pos == len ? seen : -1;
+}
+
+/*
+ * READDIR and READDIRPLUS on handle fh, completed by the worker: the records in the
+ * guest's buffer, as the frontend would have encoded them; then a buffer too small for
+ * them, which goes back by socket. *logged: completions so far, updated.
+ */
+static void
+test_readdir(struct wh *w, uint64_t fh, uint32_t logged)
+{
+	struct fuse_out_header	oh;
+	struct msg_readdir	rd;
+	struct trailer		t;
+	uint8_t			*used = wh_guest(w, USED_OFF);
+	int			 plus, seen;
+
+	for (plus = 0; plus <= 1; plus++) {
+		memset(&rd, 0, sizeof(rd));
+		rd.fh = fh;
+		rd.size = 4096;
+		rd.plus = (uint32_t)plus;
+		trailer_default(w, &t, 9 + plus);
+		t.d.enc = plus ? DIRECT_ENC_DIRENTS_PLUS : DIRECT_ENC_DIRENTS;
+		t.d.size = rd.size;
+		t.seg[1] = wh_iov(w, BODY_OFF, rd.size);
+		(void)send_req(w, IMSG_FRONTEND_READDIR, WH_ROOT, &rd, sizeof(rd), &t, 0);
+		CHECK(wait_logged(++logged, WH_TIMEOUT_MS) == 0);
+		memcpy(&oh, wh_guest(w, HDR_OFF), sizeof(oh));
+		CHECK(oh.error == 0 && oh.len > sizeof(oh) && oh.len <= sizeof(oh) + rd.size);
+		seen = dirent_names(wh_guest(w, BODY_OFF), oh.len - (uint32_t)sizeof(oh), plus);
+		if (seen != 15)
+			fprintf(stderr, "readdir plus=%d: names seen %#x\n", plus, seen);
+		CHECK(seen == 15);
+		CHECK(ld32(used + 4 + 8 * (logged - 1)) == 9u + (uint32_t)plus);
+		CHECK(ld32(used + 8 + 8 * (logged - 1)) == oh.len);
+	}
+	/* Pieces smaller than the records: the frontend gets the list instead. */
+	trailer_default(w, &t, 11);
+	t.d.enc = DIRECT_ENC_DIRENTS;
+	t.d.size = rd.size;
+	t.seg[1] = wh_iov(w, BODY_OFF, 40);
+	rd.plus = 0;
+	expect_socket(w, send_req(w, IMSG_FRONTEND_READDIR, WH_ROOT, &rd, sizeof(rd), &t, 0),
+	    logged, "readdir pieces too small");
+}
+
 /* A good request completed by the worker: buffers, used ring, page log, signal. */
 static void
 test_direct(struct wh *w)
@@ -277,8 +346,10 @@ test_direct(struct wh *w)
 		memcpy(&oo, wh_guest(w, BODY_OFF), sizeof(oo));
 		CHECK(oh.error == 0 && oh.len == sizeof(oh) + sizeof(oo));
 		CHECK(oo.open_flags == (FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE));
-		CHECK(oo.fh != 0 && wh_releasedir(w, oo.fh) == 0);
 		CHECK(ld32(used + 4 + 16) == 5 && ld32(used + 8 + 16) == sizeof(oh) + sizeof(oo));
+		CHECK(oo.fh != 0);
+		test_readdir(w, oo.fh, 3);
+		CHECK(wh_releasedir(w, oo.fh) == 0);
 	}
 }
 
@@ -398,6 +469,8 @@ run(uint32_t threads)
 		return;
 	}
 	close(o.used_fd);
+	wh_host_file(&w, "d1", "");
+	wh_host_file(&w, "d2", "");
 	test_direct(&w);
 	test_lies(&w);
 	/* After all of it the worker still serves through the socket. */
