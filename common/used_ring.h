@@ -9,7 +9,8 @@
  * non-zero while it may) and tells the worker where the ring is through the broker. The
  * worker trusts nothing in the page: an index is masked to the ring, a lock that stays
  * held makes it answer through the socket instead, a log that looks full likewise. The
- * frontend treats what the worker logs as a claim to check against its own calls.
+ * frontend treats what the worker logs as a claim to check against its own calls, and
+ * waits for the lock a bounded time only (frontend/virtq.c vq_lock()).
  */
 #ifndef PRIVFSD_USED_RING_H
 #define PRIVFSD_USED_RING_H

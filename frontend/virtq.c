@@ -26,6 +26,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "virtq.h"
@@ -503,18 +504,58 @@ vq_throttle(unsigned int reason, int on)
 
 /* ---- the used ring ---- */
 
-#define VQ_LOCK_SPINS	0	/* the worker holds it for a few stores, or is dead */
+/*
+ * The worker holds a record's lock for a few stores. Tries between looks at the clock:
+ * used_share_lock() asks once in them whether the worker is dead.
+ */
+#define VQ_LOCK_TRIES		(64 * 64 * 2)
+/*
+ * A worker that holds it longer than this is stuck or lying, and we must not wait on it:
+ * we are the process that answers QEMU, which blocks on some of our answers.
+ */
+#define VQ_LOCK_WAIT_MS		1000
+
+/*
+ * Past VQ_LOCK_WAIT_MS: the queue leaves the shared record for its own, for good (this
+ * connection), and the worker no longer completes its requests (gen 0). The new record
+ * starts from the used index the guest sees. What the worker still logs is taken back
+ * from the old one without its lock (vq_direct_reap()), as claims like any other. A worker
+ * only slow, not lying, could still finish a push after this (it would have had to stop
+ * for a second between two stores): the price of never blocking on it.
+ */
+static void
+vq_share_drop(struct vq *vq)
+{
+	struct used_share_queue *shared = vq->uq;
+
+	log_warnx("queue %u: the worker held the used ring's lock for over %d ms: it no "
+	    "longer completes requests of this queue", vq->index, VQ_LOCK_WAIT_MS);
+	__atomic_store_n(&shared->gen, 0, __ATOMIC_RELAXED);
+	memset(&vq->own, 0, sizeof(vq->own));
+	vq->own.used_idx = vq->used != NULL ? ld16(USED_IDX(vq)) :
+	    __atomic_load_n(&shared->used_idx, __ATOMIC_RELAXED);
+	vq->dropped = shared;
+	vq->uq = &vq->own;
+	vq->direct_gen = 0;
+}
 
 void
 vq_lock(struct vq *vq)
 {
+	int64_t deadline = 0;
 	int dead;
 
 	if (vq->uq == &vq->own)
 		return;
-	if (used_share_lock(vq->uq, USED_LOCK_FRONTEND, VQ_LOCK_SPINS, vq_worker_gone,
-	    &dead) == -1)
-		fatalx("queue %u: the worker holds the used ring's lock", vq->index);
+	while (used_share_lock(vq->uq, USED_LOCK_FRONTEND, VQ_LOCK_TRIES, vq_worker_gone,
+	    &dead) == -1) {
+		if (deadline == 0)
+			deadline = now_ms() + VQ_LOCK_WAIT_MS;
+		else if (now_ms() >= deadline) {
+			vq_share_drop(vq);
+			return;
+		}
+	}
 	if (dead) {
 		log_warnx("queue %u: the worker died holding the used ring's lock",
 		    vq->index);
@@ -899,6 +940,10 @@ vq_direct_on(struct vq *vq)
 		vq_direct_next = 1;
 	dr.gen = vq_direct_next;
 	vq_lock(vq);
+	if (vq->uq == &vq->own) {	/* dropped while we waited */
+		close(fd);
+		return;
+	}
 	__atomic_store_n(&vq->uq->gen, dr.gen, __ATOMIC_RELAXED);
 	vq_unlock(vq);
 	vq->direct_gen = dr.gen;
@@ -937,29 +982,45 @@ vq_direct_sync_all(void)
 		vq_direct_sync(vq_at(i));
 }
 
-void
-vq_direct_reap(struct vq *vq)
+/*
+ * The call ids the worker logged in q since we last looked: under the lock, or from a
+ * record we dropped (vq_share_drop()). Each one is a claim direct_done() checks against
+ * our calls. Returns how many are in ids.
+ */
+static uint32_t
+vq_direct_take_log(struct vq *vq, struct used_share_queue *q, uint64_t *ids)
 {
-	uint64_t	 ids[USED_SHARE_LOG];
-	uint64_t	*log;
+	const uint64_t	*log = vq_share->log[vq->index - 1];
 	uint32_t	 n, i, cons;
 
-	if (vq->uq == &vq->own)
-		return;
-	log = vq_share->log[vq->index - 1];
-	vq_lock(vq);
-	cons = vq->uq->log_cons;
-	n = vq->uq->log_prod - cons;
+	cons = __atomic_load_n(&q->log_cons, __ATOMIC_RELAXED);
+	n = __atomic_load_n(&q->log_prod, __ATOMIC_ACQUIRE) - cons;
 	if (n > USED_SHARE_LOG) {
 		/* Only a broken worker gets here: what it says it did cannot be true. */
 		log_warnx_rl("queue %u: the worker logged %u completions", vq->index, n);
-		n = 0;
-		vq->uq->log_prod = cons;
+		q->log_prod = cons;
+		return 0;
 	}
 	for (i = 0; i < n; i++)
 		ids[i] = log[(cons + i) % USED_SHARE_LOG];
-	vq->uq->log_cons = cons + n;
-	vq_unlock(vq);
+	q->log_cons = cons + n;
+	return n;
+}
+
+void
+vq_direct_reap(struct vq *vq)
+{
+	uint64_t	ids[USED_SHARE_LOG];
+	uint32_t	n = 0, i;
+
+	if (vq->dropped == NULL && vq->uq != &vq->own) {
+		vq_lock(vq);
+		if (vq->dropped == NULL)
+			n = vq_direct_take_log(vq, vq->uq, ids);
+		vq_unlock(vq);
+	}
+	if (vq->dropped != NULL)
+		n = vq_direct_take_log(vq, vq->dropped, ids);
 	if (n > 0 && dlog_active())
 		vq_log_used(vq, 0, 6 + 8 * (uint64_t)vq->num);
 	for (i = 0; i < n; i++)

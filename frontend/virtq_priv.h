@@ -29,6 +29,8 @@ struct vq {
 	 */
 	struct used_share_queue	*uq;
 	struct used_share_queue	 own;
+	/* The shared record, once the worker held its lock too long (vq_share_drop()). */
+	struct used_share_queue	*dropped;
 	uint32_t		 direct_gen;	/* non-zero: the worker may complete chains */
 	int			 kick_fd;
 	int			 call_fd;

@@ -365,3 +365,40 @@ direct_reply(const struct wreq *req, uint32_t type, int error, const void *a, si
 	pthread_mutex_unlock(&r->mtx);
 	return rc;
 }
+
+#ifdef PRIVFSD_TEST_HOOKS
+/*
+ * Test builds: the lies of a compromised worker, for the frontend's side of this path
+ * (tests/driver hostile case worker-lies). privfsd-test-lie-ids logs on every queue call
+ * ids that were never pushed; privfsd-test-lie-ahead moves every log far ahead of
+ * anything pushed; privfsd-test-lie-lock takes every queue's lock and keeps it.
+ */
+void
+direct_test_lie(const char *name)
+{
+	struct used_share_queue	*q;
+	uint32_t		 i;
+	int			 ids, ahead, lock;
+
+	ids = strcmp(name, "privfsd-test-lie-ids") == 0;
+	ahead = strcmp(name, "privfsd-test-lie-ahead") == 0;
+	lock = strcmp(name, "privfsd-test-lie-lock") == 0;
+	if (share == NULL || !(ids || ahead || lock))
+		return;
+	log_warnx("test: the worker lies: %s", name);
+	for (i = 0; i < USED_SHARE_QUEUES; i++) {
+		q = &share->q[i];
+		if (used_share_lock(q, USED_LOCK_WORKER, 0, NULL, NULL) == -1)
+			continue;
+		if (ids) {
+			share->log[i][q->log_prod % USED_SHARE_LOG] = 0;
+			share->log[i][(q->log_prod + 1) % USED_SHARE_LOG] = UINT64_MAX;
+			share->log[i][(q->log_prod + 2) % USED_SHARE_LOG] = 0x100000001ULL;
+			q->log_prod += 3;
+		} else if (ahead)
+			q->log_prod += 5 * USED_SHARE_LOG;
+		if (!lock)
+			used_share_unlock(q);
+	}
+}
+#endif

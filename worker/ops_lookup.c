@@ -41,6 +41,7 @@ op_lookup(struct wreq *req)
 	/* Test builds: a LOOKUP that hangs for a second, as on a hung network file system. */
 	if (strcmp(name, "privfsd-test-stall") == 0)
 		usleep(1000 * 1000);
+	direct_test_lie(name);
 #endif
 	error = node_lookup(parent, name, &e);
 	node_put(parent);

@@ -187,6 +187,10 @@ void	direct_clear(void);	/* after its handler: the trailer is spent */
  */
 int	direct_reply(const struct wreq *, uint32_t type, int error, const void *a,
 	    size_t alen, const void *b, size_t blen);
+#ifdef PRIVFSD_TEST_HOOKS
+/* Test builds: a worker that lies to the frontend when a LOOKUP names one of its lies. */
+void	direct_test_lie(const char *name);
+#endif
 
 /* ---- reply.c: the outgoing side, safe from any thread; exactly one reply per request ---- */
 /* Before the loop, on the loop thread: every channel becomes threaded. */

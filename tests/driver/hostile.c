@@ -73,6 +73,7 @@ static const struct hcase cases[] = {
 	{ "getxattr-size-too-large", "sizes above the maximum row", h_getxattr_size_too_large, 0 },
 	{ "toctou-header", "TOCTOU row", h_toctou_header, 0 },
 	{ "reply-padding", "replies leaking daemon memory row", h_reply_padding, 0 },
+	{ "worker-lies", "shared page section", h_worker_lies, 0 },
 	{ "open-flags", "O_CREAT / O_TMPFILE row", h_open_flags, 0 },
 	{ "open-special-file", "OPEN of a device node / FIFO row", h_open_special, 0 },
 	{ "symlink-escape", "symlink followed out of the share row", h_symlink_escape, 0 },

@@ -1,7 +1,8 @@
 /*
  * Hostile-guest cases: what the cases share. Each case is named after a row of the
  * attacks table in doc/security.md or a rule of doc/wire.md section 4, does one thing a
- * malicious guest (or VMM) can do, and checks the outcome. For privfsd a wrong outcome
+ * malicious guest (or VMM) can do, and checks the outcome; worker-lies, after the
+ * security.md section on the shared page, does what a compromised worker can. For privfsd a wrong outcome
  * fails the case; for a peer it is recorded ("peer:" lines), since comparing is the point.
  */
 #ifndef HOSTILE_H
@@ -118,6 +119,7 @@ int	h_toctou_header(struct hctx *);
 int	h_reply_padding(struct hctx *);
 int	h_open_flags(struct hctx *);
 int	h_open_special(struct hctx *);
+int	h_worker_lies(struct hctx *);
 int	h_symlink_escape(struct hctx *);
 
 int	h_lock_wait_stop(struct hctx *);
