@@ -96,6 +96,26 @@ state_file(const char *mode)
 	return f;
 }
 
+/*
+ * The source's start, the same in every case that saves: the files in --host-dir, a
+ * back-end with DEVICE_STATE negotiated, then INIT. 0, or -1 after a failure (the device
+ * closed again, or never opened).
+ */
+static int
+open_source(struct vu_dev *dev)
+{
+	if (cli.host_dir == NULL || populate(cli.host_dir) == -1) {
+		check(0, "populate --host-dir");
+		return -1;
+	}
+	if (open_dev(dev, &cli.opts) == -1 || want_device_state(dev) == -1 ||
+	    do_init(dev) == -1) {
+		vu_dev_close(dev);
+		return -1;
+	}
+	return 0;
+}
+
 void
 case_state_save(void)
 {
@@ -112,13 +132,8 @@ case_state_save(void)
 	int			 p[2], r;
 
 	memset(&ids, 0, sizeof(ids));
-	if (cli.host_dir == NULL || populate(cli.host_dir) == -1) {
-		check(0, "populate --host-dir");
+	if (open_source(&dev) == -1)
 		return;
-	}
-	if (open_dev(&dev, &cli.opts) == -1 || want_device_state(&dev) == -1 ||
-	    do_init(&dev) == -1)
-		goto out;
 	r = vu_fuse_lookup(&dev, 1, "dir", &e);
 	check(r == 0, "LOOKUP dir: %s", vu_fuse_why(&dev, r));
 	ids.dir = e.nodeid;
@@ -319,13 +334,8 @@ case_state_worker_dies(void)
 	char			 name[32];
 	int			 p[2], i, r, n = 0;
 
-	if (cli.host_dir == NULL || populate(cli.host_dir) == -1) {
-		check(0, "populate --host-dir");
+	if (open_source(&dev) == -1)
 		return;
-	}
-	if (open_dev(&dev, &cli.opts) == -1 || want_device_state(&dev) == -1 ||
-	    do_init(&dev) == -1)
-		goto out;
 	/* Enough nodes that the stream overflows a one-page pipe. */
 	for (i = 0; i < 60; i++) {
 		snprintf(name, sizeof(name), "file-with-a-longish-name-%02d", i);

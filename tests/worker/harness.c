@@ -383,6 +383,15 @@ wh_host_stat(const struct wh *w, const char *name, struct stat *st)
 		err(1, "lstat %s", name);
 }
 
+uint64_t
+wh_host_ino(const struct wh *w, const char *name)
+{
+	struct stat	st;
+
+	wh_host_stat(w, name, &st);
+	return st.st_ino;
+}
+
 mode_t
 wh_host_mode(const struct wh *w, const char *name)
 {

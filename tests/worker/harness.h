@@ -115,6 +115,8 @@ void	wh_host_file(const struct wh *, const char *name, const char *content);
 void	wh_host_mkdir(const struct wh *, const char *name);
 /* Host-side stat of a name in the shared dir; fatal when it fails. */
 void	wh_host_stat(const struct wh *, const char *name, struct stat *);
+/* Host-side inode number of name (lstat); fatal when it fails. */
+uint64_t wh_host_ino(const struct wh *, const char *name);
 /* Host-side permission bits (07777) of name. */
 mode_t	wh_host_mode(const struct wh *, const char *name);
 /* Host-side: 1 when name exists. */

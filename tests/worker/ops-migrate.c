@@ -54,21 +54,12 @@ start(struct wh *w, const char *dir, uint32_t flags)
 		exit(1);
 }
 
-static uint64_t
-host_ino(const struct wh *w, const char *name)
-{
-	struct stat st;
-
-	wh_host_stat(w, name, &st);
-	return st.st_ino;
-}
-
 static void
 check_same(struct wh *w, uint64_t nodeid, const char *name)
 {
 	struct msg_attr a;
 
-	CHECK(wh_getattr(w, nodeid, &a) == 0 && a.ino == host_ino(w, name));
+	CHECK(wh_getattr(w, nodeid, &a) == 0 && a.ino == wh_host_ino(w, name));
 }
 
 static void

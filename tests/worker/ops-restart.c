@@ -63,15 +63,6 @@ start(struct wh *w, int sfd, const char *dir)
 		exit(1);
 }
 
-static uint64_t
-host_ino(const struct wh *w, const char *name)
-{
-	struct stat st;
-
-	wh_host_stat(w, name, &st);
-	return st.st_ino;
-}
-
 /* The first worker: what the guest learns before the crash. */
 static void
 first_worker(struct wh *w, struct ids *id)
@@ -119,7 +110,7 @@ check_same(struct wh *w, uint64_t nodeid, const char *name)
 {
 	struct msg_attr a;
 
-	CHECK(wh_getattr(w, nodeid, &a) == 0 && a.ino == host_ino(w, name));
+	CHECK(wh_getattr(w, nodeid, &a) == 0 && a.ino == wh_host_ino(w, name));
 }
 
 static int
