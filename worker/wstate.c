@@ -33,7 +33,8 @@
 	SESSION_HANDLE_KILLPRIV | SESSION_INODE_DAX)
 
 static struct wstate_header	*hdr;		/* NULL: no store */
-static struct wstate_node	*recs;
+static struct wstate_rec	*recs;
+static struct wstate_long	*longs;		/* the long-name area, by record index */
 static uint32_t			 nrecs;
 static uint32_t			 node_floor, handle_floor;	/* read at start */
 static uint32_t			 node_next, handle_next;	/* ours, written out */
@@ -61,14 +62,14 @@ check_fd(int fd)
 		fatalx("state fd %d: not sealed against shrinking", fd);
 }
 
-/* Zero [off, WSTATE_BYTES): whatever is there was not written for the next worker. */
+/* Zero [off, end): whatever is there was not written for the next worker. */
 static void
-punch(int fd, uint64_t off)
+punch(int fd, uint64_t off, uint64_t end)
 {
-	if (off >= WSTATE_BYTES)
+	if (off >= end)
 		return;
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-	    (off_t)(WSTATE_BYTES - off)) == -1)
+	    (off_t)(end - off)) == -1)
 		fatal("state: punch hole");
 }
 
@@ -82,8 +83,8 @@ mark_written(uint64_t from, uint64_t to)
 		written[pg / 8] |= 1 << (pg % 8);
 }
 
-/* Which pages hold data; returns the end of the last data, 0 when none. */
-static uint64_t
+/* Which pages hold data (the bitmap written[]). */
+static void
 find_written(int fd)
 {
 	off_t	data = 0, hole = 0;
@@ -94,17 +95,13 @@ find_written(int fd)
 		if ((data = lseek(fd, hole, SEEK_DATA)) == -1)
 			break;
 		if ((hole = lseek(fd, data, SEEK_HOLE)) == -1 || hole <= data) {
-			hole = (off_t)WSTATE_BYTES;
 			mark_written((uint64_t)data, WSTATE_BYTES);
-			break;
+			return;
 		}
 		mark_written((uint64_t)data, (uint64_t)hole);
 	}
-	if (data == -1 && errno != ENXIO) {
+	if (data == -1 && errno != ENXIO)
 		mark_written(0, WSTATE_BYTES);
-		return WSTATE_BYTES;
-	}
-	return (uint64_t)hole;
 }
 
 /* A floor from the store: one past the high-water, never more than the sane maximum. */
@@ -119,18 +116,16 @@ static int
 read_header(int fd)
 {
 	struct wstate_header	h;
-	uint64_t		end;
+	const uint64_t		long_off = WSTATE_LONG_OFFSET(WSTATE_BYTES);
 
 	memcpy(&h, hdr, sizeof(h));
 	if (h.magic != WSTATE_MAGIC || h.version != WSTATE_VERSION ||
-	    h.record_size != sizeof(struct wstate_node))
+	    h.record_size != sizeof(struct wstate_rec))
 		return 0;
 	max_index = h.max_index < nrecs ? h.max_index : nrecs - 1;
-	end = find_written(fd);
-	if (end < WSTATE_HEADER_BYTES + ((uint64_t)max_index + 1) * sizeof(*recs))
-		max_index = end <= WSTATE_HEADER_BYTES ? 0 :
-		    (uint32_t)((end - WSTATE_HEADER_BYTES) / sizeof(*recs));
-	punch(fd, WSTATE_HEADER_BYTES + ((uint64_t)max_index + 1) * sizeof(*recs));
+	find_written(fd);
+	punch(fd, WSTATE_HEADER_BYTES + ((uint64_t)max_index + 1) * sizeof(*recs), long_off);
+	punch(fd, long_off + ((uint64_t)max_index + 1) * sizeof(*longs), WSTATE_BYTES);
 	/* Past a restart each table starts above what any predecessor gave out. */
 	node_floor = floor_of(h.node_gen_next);
 	handle_floor = floor_of(h.handle_gen_next);
@@ -154,13 +149,14 @@ wstate_init(void)
 	hdr = mmap(NULL, WSTATE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (hdr == MAP_FAILED)
 		fatal("state: mmap");
-	recs = (struct wstate_node *)((uint8_t *)hdr + WSTATE_HEADER_BYTES);
+	recs = (struct wstate_rec *)((uint8_t *)hdr + WSTATE_HEADER_BYTES);
+	longs = (struct wstate_long *)((uint8_t *)hdr + WSTATE_LONG_OFFSET(WSTATE_BYTES));
 	nrecs = WSTATE_NRECORDS(WSTATE_BYTES);
 	if (!(found = read_header(fd))) {
-		punch(fd, 0);
+		punch(fd, 0, WSTATE_BYTES);
 		hdr->magic = WSTATE_MAGIC;
 		hdr->version = WSTATE_VERSION;
-		hdr->record_size = sizeof(struct wstate_node);
+		hdr->record_size = sizeof(struct wstate_rec);
 	}
 	node_next = node_floor;
 	handle_next = handle_floor;
@@ -225,7 +221,7 @@ wstate_session(int active, uint32_t flags)
 
 /* Mark record r as changing; returns the seq that ends the change. */
 static uint32_t
-rec_begin(struct wstate_node *r)
+rec_begin(struct wstate_rec *r)
 {
 	uint32_t seq = __atomic_load_n(&r->seq, __ATOMIC_RELAXED) | 1;
 
@@ -235,7 +231,7 @@ rec_begin(struct wstate_node *r)
 }
 
 static void
-rec_end(struct wstate_node *r, uint32_t seq)
+rec_end(struct wstate_rec *r, uint32_t seq)
 {
 	__atomic_store_n(&r->seq, seq, __ATOMIC_RELEASE);
 }
@@ -243,10 +239,10 @@ rec_end(struct wstate_node *r, uint32_t seq)
 void
 wstate_node_put(uint32_t index, const struct wstate_node *in)
 {
-	struct wstate_node	*r;
-	uint32_t		 seq;
+	struct wstate_rec	*r;
+	uint32_t		 seq, len = in->name_len;
 
-	if (hdr == NULL || index == 0 || index >= nrecs)
+	if (hdr == NULL || index == 0 || index >= nrecs || len > NAME_MAX)
 		return;		/* past the store: that node is lost to a restart */
 	if (index > max_index) {
 		max_index = index;
@@ -254,15 +250,29 @@ wstate_node_put(uint32_t index, const struct wstate_node *in)
 	}
 	r = &recs[index];
 	seq = rec_begin(r);
-	memcpy((uint8_t *)r + sizeof(r->seq), (const uint8_t *)in + sizeof(in->seq),
-	    sizeof(*r) - sizeof(r->seq));
+	r->gen = in->gen;
+	r->nlookup = in->nlookup;
+	r->dev = in->dev;
+	r->ino = in->ino;
+	r->mnt_id = in->mnt_id;
+	r->type = in->type;
+	r->parent_index = in->parent_index;
+	r->parent_gen = in->parent_gen;
+	r->name_len = len;
+	memset(r->name, 0, sizeof(r->name));
+	if (len < WSTATE_NAME_INLINE)
+		memcpy(r->name, in->name, len);
+	else {
+		memcpy(longs[index].name, in->name, len);
+		longs[index].name[len] = '\0';
+	}
 	rec_end(r, seq);
 }
 
 void
 wstate_node_count(uint32_t index, uint32_t gen, uint64_t nlookup)
 {
-	struct wstate_node	*r;
+	struct wstate_rec	*r;
 	uint32_t		 seq;
 
 	if (hdr == NULL || index == 0 || index >= nrecs)
@@ -279,7 +289,7 @@ wstate_node_count(uint32_t index, uint32_t gen, uint64_t nlookup)
 void
 wstate_node_clear(uint32_t index)
 {
-	struct wstate_node	*r;
+	struct wstate_rec	*r;
 	uint32_t		 seq;
 
 	if (hdr == NULL || index == 0 || index >= nrecs)
@@ -298,12 +308,12 @@ wstate_node_end(void)
 	return hdr == NULL || !found ? 0 : max_index + 1;
 }
 
-/* Record i lies in pages nobody wrote: it reads as empty, without touching them. */
+/* [p, p + len) of the store lies in pages nobody wrote: it reads as zeros, untouched. */
 static int
-rec_unwritten(uint32_t i)
+unwritten(const void *p, size_t len)
 {
-	uint64_t first = (uint64_t)((uint8_t *)&recs[i] - (uint8_t *)hdr) / WSTATE_HEADER_BYTES;
-	uint64_t last = (uint64_t)((uint8_t *)&recs[i + 1] - 1 - (uint8_t *)hdr) /
+	uint64_t first = (uint64_t)((const uint8_t *)p - (uint8_t *)hdr) / WSTATE_HEADER_BYTES;
+	uint64_t last = (uint64_t)((const uint8_t *)p + len - 1 - (uint8_t *)hdr) /
 	    WSTATE_HEADER_BYTES;
 
 	return !(written[first / 8] & (1 << (first % 8))) &&
@@ -313,13 +323,29 @@ rec_unwritten(uint32_t i)
 int
 wstate_node_get(uint32_t index, struct wstate_node *out)
 {
+	struct wstate_rec r;
+
 	if (hdr == NULL || index == 0 || index > max_index)
 		return -1;
-	if (rec_unwritten(index)) {
-		memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof(*out));
+	if (unwritten(&recs[index], sizeof(r)))
 		return 0;
-	}
-	memcpy(out, &recs[index], sizeof(*out));
+	memcpy(&r, &recs[index], sizeof(r));
+	out->seq = r.seq;
+	out->gen = r.gen;
+	out->nlookup = r.nlookup;
+	out->dev = r.dev;
+	out->ino = r.ino;
+	out->mnt_id = r.mnt_id;
+	out->type = r.type;
+	out->parent_index = r.parent_index;
+	out->parent_gen = r.parent_gen;
+	out->name_len = r.name_len;
+	/* Copied as stored; the rebuild checks length, NUL and component. */
+	if (r.name_len < WSTATE_NAME_INLINE)
+		memcpy(out->name, r.name, sizeof(r.name));
+	else if (!unwritten(&longs[index], sizeof(longs[index])))
+		memcpy(out->name, longs[index].name, sizeof(out->name));
 	/* Odd: its writer died writing it. The copy is ours now; the store may change. */
 	return (out->seq & 1) ? -1 : 0;
 }

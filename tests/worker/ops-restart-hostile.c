@@ -25,7 +25,9 @@
 #include "harness.h"
 #include "wstate.h"
 
-#define NBAD	14
+#define NBAD	16
+/* A name kept in the store's long-name area (WSTATE_NAME_INLINE bytes or more). */
+#define LONG_GOOD	"good-with-a-name-long-enough-for-the-long-name-area"
 
 static uint8_t	*store;
 
@@ -35,10 +37,18 @@ header(void)
 	return (struct wstate_header *)store;
 }
 
-static struct wstate_node *
+static struct wstate_rec *
 rec(uint64_t nodeid)
 {
-	return (struct wstate_node *)(store + WSTATE_HEADER_BYTES) + (uint32_t)nodeid;
+	return (struct wstate_rec *)(store + WSTATE_HEADER_BYTES) + (uint32_t)nodeid;
+}
+
+/* The node's slot in the long-name area. */
+static char *
+long_name(uint64_t nodeid)
+{
+	return ((struct wstate_long *)(store + WSTATE_LONG_OFFSET(WSTATE_BYTES)) +
+	    (uint32_t)nodeid)->name;
 }
 
 static void
@@ -53,14 +63,21 @@ start(struct wh *w, int sfd, const char *dir)
 		exit(1);
 }
 
+/* As the worker stores it: inline when short, else in the long-name area. */
 static void
 set_name(uint64_t nodeid, const char *name)
 {
-	struct wstate_node *r = rec(nodeid);
+	struct wstate_rec *r = rec(nodeid);
+	size_t len = strlen(name);
 
 	memset(r->name, 0, sizeof(r->name));
-	memcpy(r->name, name, strlen(name));
-	r->name_len = (uint32_t)strlen(name);
+	if (len < WSTATE_NAME_INLINE)
+		memcpy(r->name, name, len);
+	else {
+		memset(long_name(nodeid), 0, NAME_MAX + 1);
+		memcpy(long_name(nodeid), name, len);
+	}
+	r->name_len = (uint32_t)len;
 }
 
 /* A record that names /etc/passwd (outside the export) through a symlink in it. */
@@ -81,7 +98,7 @@ escape_record(struct wh *w, uint64_t nodeid)
 static void
 corrupt(struct wh *w, const uint64_t *bad)
 {
-	struct wstate_node	*last;
+	struct wstate_rec	*last;
 	char			 path[PATH_MAX];
 
 	set_name(bad[0], "..");
@@ -98,6 +115,9 @@ corrupt(struct wh *w, const uint64_t *bad)
 	rec(bad[11])->parent_index = 0;
 	rec(bad[12])->type = 0170000;					/* no such type */
 	escape_record(w, bad[13]);
+	/* Long names: one of two components, one whose slot was never written. */
+	set_name(bad[14], "a-name-long-enough-for-the-long-name-area/x");
+	rec(bad[15])->name_len = 50;
 	/* The last record: far past the others, with nothing written in between. */
 	last = rec(WSTATE_NRECORDS(WSTATE_BYTES) - 1);
 	memcpy(last, rec(bad[0]), sizeof(*last));
@@ -133,7 +153,7 @@ main(void)
 	struct wh	 a, b, c;
 	struct msg_attr	 attr;
 	struct stat	 st;
-	uint64_t	 bad[NBAD], good, real, t;
+	uint64_t	 bad[NBAD], good, goodlong, real, t;
 	char		 name[16];
 	int		 i, sfd;
 
@@ -149,6 +169,8 @@ main(void)
 	CHECK(wh_session(&a, 0) == 0);
 	wh_host_file(&a, "good", "good\n");
 	good = wh_node_at(&a, WH_ROOT, "good");
+	wh_host_file(&a, LONG_GOOD, "long\n");
+	goodlong = wh_node_at(&a, WH_ROOT, LONG_GOOD);
 	for (i = 0; i < NBAD; i++) {
 		snprintf(name, sizeof(name), "bad%d", i);
 		wh_host_file(&a, name, "");
@@ -162,10 +184,11 @@ main(void)
 	corrupt(&a, bad);
 
 	start(&b, sfd, a.dir);
-	CHECK(wh_log_has(&b, "restart: 1 nodes rebuilt, 17 lost"));
+	CHECK(wh_log_has(&b, "restart: 2 nodes rebuilt, 19 lost"));
 	/* The pages between were never read: the store still costs next to nothing. */
 	CHECK(fstat(sfd, &st) == 0 && st.st_blocks * 512 < 1024 * 1024);
 	CHECK(wh_getattr(&b, good, &attr) == 0);
+	CHECK(wh_getattr(&b, goodlong, &attr) == 0 && attr.size == 5);
 	for (i = 0; i < NBAD; i++)
 		CHECK(wh_getattr(&b, bad[i], &attr) == ESTALE);
 	CHECK(wh_getattr(&b, real, &attr) == ESTALE);
