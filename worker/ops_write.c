@@ -120,9 +120,14 @@ op_write(struct wreq *req)
 			err = ops_kill_suidgid(handle_node(h), handle_fd(h), 0);
 		else
 			setid = ops_setid_before(req, handle_fd(h));
-		/* Large writes meet dirty page throttling; small ones go to the cache. */
+		/*
+		 * Large writes may meet dirty page throttling; small ones go to the cache.
+		 * Handing the channel on costs a thread wake-up each (measured: 1 MiB
+		 * writes one at a time 5.6e3 -> 7.0e3 MB/s, CPU 190 -> 134 us each without
+		 * it), so only when a request waits behind this one already.
+		 */
 		if (io.size > POOL_QUICK_WRITE)
-			pool_may_block();
+			pool_may_block_if_queued();
 		if (err == 0)
 			err = write_all(handle_fd(h), iov, io.niov, io.offset, &done);
 		if (setid != 0 && done > 0 && ops_setid_restore(handle_fd(h), setid) != 0)

@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +96,25 @@ pool_may_block(void)
 		pthread_cond_signal(&pool_cv);
 	}
 	pthread_mutex_unlock(&pool_mtx);
+}
+
+void
+pool_may_block_if_queued(void)
+{
+	struct msghdr	mh;
+	struct iovec	iov;
+	uint8_t		byte;
+
+	if (!pool_leading)
+		return;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &byte;
+	iov.iov_len = sizeof(byte);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	/* A look at the next record, which stays where it is. */
+	if (recvmsg(chan_fd(pool_chan), &mh, MSG_PEEK | MSG_DONTWAIT) >= 0)
+		pool_may_block();
 }
 
 int

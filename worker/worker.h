@@ -221,6 +221,12 @@ void	pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_ent
  * that does not hold it (the loop thread, or one that already handed it on).
  */
 void	pool_may_block(void);
+/*
+ * The same for what is usually quick but may be slowed down (a large write into the page
+ * cache, which dirty page throttling can hold up): only when another request already
+ * waits on the channel. One that comes later waits for this one, or for the deputy.
+ */
+void	pool_may_block_if_queued(void);
 /* 1 on the request thread that holds the requests channel. */
 int	pool_is_leader(void);
 
