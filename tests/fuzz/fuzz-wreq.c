@@ -165,6 +165,11 @@ pool_may_block(void)
 {
 }
 
+void
+pool_may_block_if_queued(void)
+{
+}
+
 int
 pool_is_leader(void)
 {
