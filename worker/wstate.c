@@ -250,15 +250,9 @@ wstate_node_put(uint32_t index, const struct wstate_node *in)
 	}
 	r = &recs[index];
 	seq = rec_begin(r);
-	r->gen = in->gen;
-	r->nlookup = in->nlookup;
-	r->dev = in->dev;
-	r->ino = in->ino;
-	r->mnt_id = in->mnt_id;
-	r->type = in->type;
-	r->parent_index = in->parent_index;
-	r->parent_gen = in->parent_gen;
-	r->name_len = len;
+	/* Every field up to the name, as one piece: the two layouts share it (wstate.h). */
+	memcpy((uint8_t *)r + sizeof(r->seq), (const uint8_t *)in + sizeof(in->seq),
+	    WSTATE_FIELDS_END - sizeof(r->seq));
 	memset(r->name, 0, sizeof(r->name));
 	if (len < WSTATE_NAME_INLINE)
 		memcpy(r->name, in->name, len);
@@ -331,16 +325,7 @@ wstate_node_get(uint32_t index, struct wstate_node *out)
 	if (unwritten(&recs[index], sizeof(r)))
 		return 0;
 	memcpy(&r, &recs[index], sizeof(r));
-	out->seq = r.seq;
-	out->gen = r.gen;
-	out->nlookup = r.nlookup;
-	out->dev = r.dev;
-	out->ino = r.ino;
-	out->mnt_id = r.mnt_id;
-	out->type = r.type;
-	out->parent_index = r.parent_index;
-	out->parent_gen = r.parent_gen;
-	out->name_len = r.name_len;
+	memcpy(out, &r, WSTATE_FIELDS_END);
 	/* Copied as stored; the rebuild checks length, NUL and component. */
 	if (r.name_len < WSTATE_NAME_INLINE)
 		memcpy(out->name, r.name, sizeof(r.name));

@@ -11,6 +11,7 @@
 #define PRIVFSD_WSTATE_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define WSTATE_MAGIC		0x6574617473667770ULL	/* "pwfstate" */
@@ -89,5 +90,10 @@ struct wstate_long {
 
 _Static_assert(sizeof(struct wstate_header) <= WSTATE_HEADER_BYTES, "header too big");
 _Static_assert(sizeof(struct wstate_rec) == 96, "record layout");
+/* The two layouts are the same up to the name, which is copied apart. */
+#define WSTATE_FIELDS_END	offsetof(struct wstate_rec, name)
+_Static_assert(offsetof(struct wstate_node, name) == WSTATE_FIELDS_END &&
+    offsetof(struct wstate_node, name_len) == offsetof(struct wstate_rec, name_len),
+    "shared fields");
 
 #endif
