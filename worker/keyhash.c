@@ -9,7 +9,6 @@
 #include <sys/types.h>
 #include <sys/random.h>
 
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -22,34 +21,60 @@
 
 #define KEYHASH_KEYLEN	16
 
-static EVP_MAC_CTX	*mac_ctx;
-static pthread_mutex_t	 mac_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t		 key_table[KEYHASH_KEYLEN];
-static uint8_t		 key_ino[KEYHASH_KEYLEN];
+/*
+ * One keyed context per key, set up once; each thread hashes with its own copies of them
+ * (a request thread never waits for another's hash). SipHash's context restarts from its
+ * keyed state when initialised without a key, so a hash costs no key schedule either.
+ */
+enum { KEY_TABLE, KEY_INO, KEY_COUNT };
+
+static EVP_MAC_CTX		*keyed[KEY_COUNT];
+static __thread EVP_MAC_CTX	*mine[KEY_COUNT];
+#ifdef PRIVFSD_TEST_HOOKS
+const uint8_t			(*keyhash_test_key)[KEYHASH_KEYLEN];
+#endif
 
 static void
-random_key(uint8_t *key)
+keyed_init(int which)
 {
-	if (getrandom(key, KEYHASH_KEYLEN, 0) != KEYHASH_KEYLEN)
+	OSSL_PARAM	params[2];
+	EVP_MAC		*mac;
+	size_t		outsize = 8;
+	uint8_t		key[KEYHASH_KEYLEN];
+
+	if (getrandom(key, sizeof(key), 0) != sizeof(key))
 		fatal("getrandom");
+#ifdef PRIVFSD_TEST_HOOKS
+	if (keyhash_test_key != NULL)
+		memcpy(key, keyhash_test_key[which], sizeof(key));
+#endif
+	if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", "provider=default")) == NULL)
+		fatalx("libcrypto has no SipHash");
+	if ((keyed[which] = EVP_MAC_CTX_new(mac)) == NULL)
+		fatalx("EVP_MAC_CTX_new");
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outsize);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(keyed[which], key, sizeof(key), params) != 1)
+		fatalx("keyed hash set-up failed");
+	explicit_bzero(key, sizeof(key));
 }
 
 static uint64_t
-keyhash(const uint8_t *key, const uint64_t *words, size_t nwords)
+keyhash(int which, const uint64_t *words, size_t nwords)
 {
-	OSSL_PARAM	params[2];
-	size_t		outsize = 8, outlen = 0;
+	EVP_MAC_CTX	*ctx;
+	size_t		outlen = 0;
 	uint8_t		out[8];
 	uint64_t	h;
 
-	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outsize);
-	params[1] = OSSL_PARAM_construct_end();
-	pthread_mutex_lock(&mac_lock);
-	if (EVP_MAC_init(mac_ctx, key, KEYHASH_KEYLEN, params) != 1 ||
-	    EVP_MAC_update(mac_ctx, (const uint8_t *)words, nwords * sizeof(*words)) != 1 ||
-	    EVP_MAC_final(mac_ctx, out, &outlen, sizeof(out)) != 1 || outlen != sizeof(out))
+	if ((ctx = mine[which]) == NULL &&
+	    (ctx = mine[which] = EVP_MAC_CTX_dup(keyed[which])) == NULL)
+		fatalx("EVP_MAC_CTX_dup");
+	if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(ctx, (const uint8_t *)words, nwords * sizeof(*words)) != 1 ||
+	    EVP_MAC_final(ctx, out, &outlen, sizeof(out)) != 1 || outlen != sizeof(out))
 		fatalx("keyed hash failed");
-	pthread_mutex_unlock(&mac_lock);
 	memcpy(&h, out, sizeof(h));
 	return h;
 }
@@ -62,17 +87,10 @@ keyhash(const uint8_t *key, const uint64_t *words, size_t nwords)
 void
 keyhash_init(void)
 {
-	EVP_MAC *mac;
-
-	random_key(key_table);
-	random_key(key_ino);
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
 		fatalx("OPENSSL_init_crypto");
-	if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", "provider=default")) == NULL)
-		fatalx("libcrypto has no SipHash");
-	if ((mac_ctx = EVP_MAC_CTX_new(mac)) == NULL)
-		fatalx("EVP_MAC_CTX_new");
-	EVP_MAC_free(mac);
+	keyed_init(KEY_TABLE);
+	keyed_init(KEY_INO);
 	(void)keyhash_identity(0, 0, 0);	/* loads everything now */
 }
 
@@ -81,7 +99,7 @@ keyhash_identity(uint64_t dev, uint64_t ino, uint64_t mnt_id)
 {
 	uint64_t words[3] = { dev, ino, mnt_id };
 
-	return keyhash(key_table, words, 3);
+	return keyhash(KEY_TABLE, words, 3);
 }
 
 uint64_t
@@ -89,5 +107,5 @@ keyhash_ino(uint64_t dev, uint64_t ino)
 {
 	uint64_t words[2] = { dev, ino };
 
-	return keyhash(key_ino, words, 2);
+	return keyhash(KEY_INO, words, 2);
 }

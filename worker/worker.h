@@ -94,6 +94,10 @@ int	 wstate_node_get(uint32_t index, struct wstate_node *out);
 void		keyhash_init(void);
 uint64_t	keyhash_identity(uint64_t dev, uint64_t ino, uint64_t mnt_id);
 uint64_t	keyhash_ino(uint64_t dev, uint64_t ino);
+#ifdef PRIVFSD_TEST_HOOKS
+/* Unit tests only: the two keys (table, inode numbers) instead of random ones. */
+extern const uint8_t	(*keyhash_test_key)[16];
+#endif
 
 /* ---- attr.c: host attributes as the guest sees them ---- */
 void	statx_to_attr(const struct statx *, struct msg_attr *);
