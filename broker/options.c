@@ -24,6 +24,8 @@
 #include "broker.h"
 
 #define DEFAULT_THREAD_POOL_SIZE	8
+#define DEFAULT_POLL_MAX_NS		50000	/* worker/pool.c: a round trip through the guest, with room */
+#define POLL_MAX_NS_LIMIT		1000000
 #include "log.h"
 #include "sandbox.h"
 
@@ -242,6 +244,18 @@ set_thread_pool_size(const char *val, struct broker_opts *o)
 }
 
 static const char *
+set_poll_max_ns(const char *val, struct broker_opts *o)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, POLL_MAX_NS_LIMIT, &n)) != NULL)
+		return why;
+	o->config.poll_max_ns = (uint32_t)n;
+	return NULL;
+}
+
+static const char *
 set_inode_file_handles(const char *val, struct broker_opts *o)
 {
 	if (strcmp(val, "never") == 0)
@@ -397,6 +411,7 @@ static const struct option_def long_options[] = {
 	{ "rlimit-nofile",	ARG_VALUE, set_rlimit_nofile, 0, 0 },
 	{ "memory-budget",	ARG_VALUE, set_memory_budget, 0, 0 },
 	{ "thread-pool-size",	ARG_VALUE, set_thread_pool_size, 0, 0 },
+	{ "poll-max-ns",	ARG_VALUE, set_poll_max_ns, 0, 0 },
 	{ "inode-file-handles",	ARG_VALUE, set_inode_file_handles, 0, 0 },
 	{ "inode-numbers",	ARG_VALUE, set_inode_numbers, 0, 0 },
 	{ "translate-uid",	ARG_VALUE, set_translate_uid, 0, 0 },
@@ -527,6 +542,7 @@ set_defaults(struct broker_opts *o)
 	o->config.rlimit_nofile = UINT64_MAX;	/* "not given": see default_rlimit_nofile() */
 	/* A slow read or a stuck host file system must not stall every other request. */
 	o->config.thread_pool_size = DEFAULT_THREAD_POOL_SIZE;
+	o->config.poll_max_ns = DEFAULT_POLL_MAX_NS;
 }
 
 /*
@@ -701,6 +717,7 @@ usage(void)
 	    "  --rlimit-nofile=N          file descriptors the guest may hold open\n"
 	    "  --memory-budget=MIB        worker memory the guest may hold (0: default)\n"
 	    "  --thread-pool-size=N       worker threads (default 8; 0: none)\n"
+	    "  --poll-max-ns=NS           wait awake for the next request (default 50000; 0: off)\n"
 	    "  --inode-file-handles=never|prefer|mandatory\n"
 	    "  --inode-numbers=host|hashed\n"
 	    "  --translate-uid=TYPE:FROM:TO:COUNT   --translate-gid=...\n"

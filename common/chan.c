@@ -75,6 +75,7 @@ struct chan {
 	int				 packet;	/* SOCK_SEQPACKET: a record a message */
 	int				 loop_reads;	/* packet: the loop reads it (not threads) */
 	void				(*before)(struct chan_msg *);	/* chan_set_before */
+	uint64_t			*sent_counter;	/* chan_set_sent_counter */
 	char				 peer[32];
 	pid_t				 pid;
 
@@ -180,6 +181,21 @@ void
 chan_set_before(struct chan *c, void (*before)(struct chan_msg *))
 {
 	c->before = before;
+}
+
+void
+chan_set_sent_counter(struct chan *c, uint64_t *counter)
+{
+	if (!c->packet)
+		fatalx("%s: a sent counter on a channel that is not a packet one", c->peer);
+	c->sent_counter = counter;
+}
+
+static void
+chan_count_sent(struct chan *c, unsigned int records)
+{
+	if (c->sent_counter != NULL && records > 0)
+		__atomic_add_fetch(c->sent_counter, records, __ATOMIC_RELEASE);
 }
 
 void
@@ -406,6 +422,8 @@ chan_send_direct(struct chan *c, const struct chan_hdr *hdr, const struct iovec 
 	mh.msg_iovlen = iovcnt + 1;
 	while ((n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 && errno == EINTR)
 		;
+	if (n > 0 && c->packet)
+		chan_count_sent(c, 1);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -488,6 +506,7 @@ chan_batch_flush(void)
 			break;
 		done += (unsigned int)n;
 	}
+	chan_count_sent(c, done);
 	if (done < batch.n) {
 		chan_lock(c);
 		for (i = done; i < batch.n && !c->closed; i++) {
@@ -620,6 +639,7 @@ chan_write_packets(struct chan *c)
 				continue;
 			return errno == EAGAIN ? 0 : -1;
 		}
+		chan_count_sent(c, (unsigned int)n);
 		for (i = 0; i < n; i++) {
 			b = TAILQ_FIRST(&c->oq);
 			if (mm[i].msg_len != b->len)

@@ -79,6 +79,11 @@ void		 chan_set_packet(struct chan *, int loop_reads);
  * may shorten hdr.len: the requests channel's completion trailer, worker/direct.c).
  */
 void		 chan_set_before(struct chan *, void (*)(struct chan_msg *));
+/*
+ * A packet channel: *counter grows by the number of records each send put on the socket
+ * (atomically, after the send), for a peer that watches it in shared memory.
+ */
+void		 chan_set_sent_counter(struct chan *, uint64_t *counter);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

@@ -267,6 +267,8 @@ struct msg_config {		/* IMSG_BROKER_CONFIG, SIZE_EXACT */
 	struct msg_idmap gid_map[CONFIG_MAX_IDMAP];
 	uint32_t	migration_mode;		/* enum migration_mode */
 	uint32_t	migration_flags;	/* MIGRATION_* */
+	uint32_t	poll_max_ns;		/* --poll-max-ns: the worker's wait awake */
+	uint32_t	pad_poll;
 };
 
 struct msg_worker_chan {	/* IMSG_BROKER_WORKER_CHAN, SIZE_EXACT */

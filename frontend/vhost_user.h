@@ -146,6 +146,8 @@ struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
  */
 struct msg_direct_ring;
 void		 vq_share_map(void);
+/* The page's count of records sent to the worker's request threads, or NULL (no page). */
+uint64_t	*vq_share_requests_sent(void);
 void		 vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd),
 		    void (*done)(struct vq *, uint64_t id), int (*gone)(void));
 /* Dirty page logging changed: the worker's completions are off while pages are logged. */

@@ -871,6 +871,12 @@ vq_share_map(void)
 	vq_share = used_share_map(CHAN_FD_USED);	/* NULL: we complete everything */
 }
 
+uint64_t *
+vq_share_requests_sent(void)
+{
+	return vq_share == NULL ? NULL : &vq_share->requests_sent;
+}
+
 struct used_share_queue *
 vq_share_queue(uint32_t index)
 {

@@ -144,8 +144,12 @@ channel_open(int fd, int packet)
 {
 	struct chan *c = chan_new(fd, "worker", 0);
 
-	if (packet)
+	if (packet) {
 		chan_set_packet(c, 1);
+		/* The worker's leading thread watches it before it sleeps (worker/pool.c). */
+		if (vq_share_requests_sent() != NULL)
+			chan_set_sent_counter(c, vq_share_requests_sent());
+	}
 	chan_set_dispatch(c, packet ? replies_table : ordered_table, NULL);
 	chan_set_closed_cb(c, worker_lost, NULL);
 	chan_set_watermarks(c, WORKER_QUEUE_HIGH, WORKER_QUEUE_LOW, worker_pressure, NULL);

@@ -76,6 +76,12 @@ direct_init(void)
 	share = used_share_map(CHAN_FD_USED);	/* NULL: every reply by socket */
 }
 
+const uint64_t *
+direct_requests_sent(void)
+{
+	return share == NULL ? NULL : &share->requests_sent;
+}
+
 static int
 direct_ring_valid(const struct msg_direct_ring *dr)
 {

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/random.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -30,6 +31,7 @@ enum { KEY_TABLE, KEY_INO, KEY_COUNT };
 
 static EVP_MAC_CTX		*keyed[KEY_COUNT];
 static __thread EVP_MAC_CTX	*mine[KEY_COUNT];
+static pthread_key_t		 mine_key;	/* frees a thread's copies when it ends */
 #ifdef PRIVFSD_TEST_HOOKS
 const uint8_t			(*keyhash_test_key)[KEYHASH_KEYLEN];
 #endif
@@ -60,17 +62,42 @@ keyed_init(int which)
 	explicit_bzero(key, sizeof(key));
 }
 
+/* A thread's copies (some threads end: the restart store's rebuild threads). */
+static void
+mine_free(void *arg)
+{
+	EVP_MAC_CTX **ctx = arg;
+	int i;
+
+	for (i = 0; i < KEY_COUNT; i++) {
+		EVP_MAC_CTX_free(ctx[i]);
+		ctx[i] = NULL;
+	}
+}
+
+static EVP_MAC_CTX *
+mine_get(int which)
+{
+	int i;
+
+	if (mine[which] != NULL)
+		return mine[which];
+	for (i = 0; i < KEY_COUNT; i++)
+		if ((mine[i] = EVP_MAC_CTX_dup(keyed[i])) == NULL)
+			fatalx("EVP_MAC_CTX_dup");
+	if (pthread_setspecific(mine_key, mine) != 0)
+		fatalx("pthread_setspecific");
+	return mine[which];
+}
+
 static uint64_t
 keyhash(int which, const uint64_t *words, size_t nwords)
 {
-	EVP_MAC_CTX	*ctx;
+	EVP_MAC_CTX	*ctx = mine_get(which);
 	size_t		outlen = 0;
 	uint8_t		out[8];
 	uint64_t	h;
 
-	if ((ctx = mine[which]) == NULL &&
-	    (ctx = mine[which] = EVP_MAC_CTX_dup(keyed[which])) == NULL)
-		fatalx("EVP_MAC_CTX_dup");
 	if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
 	    EVP_MAC_update(ctx, (const uint8_t *)words, nwords * sizeof(*words)) != 1 ||
 	    EVP_MAC_final(ctx, out, &outlen, sizeof(out)) != 1 || outlen != sizeof(out))
@@ -89,6 +116,8 @@ keyhash_init(void)
 {
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
 		fatalx("OPENSSL_init_crypto");
+	if (pthread_key_create(&mine_key, mine_free) != 0)
+		fatalx("pthread_key_create");
 	keyed_init(KEY_TABLE);
 	keyed_init(KEY_INO);
 	(void)keyhash_identity(0, 0, 0);	/* loads everything now */

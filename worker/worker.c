@@ -373,7 +373,8 @@ main(int argc, char *argv[])
 	chan_set_dispatch(req_chan, requests_table, NULL);
 	chan_set_closed_cb(req_chan, channel_closed, NULL);
 	if (wk_config.thread_pool_size > 0)
-		pool_start(wk_config.thread_pool_size, req_chan, requests_table);
+		pool_start(wk_config.thread_pool_size, wk_config.poll_max_ns, req_chan,
+		    requests_table);
 
 	memset(&hello, 0, sizeof(hello));
 	hello.version = PRIVFSD_PROTO_VERSION;

@@ -180,6 +180,8 @@ void	guest_mem_release(void);
  * Without the page (fd 7: --worker-restart, tests) every reply goes through the socket.
  */
 void	direct_init(void);	/* before the sandbox: map fd 7 if it is there */
+/* The frontend's count of requests sent on fd 5 (a hint, worker/pool.c), or NULL. */
+const uint64_t *direct_requests_sent(void);
 /* IMSG_BROKER_DIRECT_RING (a broker channel handler, loop thread). */
 void	direct_ring_set(struct chan *, struct chan_msg *, void *);
 /* Before a request is dispatched: take its completion trailer off (chan_hdr.peerid). */
@@ -216,9 +218,12 @@ void	reply_dirents(struct wreq *, const void *payload, size_t len);
 /* ---- pool.c: the request threads ---- */
 /*
  * Starts nthreads threads, each taking requests from the packet channel c itself and
- * dispatching them through table. Exits the process when the frontend closes c.
+ * dispatching them through table; the one taking them waits awake for up to
+ * poll_max_ns before it sleeps (--poll-max-ns). Exits the process when the frontend
+ * closes c.
  */
-void	pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table);
+void	pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
+	    const struct dispatch_entry *table);
 /*
  * A request thread about to do something that may block for long (a read from disk, a
  * large write) hands the requests channel to another thread first. No-op on a thread

@@ -25,6 +25,8 @@ bad "--thread-pool-size=lots" --thread-pool-size=lots --shared-dir="$D" --socket
 bad "--rlimit-nofile -5" --rlimit-nofile -5 --shared-dir="$D" --socket-path="$T/s"
 bad "--memory-budget=abc" --memory-budget=abc --shared-dir="$D" --socket-path="$T/s"
 bad "--memory-budget=4194304" --memory-budget=4194304 --shared-dir="$D" --socket-path="$T/s"
+bad "--poll-max-ns=fast" --poll-max-ns=fast --shared-dir="$D" --socket-path="$T/s"
+bad "--poll-max-ns=1000001" --poll-max-ns=1000001 --shared-dir="$D" --socket-path="$T/s"
 bad "--fd=3x" --fd=3x --shared-dir="$D"
 bad "--shared-dir" --socket-path="$T/s"
 bad "--shared-dir=$T/nonexistent" --shared-dir="$T/nonexistent" --socket-path="$T/s"

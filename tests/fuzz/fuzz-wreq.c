@@ -155,7 +155,8 @@ caps_restore(uint64_t old)
 }
 
 void
-pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table)
+pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
+    const struct dispatch_entry *table)
 {
 	abort();	/* the configuration asks for no threads */
 }
