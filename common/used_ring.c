@@ -164,3 +164,11 @@ used_ring_need_signal(const struct used_ring *r, struct used_share_queue *q)
 		need = !(ld16(r->avail) & VRING_AVAIL_F_NO_INTERRUPT);
 	return need;
 }
+
+uint16_t
+used_ring_outstanding(const struct used_ring *r, const struct used_share_queue *q)
+{
+	uint16_t avail_idx = ld16(r->avail + 2);
+
+	return (uint16_t)(avail_idx - (uint16_t)__atomic_load_n(&q->used_idx, __ATOMIC_RELAXED));
+}

@@ -98,5 +98,10 @@ uint32_t used_ring_push(const struct used_ring *, struct used_share_queue *, uin
  * NO_INTERRUPT), with the signalled state updated.
  */
 int	used_ring_need_signal(const struct used_ring *, struct used_share_queue *);
+/*
+ * Chains the guest has made available and that are not on the used ring yet (its avail
+ * index against the record's used index), read without the lock: a hint only.
+ */
+uint16_t used_ring_outstanding(const struct used_ring *, const struct used_share_queue *);
 
 #endif

@@ -82,6 +82,42 @@ direct_requests_sent(void)
 	return share == NULL ? NULL : &share->requests_sent;
 }
 
+/*
+ * 1 when a ring we complete on has chains the guest made available that are not on its
+ * used ring yet: requests on their way to us, or still for the frontend to take, which
+ * then needs a CPU more than we need to wait awake (pool.c). Read without the queue's
+ * lock, from guest memory and the page: a guest or frontend that lies only makes the
+ * waiting thread sleep sooner or later.
+ */
+int
+direct_guest_busy(void)
+{
+	struct direct_ring	*r;
+	struct used_ring	 ur;
+	struct msg_iov		 in;
+	struct iovec		 io;
+	uint32_t		 i, num;
+	int			 busy = 0;
+
+	if (share == NULL)
+		return 0;
+	for (i = 0; i < USED_SHARE_QUEUES && !busy; i++) {
+		r = &rings[i];
+		pthread_mutex_lock(&r->mtx);
+		in = r->geo.avail;
+		num = r->gen != 0 ? r->geo.num : 0;
+		pthread_mutex_unlock(&r->mtx);
+		if (num == 0 || guest_iov_map(&in, 1, &io) != 0)
+			continue;
+		memset(&ur, 0, sizeof(ur));
+		ur.avail = io.iov_base;
+		ur.num = num;
+		busy = used_ring_outstanding(&ur, &share->q[i]) != 0;
+	}
+	guest_mem_release();
+	return busy;
+}
+
 static int
 direct_ring_valid(const struct msg_direct_ring *dr)
 {

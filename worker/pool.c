@@ -193,6 +193,14 @@ pool_run(struct chan_msg *m)
 	}
 }
 
+static void
+pool_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 static int
 pool_recv(uint8_t *buf, struct chan_msg *m, int flags)
 {
@@ -212,14 +220,6 @@ pool_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-static void
-pool_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 /*
  * The leader's wait for the next request: first awake, watching the frontend's count of
  * records sent (common/used_ring.h) without a system call, then asleep in recvmsg. With
@@ -229,8 +229,11 @@ pool_cpu_relax(void)
  * (doc/architecture.md, "What a hop costs"). Measured 2026-12-05 (2 CPUs, tests/bench,
  * q128, one request in flight, privfsd alone, two runs each, asleep / awake 50 us):
  * 4 KiB random reads 2.09e4 / 2.77e4 per second, lookup+getattr 1.06e4 / 1.41e4 pairs,
- * getattr p50 43 / 33 us; CPU per request 31-33 / 43-45 us. With eight connections on
- * the two CPUs the random reads went 3.0e4 / 3.6e4 at 45 / 38 us of CPU.
+ * getattr p50 43 / 33 us; CPU per request 31-33 / 43-45 us.
+ *
+ * Only while the guest has nothing else out (direct_guest_busy()): with 16 reads in
+ * flight a worker that stayed awake kept a CPU the frontend and the guest needed, and
+ * the reads fell from 1.2e5 to 4.5e4 a second; sleeping there, they are where they were.
  *
  * The time awake adapts as a halt-polling window does (QEMU's iothread poll-max-ns):
  * halved each time no request came within it, back to the whole --poll-max-ns when one
@@ -244,7 +247,7 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 	uint64_t	 start, now, n;
 	int		 got;
 
-	if (sent == NULL || pool_awake_max_ns == 0)
+	if (sent == NULL || pool_awake_max_ns == 0 || direct_guest_busy())
 		return pool_recv(buf, m, 0);
 	start = now = pool_now_ns();
 	while (now - start < pool_awake_ns) {

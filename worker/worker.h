@@ -182,6 +182,8 @@ void	guest_mem_release(void);
 void	direct_init(void);	/* before the sandbox: map fd 7 if it is there */
 /* The frontend's count of requests sent on fd 5 (a hint, worker/pool.c), or NULL. */
 const uint64_t *direct_requests_sent(void);
+/* 1 when the guest has requests out that are not answered yet (a hint, pool.c). */
+int	direct_guest_busy(void);
 /* IMSG_BROKER_DIRECT_RING (a broker channel handler, loop thread). */
 void	direct_ring_set(struct chan *, struct chan_msg *, void *);
 /* Before a request is dispatched: take its completion trailer off (chan_hdr.peerid). */

@@ -116,6 +116,7 @@ wh_config(struct wh *w, const struct wh_opts *o)
 	cfg->seccomp = o->seccomp;
 	cfg->log_level = getenv("WH_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	cfg->thread_pool_size = o->threads;
+	cfg->poll_max_ns = o->poll_max_ns;
 	cfg->rlimit_nofile = o->rlimit_nofile;
 	cfg->memory_budget_kib = o->memory_budget_kib;
 	cfg->inode_file_handles = o->inode_file_handles;

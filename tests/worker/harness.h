@@ -39,6 +39,7 @@ struct wh_opts {
 	uint32_t	sandbox;	/* SANDBOX_NAMESPACE by default */
 	uint32_t	seccomp;	/* SECCOMP_MODE_KILL by default */
 	uint32_t	threads;	/* thread_pool_size, 0 by default */
+	uint32_t	poll_max_ns;	/* --poll-max-ns, 0 by default */
 	uint64_t	rlimit_nofile;	/* 0: the worker's default */
 	uint32_t	memory_budget_kib; /* 0: the worker's default */
 	uint32_t	inode_file_handles; /* FILE_HANDLES_*, NEVER by default */

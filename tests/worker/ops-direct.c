@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fuse.h>
@@ -353,6 +355,117 @@ test_direct(struct wh *w)
 	}
 }
 
+static void
+st16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint64_t
+worker_sleeps(const struct wh *w)
+{
+	char		 path[320], line[128];
+	uint64_t	 n = 0;
+	unsigned long long v;
+	FILE		*f;
+	DIR		*d;
+	struct dirent	*de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)w->pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)w->pid, de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1)
+				n += v;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * n GETATTRs one after the other, each made available on the avail ring with ahead more
+ * chains than the worker completes (the guest has others out); the worker's sleeps per
+ * request. Each comes 100 us after the last completion, as a guest's would after a round
+ * trip (we wait awake, so that it does not come much later).
+ */
+static double
+sleeps_per_request(struct wh *w, uint16_t ahead, int n)
+{
+	struct trailer	t;
+	uint8_t		*avail = wh_guest(w, AVAIL_OFF);
+	uint64_t	s0 = 0, end;
+	uint32_t	prod;
+	int		i;
+
+	for (i = 0; i < n; i++) {
+		if (i == n / 4)
+			s0 = worker_sleeps(w);		/* the window has grown by now */
+		st16(avail + 2, (uint16_t)(q->used_idx + 1 + ahead));
+		prod = q->log_prod;
+		trailer_default(w, &t, (uint32_t)i % NUM);
+		(void)send_getattr(w, WH_ROOT, &t, 0);
+		end = now_us() + 5000000;
+		while (__atomic_load_n(&q->log_prod, __ATOMIC_ACQUIRE) == prod) {
+			if (now_us() > end) {
+				CHECK(0);	/* not completed */
+				return -1;
+			}
+		}
+		q->log_cons = q->log_prod;	/* the frontend takes the ids back */
+		end = now_us() + 100;
+		while (now_us() < end)
+			;
+	}
+	return (double)(worker_sleeps(w) - s0) / (n - n / 4);
+}
+
+/*
+ * --poll-max-ns: after a request, the leading thread waits awake for the next one while
+ * the guest has nothing else out, and sleeps while the guest's avail ring is ahead of the
+ * used ring (those requests are on their way; the frontend may need the CPU more). The
+ * frontend's count of records sent is what the waiting thread watches.
+ */
+static void
+test_awake(struct wh *w)
+{
+	double		awake, busy;
+	struct wh_reply	rep;
+	struct trailer	t;
+	uint64_t	id;
+
+	chan_set_sent_counter(w->req, &page->requests_sent);
+	ring_reset(w, gen);
+	/* The ring reaches the worker on another channel: the first request may miss it. */
+	trailer_default(w, &t, 0);
+	id = send_getattr(w, WH_ROOT, &t, 0);
+	if (wait_logged(1, 2000) == -1 && wh_recv(w, id, &rep, 100) == 0)
+		(void)send_getattr(w, WH_ROOT, &t, 0);
+	CHECK(wait_logged(1, WH_TIMEOUT_MS) == 0);
+	q->log_cons = q->log_prod;
+	awake = sleeps_per_request(w, 0, 400);
+	busy = sleeps_per_request(w, 1, 400);
+	fprintf(stderr, "worker sleeps per request: guest idle %.3f, guest busy %.3f\n",
+	    awake, busy);
+	CHECK(awake >= 0 && awake < 0.3);
+	CHECK(busy > 0.7);
+}
+
 /* What must come back on the socket: the ring set up fresh before each. */
 static void
 test_lies(struct wh *w)
@@ -461,6 +574,7 @@ run(uint32_t threads)
 
 	wh_opts_default(&o);
 	o.threads = threads;
+	o.poll_max_ns = 1000000;
 	o.used_fd = page_new();
 	if ((callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		err(1, "eventfd");
@@ -473,6 +587,8 @@ run(uint32_t threads)
 	wh_host_file(&w, "d2", "");
 	test_direct(&w);
 	test_lies(&w);
+	if (threads > 0)
+		test_awake(&w);
 	/* After all of it the worker still serves through the socket. */
 	{
 		struct msg_attr a;
