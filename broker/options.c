@@ -22,12 +22,13 @@
 #include <cap-ng.h>
 
 #include "broker.h"
-
-#define DEFAULT_THREAD_POOL_SIZE	8
-#define DEFAULT_POLL_MAX_NS		50000	/* worker/pool.c: a round trip through the guest, with room */
-#define POLL_MAX_NS_LIMIT		1000000
 #include "log.h"
 #include "sandbox.h"
+
+#define DEFAULT_THREAD_POOL_SIZE	8
+/* worker/pool.c: a round trip through the guest with one request out, with room */
+#define DEFAULT_POLL_MAX_NS		50000
+#define POLL_MAX_NS_LIMIT		1000000
 
 #define ARG_NONE	0
 #define ARG_VALUE	1
@@ -51,6 +52,19 @@ number(const char *val, long long max, long long *out)
 		return NULL;
 	(void)snprintf(why, sizeof(why), "must be a number from 0 to %lld (%s)", max, errstr);
 	return why;
+}
+
+/* A number from 0 to max into *field, or why not. */
+static const char *
+number_u32(const char *val, long long max, uint32_t *field)
+{
+	long long n;
+	const char *why;
+
+	if ((why = number(val, max, &n)) != NULL)
+		return why;
+	*field = (uint32_t)n;
+	return NULL;
 }
 
 static const char *
@@ -234,25 +248,13 @@ set_memory_budget(const char *val, struct broker_opts *o)
 static const char *
 set_thread_pool_size(const char *val, struct broker_opts *o)
 {
-	long long n;
-	const char *why;
-
-	if ((why = number(val, 1024, &n)) != NULL)
-		return why;
-	o->config.thread_pool_size = (uint32_t)n;
-	return NULL;
+	return number_u32(val, 1024, &o->config.thread_pool_size);
 }
 
 static const char *
 set_poll_max_ns(const char *val, struct broker_opts *o)
 {
-	long long n;
-	const char *why;
-
-	if ((why = number(val, POLL_MAX_NS_LIMIT, &n)) != NULL)
-		return why;
-	o->config.poll_max_ns = (uint32_t)n;
-	return NULL;
+	return number_u32(val, POLL_MAX_NS_LIMIT, &o->config.poll_max_ns);
 }
 
 static const char *
