@@ -216,14 +216,13 @@ pool_now_ns(void)
 /*
  * The leader's wait for the next request: first awake, watching the frontend's count of
  * records sent (common/used_ring.h) and yielding the CPU between looks, then asleep in
- * recvmsg (a wake-up away). With
- * one request in flight the next one comes a round trip through the guest after the
- * last one was answered (20-30 us here). A worker asleep by then costs a wake-up on the
- * request's path, the third process's hop that a single-process daemon does not pay
- * (doc/architecture.md, "What a hop costs"). Measured 2026-12-05 (2 CPUs, tests/bench,
- * q128, one request in flight, privfsd alone, two runs each, asleep / awake 50 us):
- * 4 KiB random reads 2.09e4 / 2.77e4 per second, lookup+getattr 1.06e4 / 1.41e4 pairs,
- * getattr p50 43 / 33 us; CPU per request 31-33 / 43-45 us.
+ * recvmsg. With one request in flight the next one comes a round trip through the guest
+ * after the last one was answered (20-30 us here). A worker asleep by then costs a
+ * wake-up on the request's path, the third process's hop that a single-process daemon
+ * does not pay (doc/architecture.md, "What a hop costs"). Measured 2026-12-05 (2 CPUs,
+ * tests/bench, q128, one request in flight, privfsd alone, two runs each, asleep / awake
+ * 50 us): 4 KiB random reads 2.09e4 / 2.77e4 per second, lookup+getattr 1.06e4 / 1.41e4
+ * pairs, getattr p50 43 / 33 us; CPU per request 31-33 / 43-45 us.
  *
  * Only while the guest has nothing else out (direct_guest_busy()): with 16 reads in
  * flight a worker that stayed awake kept a CPU the frontend and the guest needed, and

@@ -36,7 +36,7 @@ sipround(uint64_t v[4])
 	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
 }
 
-/* SipHash-2-4, 64-bit output, of whole little-endian words (the worker hashes only those). */
+/* SipHash-2-4, 64-bit output, of whole little-endian words (all the worker hashes). */
 static uint64_t
 siphash_words(const uint8_t key[16], const uint64_t *w, size_t n)
 {
