@@ -10,7 +10,8 @@
 #   bash tests/bench/guest-bench.sh
 #
 # Settings (environment): GUEST_BENCH_SECONDS (per workload, 3), GUEST_BENCH_FILE_MIB (32),
-# GUEST_BENCH_RUNS (3), GUEST_BENCH_BACKENDS ("privfsd virtiofsd-rust"), GUEST_BENCH_OUT
+# GUEST_BENCH_RUNS (3), GUEST_BENCH_BACKENDS ("privfsd virtiofsd-rust"),
+# GUEST_BENCH_PRIVFSD_ARGS (more privfsd options, for experiments), GUEST_BENCH_OUT
 # (keep each run's GBENCH lines there), VIRTIOFSD_RUST (default: the newest installed,
 # /opt/peers/bin/virtiofsd-rust-1.14, else virtiofsd-rust; tests/driver/lib-driver.sh). Back-ends as in bench.sh: no
 # caching (privfsd --cache=never, Rust --cache=never), so every operation reaches them;
@@ -44,7 +45,7 @@ E2E_TIMEOUT=$((120 + 8 * SECS))
 for r in $(seq 1 "$RUNS"); do
 	for b in $BACKENDS; do
 		case $b in
-		privfsd) E2E_BACKEND_ARGS="--cache=never" ;;
+		privfsd) E2E_BACKEND_ARGS="--cache=never ${GUEST_BENCH_PRIVFSD_ARGS:-}" ;;
 		*) E2E_BACKEND_ARGS="" ;;
 		esac
 		E2E_BACKEND=$b
