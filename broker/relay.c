@@ -232,9 +232,27 @@ fe_direct_ring(struct chan *c, struct chan_msg *m, void *arg)
 	m->fd = -1;
 }
 
+/* The same ring's kick eventfd, for the worker's waiting thread to wake with the frontend. */
+static void
+fe_direct_kick(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_direct_kick	dk;
+	struct stat		st;
+
+	memcpy(&dk, m->data, sizeof(dk));
+	if (dk.queue == 0 || dk.queue > USED_SHARE_QUEUES || dk.gen == 0)
+		violation("frontend", "direct kick out of range");
+	if (fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0)
+		violation("frontend", "kick fd is not an eventfd");
+	to_worker(IMSG_BROKER_DIRECT_KICK, m->fd, &dk, sizeof(dk));
+	m->fd = -1;
+}
+
 static const struct dispatch_entry frontend_dispatch[] = {
 	{ IMSG_FRONTEND_DIRECT_RING, SIZE_EXACT, sizeof(struct msg_direct_ring), FD_REQUIRED,
 	    fe_direct_ring },
+	{ IMSG_FRONTEND_DIRECT_KICK, SIZE_EXACT, sizeof(struct msg_direct_kick), FD_REQUIRED,
+	    fe_direct_kick },
 	{ IMSG_FRONTEND_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
 	    fe_state_fd },
 	{ IMSG_FRONTEND_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,

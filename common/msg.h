@@ -60,6 +60,7 @@ enum imsg_type {
 	IMSG_FRONTEND_BACKEND_CHANNEL,	/* struct msg_backend_channel; fd: SET_BACKEND_REQ_FD socket */
 	IMSG_FRONTEND_STATE_FD,		/* struct msg_state_fd; fd: SET_DEVICE_STATE_FD pipe end */
 	IMSG_FRONTEND_DIRECT_RING,	/* struct msg_direct_ring; fd: the ring's call eventfd */
+	IMSG_FRONTEND_DIRECT_KICK,	/* struct msg_direct_kick; fd: the ring's kick eventfd */
 
 	/* broker -> worker: the same memory table, after the broker checked each fd */
 	IMSG_BROKER_MEM_ADD = 30,	/* struct msg_mem_region; fd */
@@ -67,6 +68,7 @@ enum imsg_type {
 	IMSG_BROKER_MEM_COMMIT,		/* struct msg_mem_commit */
 	IMSG_BROKER_STATE_FD,		/* struct msg_state_fd; fd: the pipe end, checked */
 	IMSG_BROKER_DIRECT_RING,	/* struct msg_direct_ring; fd: an eventfd, checked */
+	IMSG_BROKER_DIRECT_KICK,	/* struct msg_direct_kick; fd: an eventfd, checked */
 
 	/* worker -> broker, broker -> worker: DAX window mappings, one result per request */
 	IMSG_WORKER_DAX_MAP = 40,	/* struct msg_dax_map; fd: file opened by the worker */
@@ -409,6 +411,17 @@ struct msg_direct_ring {	/* IMSG_FRONTEND_DIRECT_RING, IMSG_BROKER_DIRECT_RING *
 	uint32_t	event_idx;	/* 0 or 1 */
 	struct msg_iov	used;		/* 6 + 8 * num bytes */
 	struct msg_iov	avail;		/* 6 + 2 * num bytes */
+};
+
+/*
+ * The kick eventfd of a ring the worker completes on, sent right after the ring's
+ * IMSG_FRONTEND_DIRECT_RING with the same gen: the worker's waiting thread wakes on the
+ * guest's kick at the same time as the frontend (worker/pool.c). Only a hint: a kick
+ * carries no request, the request still comes by socket.
+ */
+struct msg_direct_kick {	/* IMSG_FRONTEND_DIRECT_KICK, IMSG_BROKER_DIRECT_KICK */
+	uint32_t	queue;		/* 1 .. USED_SHARE_QUEUES */
+	uint32_t	gen;		/* the gen of the ring it belongs to */
 };
 
 /* msg_direct.enc: what the reply looks like, by the worker's reply type */

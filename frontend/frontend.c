@@ -42,11 +42,22 @@ fe_send_broker(uint32_t type, int fd, const void *data, size_t len)
 	chan_compose(fe_broker, type, 0, fd, data, len);
 }
 
-/* A ring's place and its call fd, for the worker to complete chains (frontend/virtq.c, "the worker completes chains itself"). */
+/*
+ * A ring's place and its call fd, for the worker to complete chains (frontend/virtq.c,
+ * "the worker completes chains itself"), then its kick fd, to wake with us.
+ */
 static void
-fe_send_direct_ring(const struct msg_direct_ring *dr, int call_fd)
+fe_send_direct_ring(const struct msg_direct_ring *dr, int call_fd, int kick_fd)
 {
+	struct msg_direct_kick dk;
+
 	fe_send_broker(IMSG_FRONTEND_DIRECT_RING, call_fd, dr, sizeof(*dr));
+	if (kick_fd == -1)
+		return;
+	memset(&dk, 0, sizeof(dk));
+	dk.queue = dr->queue;
+	dk.gen = dr->gen;
+	fe_send_broker(IMSG_FRONTEND_DIRECT_KICK, kick_fd, &dk, sizeof(dk));
 }
 
 /* The layers' upward calls, wired here so that no layer calls into one above it. */

@@ -148,7 +148,8 @@ struct msg_direct_ring;
 void		 vq_share_map(void);
 /* The page's count of records sent to the worker's request threads, or NULL (no page). */
 uint64_t	*vq_share_requests_sent(void);
-void		 vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd),
+void		 vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd,
+		    int kick_fd),
 		    void (*done)(struct vq *, uint64_t id), int (*gone)(void));
 /* Dirty page logging changed: the worker's completions are off while pages are logged. */
 void		 vq_direct_sync_all(void);

@@ -11,6 +11,7 @@
  *   guest unused (used.len 0) after a log line: the ring itself is still consistent.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <endian.h>
 #include <errno.h>
@@ -333,6 +334,7 @@ set_nonblock(int fd)
 int
 vq_set_kick(struct vq *vq, int fd)
 {
+	vq_direct_off(vq);	/* the worker watches the kick fd too: a new gen gives it this one */
 	vq_drop_kick(vq);
 	set_nonblock(fd);
 	vq->kick_fd = fd;
@@ -861,7 +863,8 @@ vq_proc_cb(int fd, short events, void *arg)
  */
 static struct used_share	*vq_share;
 static uint32_t			 vq_direct_next;
-static void			(*send_ring)(const struct msg_direct_ring *, int call_fd);
+static void			(*send_ring)(const struct msg_direct_ring *, int call_fd,
+			    int kick_fd);
 static void			(*direct_done)(struct vq *, uint64_t id);
 static int			(*worker_gone)(void);
 
@@ -886,7 +889,7 @@ vq_share_queue(uint32_t index)
 }
 
 void
-vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd),
+vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd, int kick_fd),
     void (*done)(struct vq *, uint64_t id), int (*gone)(void))
 {
 	send_ring = send;
@@ -927,7 +930,8 @@ static void
 vq_direct_on(struct vq *vq)
 {
 	struct msg_direct_ring	dr;
-	int			fd;
+	struct stat		st;
+	int			fd, kick = -1;
 
 	memset(&dr, 0, sizeof(dr));
 	dr.queue = vq->index;
@@ -940,18 +944,27 @@ vq_direct_on(struct vq *vq)
 		log_warn_rl("queue %u: call fd for the worker", vq->index);
 		return;
 	}
+	/*
+	 * The worker may wake on the guest's kick with us (worker/pool.c): an eventfd only
+	 * (the broker refuses anything else), and without it the worker just sleeps longer.
+	 */
+	if (vq->kick_fd != -1 && fstat(vq->kick_fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 &&
+	    (kick = fcntl(vq->kick_fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		log_warn_rl("queue %u: kick fd for the worker", vq->index);
 	if (++vq_direct_next == 0)
 		vq_direct_next = 1;
 	dr.gen = vq_direct_next;
 	vq_lock(vq);
 	if (vq->uq == &vq->own) {	/* dropped while we waited */
 		close(fd);
+		if (kick != -1)
+			close(kick);
 		return;
 	}
 	__atomic_store_n(&vq->uq->gen, dr.gen, __ATOMIC_RELAXED);
 	vq_unlock(vq);
 	vq->direct_gen = dr.gen;
-	send_ring(&dr, fd);
+	send_ring(&dr, fd, kick);
 }
 
 void

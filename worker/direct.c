@@ -50,6 +50,7 @@ struct direct_ring {
 	uint32_t		gen;		/* 0: none */
 	struct msg_direct_ring	geo;
 	int			call_fd;
+	int			kick_fd;	/* watched by the pool's leader, or -1 */
 };
 
 /* This thread's request, while its handler runs. */
@@ -62,6 +63,7 @@ struct direct_cur {
 
 static struct used_share	*share;
 static struct direct_ring	 rings[USED_SHARE_QUEUES];
+static void			(*kick_watch)(int old_fd, int new_fd);	/* pool.c's */
 static __thread struct direct_cur cur;
 
 void
@@ -71,9 +73,25 @@ direct_init(void)
 
 	for (i = 0; i < USED_SHARE_QUEUES; i++) {
 		pthread_mutex_init(&rings[i].mtx, NULL);
-		rings[i].call_fd = -1;
+		rings[i].call_fd = rings[i].kick_fd = -1;
 	}
 	share = used_share_map(CHAN_FD_USED);	/* NULL: every reply by socket */
+}
+
+void
+direct_set_kick_watch(void (*watch)(int old_fd, int new_fd))
+{
+	kick_watch = watch;
+}
+
+static void
+direct_kick_replace(struct direct_ring *r, int fd)
+{
+	if (kick_watch != NULL)
+		kick_watch(r->kick_fd, fd);
+	if (r->kick_fd != -1)
+		close(r->kick_fd);
+	r->kick_fd = fd;
 }
 
 const uint64_t *
@@ -83,14 +101,14 @@ direct_requests_sent(void)
 }
 
 /*
- * 1 when a ring we complete on has chains the guest made available that are not on its
- * used ring yet: requests on their way to us, or still for the frontend to take, which
- * then needs a CPU more than we need to wait awake (pool.c). Read without the queue's
+ * 1 when a ring we complete on has more than allowed chains the guest made available that
+ * are not on its used ring yet: requests on their way to us, or still for the frontend to
+ * take, which then needs a CPU more than we need to wait awake (pool.c). Read without the queue's
  * lock, from guest memory and the page: a guest or frontend that lies only makes the
  * waiting thread sleep sooner or later.
  */
 int
-direct_guest_busy(void)
+direct_guest_busy(uint16_t allowed)
 {
 	struct direct_ring	*r;
 	struct used_ring	 ur;
@@ -112,7 +130,7 @@ direct_guest_busy(void)
 		memset(&ur, 0, sizeof(ur));
 		ur.avail = io.iov_base;
 		ur.num = num;
-		busy = used_ring_outstanding(&ur, &share->q[i]) != 0;
+		busy = used_ring_outstanding(&ur, &share->q[i]) > allowed;
 	}
 	guest_mem_release();
 	return busy;
@@ -148,10 +166,42 @@ direct_ring_set(struct chan *c, struct chan_msg *m, void *arg)
 	if (r->call_fd != -1)
 		close(r->call_fd);
 	r->call_fd = m->fd;
+	if (r->kick_fd != -1)		/* the new gen's comes next, if any */
+		direct_kick_replace(r, -1);
 	r->geo = dr;
 	r->gen = dr.gen;
 	pthread_mutex_unlock(&r->mtx);
 	m->fd = -1;
+}
+
+/*
+ * IMSG_BROKER_DIRECT_KICK, on the loop thread, right after its ring's message: only for
+ * the ring we hold now (same gen). A kick fd that does not belong to the ring wakes the
+ * leader in vain, nothing more (pool.c).
+ */
+void
+direct_kick_set(struct chan *c, struct chan_msg *m, void *arg)
+{
+	struct msg_direct_kick	 dk;
+	struct direct_ring	*r;
+	struct stat		 st;
+
+	memcpy(&dk, m->data, sizeof(dk));
+	if (share == NULL || dk.queue == 0 || dk.queue > USED_SHARE_QUEUES ||
+	    fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0) {
+		log_warnx_rl("kick fd for queue %u refused", dk.queue);
+		close(m->fd);
+		m->fd = -1;
+		return;
+	}
+	r = &rings[dk.queue - 1];
+	pthread_mutex_lock(&r->mtx);
+	if (r->gen == dk.gen)
+		direct_kick_replace(r, m->fd);
+	else
+		close(m->fd);	/* the ring changed again meanwhile */
+	m->fd = -1;
+	pthread_mutex_unlock(&r->mtx);
 }
 
 void

@@ -1,9 +1,9 @@
 /*
  * The request threads (--thread-pool-size), as leader and followers. One thread at a time,
  * the leader, waits in recvmsg on the frontend's requests channel (a SOCK_SEQPACKET
- * socket: each record is one whole request) and runs what it receives itself, in its own
- * receive buffer, sending the reply itself (reply.c): no hand-off, no lock, no allocation
- * per request. The others sleep on a condition variable. A request that may block for
+ * socket: each record is one whole request; with --poll-max-ns, in epoll on that socket
+ * and the guest's kick fds) and runs what it receives itself, in its own receive buffer,
+ * sending the reply itself (reply.c): no hand-off, no lock, no allocation per request. The others sleep on a condition variable. A request that may block for
  * long (an fsync, a read that is not in the page cache, a large write, a DAX map that
  * waits for the VMM) first hands the socket to a follower (pool_may_block()), so that
  * nothing waits behind it, and its thread becomes a follower when it is done. Lock waits
@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -46,6 +47,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "msg.h"
+#include "used_ring.h"
 #include "worker.h"
 
 #define POOL_MAX_THREADS	64
@@ -67,6 +69,13 @@ static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
 
 #define POOL_AWAKE_MIN_NS	1000
 
+/* After a kick, the longest the leader waits awake for the frontend's record. */
+#define POOL_KICK_NS		100000
+#define POOL_EV_REQUESTS	UINT64_MAX
+
+static int			 pool_ep = -1;		/* fd 5 and the kick fds */
+
+static void			 pool_kick_watch(int, int);
 static uint64_t			 pool_awake_max_ns;	/* --poll-max-ns */
 static __thread uint64_t	 pool_seen;		/* requests_sent before our last recv */
 static __thread uint64_t	 pool_awake_ns;		/* this leader's window now */
@@ -214,6 +223,72 @@ pool_now_ns(void)
 }
 
 /*
+ * Awake for up to ns, watching the frontend's count of records sent (common/used_ring.h)
+ * and yielding the CPU between looks: the record, or 0 when none came in time.
+ */
+static int
+pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
+{
+	const uint64_t	*sent = direct_requests_sent();
+	uint64_t	 start, now, n;
+	int		 got;
+
+	start = now = pool_now_ns();
+	while (now - start < ns) {
+		n = __atomic_load_n(sent, __ATOMIC_ACQUIRE);
+		if (n != pool_seen && (got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
+			return got;
+		/*
+		 * Whoever our signal woke (the guest's thread) may be queued on this
+		 * CPU, and the scheduler would let it wait for the window's end: pausing
+		 * instead of yielding cost 10-20 % on lookup, create and readdir.
+		 */
+		sched_yield();
+		now = pool_now_ns();
+	}
+	return 0;
+}
+
+/* How long to wait awake after a kick: the frontend's validation, not a guest's round trip. */
+static uint64_t
+pool_kick_ns(void)
+{
+	return pool_awake_max_ns < POOL_KICK_NS ? pool_awake_max_ns : POOL_KICK_NS;
+}
+
+/*
+ * Asleep until a record comes, or until the guest kicks a ring we complete on: then the
+ * frontend is being woken by the same kick, and its record follows within the few µs it
+ * takes to validate the chain, so we wait for it awake. Woken by the kick rather than by
+ * the frontend's record, our wake-up runs alongside the frontend's instead of after it
+ * (doc/architecture.md, "What a hop costs").
+ */
+static int
+pool_sleep(uint8_t *buf, struct chan_msg *m)
+{
+	struct epoll_event	ev[USED_SHARE_QUEUES + 1];
+	int			i, n, kicked, got;
+
+	if (pool_ep == -1)
+		return pool_recv(buf, m, 0);
+	for (;;) {
+		if ((n = epoll_wait(pool_ep, ev, (int)(sizeof(ev) / sizeof(ev[0])), -1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0, kicked = 0; i < n; i++)
+			kicked |= ev[i].data.u64 != POOL_EV_REQUESTS;
+		if ((got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
+			return got;
+		/* The kick's own request only: with more, the CPU is the frontend's. */
+		if (kicked && !direct_guest_busy(1) &&
+		    (got = pool_await_sent(buf, m, pool_kick_ns())) != 0)
+			return got;
+	}
+}
+
+/*
  * The leader's wait for the next request: first awake, watching the frontend's count of
  * records sent (common/used_ring.h) and yielding the CPU between looks, then asleep in
  * recvmsg. With one request in flight the next one comes a round trip through the guest
@@ -237,26 +312,17 @@ pool_now_ns(void)
 static int
 pool_wait_next(uint8_t *buf, struct chan_msg *m)
 {
-	const uint64_t	*sent = direct_requests_sent();
-	uint64_t	 start, now, n;
+	uint64_t	 start;
 	int		 got;
 
-	if (sent == NULL || pool_awake_max_ns == 0 || direct_guest_busy())
+	/* Busy, records are on their way: asleep on fd 5 alone, kicks would wake us in vain. */
+	if (direct_requests_sent() == NULL || pool_awake_max_ns == 0 ||
+	    direct_guest_busy(0))
 		return pool_recv(buf, m, 0);
-	start = now = pool_now_ns();
-	while (now - start < pool_awake_ns) {
-		n = __atomic_load_n(sent, __ATOMIC_ACQUIRE);
-		if (n != pool_seen && (got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
-			return got;
-		/*
-		 * Whoever our signal woke (the guest's thread) may be queued on this
-		 * CPU, and the scheduler would let it wait for the window's end: pausing
-		 * instead of yielding cost 10-20 % on lookup, create and readdir.
-		 */
-		sched_yield();
-		now = pool_now_ns();
-	}
-	got = pool_recv(buf, m, 0);
+	start = pool_now_ns();
+	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
+		return got;
+	got = pool_sleep(buf, m);
 	if (pool_now_ns() - start <= pool_awake_max_ns)
 		pool_awake_ns = pool_awake_max_ns;
 	else if ((pool_awake_ns /= 2) < POOL_AWAKE_MIN_NS)
@@ -312,8 +378,48 @@ pool_cv_init(void)
 }
 
 void
-pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
-    const struct dispatch_entry *table)
+pool_init(int requests_fd, uint32_t poll_max_ns)
+{
+	struct epoll_event ev;
+
+	pool_awake_max_ns = poll_max_ns;
+	if (direct_requests_sent() == NULL || poll_max_ns == 0)
+		return;		/* no waiting awake: nothing but fd 5 to wait for */
+	if ((pool_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = POOL_EV_REQUESTS;
+	if (epoll_ctl(pool_ep, EPOLL_CTL_ADD, requests_fd, &ev) == -1)
+		fatal("epoll_ctl");
+	direct_set_kick_watch(pool_kick_watch);
+}
+
+/*
+ * Kick fds are watched edge-triggered and never read, as the frontend watches them: each
+ * kick is a new edge for both of us. Called on the loop thread while the leader may be
+ * in epoll_wait, which the kernel allows.
+ */
+static void
+pool_kick_watch(int old_fd, int new_fd)
+{
+	struct epoll_event ev;
+
+	if (pool_ep == -1)
+		return;
+	if (old_fd != -1 && epoll_ctl(pool_ep, EPOLL_CTL_DEL, old_fd, NULL) == -1)
+		log_warn("epoll_ctl del kick fd");
+	if (new_fd == -1)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = (uint64_t)new_fd;
+	if (epoll_ctl(pool_ep, EPOLL_CTL_ADD, new_fd, &ev) == -1)
+		log_warn("epoll_ctl add kick fd");
+}
+
+void
+pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table)
 {
 	pthread_attr_t	attr;
 	pthread_t	tid;
@@ -325,7 +431,6 @@ pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
 		nthreads = POOL_MAX_THREADS;
 	pool_chan = c;
 	pool_table = table;
-	pool_awake_max_ns = poll_max_ns;
 	pool_cv_init();
 	/* Signals stay with the loop thread. */
 	sigfillset(&all);

@@ -241,6 +241,8 @@ broker_state_fd(struct chan *c, struct chan_msg *m, void *arg)
 static const struct dispatch_entry broker_table[] = {
 	{ IMSG_BROKER_DIRECT_RING, SIZE_EXACT, sizeof(struct msg_direct_ring), FD_REQUIRED,
 	    direct_ring_set },
+	{ IMSG_BROKER_DIRECT_KICK, SIZE_EXACT, sizeof(struct msg_direct_kick), FD_REQUIRED,
+	    direct_kick_set },
 	{ IMSG_BROKER_STATE_FD, SIZE_EXACT, sizeof(struct msg_state_fd), FD_REQUIRED,
 	    broker_state_fd },
 	{ IMSG_BROKER_MEM_ADD, SIZE_EXACT, sizeof(struct msg_mem_region), FD_REQUIRED,
@@ -351,6 +353,8 @@ main(int argc, char *argv[])
 	reply_init(fe_chan, broker_chan, req_chan);
 	/* Request threads block in recvmsg; without them the loop polls the socket. */
 	set_blocking(CHAN_FD_REQUESTS, wk_config.thread_pool_size > 0);
+	if (wk_config.thread_pool_size > 0)
+		pool_init(CHAN_FD_REQUESTS, wk_config.poll_max_ns);
 
 	sandbox_worker(&wk_config, &wk_proc_self_fd);
 #ifdef PRIVFSD_TEST_HOOKS
@@ -373,8 +377,7 @@ main(int argc, char *argv[])
 	chan_set_dispatch(req_chan, requests_table, NULL);
 	chan_set_closed_cb(req_chan, channel_closed, NULL);
 	if (wk_config.thread_pool_size > 0)
-		pool_start(wk_config.thread_pool_size, wk_config.poll_max_ns, req_chan,
-		    requests_table);
+		pool_start(wk_config.thread_pool_size, req_chan, requests_table);
 
 	memset(&hello, 0, sizeof(hello));
 	hello.version = PRIVFSD_PROTO_VERSION;

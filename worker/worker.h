@@ -182,10 +182,14 @@ void	guest_mem_release(void);
 void	direct_init(void);	/* before the sandbox: map fd 7 if it is there */
 /* The frontend's count of requests sent on fd 5 (a hint, worker/pool.c), or NULL. */
 const uint64_t *direct_requests_sent(void);
-/* 1 when the guest has requests out that are not answered yet (a hint, pool.c). */
-int	direct_guest_busy(void);
+/* 1 when the guest has more than allowed requests out not answered yet (a hint, pool.c). */
+int	direct_guest_busy(uint16_t allowed);
 /* IMSG_BROKER_DIRECT_RING (a broker channel handler, loop thread). */
 void	direct_ring_set(struct chan *, struct chan_msg *, void *);
+/* IMSG_BROKER_DIRECT_KICK: the ring's kick eventfd, to wake with the frontend (pool.c). */
+void	direct_kick_set(struct chan *, struct chan_msg *, void *);
+/* Who watches the kick fds (pool.c): told of each that replaces another (either may be -1). */
+void	direct_set_kick_watch(void (*)(int old_fd, int new_fd));
 /* Before a request is dispatched: take its completion trailer off (chan_hdr.peerid). */
 void	direct_take(struct chan_msg *);
 void	direct_clear(void);	/* after its handler: the trailer is spent */
@@ -219,13 +223,16 @@ void	reply_dirents(struct wreq *, const void *payload, size_t len);
 
 /* ---- pool.c: the request threads ---- */
 /*
- * Starts nthreads threads, each taking requests from the packet channel c itself and
- * dispatching them through table; the one taking them waits awake for up to
- * poll_max_ns before it sleeps (--poll-max-ns). Exits the process when the frontend
- * closes c.
+ * Before the sandbox, with request threads: the thread taking requests waits awake for up
+ * to poll_max_ns before it sleeps (--poll-max-ns), and, when that is not 0, sleeps in an
+ * epoll set of requests_fd and the kick fds, to wake with the frontend.
  */
-void	pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
-	    const struct dispatch_entry *table);
+void	pool_init(int requests_fd, uint32_t poll_max_ns);
+/*
+ * Starts nthreads threads, each taking requests from the packet channel c itself and
+ * dispatching them through table. Exits the process when the frontend closes c.
+ */
+void	pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table);
 /*
  * A request thread about to do something that may block for long (a read from disk, a
  * large write) hands the requests channel to another thread first. No-op on a thread

@@ -227,9 +227,10 @@ else
 	bench_config "$OUT"
 fi
 echo
-echo "bench: higher is better except getattr_p50/p99 (us), rss, pss, private_dirty (MiB) and"
-echo "bench: *_cpu (us/req: CPU time of the back-end, all its processes and threads, per request"
-echo "bench: answered). p/C and p/rust are privfsd/peer as is. p/best compares privfsd with the"
+echo "bench: higher is better except getattr_p50/p99, getattr_spaced_p50/p99 (us), rss, pss,"
+echo "bench: private_dirty (MiB) and *_cpu (us/req: CPU time of the back-end, all its processes"
+echo "bench: and threads, per request answered). getattr_spaced: one GETATTR every 200 us."
+echo "bench: p/C and p/rust are privfsd/peer as is. p/best compares privfsd with the"
 echo "bench: better peer on that row, the higher for higher-is-better rows (privfsd/peer) and the"
 echo "bench: lower for lower-is-better ones (peer/privfsd): >= 1.00 always means privfsd is as"
 echo "bench: good or better. File in host page cache (read once before each back-end);"

@@ -8,7 +8,8 @@
  *
  * The shared directory must hold big (file-mib MiB), meta/f0000..f0999, an empty
  * create/ and dir10k/ (bench.sh makes them). Workloads: seqread128k seqread1m
- * randread randread16 seqwrite lookup create readdir readdirplus latency, and daxread
+ * randread randread16 seqwrite lookup create readdir readdirplus latency, spaced (GETATTRs
+ * 200 us apart, as from a guest busy in between), and daxread
  * when the device has a DAX window (--dax-window; bench_dax.c). With --pid,
  * also the back-end's CPU time per request after each workload (<key>_cpu) and its
  * memory (rss_start, rss_end, pss, private_dirty), over the pid and its descendants.
@@ -153,6 +154,7 @@ run(struct bench *b, int pid)
 		{ "readdir", "readdir", work_readdir, 0 },
 		{ "readdirplus", "readdirplus", work_readdir, 1 },
 		{ "latency", "getattr", work_latency, 0 },
+		{ "spaced", "getattr_spaced", work_latency, 200 },
 		{ "daxread", "randread_4k_dax", work_dax_read, 0 },
 		{ NULL, NULL, NULL, 0 },
 	};

@@ -15,13 +15,14 @@
  *		gone (relay drops what it would forward)
  *   u8 type	index into the types below; 0xff: a u32 type follows
  *   u16 len	payload bytes (at most 4096), then u8 fd kind: 0 none, 1 memfd (a u32 size
- *		follows), 2 socket, 3 pipe, 4 /dev/null, 5 a directory
+ *		follows), 2 socket, 3 pipe, 4 /dev/null, 5 a directory, 6 an eventfd
  *   len bytes	the payload
  * After every input the broker must hold no more fds than before it.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +40,7 @@
 #include "chan.h"
 #include "dispatch.h"
 #include "log.h"
+#include "used_ring.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -121,11 +123,18 @@ chan_compose(struct chan *c, uint32_t type, uint32_t peerid, int fd, const void 
 	case IMSG_BROKER_DAX_RESULT:
 		want = sizeof(struct msg_dax_result);
 		break;
+	case IMSG_BROKER_DIRECT_RING:
+		want = sizeof(struct msg_direct_ring);
+		break;
+	case IMSG_BROKER_DIRECT_KICK:
+		want = sizeof(struct msg_direct_kick);
+		break;
 	default:
 		fprintf(stderr, "type %u to the worker\n", type);
 		abort();
 	}
-	if (len != want || (fd != -1) != (type == IMSG_BROKER_MEM_ADD)) {
+	if (len != want || (fd != -1) != (type == IMSG_BROKER_MEM_ADD ||
+	    type == IMSG_BROKER_DIRECT_RING || type == IMSG_BROKER_DIRECT_KICK)) {
 		fprintf(stderr, "type %u: %zu bytes (want %zu), fd %d\n", type, len, want, fd);
 		abort();
 	}
@@ -144,6 +153,16 @@ chan_compose(struct chan *c, uint32_t type, uint32_t peerid, int fd, const void 
 		memcpy(&s, data, sizeof(s));
 		if (s.slot >= MEM_MAX_SLOTS)
 			abort();
+	}
+	if (type == IMSG_BROKER_DIRECT_RING || type == IMSG_BROKER_DIRECT_KICK) {
+		struct msg_direct_kick k;	/* queue and gen lead both structs */
+
+		memcpy(&k, data, sizeof(k));
+		if (fstat(fd, &st) == -1 || (st.st_mode & S_IFMT) != 0 || k.queue == 0 ||
+		    k.queue > USED_SHARE_QUEUES || k.gen == 0) {
+			fprintf(stderr, "type %u: ring or kick fd passed on unchecked\n", type);
+			abort();
+		}
 	}
 	/* The channel closes an fd once it is sent. */
 	if (fd != -1)
@@ -186,7 +205,7 @@ make_fd(uint8_t kind)
 	int fd = -1, sv[2];
 	uint32_t size;
 
-	switch (kind % 6) {
+	switch (kind % 7) {
 	case 1:
 		take(&size, sizeof(size));
 		if ((fd = memfd_create("fuzz-region", MFD_CLOEXEC)) == -1 ||
@@ -211,6 +230,9 @@ make_fd(uint8_t kind)
 	case 5:
 		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		break;
+	case 6:
+		fd = eventfd(0, EFD_CLOEXEC);
+		break;
 	}
 	return fd;
 }
@@ -218,7 +240,8 @@ make_fd(uint8_t kind)
 static const uint32_t types[] = {
 	IMSG_FRONTEND_MEM_ADD, IMSG_FRONTEND_MEM_DEL, IMSG_FRONTEND_MEM_COMMIT,
 	IMSG_FRONTEND_BACKEND_CHANNEL, IMSG_WORKER_DAX_MAP, IMSG_WORKER_DAX_UNMAP,
-	IMSG_CHILD_HELLO, IMSG_BROKER_MEM_ADD,
+	IMSG_CHILD_HELLO, IMSG_BROKER_MEM_ADD, IMSG_FRONTEND_DIRECT_RING,
+	IMSG_FRONTEND_DIRECT_KICK,
 };
 
 /* One message through the dispatcher; 0, or -1 once the export ended. */

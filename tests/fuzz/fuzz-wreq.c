@@ -155,10 +155,15 @@ caps_restore(uint64_t old)
 }
 
 void
-pool_start(unsigned int nthreads, uint32_t poll_max_ns, struct chan *c,
-    const struct dispatch_entry *table)
+pool_init(int requests_fd, uint32_t poll_max_ns)
 {
 	abort();	/* the configuration asks for no threads */
+}
+
+void
+pool_start(unsigned int nthreads, struct chan *c, const struct dispatch_entry *table)
+{
+	abort();
 }
 
 void

@@ -269,7 +269,8 @@ for i, argv in enumerate(ARGVS):
 
 # ---- brokermsg ----
 FE_MEM_ADD, FE_MEM_DEL, FE_MEM_COMMIT, FE_BACKEND, WK_DAX_MAP, WK_DAX_UNMAP = range(6)
-FD_NONE, FD_MEMFD, FD_SOCKET, FD_PIPE, FD_NULL, FD_DIR = range(6)
+FE_DIRECT_RING, FE_DIRECT_KICK = 8, 9
+FD_NONE, FD_MEMFD, FD_SOCKET, FD_PIPE, FD_NULL, FD_DIR, FD_EVENTFD = range(7)
 
 
 def bmsg(ctl, t, payload, fd=FD_NONE, memsize=0):
@@ -303,6 +304,20 @@ write("brokermsg", "dax", bmsg(1, WK_DAX_MAP, struct.pack("<QQQQII", 7, 0, 0, 2 
 write("brokermsg", "unknown", bmsg(0, 0xff, b"", FD_NONE)[:4] + b"\0" + struct.pack("<I", 99))
 write("brokermsg", "wrong-size", bmsg(0, FE_MEM_COMMIT, z(9)))
 write("brokermsg", "fd-where-none", bmsg(1, WK_DAX_UNMAP, z(24), FD_NULL))
+
+
+def direct_ring(queue, gen, num):
+    return struct.pack("<IIII", queue, gen, num, 1) + \
+        struct.pack("<IIQ", 0, 6 + 8 * num, 0x1000) + struct.pack("<IIQ", 0, 6 + 2 * num, 0)
+
+
+write("brokermsg", "direct", bmsg(0, FE_DIRECT_RING, direct_ring(1, 3, 128), FD_EVENTFD) +
+      bmsg(0, FE_DIRECT_KICK, struct.pack("<II", 1, 3), FD_EVENTFD))
+write("brokermsg", "direct-kick-pipe", bmsg(0, FE_DIRECT_KICK, struct.pack("<II", 1, 3), FD_PIPE))
+write("brokermsg", "direct-kick-range", bmsg(0, FE_DIRECT_KICK, struct.pack("<II", 9, 3),
+                                             FD_EVENTFD))
+write("brokermsg", "direct-ring-size", bmsg(0, FE_DIRECT_RING, direct_ring(1, 3, 100),
+                                            FD_EVENTFD))
 
 # ---- vhost ----
 # Ops: 0 message, 1 poke, 2 kick, 3 complete, 4 ready. Fd kinds: 0 eventfd, 1 memfd

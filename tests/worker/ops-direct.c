@@ -4,12 +4,14 @@
  * lays a split ring in guest memory, tells the worker where (IMSG_BROKER_DIRECT_RING with
  * an eventfd) and sends GETATTRs with a completion trailer. A good one is answered in the
  * guest's buffers and on the used ring, logged in the page and signalled, with nothing on
- * the socket; an error, an OPENDIR, a READDIR and a READDIRPLUS likewise. Every lie makes the worker answer through the socket instead, write nothing
- * outside the ring and the buffers it was given, and keep running: an old gen, a lock
+ * the socket; an error, an OPENDIR, a READDIR and a READDIRPLUS likewise. Every lie makes
+ * the worker answer through the socket instead, write nothing outside the ring and the
+ * buffers it was given, and keep running: an old gen, a lock
  * that stays held, a full log, indices far out of range, a ring outside guest memory or
  * of a size that is no power of two, a call fd that is not an eventfd, reply pieces
  * outside guest memory, a malformed trailer. Run with and without request threads (the
- * two read the requests channel differently).
+ * two read the requests channel differently). With threads, the leader also wakes on the
+ * ring's kick fd (IMSG_BROKER_DIRECT_KICK): a kick wakes it, a stale or bogus one does not.
  */
 #include "config.h"
 
@@ -466,6 +468,93 @@ test_awake(struct wh *w)
 	CHECK(busy > 0.7);
 }
 
+/* The ring's kick fd, as the broker relays it right after the ring; fd is sent (and closed). */
+static void
+kick_send(struct wh *w, uint32_t g, int fd)
+{
+	struct msg_direct_kick dk;
+
+	memset(&dk, 0, sizeof(dk));
+	dk.queue = QUEUE;
+	dk.gen = g;
+	chan_compose(w->broker, IMSG_BROKER_DIRECT_KICK, 0, fd, &dk, sizeof(dk));
+	chan_flush(w->broker);
+}
+
+/* The worker's sleeps over n kicks of fd, each 2 ms apart (the leader's window is 100 us). */
+static uint64_t
+sleeps_per_kicks(struct wh *w, int fd, int n)
+{
+	uint64_t	one = 1, s0;
+	int		i;
+
+	usleep(50 * 1000);		/* the --poll-max-ns window after the last reply ends */
+	s0 = worker_sleeps(w);
+	for (i = 0; i < n; i++) {
+		if (write(fd, &one, sizeof(one)) != sizeof(one))
+			err(1, "kick");
+		usleep(2000);
+	}
+	return worker_sleeps(w) - s0;
+}
+
+/*
+ * The leading thread sleeps in epoll on the requests channel and on the kick fds of the
+ * rings it completes on, and a kick wakes it (it then waits awake for the frontend's
+ * record, and sleeps again when none comes). Only the kick fd of the ring it holds now
+ * counts: one for an older gen is closed, one that is not an eventfd refused. Requests
+ * are still answered after all of it.
+ */
+static void
+test_kick(struct wh *w)
+{
+	struct trailer	t;
+	uint64_t	woken, stale;
+	uint32_t	n;
+	int		kfd, fds[2];
+
+	if ((kfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		err(1, "eventfd");
+	ring_reset(w, ++gen);
+	kick_send(w, gen, fcntl(kfd, F_DUPFD_CLOEXEC, 0));
+	/* One request with the guest idle after it: the leader then sleeps watching kicks. */
+	usleep(100 * 1000);
+	st16(wh_guest(w, AVAIL_OFF) + 2, (uint16_t)(q->used_idx + 1));
+	trailer_default(w, &t, 1);
+	(void)send_getattr(w, WH_ROOT, &t, 0);
+	CHECK(wait_logged(1, WH_TIMEOUT_MS) == 0);
+	q->log_cons = q->log_prod;
+	woken = sleeps_per_kicks(w, kfd, 50);
+
+	/* A kick fd for a gen the worker does not hold: not watched. */
+	kick_send(w, gen + 7, fcntl(kfd, F_DUPFD_CLOEXEC, 0));
+	ring_reset(w, ++gen);		/* drops the watched one */
+	kick_send(w, gen - 1, fcntl(kfd, F_DUPFD_CLOEXEC, 0));
+	stale = sleeps_per_kicks(w, kfd, 50);
+
+	/* Not an eventfd: refused. */
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		err(1, "pipe");
+	kick_send(w, gen, fds[0]);
+	usleep(100 * 1000);
+	CHECK(wh_log_has(w, "kick fd for queue 1 refused"));
+	close(fds[1]);
+
+	fprintf(stderr, "worker sleeps over 50 kicks: watched %llu, stale gen %llu\n",
+	    (unsigned long long)woken, (unsigned long long)stale);
+	CHECK(woken >= 40);
+	CHECK(stale <= 10);
+
+	/* And the requests still come and are completed. */
+	kick_send(w, gen, fcntl(kfd, F_DUPFD_CLOEXEC, 0));
+	q->log_cons = n = q->log_prod;
+	st16(wh_guest(w, AVAIL_OFF) + 2, (uint16_t)(q->used_idx + 1));
+	trailer_default(w, &t, 0);
+	(void)send_getattr(w, WH_ROOT, &t, 0);
+	CHECK(wait_logged(n + 1, WH_TIMEOUT_MS) == 0);
+	close(kfd);
+}
+
 /* What must come back on the socket: the ring set up fresh before each. */
 static void
 test_lies(struct wh *w)
@@ -587,8 +676,10 @@ run(uint32_t threads)
 	wh_host_file(&w, "d2", "");
 	test_direct(&w);
 	test_lies(&w);
-	if (threads > 0)
+	if (threads > 0) {
 		test_awake(&w);
+		test_kick(&w);
+	}
 	/* After all of it the worker still serves through the socket. */
 	{
 		struct msg_attr a;
