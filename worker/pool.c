@@ -306,8 +306,9 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  * The time awake adapts as a halt-polling window does (QEMU's iothread poll-max-ns):
  * halved each time no request came within it, back to the whole --poll-max-ns when one
  * came within that after all. A guest that is idle, or that sends a request now and
- * then, keeps the worker asleep. Off by default (--poll-max-ns=0): in an emulated guest
- * (QEMU TCG) it cost 10-15 % on small requests, since the vCPU thread wants the CPU.
+ * then, keeps the worker asleep, but for the short waits after its kicks (pool_sleep()).
+ * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
+ * whose CPUs are all in use.
  */
 static int
 pool_wait_next(uint8_t *buf, struct chan_msg *m)
