@@ -145,17 +145,24 @@ direct_ring_valid(const struct msg_direct_ring *dr)
 	    dr->avail.len == 6 + 2 * dr->num;
 }
 
+/* The broker checked it already; a message from it is still only a claim. */
+static int
+direct_fd_is_eventfd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
+}
+
 /* IMSG_BROKER_DIRECT_RING, on the loop thread. */
 void
 direct_ring_set(struct chan *c, struct chan_msg *m, void *arg)
 {
 	struct msg_direct_ring	 dr;
 	struct direct_ring	*r;
-	struct stat		 st;
 
 	memcpy(&dr, m->data, sizeof(dr));
-	if (share == NULL || !direct_ring_valid(&dr) || fstat(m->fd, &st) == -1 ||
-	    (st.st_mode & S_IFMT) != 0) {
+	if (share == NULL || !direct_ring_valid(&dr) || !direct_fd_is_eventfd(m->fd)) {
 		log_warnx_rl("direct ring for queue %u refused", dr.queue);
 		close(m->fd);
 		m->fd = -1;
@@ -184,23 +191,22 @@ direct_kick_set(struct chan *c, struct chan_msg *m, void *arg)
 {
 	struct msg_direct_kick	 dk;
 	struct direct_ring	*r;
-	struct stat		 st;
+	int			 fd = m->fd;
 
+	m->fd = -1;
 	memcpy(&dk, m->data, sizeof(dk));
 	if (share == NULL || dk.queue == 0 || dk.queue > USED_SHARE_QUEUES ||
-	    fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0) {
+	    !direct_fd_is_eventfd(fd)) {
 		log_warnx_rl("kick fd for queue %u refused", dk.queue);
-		close(m->fd);
-		m->fd = -1;
+		close(fd);
 		return;
 	}
 	r = &rings[dk.queue - 1];
 	pthread_mutex_lock(&r->mtx);
 	if (r->gen == dk.gen)
-		direct_kick_replace(r, m->fd);
+		direct_kick_replace(r, fd);
 	else
-		close(m->fd);	/* the ring changed again meanwhile */
-	m->fd = -1;
+		close(fd);	/* the ring changed again meanwhile */
 	pthread_mutex_unlock(&r->mtx);
 }
 

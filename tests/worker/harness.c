@@ -577,6 +577,13 @@ wh_state_done(struct wh *w, uint32_t direction, struct msg_state_done *done)
 	return done->direction == direction ? 0 : -1;
 }
 
+void
+wh_broker_send(struct wh *w, uint32_t type, int fd, const void *data, size_t len)
+{
+	chan_compose(w->broker, type, 0, fd, data, len);
+	chan_flush(w->broker);
+}
+
 static void
 wh_state_send(struct wh *w, uint32_t direction, int fd, const struct msg_fuse_state *fuse)
 {
@@ -586,8 +593,7 @@ wh_state_send(struct wh *w, uint32_t direction, int fd, const struct msg_fuse_st
 	sf.direction = direction;
 	if (fuse != NULL)
 		sf.fuse = *fuse;
-	chan_compose(w->broker, IMSG_BROKER_STATE_FD, 0, fd, &sf, sizeof(sf));	/* closes fd */
-	chan_flush(w->broker);
+	wh_broker_send(w, IMSG_BROKER_STATE_FD, fd, &sf, sizeof(sf));
 }
 
 int

@@ -105,6 +105,8 @@ int	wh_stop(struct wh *);
 /* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
 int	wh_alive(struct wh *);
 void	wh_dump_log(const struct wh *);
+/* One message to the worker as the broker, sent at once; fd (or -1) is sent and closed. */
+void	wh_broker_send(struct wh *, uint32_t type, int fd, const void *data, size_t len);
 /* 1 when a line of the worker's log contains s. */
 int	wh_log_has(const struct wh *, const char *s);
 /* End of a test run: checks the worker still runs, prints its log after any failure, stops it. */

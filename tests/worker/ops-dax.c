@@ -41,8 +41,7 @@ broker_result(struct wh *w, uint64_t id, int error)
 	memset(&r, 0, sizeof(r));
 	r.id = id;
 	r.error = error;
-	chan_compose(w->broker, IMSG_BROKER_DAX_RESULT, 0, -1, &r, sizeof(r));
-	chan_flush(w->broker);
+	wh_broker_send(w, IMSG_BROKER_DAX_RESULT, -1, &r, sizeof(r));
 }
 
 static uint64_t

@@ -87,8 +87,7 @@ ring_send(struct wh *w, uint32_t g, uint32_t num, struct msg_iov used, struct ms
 	dr.event_idx = 0;
 	dr.used = used;
 	dr.avail = avail;
-	chan_compose(w->broker, IMSG_BROKER_DIRECT_RING, 0, fd, &dr, sizeof(dr));
-	chan_flush(w->broker);
+	wh_broker_send(w, IMSG_BROKER_DIRECT_RING, fd, &dr, sizeof(dr));
 }
 
 /* A fresh ring: zeroed, the page's record at used index 0 with gen g, the worker told. */
@@ -477,8 +476,7 @@ kick_send(struct wh *w, uint32_t g, int fd)
 	memset(&dk, 0, sizeof(dk));
 	dk.queue = QUEUE;
 	dk.gen = g;
-	chan_compose(w->broker, IMSG_BROKER_DIRECT_KICK, 0, fd, &dk, sizeof(dk));
-	chan_flush(w->broker);
+	wh_broker_send(w, IMSG_BROKER_DIRECT_KICK, fd, &dk, sizeof(dk));
 }
 
 /* The worker's sleeps over n kicks of fd, each 2 ms apart (the leader's window is 100 us). */
