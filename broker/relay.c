@@ -220,13 +220,12 @@ static void
 fe_direct_ring(struct chan *c, struct chan_msg *m, void *arg)
 {
 	struct msg_direct_ring	dr;
-	struct stat		st;
 
 	memcpy(&dr, m->data, sizeof(dr));
 	if (dr.queue == 0 || dr.queue > USED_SHARE_QUEUES || dr.gen == 0 || dr.num == 0 ||
 	    dr.num > 32768 || (dr.num & (dr.num - 1)) != 0 || dr.event_idx > 1)
 		violation("frontend", "direct ring out of range");
-	if (fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0)
+	if (!used_ring_fd_is_eventfd(m->fd))
 		violation("frontend", "call fd is not an eventfd");
 	to_worker(IMSG_BROKER_DIRECT_RING, m->fd, &dr, sizeof(dr));
 	m->fd = -1;
@@ -237,12 +236,11 @@ static void
 fe_direct_kick(struct chan *c, struct chan_msg *m, void *arg)
 {
 	struct msg_direct_kick	dk;
-	struct stat		st;
 
 	memcpy(&dk, m->data, sizeof(dk));
 	if (dk.queue == 0 || dk.queue > USED_SHARE_QUEUES || dk.gen == 0)
 		violation("frontend", "direct kick out of range");
-	if (fstat(m->fd, &st) == -1 || (st.st_mode & S_IFMT) != 0)
+	if (!used_ring_fd_is_eventfd(m->fd))
 		violation("frontend", "kick fd is not an eventfd");
 	to_worker(IMSG_BROKER_DIRECT_KICK, m->fd, &dk, sizeof(dk));
 	m->fd = -1;

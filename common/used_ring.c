@@ -172,3 +172,11 @@ used_ring_outstanding(const struct used_ring *r, const struct used_share_queue *
 
 	return (uint16_t)(avail_idx - (uint16_t)__atomic_load_n(&q->used_idx, __ATOMIC_RELAXED));
 }
+
+int
+used_ring_fd_is_eventfd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
+}

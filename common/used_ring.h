@@ -103,5 +103,10 @@ int	used_ring_need_signal(const struct used_ring *, struct used_share_queue *);
  * index against the record's used index), read without the lock: a hint only.
  */
 uint16_t used_ring_outstanding(const struct used_ring *, const struct used_share_queue *);
+/*
+ * 1 when fd is an eventfd, as a ring's call and kick fds must be: an anonymous inode, which
+ * has no file type. Checked by each process that takes one on (broker, frontend, worker).
+ */
+int	used_ring_fd_is_eventfd(int fd);
 
 #endif

@@ -11,7 +11,6 @@
  *   guest unused (used.len 0) after a log line: the ring itself is still consistent.
  */
 #include <sys/types.h>
-#include <sys/stat.h>
 
 #include <endian.h>
 #include <errno.h>
@@ -930,7 +929,6 @@ static void
 vq_direct_on(struct vq *vq)
 {
 	struct msg_direct_ring	dr;
-	struct stat		st;
 	int			fd, kick = -1;
 
 	memset(&dr, 0, sizeof(dr));
@@ -948,7 +946,7 @@ vq_direct_on(struct vq *vq)
 	 * The worker may wake on the guest's kick with us (worker/pool.c): an eventfd only
 	 * (the broker refuses anything else), and without it the worker just sleeps longer.
 	 */
-	if (vq->kick_fd != -1 && fstat(vq->kick_fd, &st) == 0 && (st.st_mode & S_IFMT) == 0 &&
+	if (vq->kick_fd != -1 && used_ring_fd_is_eventfd(vq->kick_fd) &&
 	    (kick = fcntl(vq->kick_fd, F_DUPFD_CLOEXEC, 0)) == -1)
 		log_warn_rl("queue %u: kick fd for the worker", vq->index);
 	if (++vq_direct_next == 0)

@@ -103,9 +103,9 @@ direct_requests_sent(void)
 /*
  * 1 when a ring we complete on has more than allowed chains the guest made available that
  * are not on its used ring yet: requests on their way to us, or still for the frontend to
- * take, which then needs a CPU more than we need to wait awake (pool.c). Read without the queue's
- * lock, from guest memory and the page: a guest or frontend that lies only makes the
- * waiting thread sleep sooner or later.
+ * take, which then needs a CPU more than we need to wait awake (pool.c). Read without the
+ * queue's lock, from guest memory and the page: a guest or frontend that lies only makes
+ * the waiting thread sleep sooner or later.
  */
 int
 direct_guest_busy(uint16_t allowed)
@@ -145,15 +145,6 @@ direct_ring_valid(const struct msg_direct_ring *dr)
 	    dr->avail.len == 6 + 2 * dr->num;
 }
 
-/* The broker checked it already; a message from it is still only a claim. */
-static int
-direct_fd_is_eventfd(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
-}
-
 /* IMSG_BROKER_DIRECT_RING, on the loop thread. */
 void
 direct_ring_set(struct chan *c, struct chan_msg *m, void *arg)
@@ -162,7 +153,7 @@ direct_ring_set(struct chan *c, struct chan_msg *m, void *arg)
 	struct direct_ring	*r;
 
 	memcpy(&dr, m->data, sizeof(dr));
-	if (share == NULL || !direct_ring_valid(&dr) || !direct_fd_is_eventfd(m->fd)) {
+	if (share == NULL || !direct_ring_valid(&dr) || !used_ring_fd_is_eventfd(m->fd)) {
 		log_warnx_rl("direct ring for queue %u refused", dr.queue);
 		close(m->fd);
 		m->fd = -1;
@@ -196,7 +187,7 @@ direct_kick_set(struct chan *c, struct chan_msg *m, void *arg)
 	m->fd = -1;
 	memcpy(&dk, m->data, sizeof(dk));
 	if (share == NULL || dk.queue == 0 || dk.queue > USED_SHARE_QUEUES ||
-	    !direct_fd_is_eventfd(fd)) {
+	    !used_ring_fd_is_eventfd(fd)) {
 		log_warnx_rl("kick fd for queue %u refused", dk.queue);
 		close(fd);
 		return;

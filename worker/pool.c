@@ -3,11 +3,12 @@
  * the leader, waits in recvmsg on the frontend's requests channel (a SOCK_SEQPACKET
  * socket: each record is one whole request; with --poll-max-ns, in epoll on that socket
  * and the guest's kick fds) and runs what it receives itself, in its own receive buffer,
- * sending the reply itself (reply.c): no hand-off, no lock, no allocation per request. The others sleep on a condition variable. A request that may block for
- * long (an fsync, a read that is not in the page cache, a large write, a DAX map that
- * waits for the VMM) first hands the socket to a follower (pool_may_block()), so that
- * nothing waits behind it, and its thread becomes a follower when it is done. Lock waits
- * have threads of their own (ops_lock.c).
+ * sending the reply itself (reply.c): no hand-off, no lock, no allocation per request.
+ * The others sleep on a condition variable. A request that may block for long (an fsync,
+ * a read that is not in the page cache, a large write, a DAX map that waits for the VMM)
+ * first hands the socket to a follower (pool_may_block()), so that nothing waits behind
+ * it, and its thread becomes a follower when it is done. Lock waits have threads of their
+ * own (ops_lock.c).
  *
  * A request nobody expected to block (a LOOKUP on a hung network file system) would hold
  * up the rest, so the first follower is a deputy that looks every POOL_DEPUTY_MS: when
@@ -74,8 +75,6 @@ static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
 #define POOL_EV_REQUESTS	UINT64_MAX
 
 static int			 pool_ep = -1;		/* fd 5 and the kick fds */
-
-static void			 pool_kick_watch(int, int);
 static uint64_t			 pool_awake_max_ns;	/* --poll-max-ns */
 static __thread uint64_t	 pool_seen;		/* requests_sent before our last recv */
 static __thread uint64_t	 pool_awake_ns;		/* this leader's window now */
@@ -378,6 +377,27 @@ pool_cv_init(void)
 	pthread_condattr_destroy(&attr);
 }
 
+/*
+ * Kick fds are watched edge-triggered and never read, as the frontend watches them: each
+ * kick is a new edge for both of us. Called on the loop thread while the leader may be
+ * in epoll_wait, which the kernel allows.
+ */
+static void
+pool_kick_watch(int old_fd, int new_fd)
+{
+	struct epoll_event ev;
+
+	if (old_fd != -1 && epoll_ctl(pool_ep, EPOLL_CTL_DEL, old_fd, NULL) == -1)
+		log_warn("epoll_ctl del kick fd");
+	if (new_fd == -1)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = (uint64_t)new_fd;
+	if (epoll_ctl(pool_ep, EPOLL_CTL_ADD, new_fd, &ev) == -1)
+		log_warn("epoll_ctl add kick fd");
+}
+
 void
 pool_init(int requests_fd, uint32_t poll_max_ns)
 {
@@ -394,29 +414,6 @@ pool_init(int requests_fd, uint32_t poll_max_ns)
 	if (epoll_ctl(pool_ep, EPOLL_CTL_ADD, requests_fd, &ev) == -1)
 		fatal("epoll_ctl");
 	direct_set_kick_watch(pool_kick_watch);
-}
-
-/*
- * Kick fds are watched edge-triggered and never read, as the frontend watches them: each
- * kick is a new edge for both of us. Called on the loop thread while the leader may be
- * in epoll_wait, which the kernel allows.
- */
-static void
-pool_kick_watch(int old_fd, int new_fd)
-{
-	struct epoll_event ev;
-
-	if (pool_ep == -1)
-		return;
-	if (old_fd != -1 && epoll_ctl(pool_ep, EPOLL_CTL_DEL, old_fd, NULL) == -1)
-		log_warn("epoll_ctl del kick fd");
-	if (new_fd == -1)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.u64 = (uint64_t)new_fd;
-	if (epoll_ctl(pool_ep, EPOLL_CTL_ADD, new_fd, &ev) == -1)
-		log_warn("epoll_ctl add kick fd");
 }
 
 void
