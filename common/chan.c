@@ -50,6 +50,7 @@
 #include "chan.h"
 #include "dispatch.h"
 #include "log.h"
+#include "req_ring.h"
 
 #define CHAN_MAX_FDS_READ	8	/* fds one recvmsg may carry before we call it abuse */
 #define CHAN_RBUF_SIZE		(2 * (sizeof(struct chan_hdr) + CHAN_MAX_PAYLOAD))
@@ -116,9 +117,18 @@ struct chan {
 	int				 wake_fd;	/* eventfd: a thread queued bytes */
 	int				 wake_pending;	/* under lock */
 	struct event			*ev_wake;
+
+	/* chan_set_ring(): one of the two sides, the other's ring stays NULL */
+	struct req_ring_prod		 ring_prod;
+	struct req_ring_cons		 ring_cons;
+	pthread_mutex_t			 ring_mtx;	/* consumer: one taker at a time */
+	int				 ring_bell_queued; /* producer: a doorbell waits in oq */
 };
 
 static void	chan_schedule_flush(struct chan *);
+static void	chan_append(struct chan *, const struct chan_hdr *, int, const struct iovec *,
+		    int, size_t);
+static int	chan_is_bell(struct chan *, const struct chan_msg *);
 static void	chan_events_del(struct chan *);
 
 struct chan *
@@ -189,6 +199,89 @@ chan_set_sent_counter(struct chan *c, uint64_t *counter)
 	if (!c->packet)
 		fatalx("%s: a sent counter on a channel that is not a packet one", c->peer);
 	c->sent_counter = counter;
+}
+
+void
+chan_set_ring(struct chan *c, struct req_ring *r, int producer)
+{
+	if (!c->packet || c->ev_read != NULL || (producer && c->threaded))
+		fatalx("%s: a ring on a channel that cannot have one", c->peer);
+	if (producer) {
+		req_ring_prod_init(&c->ring_prod, r);
+		return;
+	}
+	if (pthread_mutex_init(&c->ring_mtx, NULL) != 0)
+		fatalx("%s: pthread_mutex_init", __func__);
+	req_ring_cons_init(&c->ring_cons, r);
+	if (c->loop_reads)	/* the loop sleeps in epoll from the start */
+		req_ring_sleep_begin(&c->ring_cons);
+}
+
+int
+chan_ring_pending(struct chan *c)
+{
+	return c->ring_cons.ring != NULL && req_ring_pending(&c->ring_cons);
+}
+
+int
+chan_ring_sleep_begin(struct chan *c)
+{
+	return c->ring_cons.ring != NULL && req_ring_sleep_begin(&c->ring_cons);
+}
+
+void
+chan_ring_sleep_end(struct chan *c)
+{
+	if (c->ring_cons.ring != NULL)
+		req_ring_sleep_end(&c->ring_cons);
+}
+
+/* The producer's: 1 when the record went into the ring (and the doorbell, if due, queued). */
+static int
+chan_ring_put(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,
+    int iovcnt)
+{
+	struct chan_hdr	bell;
+	int		asleep;
+
+	if (c->closed || req_ring_put(&c->ring_prod, hdr, iov, iovcnt, &asleep) == -1)
+		return 0;
+	if (asleep && !c->ring_bell_queued) {
+		memset(&bell, 0, sizeof(bell));
+		bell.type = CHAN_TYPE_BELL;
+		bell.pid = (uint32_t)c->pid;
+		chan_append(c, &bell, -1, NULL, 0, 0);
+		c->ring_bell_queued = 1;
+		chan_schedule_flush(c);
+	}
+	return 1;
+}
+
+/*
+ * The consumer's: the ring's next record into buf, 1, or 0 when there is none. A ring
+ * the producer lied about is fatal, as a malformed record on the socket is.
+ */
+static int
+chan_ring_take(struct chan *c, uint8_t *buf, struct chan_msg *m)
+{
+	const char	*why = NULL;
+	int		 got;
+
+	pthread_mutex_lock(&c->ring_mtx);
+	got = req_ring_take(&c->ring_cons, buf, &m->hdr, &why);
+	pthread_mutex_unlock(&c->ring_mtx);
+	if (got == -1)
+		fatalx("%s wrote %s in the request ring", c->peer, why);
+	if (got == 0)
+		return 0;
+	if (m->hdr.type == CHAN_TYPE_BELL || (m->hdr.flags & ~CHAN_F_MORE))
+		fatalx("%s put type %u flags %#x in the request ring", c->peer, m->hdr.type,
+		    m->hdr.flags);
+	/* As on the socket: the reader may look for the next one before it sleeps. */
+	m->hdr.flags = req_ring_pending(&c->ring_cons) ? CHAN_F_MORE : 0;
+	m->data = buf + sizeof(m->hdr);
+	m->fd = -1;
+	return 1;
 }
 
 static void
@@ -295,6 +388,8 @@ chan_free(struct chan *c)
 		close(c->wake_fd);
 	if (c->threaded)
 		pthread_mutex_destroy(&c->lock);
+	if (c->ring_cons.ring != NULL)
+		pthread_mutex_destroy(&c->ring_mtx);
 	while ((b = TAILQ_FIRST(&c->oq)) != NULL) {
 		TAILQ_REMOVE(&c->oq, b, entry);
 		obuf_free(b);
@@ -566,6 +661,8 @@ chan_composev(struct chan *c, uint32_t type, uint32_t peerid, int fd,
 	int		 on_loop, wake = 0;
 
 	total = chan_frame(c, &hdr, type, peerid, fd, iov, iovcnt) + sizeof(hdr);
+	if (c->ring_prod.ring != NULL && fd == -1 && chan_ring_put(c, &hdr, iov, iovcnt))
+		return;
 	on_loop = !c->threaded || pthread_equal(pthread_self(), c->loop_thread);
 	/*
 	 * A record leaves whole or not at all and records need no order among themselves,
@@ -649,6 +746,7 @@ chan_write_packets(struct chan *c)
 			obuf_done(c, b);
 		}
 	}
+	c->ring_bell_queued = 0;	/* a doorbell that was queued has gone */
 	return 0;
 }
 
@@ -993,6 +1091,8 @@ chan_read_packets(struct chan *c)
 		memcpy(&m.hdr, rec, sizeof(m.hdr));
 		m.data = rec + sizeof(m.hdr);
 		m.fd = -1;
+		if (chan_is_bell(c, &m))
+			continue;
 		if (c->table == NULL)
 			fatalx("%s: message type %u before a dispatch table", c->peer,
 			    m.hdr.type);
@@ -1001,6 +1101,25 @@ chan_read_packets(struct chan *c)
 		dispatch_msg(c, c->table, &m, c->arg);
 	}
 	return n > 0 ? 1 : 0;
+}
+
+/*
+ * The loop's reading of a consumer's ring, after the socket's doorbell: every record, then
+ * asleep again. The loop never says it is awake, so every put finds it asleep and rings
+ * (once a flush): it is woken as it was by the records themselves.
+ */
+static void
+chan_ring_dispatch(struct chan *c)
+{
+	struct chan_msg m;
+
+	do {
+		while (!c->closed && chan_ring_take(c, c->rbuf, &m)) {
+			if (c->before != NULL)
+				c->before(&m);
+			dispatch_msg(c, c->table, &m, c->arg);
+		}
+	} while (!c->closed && req_ring_sleep_begin(&c->ring_cons));
 }
 
 static void
@@ -1012,6 +1131,8 @@ chan_read_cb(int fd, short events, void *arg)
 	if (c->packet) {
 		if (chan_read_packets(c) == 0)
 			chan_closed(c);
+		else if (c->ring_cons.ring != NULL)
+			chan_ring_dispatch(c);
 		return;
 	}
 	chan_compact(c);
@@ -1096,15 +1217,14 @@ chan_recv_packet(struct chan *c, uint8_t *buf, struct chan_msg *m)
 	return chan_recv_packet_flags(c, buf, m, 0) == 1 ? 0 : -1;
 }
 
-int
-chan_recv_packet_flags(struct chan *c, uint8_t *buf, struct chan_msg *m, int flags)
+/* One record from the socket, as chan_recv_packet_flags() returns it. */
+static int
+chan_recv_socket(struct chan *c, uint8_t *buf, struct chan_msg *m, int flags)
 {
 	struct msghdr	mh;
 	struct iovec	iov;
 	ssize_t		n;
 
-	if (!c->packet)
-		fatalx("%s: chan_recv_packet on a stream channel", c->peer);
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = buf;
 	iov.iov_len = CHAN_PACKET_BUF;
@@ -1127,4 +1247,37 @@ chan_recv_packet_flags(struct chan *c, uint8_t *buf, struct chan_msg *m, int fla
 	m->data = buf + sizeof(m->hdr);
 	m->fd = -1;
 	return 1;
+}
+
+/* A consumer's doorbell: it only woke us. Fatal on one with a payload, or without a ring. */
+static int
+chan_is_bell(struct chan *c, const struct chan_msg *m)
+{
+	if (m->hdr.type != CHAN_TYPE_BELL)
+		return 0;
+	if (c->ring_cons.ring == NULL || m->hdr.len != 0)
+		fatalx("%s sent a doorbell of %u bytes%s", c->peer, m->hdr.len,
+		    c->ring_cons.ring == NULL ? " on a channel without a ring" : "");
+	return 1;
+}
+
+int
+chan_recv_packet_flags(struct chan *c, uint8_t *buf, struct chan_msg *m, int flags)
+{
+	int ring = c->ring_cons.ring != NULL, wait = !(flags & MSG_DONTWAIT), got;
+
+	if (!c->packet)
+		fatalx("%s: chan_recv_packet on a stream channel", c->peer);
+	for (;;) {
+		if (ring && chan_ring_take(c, buf, m))
+			return 1;
+		/* Asleep only once the producer knows it must ring. */
+		if (ring && wait && req_ring_sleep_begin(&c->ring_cons))
+			continue;
+		got = chan_recv_socket(c, buf, m, flags);
+		if (ring && wait)
+			req_ring_sleep_end(&c->ring_cons);
+		if (got != 1 || !chan_is_bell(c, m))
+			return got;
+	}
 }

@@ -24,6 +24,9 @@ struct event_base;
  */
 #define CHAN_F_MORE		0x2
 
+/* A packet channel's doorbell record (chan_set_ring()): no payload, never dispatched. */
+#define CHAN_TYPE_BELL		0
+
 struct chan_hdr {
 	uint32_t	type;
 	uint32_t	len;		/* payload bytes after this header */
@@ -84,6 +87,23 @@ void		 chan_set_before(struct chan *, void (*)(struct chan_msg *));
  * (atomically, after the send), for a peer that watches it in shared memory.
  */
 void		 chan_set_sent_counter(struct chan *, uint64_t *counter);
+/*
+ * A packet channel with a request ring beside it (common/req_ring.h). The producer (1;
+ * a channel the loop alone writes) puts the records it composes without an fd there while
+ * they fit, and queues a doorbell record when the reader may be asleep. A consumer (0)
+ * takes the ring's records before the socket's, in chan_recv_packet_flags() or in the
+ * loop, and never dispatches a doorbell. Before chan_event_add().
+ */
+struct req_ring;
+void		 chan_set_ring(struct chan *, struct req_ring *, int producer);
+/* A consumer's: 1 when the ring holds records not taken yet (a hint). */
+int		 chan_ring_pending(struct chan *);
+/*
+ * A consumer's own sleep on the socket (epoll): begin returns 1 when records came
+ * meanwhile (do not sleep), 0 when the producer will ring; end after the wake-up.
+ */
+int		 chan_ring_sleep_begin(struct chan *);
+void		 chan_ring_sleep_end(struct chan *);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

@@ -1,5 +1,6 @@
 /*
- * The used side of a split virtqueue, produced by two processes at once: the frontend
+ * The page the frontend and the worker share: the request ring (req_ring.h) and, here, the
+ * used side of a split virtqueue, produced by two processes at once: the frontend
  * (its own answers: errors, INIT, READDIR, ...) and the worker (the answers it completes
  * itself, without a hop back to the frontend). Both write the same guest used ring, so
  * both take the lock of the queue's record in a page they share (a sealed memfd the broker
@@ -16,6 +17,8 @@
 #define PRIVFSD_USED_RING_H
 
 #include <stdint.h>
+
+#include "req_ring.h"
 
 #define USED_SHARE_QUEUES	8	/* request queues 1..8 can be completed by the worker */
 #define USED_SHARE_LOG		1024	/* >= the largest ring: one entry per chain out */
@@ -53,6 +56,8 @@ struct used_share {
 	 * (worker/pool.c), so that a request which follows closely finds it awake.
 	 */
 	uint64_t		requests_sent __attribute__((aligned(64)));
+	/* The frontend's requests that need no socket (common/req_ring.h). */
+	struct req_ring		requests;
 };
 
 #define USED_SHARE_BYTES	((sizeof(struct used_share) + 4095) & ~(size_t)4095)

@@ -18,6 +18,7 @@ struct msg_fuse_state;
 struct msg_state_done;
 struct vq;
 struct vq_req;
+struct req_ring;
 
 /* Virtio feature bit QEMU and back-ends use to announce protocol features. */
 #define VU_F_LOG_ALL			26	/* VHOST_F_LOG_ALL: dirty page logging on */
@@ -148,6 +149,7 @@ struct msg_direct_ring;
 void		 vq_share_map(void);
 /* The page's count of records sent to the worker's request threads, or NULL (no page). */
 uint64_t	*vq_share_requests_sent(void);
+struct req_ring	*vq_share_request_ring(void);
 void		 vq_direct_init(void (*send)(const struct msg_direct_ring *, int call_fd,
 		    int kick_fd),
 		    void (*done)(struct vq *, uint64_t id), int (*gone)(void));

@@ -879,6 +879,12 @@ vq_share_requests_sent(void)
 	return vq_share == NULL ? NULL : &vq_share->requests_sent;
 }
 
+struct req_ring *
+vq_share_request_ring(void)
+{
+	return vq_share == NULL ? NULL : &vq_share->requests;
+}
+
 struct used_share_queue *
 vq_share_queue(uint32_t index)
 {

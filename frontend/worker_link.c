@@ -149,6 +149,9 @@ channel_open(int fd, int packet)
 		/* The worker's leading thread watches it before it sleeps (worker/pool.c). */
 		if (vq_share_requests_sent() != NULL)
 			chan_set_sent_counter(c, vq_share_requests_sent());
+		/* Requests go in the ring beside it while they fit (common/req_ring.h). */
+		if (vq_share_request_ring() != NULL)
+			chan_set_ring(c, vq_share_request_ring(), 1);
 	}
 	chan_set_dispatch(c, packet ? replies_table : ordered_table, NULL);
 	chan_set_closed_cb(c, worker_lost, NULL);

@@ -100,6 +100,12 @@ direct_requests_sent(void)
 	return share == NULL ? NULL : &share->requests_sent;
 }
 
+struct req_ring *
+direct_request_ring(void)
+{
+	return share == NULL ? NULL : &share->requests;
+}
+
 /*
  * 1 when a ring we complete on has more than allowed chains the guest made available that
  * are not on its used ring yet: requests on their way to us, or still for the frontend to

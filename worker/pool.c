@@ -128,7 +128,8 @@ pool_may_block_if_queued(void)
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	/* A look at the next record, which stays where it is. */
-	if (recvmsg(chan_fd(pool_chan), &mh, MSG_PEEK | MSG_DONTWAIT) >= 0)
+	if (chan_ring_pending(pool_chan) ||
+	    recvmsg(chan_fd(pool_chan), &mh, MSG_PEEK | MSG_DONTWAIT) >= 0)
 		pool_may_block();
 }
 
@@ -235,7 +236,8 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 	start = now = pool_now_ns();
 	while (now - start < ns) {
 		n = __atomic_load_n(sent, __ATOMIC_ACQUIRE);
-		if (n != pool_seen && (got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
+		if ((n != pool_seen || chan_ring_pending(pool_chan)) &&
+		    (got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
 			return got;
 		/*
 		 * Whoever our signal woke (the guest's thread) may be queued on this
@@ -266,19 +268,31 @@ static int
 pool_sleep(uint8_t *buf, struct chan_msg *m)
 {
 	struct epoll_event	ev[USED_SHARE_QUEUES + 1];
-	int			i, n, kicked, got;
+	int			i, n, kicked, sock, got;
 
 	if (pool_ep == -1)
 		return pool_recv(buf, m, 0);
 	for (;;) {
-		if ((n = epoll_wait(pool_ep, ev, (int)(sizeof(ev) / sizeof(ev[0])), -1)) == -1) {
+		/* The frontend rings fd 5 for what it puts in the ring from now on. */
+		if (chan_ring_sleep_begin(pool_chan))
+			n = 0;
+		else
+			n = epoll_wait(pool_ep, ev, (int)(sizeof(ev) / sizeof(ev[0])), -1);
+		chan_ring_sleep_end(pool_chan);
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("epoll_wait");
 		}
-		for (i = 0, kicked = 0; i < n; i++)
-			kicked |= ev[i].data.u64 != POOL_EV_REQUESTS;
-		if ((got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
+		for (i = 0, kicked = sock = 0; i < n; i++) {
+			if (ev[i].data.u64 == POOL_EV_REQUESTS)
+				sock = 1;
+			else
+				kicked = 1;
+		}
+		/* A kick alone: the record is not there yet, spare the recvmsg that says so. */
+		if ((sock || chan_ring_pending(pool_chan)) &&
+		    (got = pool_recv(buf, m, MSG_DONTWAIT)) != 0)
 			return got;
 		/* The kick's own request only: with more, the CPU is the frontend's. */
 		if (kicked && !direct_guest_busy(1) &&

@@ -350,6 +350,8 @@ main(int argc, char *argv[])
 	req_chan = chan_new(CHAN_FD_REQUESTS, "frontend", 0);
 	chan_set_packet(req_chan, wk_config.thread_pool_size == 0);
 	chan_set_before(req_chan, direct_take);
+	if (direct_request_ring() != NULL)	/* records in the page as well as on fd 5 */
+		chan_set_ring(req_chan, direct_request_ring(), 0);
 	reply_init(fe_chan, broker_chan, req_chan);
 	/* Request threads block in recvmsg; without them the loop polls the socket. */
 	set_blocking(CHAN_FD_REQUESTS, wk_config.thread_pool_size > 0);

@@ -28,6 +28,7 @@
 #include "msg_reader.h"
 
 struct chan;
+struct req_ring;
 struct chan_msg;
 struct dispatch_entry;
 struct event_base;
@@ -182,6 +183,7 @@ void	guest_mem_release(void);
 void	direct_init(void);	/* before the sandbox: map fd 7 if it is there */
 /* The frontend's count of requests sent on fd 5 (a hint, worker/pool.c), or NULL. */
 const uint64_t *direct_requests_sent(void);
+struct req_ring *direct_request_ring(void);
 /* 1 when the guest has more than allowed requests out not answered yet (a hint, pool.c). */
 int	direct_guest_busy(uint16_t allowed);
 /* IMSG_BROKER_DIRECT_RING (a broker channel handler, loop thread). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{fuse,chain,xattrmap,idmap,
-# options,brokermsg,vhost,wreq})
+# options,brokermsg,vhost,wreq,reqring})
 # in the input layouts their header comments describe: a well-formed case per FUSE opcode
 # with a worker answer of the right type, a few descriptor chain shapes, and the rule sets
 # of tests/worker/ops-xattrmap.c, command lines, children's messages to the broker, vhost-user
@@ -516,3 +516,26 @@ write("wreq", "migrate", mig_stream(
 write("wreq", "migrate-bad", mig_stream(
     [mig_node(2, S_IFDIR, 3, b"d"), mig_node(3, S_IFDIR, 2, b".."), mig_node(4, S_IFDIR, 1, b"up"),
      mig_node(5, S_IFREG, 4, b"passwd"), mig_node(6, S_IFREG, 1, b"l/x")]))
+
+
+# ---- reqring ----
+# Steps of fuzz-reqring.c: an honest ring through wraps, then the lies of
+# tests/worker/ops-reqring.c written by hand.
+def put(n):
+    return b"p" + struct.pack("<H", n)
+
+
+def hdr_at(off, typ, ln):
+    h = struct.pack("<IIIIII", typ, ln, 0, 0, 0, 0)
+    return b"w" + struct.pack("<HB", off, len(h)) + h
+
+
+write("reqring", "honest", b"".join(put(n) + put(n * 7 % 600) + b"tt" for n in range(200)))
+write("reqring", "full", b"".join(put(4000) for _ in range(10)) + b"t" * 10)
+write("reqring", "index", b"c" + struct.pack("<I", 0) + b"i" + struct.pack("<I", 40000) + b"t")
+write("reqring", "unaligned", hdr_at(0, 7, 40) + b"i" + struct.pack("<I", 68) + b"t")
+write("reqring", "past-put", hdr_at(0, 7, 400) + b"i" + struct.pack("<I", 64) + b"t")
+write("reqring", "too-long", hdr_at(0, 7, 0x7fffffff) + b"i" + struct.pack("<I", 64) + b"t")
+write("reqring", "wrap", b"c" + struct.pack("<I", 32704) + hdr_at(32704, 0xffffffff, 0) +
+      b"i" + struct.pack("<I", 32736) + b"t")
+write("reqring", "index-wraps", b"c" + struct.pack("<I", 0xffffffc0) + put(40) + put(40) + b"tt")

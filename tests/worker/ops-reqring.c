@@ -1,0 +1,331 @@
+/*
+ * The request ring in the page the frontend and worker share (common/req_ring.h), from
+ * the worker's side: requests put there are served, with and without request threads, and
+ * with the leader asleep (doorbell) or awake (--poll-max-ns); a record too large for the
+ * ring still takes the socket. Then a lying frontend: a producer index that is not one, a
+ * record longer than what was put or than the ring takes, a wrap past what was put, a
+ * doorbell in the ring, a doorbell with a payload on the socket, and a frontend that
+ * rewrites a record's length while the worker copies it out. Each lie ends the worker
+ * with a message naming it (exit 1, never a signal), as a lie on the socket does
+ * (ops-reqchan).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "msg.h"
+#include "req_ring.h"
+#include "used_ring.h"
+#include "check.h"
+#include "harness.h"
+
+static struct used_share	*page;
+static struct req_ring		*ring;
+
+static int
+page_new(void)
+{
+	int fd;
+
+	if ((fd = memfd_create("test-used", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		err(1, "used page");
+	page = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		err(1, "mmap");
+	ring = &page->requests;
+	return fd;
+}
+
+static int
+start(struct wh *w, uint32_t threads, uint32_t poll_max_ns)
+{
+	struct wh_opts o;
+
+	wh_opts_default(&o);
+	o.flags = CONFIG_XATTR;
+	o.threads = threads;
+	o.poll_max_ns = poll_max_ns;
+	o.used_fd = page_new();
+	if (wh_start(w, &o) == -1) {
+		close(o.used_fd);
+		munmap(page, USED_SHARE_BYTES);
+		return -1;
+	}
+	close(o.used_fd);
+	return 0;
+}
+
+static void
+stop(struct wh *w)
+{
+	wh_stop(w);
+	munmap(page, USED_SHARE_BYTES);
+}
+
+/* Requests through the ring, and one too large for it through the socket. */
+static void
+test_served(uint32_t threads, uint32_t poll_max_ns)
+{
+	static uint8_t	 big[4030];	/* past the ring's record, within ext4's value */
+	struct wh	 w;
+	struct msg_attr	 a;
+	uint64_t	 count, f;
+	uint32_t	 prod;
+	int		 i, bad = 0, err;
+
+	if (start(&w, threads, poll_max_ns) == -1) {
+		CHECK(0);
+		return;
+	}
+	chan_set_ring(w.req, ring, 1);
+	for (i = 0; i < 300; i++) {
+		if (wh_getattr(&w, WH_ROOT, &a) != 0)
+			bad++;
+		if (i % 50 == 0)
+			usleep(2000);	/* now and then the leader is asleep: the doorbell */
+	}
+	CHECK(bad == 0);
+	CHECK(ring->prod > 300 * sizeof(struct chan_hdr) && ring->cons == ring->prod);
+	wh_host_file(&w, "x", "");
+	f = wh_node(&w, "x");
+	memset(big, 'v', sizeof(big));
+	prod = ring->prod;
+	err = wh_setxattr(&w, f, "user.big", big, sizeof(big), 0, 0);
+	if (err != 0)
+		fprintf(stderr, "setxattr: %d\n", err);
+	CHECK(err == 0);
+	CHECK(wh_getxattr(&w, f, "user.big", 0, NULL, &count) == 0 && count == sizeof(big));
+	CHECK(ring->prod > prod);	/* the GETXATTR went in the ring, */
+	CHECK(ring->prod - prod < sizeof(big));	/* the SETXATTR did not */
+	CHECK(wh_finish(&w) == 0);
+	munmap(page, USED_SHARE_BYTES);
+}
+
+enum lie {
+	LIE_INDEX,		/* producer index more than the ring ahead */
+	LIE_UNALIGNED,		/* producer index not on a record boundary */
+	LIE_PAST_PUT,		/* header longer than what was put */
+	LIE_TOO_LONG,		/* header longer than the ring takes */
+	LIE_WRAP,		/* a wrap header past what was put */
+	LIE_BELL_IN_RING,	/* a doorbell record in the ring */
+	LIE_BELL_PAYLOAD,	/* a doorbell with bytes, on the socket */
+};
+
+static const struct {
+	enum lie	 lie;
+	const char	*name;
+	const char	*logged;
+} lies[] = {
+	{ LIE_INDEX, "index", "a producer index that is not one" },
+	{ LIE_UNALIGNED, "unaligned", "a producer index that is not one" },
+	{ LIE_PAST_PUT, "past put", "a record longer than what was put" },
+	{ LIE_TOO_LONG, "too long", "a record longer than the ring takes" },
+	{ LIE_WRAP, "wrap", "a wrap past what was put" },
+	{ LIE_BELL_IN_RING, "bell in ring", "put type 0 flags 0 in the request ring" },
+	{ LIE_BELL_PAYLOAD, "bell payload", "sent a doorbell of 4 bytes" },
+};
+
+/* The doorbell, by hand on the worker's fd 5, with plen payload bytes. */
+static void
+ring_bell(struct wh *w, uint32_t plen)
+{
+	uint8_t		rec[sizeof(struct chan_hdr) + 4];
+	struct chan_hdr	hdr;
+	struct iovec	iov;
+
+	memset(rec, 0, sizeof(rec));
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.type = CHAN_TYPE_BELL;
+	hdr.len = plen;
+	memcpy(rec, &hdr, sizeof(hdr));
+	iov.iov_base = rec;
+	iov.iov_len = sizeof(hdr) + plen;
+	if (check_rawsend(chan_fd(w->req), &iov, 1, -1) == -1)
+		warn("bell");
+}
+
+/* Writes the lie where the worker's next record would be, then rings. */
+static void
+tell(struct wh *w, enum lie lie)
+{
+	struct chan_hdr	 h;
+	uint32_t	 at = ring->cons;
+
+	memset(&h, 0, sizeof(h));
+	h.type = IMSG_FRONTEND_GETATTR;
+	h.len = 40;
+	switch (lie) {
+	case LIE_INDEX:
+		ring->prod = at + REQ_RING_BYTES + 64;
+		break;
+	case LIE_UNALIGNED:
+		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+		ring->prod = at + 68;
+		break;
+	case LIE_PAST_PUT:
+		h.len = 400;
+		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+		ring->prod = at + 64;
+		break;
+	case LIE_TOO_LONG:
+		h.len = 0x7fffffff;
+		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+		ring->prod = at + 64;
+		break;
+	case LIE_WRAP:
+		h.type = REQ_RING_WRAP;
+		h.len = 0;
+		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+		ring->prod = at + 32;
+		break;
+	case LIE_BELL_IN_RING:
+		h.type = CHAN_TYPE_BELL;
+		h.len = 0;
+		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+		ring->prod = at + 24;
+		break;
+	case LIE_BELL_PAYLOAD:
+		ring_bell(w, 4);
+		return;
+	}
+	ring_bell(w, 0);
+}
+
+/* Waits up to 5 s for the worker to end; its wait status, or -1 while it lives. */
+static int
+wait_end(struct wh *w)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!wh_alive(w))
+			return w->status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void
+test_lies(uint32_t threads)
+{
+	struct wh	 w;
+	struct msg_attr	 a;
+	size_t		 i;
+	int		 st;
+
+	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		if (start(&w, threads, 0) == -1) {
+			CHECK(0);
+			continue;
+		}
+		chan_set_ring(w.req, ring, 1);
+		CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);	/* the ring works before */
+		tell(&w, lies[i].lie);
+		st = wait_end(&w);
+		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 1 ||
+		    !wh_log_has(&w, lies[i].logged)) {
+			fprintf(stderr, "%u threads, %s: status %#x, log should say \"%s\"\n",
+			    threads, lies[i].name, st, lies[i].logged);
+			wh_dump_log(&w);
+			CHECK(0);
+		} else
+			CHECK(1);
+		if (st == -1)
+			kill(w.pid, SIGKILL);
+		stop(&w);
+	}
+}
+
+/*
+ * A frontend that rewrites the length of the record the worker is about to copy, between
+ * the true one and one past the ring. The worker serves the record or ends naming the
+ * lie; it never reads past the ring (that would be a fault, a signal).
+ */
+static volatile int	flipping;
+static volatile uint32_t flip_at;
+
+static void *
+flipper(void *arg)
+{
+	uint32_t i = 0;
+
+	(void)arg;
+	while (flipping) {
+		struct chan_hdr *h = (struct chan_hdr *)(void *)(ring->data +
+		    __atomic_load_n(&flip_at, __ATOMIC_RELAXED) % REQ_RING_BYTES);
+
+		if (__atomic_load_n(&h->type, __ATOMIC_RELAXED) == IMSG_FRONTEND_GETATTR)
+			__atomic_store_n(&h->len, ++i % 2 ? 60000u :
+			    (uint32_t)(sizeof(struct msg_req) + sizeof(struct msg_getattr)),
+			    __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void
+test_rewrite(uint32_t threads)
+{
+	struct wh	 w;
+	struct wh_reply	 rep;
+	struct msg_getattr g;
+	pthread_t	 t;
+	int		 i, st, served = 0;
+
+	if (start(&w, threads, 0) == -1) {
+		CHECK(0);
+		return;
+	}
+	chan_set_ring(w.req, ring, 1);
+	memset(&g, 0, sizeof(g));
+	flipping = 1;
+	if (pthread_create(&t, NULL, flipper, NULL) != 0)
+		errx(1, "pthread_create");
+	for (i = 0; i < 200 && wh_alive(&w); i++) {
+		flip_at = ring->prod;
+		if (wh_recv(&w, wh_send(&w, IMSG_FRONTEND_GETATTR, WH_ROOT, &g, sizeof(g)),
+		    &rep, 2000) == 0)
+			served++;
+	}
+	flipping = 0;
+	pthread_join(t, NULL);
+	st = wait_end(&w);
+	if (st != -1) {
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+		CHECK(wh_log_has(&w, "a record longer than"));
+	} else {
+		kill(w.pid, SIGKILL);
+		CHECK(served == 200);
+	}
+	fprintf(stderr, "%u threads: %d served before the worker %s\n", threads, served,
+	    st == -1 ? "lived on" : "refused a length");
+	stop(&w);
+}
+
+int
+main(void)
+{
+	test_served(0, 0);
+	test_served(2, 0);
+	test_served(2, 1000000);
+	test_lies(0);
+	test_lies(2);
+	test_rewrite(0);
+	test_rewrite(2);
+	return check_done("ops-reqring");
+}
