@@ -24,6 +24,7 @@
 #include "chan.h"
 #include "log.h"
 #include "msg.h"
+#include "used_ring.h"
 #include "check.h"
 #include "harness.h"
 
@@ -307,6 +308,48 @@ wh_alive(struct wh *w)
 		return 1;
 	}
 	return 0;
+}
+
+int
+wh_wait_end(struct wh *w)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!wh_alive(w))
+			return w->status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+int
+wh_expect_fatal(struct wh *w, const char *what, const char *logged)
+{
+	int st = wh_wait_end(w);
+
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1 && wh_log_has(w, logged))
+		return 1;
+	fprintf(stderr, "%s: status %#x, log should say \"%s\"\n", what, st, logged);
+	wh_dump_log(w);
+	if (st == -1)
+		wh_kill(w);
+	return 0;
+}
+
+int
+wh_used_page(struct used_share **page)
+{
+	int fd;
+
+	if ((fd = memfd_create("test-used", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
+		err(1, "used page");
+	*page = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*page == MAP_FAILED)
+		err(1, "mmap");
+	return fd;
 }
 
 int

@@ -104,6 +104,20 @@ void	wh_kill(struct wh *);
 int	wh_stop(struct wh *);
 /* 1 while the worker runs; otherwise 0 and w->status holds the wait status. */
 int	wh_alive(struct wh *);
+/* Waits up to 5 s for the worker to end: its wait status, or -1 while it lives. */
+int	wh_wait_end(struct wh *);
+/*
+ * After a lie: 1 when the worker ends within 5 s with exit 1 (never a signal) and a log
+ * that says logged; else 0, with what (the case's name) and the log printed, and a worker
+ * still alive killed.
+ */
+int	wh_expect_fatal(struct wh *, const char *what, const char *logged);
+/*
+ * The page the frontend and worker share (common/used_ring.h), as the broker makes it: a
+ * sealed memfd for wh_opts.used_fd, mapped at *page (munmap USED_SHARE_BYTES).
+ */
+struct used_share;
+int	wh_used_page(struct used_share **page);
 void	wh_dump_log(const struct wh *);
 /* One message to the worker as the broker, sent at once; fd (or -1) is sent and closed. */
 void	wh_broker_send(struct wh *, uint32_t type, int fd, const void *data, size_t len);

@@ -60,19 +60,11 @@ static uint32_t			 gen = 1;
 static int
 page_new(void)
 {
-	int fd;
+	int fd = wh_used_page(&page);
 
-	if ((fd = memfd_create("test-used", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
-	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
-		err(1, "used page");
-	page = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (page == MAP_FAILED)
-		err(1, "mmap");
 	q = &page->q[QUEUE - 1];
 	return fd;
 }
-
 /* The ring's place for the worker, as the broker relays it; fd is sent (and closed). */
 static void
 ring_send(struct wh *w, uint32_t g, uint32_t num, struct msg_iov used, struct msg_iov avail,

@@ -87,35 +87,6 @@ send_record(int fd, const void *buf, size_t len, int pass_fd)
 	return check_rawsend(fd, &iov, 1, pass_fd) == (long)len ? 0 : -1;
 }
 
-/* Waits up to 5 s for the worker to end; its wait status, or -1 while it lives. */
-static int
-wait_end(struct wh *w)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (!wh_alive(w))
-			return w->status;
-		usleep(10000);
-	}
-	return -1;
-}
-
-static int
-log_has(const struct wh *w, const char *what)
-{
-	char	buf[8192];
-	FILE	*f;
-	size_t	n;
-
-	if ((f = fopen(w->log, "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, what) != NULL;
-}
-
 static void
 tell(struct wh *w, enum lie lie)
 {
@@ -179,7 +150,7 @@ run(unsigned int threads)
 	struct wh	 w;
 	struct msg_attr	 a;
 	size_t		 i;
-	int		 st;
+	char		 what[64];
 
 	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
 		wh_opts_default(&o);
@@ -192,17 +163,8 @@ run(unsigned int threads)
 		CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);
 		wh_forget(&w, 12345, 1);
 		tell(&w, lies[i].lie);
-		st = wait_end(&w);
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 1 ||
-		    !log_has(&w, lies[i].logged)) {
-			fprintf(stderr, "%u threads, %s: status %#x, log should say \"%s\"\n",
-			    threads, lies[i].name, st, lies[i].logged);
-			wh_dump_log(&w);
-			CHECK(0);
-		} else
-			CHECK(1);
-		if (st == -1)
-			kill(w.pid, SIGKILL);
+		snprintf(what, sizeof(what), "%u threads, %s", threads, lies[i].name);
+		CHECK(wh_expect_fatal(&w, what, lies[i].logged));
 		wh_stop(&w);
 	}
 }

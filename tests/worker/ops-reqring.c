@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 
 #include <err.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -39,19 +38,11 @@ static struct req_ring		*ring;
 static int
 page_new(void)
 {
-	int fd;
+	int fd = wh_used_page(&page);
 
-	if ((fd = memfd_create("test-used", MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
-	    ftruncate(fd, (off_t)USED_SHARE_BYTES) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1)
-		err(1, "used page");
-	page = mmap(NULL, USED_SHARE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (page == MAP_FAILED)
-		err(1, "mmap");
 	ring = &page->requests;
 	return fd;
 }
-
 static int
 start(struct wh *w, uint32_t threads, uint32_t poll_max_ns)
 {
@@ -117,28 +108,26 @@ test_served(uint32_t threads, uint32_t poll_max_ns)
 	munmap(page, USED_SHARE_BYTES);
 }
 
-enum lie {
-	LIE_INDEX,		/* producer index more than the ring ahead */
-	LIE_UNALIGNED,		/* producer index not on a record boundary */
-	LIE_PAST_PUT,		/* header longer than what was put */
-	LIE_TOO_LONG,		/* header longer than the ring takes */
-	LIE_WRAP,		/* a wrap header past what was put */
-	LIE_BELL_IN_RING,	/* a doorbell record in the ring */
-	LIE_BELL_PAYLOAD,	/* a doorbell with bytes, on the socket */
-};
-
+/*
+ * The lies: a header written where the worker's next record would be, the producer index
+ * moved on by advance (0: nothing put), then a doorbell with bell_len payload bytes.
+ */
 static const struct {
-	enum lie	 lie;
 	const char	*name;
+	uint32_t	 type;
+	uint32_t	 len;
+	uint32_t	 advance;
+	uint32_t	 bell_len;
 	const char	*logged;
 } lies[] = {
-	{ LIE_INDEX, "index", "a producer index that is not one" },
-	{ LIE_UNALIGNED, "unaligned", "a producer index that is not one" },
-	{ LIE_PAST_PUT, "past put", "a record longer than what was put" },
-	{ LIE_TOO_LONG, "too long", "a record longer than the ring takes" },
-	{ LIE_WRAP, "wrap", "a wrap past what was put" },
-	{ LIE_BELL_IN_RING, "bell in ring", "put type 0 flags 0 in the request ring" },
-	{ LIE_BELL_PAYLOAD, "bell payload", "sent a doorbell of 4 bytes" },
+	{ "index", 0, 0, REQ_RING_BYTES + 64, 0, "a producer index that is not one" },
+	{ "unaligned", IMSG_FRONTEND_GETATTR, 40, 68, 0, "a producer index that is not one" },
+	{ "past put", IMSG_FRONTEND_GETATTR, 400, 64, 0, "a record longer than what was put" },
+	{ "too long", IMSG_FRONTEND_GETATTR, 0x7fffffff, 64, 0,
+	    "a record longer than the ring takes" },
+	{ "wrap", REQ_RING_WRAP, 0, 32, 0, "a wrap past what was put" },
+	{ "bell in ring", CHAN_TYPE_BELL, 0, 24, 0, "put type 0 flags 0 in the request ring" },
+	{ "bell payload", 0, 0, 0, 4, "sent a doorbell of 4 bytes" },
 };
 
 /* The doorbell, by hand on the worker's fd 5, with plen payload bytes. */
@@ -160,65 +149,19 @@ ring_bell(struct wh *w, uint32_t plen)
 		warn("bell");
 }
 
-/* Writes the lie where the worker's next record would be, then rings. */
+/* Writes lie i where the worker's next record would be, then rings. */
 static void
-tell(struct wh *w, enum lie lie)
+tell(struct wh *w, size_t i)
 {
-	struct chan_hdr	 h;
-	uint32_t	 at = ring->cons;
+	struct chan_hdr	h;
+	uint32_t	at = ring->cons;
 
 	memset(&h, 0, sizeof(h));
-	h.type = IMSG_FRONTEND_GETATTR;
-	h.len = 40;
-	switch (lie) {
-	case LIE_INDEX:
-		ring->prod = at + REQ_RING_BYTES + 64;
-		break;
-	case LIE_UNALIGNED:
-		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
-		ring->prod = at + 68;
-		break;
-	case LIE_PAST_PUT:
-		h.len = 400;
-		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
-		ring->prod = at + 64;
-		break;
-	case LIE_TOO_LONG:
-		h.len = 0x7fffffff;
-		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
-		ring->prod = at + 64;
-		break;
-	case LIE_WRAP:
-		h.type = REQ_RING_WRAP;
-		h.len = 0;
-		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
-		ring->prod = at + 32;
-		break;
-	case LIE_BELL_IN_RING:
-		h.type = CHAN_TYPE_BELL;
-		h.len = 0;
-		memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
-		ring->prod = at + 24;
-		break;
-	case LIE_BELL_PAYLOAD:
-		ring_bell(w, 4);
-		return;
-	}
-	ring_bell(w, 0);
-}
-
-/* Waits up to 5 s for the worker to end; its wait status, or -1 while it lives. */
-static int
-wait_end(struct wh *w)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (!wh_alive(w))
-			return w->status;
-		usleep(10000);
-	}
-	return -1;
+	h.type = lies[i].type;
+	h.len = lies[i].len;
+	memcpy(ring->data + at % REQ_RING_BYTES, &h, sizeof(h));
+	ring->prod = at + lies[i].advance;
+	ring_bell(w, lies[i].bell_len);
 }
 
 static void
@@ -227,7 +170,7 @@ test_lies(uint32_t threads)
 	struct wh	 w;
 	struct msg_attr	 a;
 	size_t		 i;
-	int		 st;
+	char		 what[64];
 
 	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
 		if (start(&w, threads, 0) == -1) {
@@ -236,18 +179,9 @@ test_lies(uint32_t threads)
 		}
 		chan_set_ring(w.req, ring, 1);
 		CHECK(wh_getattr(&w, WH_ROOT, &a) == 0);	/* the ring works before */
-		tell(&w, lies[i].lie);
-		st = wait_end(&w);
-		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 1 ||
-		    !wh_log_has(&w, lies[i].logged)) {
-			fprintf(stderr, "%u threads, %s: status %#x, log should say \"%s\"\n",
-			    threads, lies[i].name, st, lies[i].logged);
-			wh_dump_log(&w);
-			CHECK(0);
-		} else
-			CHECK(1);
-		if (st == -1)
-			kill(w.pid, SIGKILL);
+		tell(&w, i);
+		snprintf(what, sizeof(what), "%u threads, %s", threads, lies[i].name);
+		CHECK(wh_expect_fatal(&w, what, lies[i].logged));
 		stop(&w);
 	}
 }
@@ -304,7 +238,7 @@ test_rewrite(uint32_t threads)
 	}
 	flipping = 0;
 	pthread_join(t, NULL);
-	st = wait_end(&w);
+	st = wh_wait_end(&w);
 	if (st != -1) {
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 		CHECK(wh_log_has(&w, "a record longer than"));
