@@ -95,7 +95,10 @@ req_ring_take(struct req_ring_cons *c, uint8_t *buf, struct chan_hdr *hdr, const
 	struct req_ring	*r = c->ring;
 	uint32_t	 prod, avail, off, to_end, rec;
 
-	/* At most two turns: a skip to offset 0 leaves a whole ring's length to the end. */
+	/*
+	 * At most two skips: one to offset 0, and a wrap header there only when the whole
+	 * ring was put, which leaves nothing after it.
+	 */
 	for (;;) {
 		prod = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
 		avail = prod - c->cons;
@@ -108,12 +111,12 @@ req_ring_take(struct req_ring_cons *c, uint8_t *buf, struct chan_hdr *hdr, const
 		off = c->cons % REQ_RING_BYTES;
 		to_end = REQ_RING_BYTES - off;
 		if (to_end >= sizeof(*hdr)) {
-			/* Our copy of the header is the one we check and pass on. */
-			memcpy(hdr, r->data + off, sizeof(*hdr));
 			if (avail < sizeof(*hdr)) {
 				*why = "a record shorter than its header";
 				return -1;
 			}
+			/* Our copy of the header is the one we check and pass on. */
+			memcpy(hdr, r->data + off, sizeof(*hdr));
 			if (hdr->type != REQ_RING_WRAP)
 				break;
 		}
