@@ -51,17 +51,23 @@ fop_opendir(struct fuse_ctx *c)
 
 /*
  * The guest buffers [from, from + size) of the readable (write) or writable (read) part
- * as msg_iov, after struct msg_io. The split may fall inside a segment.
+ * as msg_iov, after struct msg_io. The split may fall inside a segment. A segment that
+ * continues the last one in the same region extends it: a guest's pages are one
+ * descriptor each, and where they lie end to end (as a large I/O buffer often does) the
+ * worker gets one iovec instead of 256, and the request stays small enough for the
+ * request ring (common/req_ring.h) instead of taking the socket.
  */
 static int
 put_iovs(struct msg_writer *w, const struct vq_req *req, int writable, uint64_t from,
     uint32_t size, uint32_t *niov)
 {
 	const struct vq_seg *seg = req->seg + (writable ? req->nrd : 0);
-	uint32_t nseg = writable ? req->nwr : req->nrd, i, n = 0, take;
-	struct msg_iov iov;
+	uint32_t nseg = writable ? req->nwr : req->nrd;
+	uint32_t i, n = 0, take;
+	struct msg_iov iov, last;
 	uint64_t skip = from;
 
+	memset(&last, 0, sizeof(last));
 	for (i = 0; i < nseg && size > 0; i++) {
 		if (skip >= seg[i].len) {
 			skip -= seg[i].len;
@@ -70,15 +76,23 @@ put_iovs(struct msg_writer *w, const struct vq_req *req, int writable, uint64_t 
 		take = seg[i].len - (uint32_t)skip;
 		if (take > size)
 			take = size;
-		if (++n > MSG_MAX_IOV)
-			return EINVAL;
 		memset(&iov, 0, sizeof(iov));
 		iov.slot = seg[i].slot;
 		iov.offset = seg[i].offset + skip;
 		iov.len = take;
-		msg_put(w, &iov, sizeof(iov));
 		size -= take;
 		skip = 0;
+		if (n > 0 && iov.slot == last.slot &&
+		    iov.offset == last.offset + last.len) {
+			/* size bounds the sum: MSG_MAX_IO, far below UINT32_MAX */
+			last.len += iov.len;
+			memcpy(w->buf + w->len - sizeof(last), &last, sizeof(last));
+			continue;
+		}
+		if (++n > MSG_MAX_IOV)
+			return EINVAL;
+		msg_put(w, &iov, sizeof(iov));
+		last = iov;
 	}
 	if (size != 0)
 		return EINVAL;		/* checked by the caller: a bug */

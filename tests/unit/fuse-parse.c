@@ -459,6 +459,7 @@ test_read_write(void)
 	memcpy(r->seg[0].host, buf, len);
 	seg_set(&r->seg[1], galloc(16), 16);
 	seg_set(&r->seg[2], galloc(4096), 4096);
+	(void)galloc(16);			/* pages apart: one iov each */
 	seg_set(&r->seg[3], galloc(4096), 4096);
 	fuse_request(r);
 	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_READ);
@@ -472,6 +473,40 @@ test_read_write(void)
 	n.count = 7000;				/* more than asked: a worker bug */
 	worker_reply(IMSG_WORKER_REPLY_COUNT, sent_id(0), 0, &n, sizeof(n));
 	CHECK(answer(r) == EIO);
+
+	/*
+	 * READ: pages end to end in one region become one iov; the same address in
+	 * another region does not continue it.
+	 */
+	reset();
+	ri.size = 9000;
+	len = mkin(buf, FUSE_READ, 2, &ri, sizeof(ri));
+	r = req_alloc(5);
+	r->vq = &reqq;
+	r->nrd = 1;
+	r->nwr = 4;
+	r->rd_len = len;
+	r->wr_len = 16 + 12288;
+	seg_set(&r->seg[0], galloc(len), len);
+	memcpy(r->seg[0].host, buf, len);
+	seg_set(&r->seg[1], galloc(16), 16);
+	seg_set(&r->seg[2], galloc(4096), 4096);
+	seg_set(&r->seg[3], galloc(4096), 4096);
+	seg_set(&r->seg[4], galloc(4096), 4096);
+	r->seg[4].slot = 1;
+	r->seg[4].offset = r->seg[3].offset + 4096;
+	fuse_request(r);
+	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_READ);
+	CHECK(sent[0].len == sizeof(struct msg_req) + sizeof(io) + 2 * sizeof(iov[0]));
+	memcpy(&io, sent[0].data + sizeof(struct msg_req), sizeof(io));
+	memcpy(iov, sent[0].data + sizeof(struct msg_req) + sizeof(io), 2 * sizeof(iov[0]));
+	CHECK(io.size == 9000 && io.niov == 2);
+	CHECK(iov[0].slot == 0 && iov[0].offset == r->seg[2].offset && iov[0].len == 8192);
+	CHECK(iov[1].slot == 1 && iov[1].offset == r->seg[4].offset && iov[1].len == 808);
+	n.count = 9000;
+	worker_reply(IMSG_WORKER_REPLY_COUNT, sent_id(0), 0, &n, sizeof(n));
+	CHECK(done_req == r && done_len == 16 + 9000);
+	ri.size = 6000;
 
 	/* READ: header and data share one segment. */
 	reset();
