@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "msg.h"
@@ -213,15 +214,6 @@ pool_recv(uint8_t *buf, struct chan_msg *m, int flags)
 	return chan_recv_packet_flags(pool_chan, buf, m, flags);
 }
 
-static uint64_t
-pool_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Awake for up to ns, watching the frontend's count of records sent (common/used_ring.h)
  * and yielding the CPU between looks: the record, or 0 when none came in time.
@@ -233,7 +225,7 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 	uint64_t	 start, now, n;
 	int		 got;
 
-	start = now = pool_now_ns();
+	start = now = now_ns();
 	while (now - start < ns) {
 		n = __atomic_load_n(sent, __ATOMIC_ACQUIRE);
 		if ((n != pool_seen || chan_ring_pending(pool_chan)) &&
@@ -245,7 +237,7 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 		 * instead of yielding cost 10-20 % on lookup, create and readdir.
 		 */
 		sched_yield();
-		now = pool_now_ns();
+		now = now_ns();
 	}
 	return 0;
 }
@@ -333,11 +325,11 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 	if (direct_requests_sent() == NULL || pool_awake_max_ns == 0 ||
 	    direct_guest_busy(0))
 		return pool_recv(buf, m, 0);
-	start = pool_now_ns();
+	start = now_ns();
 	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
 		return got;
 	got = pool_sleep(buf, m);
-	if (pool_now_ns() - start <= pool_awake_max_ns)
+	if (now_ns() - start <= pool_awake_max_ns)
 		pool_awake_ns = pool_awake_max_ns;
 	else if ((pool_awake_ns /= 2) < POOL_AWAKE_MIN_NS)
 		pool_awake_ns = 0;
