@@ -29,30 +29,28 @@
  * threads that the hand-offs set writing side by side spin on that lock instead.
  * Measured (2026-12-05, tests/bench seqwrite 1 MiB, 16 in flight, privfsd alone): 1.01e4
  * MB/s at 143 us CPU a write handing on each, 1.15e4 at 99 us keeping the channel. So a
- * large write hands on only while large writes are slow: for WRITE_SLOW_KEEP_NS after
- * one took longer than WRITE_SLOW_NS (throttled, or written through to a disk).
+ * large write hands on only while large writes are slow: when the last one took longer
+ * than WRITE_SLOW_NS (throttled, or written through to a disk). Under dirty page
+ * throttling every write is slow, so the hand-offs go on for as long as it lasts; one
+ * slow write among fast ones (a page under writeback) costs one hand-off.
  */
 #define POOL_QUICK_WRITE	(128 * 1024)
 #define WRITE_SLOW_NS		(2 * 1000 * 1000ULL)
-#define WRITE_SLOW_KEEP_NS	(1000 * 1000 * 1000ULL)
 
-static uint64_t		write_slow_until;	/* now_ns(); any thread */
+static int		write_slow;		/* the last large write was; any thread */
 
 static void
 write_may_block(uint32_t size)
 {
-	if (size > POOL_QUICK_WRITE &&
-	    now_ns() < __atomic_load_n(&write_slow_until, __ATOMIC_RELAXED))
+	if (size > POOL_QUICK_WRITE && __atomic_load_n(&write_slow, __ATOMIC_RELAXED))
 		pool_may_block_if_queued();
 }
 
 static void
 write_took(uint32_t size, uint64_t start)
 {
-	uint64_t now;
-
-	if (size > POOL_QUICK_WRITE && (now = now_ns()) - start > WRITE_SLOW_NS)
-		__atomic_store_n(&write_slow_until, now + WRITE_SLOW_KEEP_NS,
+	if (size > POOL_QUICK_WRITE)
+		__atomic_store_n(&write_slow, now_ns() - start > WRITE_SLOW_NS,
 		    __ATOMIC_RELAXED);
 }
 
