@@ -429,6 +429,46 @@ test_open(void)
 	CHECK(done_req == r && fuse_inflight() == 0);
 }
 
+/*
+ * A READ chain as Linux lays it out: the request in one segment, the out header in the
+ * next, then pages 4096 bytes each, allocated one after the other unless apart (a gap
+ * between the first two) and all in region 0.
+ */
+static struct vq_req *
+read_chain(const struct fuse_read_in *ri, uint32_t pages, int apart)
+{
+	struct vq_req *r;
+	uint8_t buf[256];
+	uint32_t len, i;
+
+	len = mkin(buf, FUSE_READ, 2, ri, sizeof(*ri));
+	r = req_alloc(2 + pages);
+	r->vq = &reqq;
+	r->nrd = 1;
+	r->nwr = 1 + pages;
+	r->rd_len = len;
+	r->wr_len = 16 + 4096 * pages;
+	seg_set(&r->seg[0], galloc(len), len);
+	memcpy(r->seg[0].host, buf, len);
+	seg_set(&r->seg[1], galloc(16), 16);
+	for (i = 0; i < pages; i++) {
+		seg_set(&r->seg[2 + i], galloc(4096), 4096);
+		if (apart && i == 0)
+			(void)galloc(16);
+	}
+	return r;
+}
+
+/* The msg_io and the two iovs of the one message sent. */
+static void
+sent_io2(struct msg_io *io, struct msg_iov *iov)
+{
+	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_READ);
+	CHECK(sent[0].len == sizeof(struct msg_req) + sizeof(*io) + 2 * sizeof(*iov));
+	memcpy(io, sent[0].data + sizeof(struct msg_req), sizeof(*io));
+	memcpy(iov, sent[0].data + sizeof(struct msg_req) + sizeof(*io), 2 * sizeof(*iov));
+}
+
 static void
 test_read_write(void)
 {
@@ -442,30 +482,15 @@ test_read_write(void)
 	uint8_t buf[256];
 	uint32_t len;
 
-	/* READ: out header in its own segment, data in two pages. */
+	/* READ: out header in its own segment, data in two pages apart: an iov each. */
 	reset();
 	memset(&ri, 0, sizeof(ri));
 	ri.fh = 9;
 	ri.offset = 4096;
 	ri.size = 6000;
-	len = mkin(buf, FUSE_READ, 2, &ri, sizeof(ri));
-	r = req_alloc(4);
-	r->vq = &reqq;
-	r->nrd = 1;
-	r->nwr = 3;
-	r->rd_len = len;
-	r->wr_len = 16 + 8192;
-	seg_set(&r->seg[0], galloc(len), len);
-	memcpy(r->seg[0].host, buf, len);
-	seg_set(&r->seg[1], galloc(16), 16);
-	seg_set(&r->seg[2], galloc(4096), 4096);
-	(void)galloc(16);			/* pages apart: one iov each */
-	seg_set(&r->seg[3], galloc(4096), 4096);
+	r = read_chain(&ri, 2, 1);
 	fuse_request(r);
-	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_READ);
-	CHECK(sent[0].len == sizeof(struct msg_req) + sizeof(io) + 2 * sizeof(iov[0]));
-	memcpy(&io, sent[0].data + sizeof(struct msg_req), sizeof(io));
-	memcpy(iov, sent[0].data + sizeof(struct msg_req) + sizeof(io), 2 * sizeof(iov[0]));
+	sent_io2(&io, iov);
 	CHECK(io.fh == 9 && io.offset == 4096 && io.size == 6000 && io.niov == 2);
 	CHECK(iov[0].offset == r->seg[2].offset && iov[0].len == 4096);
 	CHECK(iov[1].offset == r->seg[3].offset && iov[1].len == 6000 - 4096);
@@ -480,26 +505,11 @@ test_read_write(void)
 	 */
 	reset();
 	ri.size = 9000;
-	len = mkin(buf, FUSE_READ, 2, &ri, sizeof(ri));
-	r = req_alloc(5);
-	r->vq = &reqq;
-	r->nrd = 1;
-	r->nwr = 4;
-	r->rd_len = len;
-	r->wr_len = 16 + 12288;
-	seg_set(&r->seg[0], galloc(len), len);
-	memcpy(r->seg[0].host, buf, len);
-	seg_set(&r->seg[1], galloc(16), 16);
-	seg_set(&r->seg[2], galloc(4096), 4096);
-	seg_set(&r->seg[3], galloc(4096), 4096);
-	seg_set(&r->seg[4], galloc(4096), 4096);
+	r = read_chain(&ri, 3, 0);
 	r->seg[4].slot = 1;
 	r->seg[4].offset = r->seg[3].offset + 4096;
 	fuse_request(r);
-	CHECK(nsent == 1 && sent[0].type == IMSG_FRONTEND_READ);
-	CHECK(sent[0].len == sizeof(struct msg_req) + sizeof(io) + 2 * sizeof(iov[0]));
-	memcpy(&io, sent[0].data + sizeof(struct msg_req), sizeof(io));
-	memcpy(iov, sent[0].data + sizeof(struct msg_req) + sizeof(io), 2 * sizeof(iov[0]));
+	sent_io2(&io, iov);
 	CHECK(io.size == 9000 && io.niov == 2);
 	CHECK(iov[0].slot == 0 && iov[0].offset == r->seg[2].offset && iov[0].len == 8192);
 	CHECK(iov[1].slot == 1 && iov[1].offset == r->seg[4].offset && iov[1].len == 808);
