@@ -39,17 +39,21 @@
 
 static int		write_slow;		/* the last large write was; any thread */
 
-static void
-write_may_block(uint32_t size)
+/* Before a write: hand on if large writes are slow; when to time it from (0: untimed). */
+static uint64_t
+write_begin(uint32_t size)
 {
-	if (size > POOL_QUICK_WRITE && __atomic_load_n(&write_slow, __ATOMIC_RELAXED))
+	if (size <= POOL_QUICK_WRITE)
+		return 0;
+	if (__atomic_load_n(&write_slow, __ATOMIC_RELAXED))
 		pool_may_block_if_queued();
+	return now_ns();
 }
 
 static void
-write_took(uint32_t size, uint64_t start)
+write_end(uint64_t start)
 {
-	if (size > POOL_QUICK_WRITE)
+	if (start != 0)
 		__atomic_store_n(&write_slow, now_ns() - start > WRITE_SLOW_NS,
 		    __ATOMIC_RELAXED);
 }
@@ -149,11 +153,10 @@ op_write(struct wreq *req)
 			err = ops_kill_suidgid(handle_node(h), handle_fd(h), 0);
 		else
 			setid = ops_setid_before(req, handle_fd(h));
-		write_may_block(io.size);
-		start = now_ns();
+		start = write_begin(io.size);
 		if (err == 0)
 			err = write_all(handle_fd(h), iov, io.niov, io.offset, &done);
-		write_took(io.size, start);
+		write_end(start);
 		if (setid != 0 && done > 0 && ops_setid_restore(handle_fd(h), setid) != 0)
 			log_warn_rl("write: keeping the set-id bits of guest root's file");
 	}
