@@ -7,7 +7,18 @@
 
 #include <string.h>
 
+#include "msg.h"
 #include "req_ring.h"
+
+/*
+ * A guest's largest READ or WRITE (256 pages, each apart from the others, one of them
+ * split where two regions meet) with a completion trailer fits a record.
+ */
+#define IO_PIECES_MAX	(256 + 1)
+_Static_assert(sizeof(struct chan_hdr) + sizeof(struct msg_req) + sizeof(struct msg_io) +
+    IO_PIECES_MAX * sizeof(struct msg_iov) + sizeof(struct msg_direct) +
+    DIRECT_SEGS_MAX * sizeof(struct msg_iov) <= REQ_RING_RECORD_MAX,
+    "a scattered 1 MiB READ or WRITE fits the request ring");
 
 /* Ring bytes a record of len payload bytes takes. */
 static uint32_t

@@ -28,7 +28,12 @@
 #include "chan.h"
 
 #define REQ_RING_BYTES		(32 * 1024)	/* 16 requests in flight take 2-7 KiB */
-#define REQ_RING_RECORD_MAX	4096		/* larger records take the socket */
+/*
+ * Larger records take the socket. A READ or WRITE of a Linux guest's largest request
+ * (256 pages, max_pages) whose pages lie apart, as a guest's page cache has them, is 256
+ * struct msg_iov (4 KiB) after its headers, plus a completion trailer: it fits.
+ */
+#define REQ_RING_RECORD_MAX	(4096 + 512)
 #define REQ_RING_ALIGN		8
 #define REQ_RING_WRAP		0xffffffffu	/* chan_hdr.type of a wrap header */
 

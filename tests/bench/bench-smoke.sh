@@ -21,14 +21,15 @@ for row in "$(echo "$out" | awk '$1 ~ /_cpu$/ { print $1; exit }')" pss; do
 	echo "$out" | awk -v r="$row" '$1 == r && $3 ~ /^[0-9.e+-]+$/ { ok = 1 } END { exit !ok }' ||
 	    { echo "FAIL: privfsd has no number in $row"; exit 1; }
 done
-# Two connections at once (two back-ends, two drivers), merged into one row each.
+# Two connections at once (two back-ends, two drivers), merged into one row each; data
+# pages apart (BENCH_SCATTER).
 out=$(BENCH_SECONDS=0.2 BENCH_FILE_MIB=8 BENCH_DIR_ENTRIES=300 BENCH_DIR= BENCH_OUT= \
-    BENCH_CONNECTIONS=2 BENCH_BACKENDS=privfsd BENCH_ONLY=latency,randread \
-    bash "$PRIVFSD_SRCDIR/tests/bench/bench.sh" 2>&1)
+    BENCH_CONNECTIONS=2 BENCH_BACKENDS=privfsd BENCH_ONLY=latency,randread,seqread1m,seqwrite \
+    BENCH_SCATTER=1 bash "$PRIVFSD_SRCDIR/tests/bench/bench.sh" 2>&1)
 rc=$?
 echo "$out"
 [ $rc -eq 0 ] || { echo "FAIL: bench.sh with two connections: exit $rc"; exit 1; }
-for row in getattr_p50 randread_4k_qd1 pss; do
+for row in getattr_p50 randread_4k_qd1 seqread_1024k seqwrite_1024k pss; do
 	echo "$out" | awk -v r="$row" '$1 == r && $3 ~ /^[0-9.e+-]+$/ { ok = 1 } END { exit !ok }' ||
 	    { echo "FAIL: two connections: privfsd has no number in $row"; exit 1; }
 done

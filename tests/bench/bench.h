@@ -40,6 +40,7 @@ struct bench {
 	double		 seconds;	/* per workload */
 	uint64_t	 file_size;	/* of "big" */
 	unsigned int	 seq_depth;
+	int		 scatter;	/* data pages one apart, as in a guest's page cache */
 	uint32_t	 max_io;	/* what INIT allows per READ/WRITE */
 	int		 broken;	/* a timeout or bad reply: skip the rest */
 	uint64_t	 completed;	/* requests answered, all queues: CPU per request */

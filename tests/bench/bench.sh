@@ -25,6 +25,8 @@
 # latency and CPU per request the means),
 # BENCH_DIR (where the data set lives; default a scratch dir on the same disk),
 # BENCH_CPUS_BACKEND, BENCH_CPUS_DRIVER (taskset CPU lists; default: not pinned),
+# BENCH_SCATTER (1: READ and WRITE data pages lie apart in guest memory, one page left out
+# after each, as in a guest's page cache; default end to end),
 # BENCH_OUT (keep the raw RESULT lines there; with BENCH_MATRIX, in qQ-dD/ under it),
 # BENCH_PRIVFSD_ARGS (more privfsd options, for experiments such as
 # --thread-pool-size=0; not part of the fair comparison).
@@ -106,7 +108,8 @@ bench_one() {
 		${BENCH_CPUS_DRIVER:+taskset -c "$BENCH_CPUS_DRIVER"} "$BENCH" --socket="$T/$be.$c.sock" \
 		    --backend="$be" --pid="$BACKEND_PID" \
 		    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
-		    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} >"$f.res" 2>"$f.err" &
+		    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} \
+		    ${BENCH_SCATTER:+--scatter} >"$f.res" 2>"$f.err" &
 		pids="$pids $!"
 	done
 	for p in $pids; do wait "$p" || rc=$?; done

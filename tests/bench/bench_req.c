@@ -23,11 +23,22 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * From one data page to the next: with --scatter a page is left out after each READ and
+ * WRITE page (directory listings are read back as one buffer, so they stay end to end).
+ */
+static size_t
+page_stride(const struct bench *b, uint32_t op)
+{
+	return b->scatter && (op == FUSE_READ || op == FUSE_WRITE) ? 2 * BENCH_PAGE :
+	    BENCH_PAGE;
+}
+
 static int
 slot_alloc(struct bench *b, struct bench_slot *s, size_t datapages, unsigned int queue)
 {
 	struct vu_mem *mem = &b->dev.mem;
-	size_t len = (1 + datapages) * BENCH_PAGE;
+	size_t len = BENCH_PAGE + datapages * page_stride(b, FUSE_READ);
 
 	memset(s, 0, sizeof(*s));
 	s->queue = queue;
@@ -41,7 +52,7 @@ slot_alloc(struct bench *b, struct bench_slot *s, size_t datapages, unsigned int
 	if (s->pin == NULL || s->pout == NULL)
 		return -1;
 	/* WRITE payload: any bytes, the same for everyone */
-	memset(s->pin + BENCH_PAGE, 0x5a, datapages * BENCH_PAGE);
+	memset(s->pin + BENCH_PAGE, 0x5a, datapages * page_stride(b, FUSE_WRITE));
 	return 0;
 }
 
@@ -77,9 +88,12 @@ slot_pages(struct bench_slot *s)
 	return s->pout + BENCH_PAGE;
 }
 
-/* Linux layout: in header | in args | write pages; out header | out args | read pages. */
+/*
+ * Linux layout: in header | in args | write pages; out header | out args | read pages.
+ * Pages are stride apart (--scatter: not end to end).
+ */
 static unsigned int
-add_pages(struct bench_slot *s, unsigned int n, uint64_t gpa, size_t len)
+add_pages(struct bench_slot *s, unsigned int n, uint64_t gpa, size_t len, size_t stride)
 {
 	while (len > 0) {
 		uint32_t l = len < BENCH_PAGE ? (uint32_t)len : BENCH_PAGE;
@@ -87,7 +101,7 @@ add_pages(struct bench_slot *s, unsigned int n, uint64_t gpa, size_t len)
 		s->segs[n].gpa = gpa;
 		s->segs[n].len = l;
 		n++;
-		gpa += l;
+		gpa += stride;
 		len -= l;
 	}
 	return n;
@@ -118,7 +132,7 @@ slot_submit(struct bench *b, struct bench_slot *s, uint32_t op, uint64_t nodeid,
 		s->segs[nrd].gpa = s->gin + IN_HDR;
 		s->segs[nrd++].len = (uint32_t)arglen;
 	}
-	nrd = add_pages(s, nrd, s->gin + BENCH_PAGE, wlen);
+	nrd = add_pages(s, nrd, s->gin + BENCH_PAGE, wlen, page_stride(b, op));
 	n = nrd;
 	if (op != FUSE_FORGET) {
 		s->segs[n].gpa = s->gout;
@@ -127,7 +141,7 @@ slot_submit(struct bench *b, struct bench_slot *s, uint32_t op, uint64_t nodeid,
 			s->segs[n].gpa = s->gout + OUT_HDR;
 			s->segs[n++].len = (uint32_t)out_args;
 		}
-		n = add_pages(s, n, s->gout + BENCH_PAGE, out_pages);
+		n = add_pages(s, n, s->gout + BENCH_PAGE, out_pages, page_stride(b, op));
 		/* so a reply that says less than it wrote cannot look right */
 		memset(s->pout, 0, OUT_HDR);
 	}

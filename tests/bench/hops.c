@@ -9,8 +9,9 @@
  * guest), three if the worker completed requests itself. Not a test: run it by hand on an
  * idle machine; doc/architecture.md, "Data path", has the figures.
  *
- *   hops [-s] [-t] HOPS ROUNDS	-s: SOCK_SEQPACKET records (as privfsd's request
+ *   hops [-s|-f] [-t] HOPS ROUNDS	-s: SOCK_SEQPACKET records (as privfsd's request
  *				channel) instead of eventfds (as a ring's doorbells)
+ *				-f: a futex word in shared memory instead
  *				-t: the others are threads of one process, not
  *				processes (one address space: what a hop costs
  *				without switching page tables)
@@ -19,9 +20,13 @@
 
 #include <sys/types.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/futex.h>
 
 #include <err.h>
 #include <pthread.h>
@@ -38,11 +43,13 @@
 #define RECORD_BYTES	96
 
 struct hop {
-	int	rd;
-	int	wr;
+	int		 rd;
+	int		 wr;
+	uint32_t	*word;		/* -f: 1 while the token waits to be taken */
 };
 
 static int	use_socket;
+static int	use_futex;
 static int	use_threads;
 
 static void
@@ -50,7 +57,12 @@ hop_make(struct hop *h)
 {
 	int sv[2];
 
-	if (use_socket) {
+	if (use_futex) {
+		h->word = mmap(NULL, sizeof(*h->word), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (h->word == MAP_FAILED)
+			err(1, "mmap");
+	} else if (use_socket) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
 			err(1, "socketpair");
 		h->wr = sv[0];
@@ -65,6 +77,12 @@ hop_pass(const struct hop *h)
 	uint8_t		rec[RECORD_BYTES];
 	uint64_t	one = 1;
 
+	if (use_futex) {
+		__atomic_store_n(h->word, 1, __ATOMIC_RELEASE);
+		if (syscall(SYS_futex, h->word, FUTEX_WAKE, 1, NULL, NULL, 0) == -1)
+			err(1, "futex wake");
+		return;
+	}
 	memset(rec, 0, sizeof(rec));
 	if (use_socket ? send(h->wr, rec, sizeof(rec), 0) != (ssize_t)sizeof(rec) :
 	    write(h->wr, &one, sizeof(one)) != (ssize_t)sizeof(one))
@@ -77,6 +95,11 @@ hop_wait(const struct hop *h)
 	uint8_t		rec[RECORD_BYTES];
 	uint64_t	v;
 
+	if (use_futex) {
+		while (__atomic_exchange_n(h->word, 0, __ATOMIC_ACQUIRE) == 0)
+			syscall(SYS_futex, h->word, FUTEX_WAIT, 0, NULL, NULL, 0);
+		return;
+	}
 	if (use_socket ? recv(h->rd, rec, sizeof(rec), 0) <= 0 :
 	    read(h->rd, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		_exit(0);
@@ -115,6 +138,8 @@ main(int argc, char **argv)
 	while (argc > 1 && argv[1][0] == '-') {
 		if (strcmp(argv[1], "-s") == 0)
 			use_socket = 1;
+		else if (strcmp(argv[1], "-f") == 0)
+			use_futex = 1;
 		else if (strcmp(argv[1], "-t") == 0)
 			use_threads = 1;
 		else
@@ -123,7 +148,7 @@ main(int argc, char **argv)
 		argv++;
 	}
 	if (argc != 3)
-		errx(2, "usage: hops [-s] [-t] HOPS ROUNDS");
+		errx(2, "usage: hops [-s|-f] [-t] HOPS ROUNDS");
 	n = strtonum(argv[1], 2, HOPS_MAX, &errstr);
 	if (errstr != NULL)
 		errx(2, "HOPS %s: %s (2 to %d)", argv[1], errstr, HOPS_MAX);
@@ -164,6 +189,6 @@ main(int argc, char **argv)
 	cpu = seconds(&self.ru_utime) + seconds(&self.ru_stime) + seconds(&kids.ru_utime) +
 	    seconds(&kids.ru_stime);
 	printf("%s%s hops=%lld round_trip_us=%.1f cpu_us_per_round=%.1f\n",
-	    use_socket ? "seqpacket" : "eventfd", use_threads ? " threads" : "", n, wall / rounds * 1e6, cpu / rounds * 1e6);
+	    use_futex ? "futex" : use_socket ? "seqpacket" : "eventfd", use_threads ? " threads" : "", n, wall / rounds * 1e6, cpu / rounds * 1e6);
 	return 0;
 }

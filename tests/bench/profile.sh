@@ -5,8 +5,8 @@
 #   bash tests/bench/profile.sh latency strace -c -f -p @W -p @F
 #   bash tests/bench/profile.sh randread16 perf record -g -o /tmp/w.data -p @W -- sleep 4
 #   DRIVER_BACKEND=virtiofsd bash tests/bench/profile.sh latency perf stat -p @B -- sleep 4
-# Same settings as bench.sh (BENCH_QUEUE_SIZE, BENCH_SEQ_DEPTH); the data set is made as
-# bench.sh makes it (BENCH_DIR).
+# Same settings as bench.sh (BENCH_QUEUE_SIZE, BENCH_SEQ_DEPTH, BENCH_SCATTER); the data
+# set is made as bench.sh makes it (BENCH_DIR).
 BENCH_NEWEST_RUST=1
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_root
@@ -33,7 +33,8 @@ cat "$D/big" >/dev/null
 start_backend "$D" "$T/sock" "$T/log"
 "$BENCH" --socket="$T/sock" --backend="$DRIVER_BACKEND" --pid="$BACKEND_PID" \
     --seconds="$SECS" --file-mib="$FILE_MIB" --only="$work" \
-    --queue-size="${BENCH_QUEUE_SIZE:-128}" --seq-depth="${BENCH_SEQ_DEPTH:-1}" &
+    --queue-size="${BENCH_QUEUE_SIZE:-128}" --seq-depth="${BENCH_SEQ_DEPTH:-1}" \
+    ${BENCH_SCATTER:+--scatter} &
 bpid=$!
 sleep 1
 F=$BACKEND_PID W=$BACKEND_PID

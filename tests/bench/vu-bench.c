@@ -193,6 +193,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "dax-window", required_argument, NULL, 'W' },
 		{ "dax-vmm", required_argument, NULL, 'V' },
+		{ "scatter", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bench b;
@@ -226,6 +227,7 @@ main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'T': o.timeout_ms = (int)num(optarg, 1, 600000); break;
 		case 'W': o.dax_window = (uint64_t)num(optarg, 2, 1 << 20) << 20; break;
+		case 'S': b.scatter = 1; break;
 		case 'V':
 			if (strcmp(optarg, "shmem") != 0 && strcmp(optarg, "fs-map") != 0)
 				errx(2, "--dax-vmm: shmem or fs-map");
@@ -235,7 +237,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: vu-bench --socket=S [--backend=NAME] [--pid=PID] "
 			    "[--seconds=S] [--file-mib=N] [--queue-size=N] [--seq-depth=N] "
 			    "[--only=LIST] [--timeout=MS] [--dax-window=MIB] "
-			    "[--dax-vmm=shmem|fs-map]\n");
+			    "[--dax-vmm=shmem|fs-map] [--scatter]\n");
 			return 2;
 		}
 	}

@@ -1,8 +1,8 @@
 /*
  * The request ring in the page the frontend and worker share (common/req_ring.h), from
  * the worker's side: requests put there are served, with and without request threads, and
- * with the leader asleep (doorbell) or awake (--poll-max-ns); a record too large for the
- * ring still takes the socket. Then a lying frontend: a producer index that is not one, a
+ * with the leader asleep (doorbell) or awake (--poll-max-ns); a READ of a guest's largest
+ * request with its pages apart fits the ring, a record too large for it takes the socket. Then a lying frontend: a producer index that is not one, a
  * record longer than what was put or than the ring takes, a wrap past what was put, a
  * doorbell in the ring, a doorbell with a payload on the socket, and a frontend that
  * rewrites a record's length while the worker copies it out. Each lie ends the worker
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -69,16 +70,47 @@ stop(struct wh *w)
 	munmap(page, USED_SHARE_BYTES);
 }
 
+/*
+ * A READ of npieces 16-byte pieces 64 bytes apart in guest memory: with 257 pieces (a
+ * guest's largest request, its pages apart) it fits the ring, with MSG_MAX_IOV it does not.
+ */
+static int
+read_pieces(struct wh *w, uint64_t fh, uint32_t npieces, uint64_t *got)
+{
+	static struct {
+		struct msg_io	io;
+		struct msg_iov	iov[MSG_MAX_IOV];
+	} body;
+	static struct wh_reply rep;
+	struct msg_count c;
+	uint32_t i;
+	int error;
+
+	memset(&body, 0, sizeof(body));
+	body.io.size = 16 * npieces;
+	body.io.fh = fh;
+	body.io.niov = npieces;
+	for (i = 0; i < npieces; i++)
+		body.iov[i] = wh_iov(w, 64 * (uint64_t)i, 16);
+	error = wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body,
+	    sizeof(body.io) + npieces * sizeof(body.iov[0]), &rep);
+	if (error == 0 && rep.len == sizeof(c)) {
+		memcpy(&c, rep.data, sizeof(c));
+		*got = c.count;
+	}
+	return error;
+}
+
 /* Requests through the ring, and one too large for it through the socket. */
 static void
 test_served(uint32_t threads, uint32_t poll_max_ns)
 {
-	static uint8_t	 big[4030];	/* past the ring's record, within ext4's value */
+	static char	 data[16 * MSG_MAX_IOV + 1];
 	struct wh	 w;
 	struct msg_attr	 a;
-	uint64_t	 count, f;
+	uint64_t	 f, fh, got = 0;
 	uint32_t	 prod;
-	int		 i, bad = 0, err;
+	int		 i, bad = 0;
 
 	if (start(&w, threads, poll_max_ns) == -1) {
 		CHECK(0);
@@ -93,17 +125,17 @@ test_served(uint32_t threads, uint32_t poll_max_ns)
 	}
 	CHECK(bad == 0);
 	CHECK(ring->prod > 300 * sizeof(struct chan_hdr) && ring->cons == ring->prod);
-	wh_host_file(&w, "x", "");
+	memset(data, 'v', sizeof(data) - 1);
+	wh_host_file(&w, "x", data);
 	f = wh_node(&w, "x");
-	memset(big, 'v', sizeof(big));
+	CHECK(wh_open(&w, f, O_RDONLY, &fh) == 0);
 	prod = ring->prod;
-	err = wh_setxattr(&w, f, "user.big", big, sizeof(big), 0, 0);
-	if (err != 0)
-		fprintf(stderr, "setxattr: %d\n", err);
-	CHECK(err == 0);
-	CHECK(wh_getxattr(&w, f, "user.big", 0, NULL, &count) == 0 && count == sizeof(big));
-	CHECK(ring->prod > prod);	/* the GETXATTR went in the ring, */
-	CHECK(ring->prod - prod < sizeof(big));	/* the SETXATTR did not */
+	CHECK(read_pieces(&w, fh, 257, &got) == 0 && got == 16 * 257);
+	CHECK(ring->prod - prod > 257 * sizeof(struct msg_iov));	/* in the ring, */
+	prod = ring->prod;
+	CHECK(read_pieces(&w, fh, MSG_MAX_IOV, &got) == 0 && got == sizeof(data) - 1);
+	CHECK(ring->prod == prod);	/* the larger one on the socket */
+	CHECK(memcmp(w.mem + w.mem_offset + 64 * 300, "vvvvvvvvvvvvvvvv", 16) == 0);
 	CHECK(wh_finish(&w) == 0);
 	munmap(page, USED_SHARE_BYTES);
 }
