@@ -189,6 +189,7 @@ main(int argc, char **argv)
 	cpu = seconds(&self.ru_utime) + seconds(&self.ru_stime) + seconds(&kids.ru_utime) +
 	    seconds(&kids.ru_stime);
 	printf("%s%s hops=%lld round_trip_us=%.1f cpu_us_per_round=%.1f\n",
-	    use_futex ? "futex" : use_socket ? "seqpacket" : "eventfd", use_threads ? " threads" : "", n, wall / rounds * 1e6, cpu / rounds * 1e6);
+	    use_futex ? "futex" : use_socket ? "seqpacket" : "eventfd",
+	    use_threads ? " threads" : "", n, wall / rounds * 1e6, cpu / rounds * 1e6);
 	return 0;
 }

@@ -2,12 +2,12 @@
  * The request ring in the page the frontend and worker share (common/req_ring.h), from
  * the worker's side: requests put there are served, with and without request threads, and
  * with the leader asleep (doorbell) or awake (--poll-max-ns); a READ of a guest's largest
- * request with its pages apart fits the ring, a record too large for it takes the socket. Then a lying frontend: a producer index that is not one, a
- * record longer than what was put or than the ring takes, a wrap past what was put, a
- * doorbell in the ring, a doorbell with a payload on the socket, and a frontend that
- * rewrites a record's length while the worker copies it out. Each lie ends the worker
- * with a message naming it (exit 1, never a signal), as a lie on the socket does
- * (ops-reqchan).
+ * request with its pages apart fits the ring, a record too large for it takes the socket.
+ * Then a lying frontend: a producer index that is not one, a record longer than what was
+ * put or than the ring takes, a wrap past what was put, a doorbell in the ring, a doorbell
+ * with a payload on the socket, and a frontend that rewrites a record's length while the
+ * worker copies it out. Each lie ends the worker with a message naming it (exit 1, never
+ * a signal), as a lie on the socket does (ops-reqchan).
  */
 #include "config.h"
 
