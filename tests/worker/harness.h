@@ -179,6 +179,9 @@ int	wh_releasedir(struct wh *, uint64_t fh);
 /* READ into guest memory at buffer offset off_in_mem, one iov; *got bytes read. */
 int	wh_read(struct wh *, uint64_t fh, uint64_t offset, uint32_t size,
 	    uint64_t off_in_mem, uint64_t *got);
+/* READ into the pieces iov[0 .. niov) (made by wh_iov), niov <= MSG_MAX_IOV. */
+int	wh_read_iovs(struct wh *, uint64_t fh, uint64_t offset, const struct msg_iov *iov,
+	    uint32_t niov, uint64_t *got);
 /* Guest memory at buffer offset off (after mem_offset). */
 uint8_t	*wh_guest(struct wh *, uint64_t off);
 /* A msg_iov for guest buffer offset off. */

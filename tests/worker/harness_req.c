@@ -162,28 +162,43 @@ wh_iov(const struct wh *w, uint64_t off, uint32_t len)
 }
 
 int
-wh_read(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, uint64_t off_in_mem,
-    uint64_t *got)
+wh_read_iovs(struct wh *w, uint64_t fh, uint64_t offset, const struct msg_iov *iov,
+    uint32_t niov, uint64_t *got)
 {
 	struct {
 		struct msg_io	io;
-		struct msg_iov	iov;
+		struct msg_iov	iov[MSG_MAX_IOV];
 	} body;
 	struct msg_count	 c;
 	struct wh_reply		*rep = &reply;
+	uint32_t		 i;
 	int			 error;
 
+	if (niov > MSG_MAX_IOV)
+		return -1;
 	memset(&body, 0, sizeof(body));
 	body.io.fh = fh;
 	body.io.offset = offset;
-	body.io.size = size;
-	body.io.niov = 1;
-	body.iov = wh_iov(w, off_in_mem, size);
-	error = rep_take(rep, wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body, sizeof(body),
-	    rep), IMSG_WORKER_REPLY_COUNT, &c, sizeof(c));
+	body.io.niov = niov;
+	for (i = 0; i < niov; i++) {
+		body.iov[i] = iov[i];
+		body.io.size += iov[i].len;
+	}
+	error = rep_take(rep, wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body,
+	    sizeof(body.io) + niov * sizeof(body.iov[0]), rep), IMSG_WORKER_REPLY_COUNT, &c,
+	    sizeof(c));
 	if (error == 0)
 		*got = c.count;
 	return error;
+}
+
+int
+wh_read(struct wh *w, uint64_t fh, uint64_t offset, uint32_t size, uint64_t off_in_mem,
+    uint64_t *got)
+{
+	struct msg_iov iov = wh_iov(w, off_in_mem, size);
+
+	return wh_read_iovs(w, fh, offset, &iov, 1, got);
 }
 
 int

@@ -77,28 +77,12 @@ stop(struct wh *w)
 static int
 read_pieces(struct wh *w, uint64_t fh, uint32_t npieces, uint64_t *got)
 {
-	static struct {
-		struct msg_io	io;
-		struct msg_iov	iov[MSG_MAX_IOV];
-	} body;
-	static struct wh_reply rep;
-	struct msg_count c;
+	static struct msg_iov iov[MSG_MAX_IOV];
 	uint32_t i;
-	int error;
 
-	memset(&body, 0, sizeof(body));
-	body.io.size = 16 * npieces;
-	body.io.fh = fh;
-	body.io.niov = npieces;
 	for (i = 0; i < npieces; i++)
-		body.iov[i] = wh_iov(w, 64 * (uint64_t)i, 16);
-	error = wh_call(w, IMSG_FRONTEND_READ, WH_ROOT, &body,
-	    sizeof(body.io) + npieces * sizeof(body.iov[0]), &rep);
-	if (error == 0 && rep.len == sizeof(c)) {
-		memcpy(&c, rep.data, sizeof(c));
-		*got = c.count;
-	}
-	return error;
+		iov[i] = wh_iov(w, 64 * (uint64_t)i, 16);
+	return wh_read_iovs(w, fh, 0, iov, npieces, got);
 }
 
 /* Requests through the ring, and one too large for it through the socket. */
