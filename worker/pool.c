@@ -355,7 +355,11 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  * came within that after all. A guest that is idle, or that sends a request now and
  * then, keeps the worker asleep, but for the short waits after its kicks (pool_sleep()).
  * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
- * whose CPUs are all in use.
+ * whose CPUs are all in use (busy CPUs turn the kick watch off by themselves,
+ * pool_note_lent()). It pays with idle CPUs that poll before halting as well, where a
+ * wake-up is cheap: 2026-12-06, guest_halt_poll_ns 400000, q128, two runs each, 0 / 50
+ * us: 4 KiB random reads 5.0e4 / 7.5e4, lookup+getattr 2.4e4 / 3.4e4, spaced getattr
+ * p50 33 / 15 us.
  */
 static int
 pool_wait_next(uint8_t *buf, struct chan_msg *m)
