@@ -87,8 +87,9 @@ static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
 #define POOL_LENT_MAX_NS	40000
 #define POOL_CROWDED_STREAK	4
 #define POOL_CROWDED_SLEEPS	64
-static unsigned int		 pool_crowded;		/* the leader's: sleeps left */
-static unsigned int		 pool_lent_streak;	/* the leader's */
+/* Only the leading thread touches these; the lead passes under pool_mtx. */
+static unsigned int		 pool_crowded;		/* sleeps left without kicks */
+static unsigned int		 pool_lent_streak;	/* waits in a row that lent much */
 
 static int			 pool_ep = -1;		/* fd 5 and the kick fds */
 static uint64_t			 pool_awake_max_ns;	/* --poll-max-ns */
