@@ -81,7 +81,8 @@ static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
  * lent the CPU to someone. A wait that lent more than POOL_LENT_MAX_NS in all,
  * POOL_CROWDED_STREAK times in a row, turns the kick watch off for the next
  * POOL_CROWDED_SLEEPS sleeps (pool_sleep()). A streak, not one wait: one long slice
- * (another process's burst) must not change how a lone guest is served.
+ * (another process's burst) must not change how a lone guest is served. Only waits that
+ * ended with a record count: one that ran out says nothing of the frontend's turn.
  */
 #define POOL_YIELD_IDLE_NS	3000
 #define POOL_LENT_MAX_NS	40000
@@ -269,7 +270,8 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 		if (now - before > POOL_YIELD_IDLE_NS)
 			lent += now - before;
 	}
-	pool_note_lent(lent);
+	if (got != 0)
+		pool_note_lent(lent);
 	return got;
 }
 
