@@ -292,11 +292,11 @@ pool_kick_ns(void)
  * Not on crowded CPUs (pool_note_lent()): there the kick's wake-up is one more switch
  * among many runnable threads, and the frontend that is to write the record waits its
  * turn as well, so the worker spins for nothing. Measured 2026-12-06 (2 CPUs,
- * BENCH_CONNECTIONS=8, privfsd alone, three alternated runs, medians, kicks always
- * watched / off while crowded): 4 KiB random reads, one in flight, 1.00e5 / 1.17e5 a
- * second, 16 in flight 3.8e5 / 5.2e5, lookup+getattr 3.2e4 / 5.4e4 pairs, readdir
- * 3.2e6 / 3.7e6 entries, getattr p99 494 / 334 us. One guest alone never turned it
- * off, and its rows stayed where they were.
+ * BENCH_CONNECTIONS=8, privfsd alone, two alternated runs, kicks always watched / off
+ * while crowded): 4 KiB random reads, one in flight, 7.9-8.5e4 / 1.01-1.02e5 a second,
+ * 16 in flight 3.2e5 / 4.4e5, lookup+getattr 2.5-2.6e4 / 5.2-5.6e4 pairs, readdir
+ * 2.6-2.7e6 / 3.6-3.9e6 entries, getattr p99 362-414 / 111-174 us. One guest alone
+ * never turned it off, and its rows stayed where they were.
  */
 static int
 pool_sleep(uint8_t *buf, struct chan_msg *m)
