@@ -46,6 +46,7 @@
 
 #include "chan.h"
 #include "clock.h"
+#include "crowd.h"
 #include "dispatch.h"
 #include "log.h"
 #include "msg.h"
@@ -76,21 +77,11 @@ static __thread uint64_t	 pool_my_gen;		/* pool_gen when it took it */
 #define POOL_EV_REQUESTS	UINT64_MAX
 
 /*
- * Whether the CPUs are shared with other work (many guests on few CPUs), from the time
- * others ran while we waited awake: a yield that took longer than POOL_YIELD_IDLE_NS
- * lent the CPU to someone. A wait that lent more than POOL_LENT_MAX_NS in all,
- * POOL_CROWDED_STREAK times in a row, turns the kick watch off for the next
- * POOL_CROWDED_SLEEPS sleeps (pool_sleep()). A streak, not one wait: one long slice
- * (another process's burst) must not change how a lone guest is served. Only waits that
- * ended with a record count: one that ran out says nothing of the frontend's turn.
+ * Whether the CPUs are crowded, from what our awake waits lent others (crowd.h): while
+ * they are, the leader sleeps without watching kicks (pool_sleep()). Only the leading
+ * thread touches it; the lead passes under pool_mtx.
  */
-#define POOL_YIELD_IDLE_NS	3000
-#define POOL_LENT_MAX_NS	40000
-#define POOL_CROWDED_STREAK	4
-#define POOL_CROWDED_SLEEPS	64
-/* Only the leading thread touches these; the lead passes under pool_mtx. */
-static unsigned int		 pool_crowded;		/* sleeps left without kicks */
-static unsigned int		 pool_lent_streak;	/* waits in a row that lent much */
+static struct crowd		 pool_crowd;
 
 static int			 pool_ep = -1;		/* fd 5 and the kick fds */
 static uint64_t			 pool_awake_max_ns;	/* --poll-max-ns */
@@ -231,17 +222,6 @@ pool_recv(uint8_t *buf, struct chan_msg *m, int flags)
 	return chan_recv_packet_flags(pool_chan, buf, m, flags);
 }
 
-static void
-pool_note_lent(uint64_t lent)
-{
-	if (lent <= POOL_LENT_MAX_NS)
-		pool_lent_streak = 0;
-	else if (++pool_lent_streak >= POOL_CROWDED_STREAK) {
-		pool_lent_streak = 0;
-		pool_crowded = POOL_CROWDED_SLEEPS;
-	}
-}
-
 /*
  * Awake for up to ns, watching the frontend's count of records sent (common/used_ring.h)
  * and yielding the CPU between looks: the record, or 0 when none came in time.
@@ -267,11 +247,9 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 		before = now;
 		sched_yield();
 		now = now_ns();
-		if (now - before > POOL_YIELD_IDLE_NS)
-			lent += now - before;
+		lent += crowd_yield_lent(before, now);
 	}
-	if (got != 0)
-		pool_note_lent(lent);
+	crowd_wait_ended(&pool_crowd, got != 0, lent);
 	return got;
 }
 
@@ -289,7 +267,7 @@ pool_kick_ns(void)
  * the frontend's record, our wake-up runs alongside the frontend's instead of after it
  * (doc/architecture.md, "What a hop costs").
  *
- * Not on crowded CPUs (pool_note_lent()): there the kick's wake-up is one more switch
+ * Not on crowded CPUs (crowd.h): there the kick's wake-up is one more switch
  * among many runnable threads, and the frontend that is to write the record waits its
  * turn as well, so the worker spins for nothing. Measured 2026-12-06 (2 CPUs,
  * BENCH_CONNECTIONS=8, privfsd alone, two alternated runs, kicks always watched / off
@@ -304,11 +282,8 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
 	struct epoll_event	ev[USED_SHARE_QUEUES + 1];
 	int			i, n, kicked, sock, got;
 
-	if (pool_ep == -1 || pool_crowded > 0) {
-		if (pool_crowded > 0)
-			pool_crowded--;
+	if (pool_ep == -1 || !crowd_watch_kicks(&pool_crowd))
 		return pool_recv(buf, m, 0);
-	}
 	for (;;) {
 		/* The frontend rings fd 5 for what it puts in the ring from now on. */
 		if (chan_ring_sleep_begin(pool_chan))
@@ -359,7 +334,7 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  * then, keeps the worker asleep, but for the short waits after its kicks (pool_sleep()).
  * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
  * whose CPUs are all in use (busy CPUs turn the kick watch off by themselves,
- * pool_note_lent()). It pays with idle CPUs that poll before halting as well, where a
+ * crowd.h). It pays with idle CPUs that poll before halting as well, where a
  * wake-up is cheap: 2026-12-06, guest_halt_poll_ns 400000, q128, two runs each, 0 / 50
  * us: 4 KiB random reads 5.0e4 / 7.5e4, lookup+getattr 2.4e4 / 3.4e4, spaced getattr
  * p50 33 / 15 us.

@@ -1,7 +1,8 @@
 /*
  * The worker's one interface: every file of worker/ includes this header and no other of
- * the folder's, except the two self-contained engines the unit tests also build alone
- * (idtable.h: the id tables of nodes.c and handles.c; xattrmap.h: --xattrmap's rules).
+ * the folder's, except the three self-contained engines the unit tests also build alone
+ * (idtable.h: the id tables of nodes.c and handles.c; xattrmap.h: --xattrmap's rules;
+ * crowd.h: when pool.c's leader stops watching kicks).
  * The sections follow the layers of doc/architecture.md, lowest first; a file calls only
  * into its own section or the ones above it in this header, and tests/layering.sh checks
  * that on the built objects.

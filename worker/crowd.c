@@ -1,0 +1,35 @@
+/*
+ * The crowded-CPU rule of the leading request thread (crowd.h): the arithmetic only, so
+ * that tests/unit/test_crowd.c can check both sides of it without a loaded machine.
+ */
+#include "crowd.h"
+
+uint64_t
+crowd_yield_lent(uint64_t before, uint64_t after)
+{
+	if (after < before || after - before <= CROWD_YIELD_IDLE_NS)
+		return 0;
+	return after - before;
+}
+
+void
+crowd_wait_ended(struct crowd *c, int got_record, uint64_t lent_ns)
+{
+	if (!got_record)
+		return;		/* ran out: says nothing of the frontend's turn */
+	if (lent_ns <= CROWD_LENT_MAX_NS)
+		c->streak = 0;
+	else if (++c->streak >= CROWD_STREAK) {
+		c->streak = 0;
+		c->sleeps_left = CROWD_SLEEPS;
+	}
+}
+
+int
+crowd_watch_kicks(struct crowd *c)
+{
+	if (c->sleeps_left == 0)
+		return 1;
+	c->sleeps_left--;
+	return 0;
+}
