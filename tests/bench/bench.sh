@@ -28,6 +28,10 @@
 # BENCH_SCATTER (1: READ and WRITE data pages lie apart in guest memory, one page left out
 # after each, as in a guest's page cache; default end to end),
 # BENCH_OUT (keep the raw RESULT lines there; with BENCH_MATRIX, in qQ-dD/ under it),
+# BENCH_TIMEOUT (ms a request may take before its connection counts as failed and its
+# rows NA; default 5000 for one connection, 30000 for more: with eight guests on two CPUs
+# an unrelated process waking every 100 ms here waited up to 7 s for a CPU during
+# privfsd's runs and 3 s during the C virtiofsd's),
 # BENCH_PRIVFSD_ARGS (more privfsd options, for experiments such as
 # --thread-pool-size=0; not part of the fair comparison).
 #
@@ -63,6 +67,7 @@ if [ "$(ls -f "$D/dir10k" | wc -l)" -ne $((ENTRIES + 2)) ]; then
 fi
 rm -f "$D"/write.* "$D"/create/*
 CONNS=${BENCH_CONNECTIONS:-1}
+if [ "$CONNS" -gt 1 ]; then TIMEOUT=${BENCH_TIMEOUT:-30000}; else TIMEOUT=${BENCH_TIMEOUT:-5000}; fi
 # Connection c > 1 serves its own copy (hard links: no data copied, page cache shared).
 conn_dir() {
 	if [ "$1" = 1 ]; then echo "$D"; else echo "${D%/}-conn$1"; fi
@@ -109,7 +114,8 @@ bench_one() {
 		    --backend="$be" --pid="$BACKEND_PID" \
 		    --seconds="$SECS" --file-mib="$FILE_MIB" --queue-size="$QSIZE" \
 		    --seq-depth="$DEPTH" ${BENCH_ONLY:+--only="$BENCH_ONLY"} \
-		    ${BENCH_SCATTER:+--scatter} >"$f.res" 2>"$f.err" &
+		    ${BENCH_SCATTER:+--scatter} --timeout="$TIMEOUT" \
+		    >"$f.res" 2>"$f.err" &
 		pids="$pids $!"
 	done
 	for p in $pids; do wait "$p" || rc=$?; done
