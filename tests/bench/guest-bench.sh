@@ -2,8 +2,10 @@
 # In-guest benchmark: the e2e guest (QEMU TCG, Debian's kernel, busybox) mounts the export
 # and runs bench/guest-load (sequential 1 MiB write and read, random 4 KiB read and write,
 # create+stat+unlink, stat) on privfsd and on the Rust virtiofsd, the two taking turns,
-# then prints one table: the median of each back-end's runs and privfsd/rust. Not a test:
-# it never fails on a ratio, only when it cannot run.
+# then prints one table: the median of each back-end's runs and privfsd/rust, and for each
+# workload the back-end's CPU time per operation (or per MB), all its processes and threads,
+# measured from the host by guest-cpu.py. Not a test: it never fails on a ratio, only when
+# it cannot run.
 #
 #   PRIVFSD_SRCDIR=/work/main PRIVFSD_TESTS_BUILDDIR=BUILD/tests PRIVFSD_BUILDDIR=BUILD \
 #   PRIVFSD=BUILD/broker/privfsd-test PRIVFSD_LIBEXEC_DIR=BUILD/tests/libexec \
@@ -34,8 +36,11 @@ chmod 777 "$T/share/data/load"
 cp "$LOAD" "$T/share/.e2e/guest-load" || fail "copy guest-load"
 {
 	cat "$E2E_DIR/guest-lib.sh"
-	echo "step 'guest-load' sh -c '/mnt/.e2e/guest-load /mnt/data/load $SECS $MIB >/tmp/gb 2>&1;" \
-	    "rc=\$?; cat /tmp/gb; exit \$rc'"
+	# The lines go to the console as they come, for guest-cpu.py to see when each workload
+	# begins and ends; the step fails when guest-load did.
+	echo "step 'guest-load' sh -c '{ /mnt/.e2e/guest-load /mnt/data/load $SECS $MIB 2>&1;" \
+	    "echo \"guest-load exit \$?\"; } | tee /dev/console >/tmp/gb;" \
+	    "grep -q \"^guest-load exit 0\" /tmp/gb'"
 	echo 'cat /tmp/gb'
 	echo 'finish'
 } >"$T/share/.e2e/run.sh"
@@ -50,12 +55,23 @@ for r in $(seq 1 "$RUNS"); do
 		esac
 		E2E_BACKEND=$b
 		rm -rf "$T/share/data/load"/*
+		python3 "$PRIVFSD_SRCDIR/tests/bench/guest-cpu.py" "$T/$b-$r/backend.pid" \
+		    "$T/$b-$r/console.log" "$T/$b-$r.cpu" &
+		cpu_pid=$!
 		if ! e2e_run "$b-$r" >"$T/$b-$r.log" 2>&1; then
 			cat "$T/$b-$r.log"
 			fail "$b: the guest run failed"
 		fi
+		kill "$cpu_pid" 2>/dev/null
+		wait "$cpu_pid" 2>/dev/null
 		tr -d '\r' <"$T/$b-$r/console.log" | grep -a '^GBENCH ' | sort -u >"$OUT/$b.$r"
 		[ -s "$OUT/$b.$r" ] || fail "$b: no GBENCH lines in $T/$b-$r/console.log"
+		# CPU per operation: a workload's CPU seconds over what it did in SECS.
+		awk -v secs="$SECS" 'FNR == NR { cpu[$2] = $3; next }
+		    ($2 in cpu) && $4 > 0 {
+			printf "GBENCH %s_cpu us/%s %.4g\n", $2, ($3 == "MB/s" ? "MB" : "op"),
+			    cpu[$2] * 1e6 / ($4 * secs)
+		    }' "$T/$b-$r.cpu" "$OUT/$b.$r" >>"$OUT/$b.$r"
 		echo "guest-bench: run $r $b: $(awk '{ printf "%s=%s ", $2, $4 }' "$OUT/$b.$r")"
 	done
 done
@@ -89,11 +105,18 @@ BEGIN {
 		k = order[i]
 		printf "%-20s %-9s", k, unit[k]
 		for (b = 1; b <= nb; b++) { m[b] = median(v[k, B[b]]); printf " %15.6g", m[b] }
-		for (b = 2; b <= nb; b++) printf " %10.2f", (m[b] > 0 ? m[1] / m[b] : 0)
+		# CPU rows (us/...) the other way round: >= 1.00 is privfsd as good or better.
+		for (b = 2; b <= nb; b++)
+			if (unit[k] ~ /^us\//)
+				printf " %10.2f", (m[1] > 0 ? m[b] / m[1] : 0)
+			else
+				printf " %10.2f", (m[b] > 0 ? m[1] / m[b] : 0)
 		printf "\n"
 	}
 }'
 echo "guest-bench: median of $RUNS run(s) of ${SECS}s per workload, file ${MIB} MiB, QEMU TCG;" \
     "higher is better; p/peer >= 1.00 means privfsd is as fast or faster"
+echo "guest-bench: *_cpu: the back-end's CPU time (all its processes) per operation or MB;" \
+    "there p/peer is peer/privfsd, so >= 1.00 again means privfsd is as good or better"
 echo "guest-bench: rust is $VIRTIOFSD_RUST"
 exit 0

@@ -16,7 +16,8 @@
 #   --show-console    copy the console to stdout as it comes
 #   --timeout=S       give up after S seconds (default 120)
 #   --tag=TAG         the mount tag (default privfsd)
-#   --logdir=DIR      where console.log and backend.log go (default: a new directory, printed)
+#   --logdir=DIR      where console.log, backend.log and backend.pid (the back-end's pid,
+#                     for tests/bench/guest-cpu.py) go (default: a new directory, printed)
 #   --backend-arg=A   one more argument for the back-end (repeatable)
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
@@ -204,6 +205,7 @@ else
 	"${cmd[@]}" >"$blog" 2>&1 </dev/null &
 fi
 bpid=$!
+echo "$bpid" >"$logdir/backend.pid"
 i=0
 while [ -n "$wait_line" ] && ! grep -qF -- "$wait_line" "$blog"; do
 	i=$((i + 1))
