@@ -33,3 +33,11 @@ crowd_watch_kicks(struct crowd *c)
 	c->sleeps_left--;
 	return 0;
 }
+
+uint64_t
+crowd_awake_ns(const struct crowd *c, uint64_t max_ns)
+{
+	if (c->sleeps_left == 0 || max_ns == 0 || max_ns >= CROWD_AWAKE_NS)
+		return max_ns;
+	return CROWD_AWAKE_NS;
+}

@@ -4,7 +4,11 @@
  * took longer than CROWD_YIELD_IDLE_NS lent the CPU to another thread. A wait that ended
  * with the frontend's record and lent more than CROWD_LENT_MAX_NS in all, CROWD_STREAK
  * such waits in a row, marks the CPUs crowded for the next CROWD_SLEEPS sleeps: the leader
- * then sleeps without watching the guest's kicks.
+ * then sleeps without watching the guest's kicks, and waits awake after an answer for
+ * up to CROWD_AWAKE_NS even when --poll-max-ns is shorter: with the CPUs crowded, the
+ * guest's next request comes later (its thread waits for a CPU too), and a yield that
+ * hands the CPU to whoever is queued costs less than the wake-up and the frontend's
+ * doorbell that sleeping would cost.
  *
  * A streak, not one wait: one long slice (another process's burst) must not change how a
  * lone guest is served. Only waits that ended with a record count: one that ran out says
@@ -24,6 +28,7 @@
 #define CROWD_LENT_MAX_NS	40000
 #define CROWD_STREAK		4
 #define CROWD_SLEEPS		64
+#define CROWD_AWAKE_NS		200000
 
 struct crowd {
 	unsigned int	streak;		/* waits in a row that ended with a record, lent much */
@@ -36,5 +41,7 @@ uint64_t	crowd_yield_lent(uint64_t before, uint64_t after);
 void		crowd_wait_ended(struct crowd *, int got_record, uint64_t lent_ns);
 /* Before each sleep: 1 to watch the kicks as well, 0 while crowded (counts the sleep). */
 int		crowd_watch_kicks(struct crowd *);
+/* The longest awake wait after an answer, given --poll-max-ns (max_ns; 0 stays 0). */
+uint64_t	crowd_awake_ns(const struct crowd *, uint64_t max_ns);
 
 #endif

@@ -330,7 +330,8 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  *
  * The time awake adapts as a halt-polling window does (QEMU's iothread poll-max-ns):
  * halved each time no request came within it, back to the whole --poll-max-ns when one
- * came within that after all. A guest that is idle, or that sends a request now and
+ * came within that after all; while the CPUs are crowded the whole is at least
+ * CROWD_AWAKE_NS (crowd.h). A guest that is idle, or that sends a request now and
  * then, keeps the worker asleep, but for the short waits after its kicks (pool_sleep()).
  * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
  * whose CPUs are all in use (busy CPUs turn the kick watch off by themselves,
@@ -342,19 +343,22 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
 static int
 pool_wait_next(uint8_t *buf, struct chan_msg *m)
 {
-	uint64_t	 start;
+	uint64_t	 start, limit;
 	int		 got;
 
 	/* Busy, records are on their way: asleep on fd 5 alone, kicks would wake us in vain. */
 	if (direct_requests_sent() == NULL || pool_awake_max_ns == 0 ||
 	    direct_guest_busy(0))
 		return pool_recv(buf, m, 0);
+	limit = crowd_awake_ns(&pool_crowd, pool_awake_max_ns);
+	if (pool_awake_ns > limit)
+		pool_awake_ns = limit;		/* the crowd has gone */
 	start = now_ns();
 	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
 		return got;
 	got = pool_sleep(buf, m);
-	if (now_ns() - start <= pool_awake_max_ns)
-		pool_awake_ns = pool_awake_max_ns;
+	if (now_ns() - start <= limit)
+		pool_awake_ns = limit;
 	else if ((pool_awake_ns /= 2) < POOL_AWAKE_MIN_NS)
 		pool_awake_ns = 0;
 	return got;
