@@ -58,12 +58,15 @@ for r in $(seq 1 "$RUNS"); do
 		python3 "$PRIVFSD_SRCDIR/tests/bench/guest-cpu.py" "$T/$b-$r/backend.pid" \
 		    "$T/$b-$r/console.log" "$T/$b-$r.cpu" &
 		cpu_pid=$!
-		if ! e2e_run "$b-$r" >"$T/$b-$r.log" 2>&1; then
+		e2e_run "$b-$r" >"$T/$b-$r.log" 2>&1
+		rc=$?
+		# Stopped before any fail: it would otherwise wait for an E2E-END forever.
+		kill "$cpu_pid" 2>/dev/null
+		wait "$cpu_pid" 2>/dev/null
+		if [ $rc != 0 ]; then
 			cat "$T/$b-$r.log"
 			fail "$b: the guest run failed"
 		fi
-		kill "$cpu_pid" 2>/dev/null
-		wait "$cpu_pid" 2>/dev/null
 		tr -d '\r' <"$T/$b-$r/console.log" | grep -a '^GBENCH ' | sort -u >"$OUT/$b.$r"
 		[ -s "$OUT/$b.$r" ] || fail "$b: no GBENCH lines in $T/$b-$r/console.log"
 		# CPU per operation: a workload's CPU seconds over what it did in SECS.
