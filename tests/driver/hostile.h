@@ -66,6 +66,10 @@ int	broken_or_failed(struct hctx *, const struct outcome *, uint64_t out_gpa,
 	    const char *what);
 /* The back-end's log (DRIVER_BACKEND_LOG) contains s. */
 int	log_has(const char *s);
+/* The same within LOG_SOON_MS (lines pass through the broker's relay): s, or any of pats. */
+#define LOG_SOON_MS	3000
+int	log_soon(const char *s);
+int	log_soon_any(const char *const *pats, size_t n);
 
 /* A FUSE request as raw bytes on queue 1 with outcap writable bytes; the reply checked. */
 int	fuse_bytes(struct hctx *, const void *in, size_t inlen, size_t outcap,

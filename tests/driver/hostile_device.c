@@ -343,5 +343,5 @@ h_mem_shrink_unsealable(struct hctx *h)
 		;
 	usleep(300 * 1000);	/* the broker logs how its children ended */
 	hcheck(!log_has("killed by signal"), "no privfsd process was killed by a signal");
-	return hcheck(log_has("shrank"), "privfsd logged that the guest memory shrank");
+	return hcheck(log_soon("shrank"), "privfsd logged that the guest memory shrank");
 }

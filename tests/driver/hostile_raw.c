@@ -142,7 +142,7 @@ broken_or_failed(struct hctx *h, const struct outcome *o, uint64_t out_gpa, cons
 		strlcat(how, how[0] ? ", " : "", sizeof(how));
 		strlcat(how, "connection closed", sizeof(how));
 	}
-	if (!cli.peer && log_has("broken")) {
+	if (!cli.peer && (ok ? log_has("broken") : log_soon("broken"))) {
 		ok = 1;
 		strlcat(how, how[0] ? ", " : "", sizeof(how));
 		strlcat(how, "log says broken", sizeof(how));

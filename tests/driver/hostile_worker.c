@@ -41,20 +41,6 @@ lie_then_serve(struct hctx *h, const char *lie)
 	return ok;
 }
 
-/* The frontend's lines reach the log through the broker: a little later, maybe. */
-static int
-log_soon(const char *s)
-{
-	int64_t t0 = vu_now_ms();
-
-	while (!log_has(s)) {
-		if (vu_now_ms() - t0 > 2000)
-			return 0;
-		usleep(20 * 1000);
-	}
-	return 1;
-}
-
 int
 h_worker_lies(struct hctx *h)
 {
