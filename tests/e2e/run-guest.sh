@@ -9,6 +9,8 @@
 # Options:
 #   --qemu=PATH       the VMM (default qemu-system-x86_64; "qemu10" means
 #                     /opt/peers/bin/qemu10-system-x86_64)
+#   --accel=ACCEL     tcg (the default: the test machines have no usable KVM) or kvm (needs
+#                     /dev/kvm open for reading and writing; the guest gets -cpu host)
 #   --queues=N        num-request-queues of the device
 #   --reboot          let the guest reboot once (the host acknowledges its reboot request by
 #                     creating SHARE/.e2e/reboot-ack; the second boot sees it)
@@ -48,6 +50,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 qemu=qemu-system-x86_64
+accel=tcg
 queues=""
 reboot=0
 shell=0
@@ -71,6 +74,7 @@ external2=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--qemu=*) qemu=${1#*=} ;;
+	--accel=*) accel=${1#*=} ;;
 	--queues=*) queues=${1#*=} ;;
 	--reboot) reboot=1 ;;
 	--shell) shell=1 ;;
@@ -110,6 +114,15 @@ qemu10) qemu=/opt/peers/bin/qemu10-system-x86_64 ;;
 qemu11) qemu=/opt/peers/bin/qemu11-system-x86_64 ;;
 esac
 command -v "$qemu" >/dev/null || { echo "run-guest: no VMM $qemu"; exit 77; }
+case $accel in
+tcg) accel_args=(-accel tcg) ;;
+kvm)
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+	    { echo "run-guest: --accel=kvm: /dev/kvm is missing or not ours to use"; exit 77; }
+	accel_args=(-accel kvm -cpu host)
+	;;
+*) echo "run-guest: --accel=$accel: tcg or kvm" >&2; exit 2 ;;
+esac
 
 case $backend in
 privfsd)
@@ -261,7 +274,7 @@ append="console=ttyS0 panic=-1 quiet e2e.tag=$tag"
 [ -n "$append_extra" ] && append="$append $append_extra"
 [ $shell = 1 ] && append="$append e2e.shell=1"
 [ -n "$share2" ] && append="$append e2e.tag2=$tag2"
-qargs=(-accel tcg -m 512 -smp 1 -nodefaults -no-user-config -display none
+qargs=("${accel_args[@]}" -m 512 -smp 1 -nodefaults -no-user-config -display none
 	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
 	-chardev socket,id=char0,path="$sock" -device "$dev"
 	-kernel "$kernel" -initrd "$initrd" -append "$append")
