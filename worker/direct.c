@@ -415,6 +415,13 @@ direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	q->log_prod++;
 	__atomic_store_n(&q->pushing, 0, __ATOMIC_RELEASE);
+	/*
+	 * Signalled at once, as the guest asked (its used_event), not once after a batch:
+	 * holding the signals back until the leader had run the records that waited was
+	 * slower (2026-12-06, one guest, 4 KiB random reads with 16 in flight, three
+	 * alternated runs: 1.8-2.1e5 against 2.7-3.7e5 a second, CPU 5.1-5.6 against 3.5-4.4
+	 * us a request): a guest that gets its replies in bursts refills its queue in bursts.
+	 */
 	need = used_ring_need_signal(&ur, q);
 	used_share_unlock(q);
 	if (need && write(r->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
