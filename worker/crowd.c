@@ -12,17 +12,19 @@ crowd_yield_lent(uint64_t before, uint64_t after)
 	return after - before;
 }
 
-void
+int
 crowd_wait_ended(struct crowd *c, int got_record, uint64_t lent_ns)
 {
 	if (!got_record)
-		return;		/* ran out: says nothing of the frontend's turn */
+		return 0;	/* ran out: says nothing of the frontend's turn */
 	if (lent_ns <= CROWD_LENT_MAX_NS)
 		c->streak = 0;
 	else if (++c->streak >= CROWD_STREAK) {
 		c->streak = 0;
 		c->sleeps_left = CROWD_SLEEPS;
+		return 1;
 	}
+	return 0;
 }
 
 int

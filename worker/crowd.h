@@ -37,8 +37,9 @@ struct crowd {
 
 /* What one yield that ran from before to after (ns) lent to others: 0 or its length. */
 uint64_t	crowd_yield_lent(uint64_t before, uint64_t after);
-/* An awake wait ended, with a record or not, having lent lent_ns in all. */
-void		crowd_wait_ended(struct crowd *, int got_record, uint64_t lent_ns);
+/* An awake wait ended, with a record or not, having lent lent_ns in all: 1 if it made the
+ * CPUs crowded (the start of CROWD_SLEEPS sleeps without the kick watch), else 0. */
+int		crowd_wait_ended(struct crowd *, int got_record, uint64_t lent_ns);
 /* Before each sleep: 1 to watch the kicks as well, 0 while crowded (counts the sleep). */
 int		crowd_watch_kicks(struct crowd *);
 /* The longest awake wait after an answer, given --poll-max-ns (max_ns; 0 stays 0). */

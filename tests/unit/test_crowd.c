@@ -37,10 +37,11 @@ static void
 test_no_record(void)
 {
 	struct crowd	c = { 0, 0 };
-	int		i;
+	int		i, n;
 
-	for (i = 0; i < 1000; i++)
-		crowd_wait_ended(&c, 0, UINT64_MAX / 2);
+	for (i = 0, n = 0; i < 1000; i++)
+		n += crowd_wait_ended(&c, 0, UINT64_MAX / 2);
+	CHECK(n == 0);
 	CHECK(crowd_watch_kicks(&c) == 1);
 	/* Three long waits with records, empty ones between, then the fourth: crowded. */
 	for (i = 0; i < CROWD_STREAK - 1; i++) {
@@ -67,11 +68,12 @@ test_streak(void)
 	for (i = 0; i < CROWD_STREAK - 1; i++)
 		crowd_wait_ended(&c, 1, MUCH);
 	CHECK(crowd_watch_kicks(&c) == 1);			/* one short of a streak */
-	crowd_wait_ended(&c, 1, MUCH);
+	CHECK(crowd_wait_ended(&c, 1, MUCH) == 1);		/* says it turned crowded */
 	CHECK(crowd_watch_kicks(&c) == 0);
 	/* Still crowded: a new streak sets the count back to the whole, no more. */
-	for (i = 0; i < CROWD_STREAK; i++)
-		crowd_wait_ended(&c, 1, MUCH);
+	for (i = 0; i < CROWD_STREAK - 1; i++)
+		CHECK(crowd_wait_ended(&c, 1, MUCH) == 0);
+	CHECK(crowd_wait_ended(&c, 1, MUCH) == 1);
 	CHECK(sleeps_off(&c, 1000) == CROWD_SLEEPS);
 	/* The crowd gone: the watch stays on. */
 	for (i = 0; i < 100; i++)

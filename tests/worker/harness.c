@@ -355,16 +355,22 @@ wh_used_page(struct used_share **page)
 int
 wh_log_has(const struct wh *w, const char *s)
 {
+	return wh_log_count(w, s) > 0;
+}
+
+int
+wh_log_count(const struct wh *w, const char *s)
+{
 	char	 line[1024];
 	FILE	*f;
-	int	 found = 0;
+	int	 n = 0;
 
 	if ((f = fopen(w->log, "r")) == NULL)
 		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, s) != NULL;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, s) != NULL;
 	fclose(f);
-	return found;
+	return n;
 }
 
 void

@@ -121,8 +121,9 @@ int	wh_used_page(struct used_share **page);
 void	wh_dump_log(const struct wh *);
 /* One message to the worker as the broker, sent at once; fd (or -1) is sent and closed. */
 void	wh_broker_send(struct wh *, uint32_t type, int fd, const void *data, size_t len);
-/* 1 when a line of the worker's log contains s. */
+/* 1 when a line of the worker's log contains s; how many lines do. */
 int	wh_log_has(const struct wh *, const char *s);
+int	wh_log_count(const struct wh *, const char *s);
 /* End of a test run: checks the worker still runs, prints its log after any failure, stops it. */
 int	wh_finish(struct wh *);
 /* Path of name inside the shared directory (static buffer). */
