@@ -223,10 +223,10 @@ pool_recv(uint8_t *buf, struct chan_msg *m, int flags)
 }
 
 /*
- * Test builds say when the CPUs start to look crowded: a test that counts the leader's
- * sleeps on kicks (tests/worker/ops-direct.c) can then tell a noisy machine from a watch
- * that is missing. Not in the daemon: on a crowded host it would be a line every few
- * dozen requests.
+ * Test builds say when the CPUs start to look crowded, so that a test that counts the
+ * leader's sleeps on kicks (tests/worker/ops-direct.c) can first wait until the rule has
+ * run out on a noisy machine. Not in the daemon: on a crowded host it would be a line
+ * every few dozen requests.
  */
 static void
 pool_crowded(void)

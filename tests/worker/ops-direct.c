@@ -396,12 +396,9 @@ now_us(void)
 /*
  * n GETATTRs one after the other, each made available on the avail ring with ahead more
  * chains than the worker completes (the guest has others out); the worker's sleeps per
- * request. Each comes 100 us after the last completion, as a guest's would after a round
- * trip (we wait awake, so that it does not come much later).
- */
-/*
- * The worker's sleeps per request over n requests sent one at a time, gap_us apart (spun
- * up to 200 us, slept past that), the guest with ahead more requests out after each.
+ * request. Each comes gap_us after the last completion: up to 200 us as a guest's would
+ * after a round trip (we wait awake, so that it does not come much later), past that
+ * from a guest that paused (we sleep).
  */
 static double
 sleeps_per_request(struct wh *w, uint16_t ahead, int n, uint64_t gap_us)
