@@ -155,6 +155,7 @@ main(int argc, char *argv[])
 	dev_opts.dax_shmem = fe_config.dax_vmm == DAX_VMM_SHMEM;
 	dev_opts.tag = fe_config.tag;
 	vu_set_device_opts(&dev_opts);
+	vq_look_init(fe_config.poll_max_ns);
 	fuse_layer_init(&fe_config, &fuse_sinks);
 	gm_sigbus_init();
 

@@ -139,6 +139,8 @@ __attribute__((__noreturn__)) void vu_mem_lost(void);
 void		 vq_init(struct event_base *, void (*request)(struct vq_req *),
 		    void (*completed)(void));
 struct vq	*vq_get(uint32_t index);	/* NULL when index >= VQ_MAX */
+/* --poll-max-ns: how long to look at an empty avail ring before sleeping (virtq_look.c). */
+void		 vq_look_init(uint32_t max_ns);
 /*
  * The worker completes chains itself where it can (virtq.c). The page comes on
  * fd 7: vq_share_map() maps it before vq_init() and the sandbox (without it we complete

@@ -84,8 +84,10 @@ vq_init(struct event_base *base, void (*request)(struct vq_req *), void (*comple
 		vqs[i].uq = vq_share_queue(i);
 		if (vqs[i].uq == NULL)
 			vqs[i].uq = &vqs[i].own;
-		if ((vqs[i].ev_proc = event_new(base, -1, 0, vq_proc_cb, &vqs[i])) == NULL)
+		if ((vqs[i].ev_proc = event_new(base, -1, 0, vq_proc_cb, &vqs[i])) == NULL ||
+		    (vqs[i].ev_look = evtimer_new(base, vq_proc_cb, &vqs[i])) == NULL)
 			fatalx("event_new");
+		vq_look_reset(&vqs[i]);
 	}
 }
 
@@ -349,6 +351,7 @@ vq_set_kick(struct vq *vq, int fd)
 		vq->epoch++;
 		vq->outstanding = 0;
 		vq->broken = 0;
+		vq_look_reset(vq);
 		if (vq->addr_set)
 			vq_map(vq);
 		vq_lock(vq);
@@ -414,6 +417,7 @@ vq_stop(struct vq *vq)
 	vq->outstanding = 0;
 	vq_drop_kick(vq);
 	event_del(vq->ev_proc);
+	vq_look_reset(vq);
 }
 
 void
@@ -811,7 +815,7 @@ vq_process(struct vq *vq)
 			return;
 		}
 		if (pending == 0) {
-			if (!vq_event_idx)
+			if (!vq_event_idx || vq_look(vq))
 				return;
 			/* Ask for a kick at the next entry, then look once more (race). */
 			st16(AVAIL_EVENT(vq), vq->last_avail);
@@ -822,6 +826,7 @@ vq_process(struct vq *vq)
 				return;
 			continue;
 		}
+		vq_look_found(vq);
 		/* Ring entries are read only after the index that published them. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		head = ld16(AVAIL_RING(vq, vq->last_avail & (vq->num - 1)));

@@ -1,7 +1,7 @@
 /*
- * The virtqueue's state and the pieces of virtq.c that its two parts share: setup, taking
- * and completing chains, and letting the worker complete chains itself. Only virtq.c
- * includes it.
+ * The virtqueue's state and the pieces of virtq.c that its parts share: setup, taking
+ * and completing chains, and letting the worker complete chains itself, and the look at
+ * an empty avail ring (virtq_look.c). Only those two include it.
  */
 #ifndef PRIVFSD_VIRTQ_PRIV_H
 #define PRIVFSD_VIRTQ_PRIV_H
@@ -37,6 +37,11 @@ struct vq {
 	int			 err_fd;
 	struct event		*ev_kick;
 	struct event		*ev_proc;	/* deferred processing (budget, throttle, resume) */
+	struct event		*ev_look;	/* the next look at an empty avail ring */
+	uint64_t		 idle_since;	/* ns the avail ring was found empty; 0: not */
+	uint64_t		 look_ns;	/* the look's window now (virtq_look.c) */
+	uint64_t		 look_lent;	/* what this look's yields lent others, ns */
+	int			 looking;
 	int			 started;
 	int			 enabled;
 	int			 broken;
@@ -86,6 +91,14 @@ void		 vq_log_chain(const struct vq_req *);
 void		 vq_used_view(const struct vq *, struct used_ring *);
 int		 vq_req_detached(const struct vq_req *);
 int		 vq_event_idx_on(void);
+
+/* waiting awake at an empty avail ring (virtq_look.c) */
+/* The ring starts or stops: a full window, no look pending. */
+void		 vq_look_reset(struct vq *);
+/* The avail ring is empty: 1 when the next look is scheduled, 0 to ask for a kick. */
+int		 vq_look(struct vq *);
+/* A chain came: the idle spell ends. */
+void		 vq_look_found(struct vq *);
 
 /* letting the worker complete chains */
 /* Turn the worker's completions on or off as the ring's state now asks. */

@@ -298,7 +298,7 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
 	struct epoll_event	ev[USED_SHARE_QUEUES + 1];
 	int			i, n, kicked, sock, got;
 
-	if (pool_ep == -1 || !crowd_watch_kicks(&pool_crowd))
+	if (pool_ep == -1 || !crowd_calm(&pool_crowd))
 		return pool_recv(buf, m, 0);
 	for (;;) {
 		/* The frontend rings fd 5 for what it puts in the ring from now on. */

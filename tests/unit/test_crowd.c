@@ -1,9 +1,9 @@
 /*
- * The crowded-CPU rule of the worker's leading request thread (worker/crowd.c), both
- * sides: waits that ran out never turn the kick watch off however much they lent (a
- * guest that kicks without a record behind it, on a loaded machine), and a streak of
- * waits that ended with a record after lending much does, for a bounded number of sleeps,
- * and while it does the awake window is at least CROWD_AWAKE_NS.
+ * The crowded-CPU rule (common/crowd.c) as the worker's leader uses it, both sides:
+ * waits that ran out never turn the kick watch off however much they lent (a guest that
+ * kicks without a record behind it, on a loaded machine), and a streak of waits that
+ * ended with a record after lending much does, for a bounded number of sleeps, and while
+ * it does the awake window is at least CROWD_AWAKE_NS.
  */
 #include <stdint.h>
 
@@ -18,7 +18,7 @@ sleeps_off(struct crowd *c, unsigned int limit)
 {
 	unsigned int n = 0;
 
-	while (n < limit && !crowd_watch_kicks(c))
+	while (n < limit && !crowd_calm(c))
 		n++;
 	return n;
 }
@@ -42,17 +42,17 @@ test_no_record(void)
 	for (i = 0, n = 0; i < 1000; i++)
 		n += crowd_wait_ended(&c, 0, UINT64_MAX / 2);
 	CHECK(n == 0);
-	CHECK(crowd_watch_kicks(&c) == 1);
+	CHECK(crowd_calm(&c) == 1);
 	/* Three long waits with records, empty ones between, then the fourth: crowded. */
 	for (i = 0; i < CROWD_STREAK - 1; i++) {
 		crowd_wait_ended(&c, 1, MUCH);
 		crowd_wait_ended(&c, 0, 0);
 		crowd_wait_ended(&c, 0, MUCH);
 	}
-	CHECK(crowd_watch_kicks(&c) == 1);
+	CHECK(crowd_calm(&c) == 1);
 	crowd_wait_ended(&c, 1, MUCH);
 	CHECK(sleeps_off(&c, 1000) == CROWD_SLEEPS);
-	CHECK(crowd_watch_kicks(&c) == 1);
+	CHECK(crowd_calm(&c) == 1);
 }
 
 /* A streak of long waits with records turns the watch off; one short wait breaks it. */
@@ -67,9 +67,9 @@ test_streak(void)
 	crowd_wait_ended(&c, 1, CROWD_LENT_MAX_NS);		/* not more than the bound */
 	for (i = 0; i < CROWD_STREAK - 1; i++)
 		crowd_wait_ended(&c, 1, MUCH);
-	CHECK(crowd_watch_kicks(&c) == 1);			/* one short of a streak */
+	CHECK(crowd_calm(&c) == 1);			/* one short of a streak */
 	CHECK(crowd_wait_ended(&c, 1, MUCH) == 1);		/* says it turned crowded */
-	CHECK(crowd_watch_kicks(&c) == 0);
+	CHECK(crowd_calm(&c) == 0);
 	/* Still crowded: a new streak sets the count back to the whole, no more. */
 	for (i = 0; i < CROWD_STREAK - 1; i++)
 		CHECK(crowd_wait_ended(&c, 1, MUCH) == 0);

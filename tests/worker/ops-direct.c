@@ -478,7 +478,7 @@ test_awake(struct wh *w)
 }
 
 /*
- * Lets the crowded-CPU rule (worker/crowd.h) run out: while it holds, the leader sleeps
+ * Lets the crowded-CPU rule (common/crowd.h) run out: while it holds, the leader sleeps
  * without watching kicks, and a noisy machine can trip it in test_awake()'s busy phase.
  * Requests one at a time, the guest idle after each and the next 2 ms later (past the
  * awake window), so that each ends in a sleep that counts one of CROWD_SLEEPS down and no

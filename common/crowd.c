@@ -1,6 +1,6 @@
 /*
- * The crowded-CPU rule of the leading request thread (crowd.h): the arithmetic only, so
- * that tests/unit/test_crowd.c can check both sides of it without a loaded machine.
+ * The crowded-CPU rule (crowd.h): the arithmetic only, so that tests/unit/test_crowd.c
+ * can check both sides of it without a loaded machine.
  */
 #include "crowd.h"
 
@@ -28,7 +28,7 @@ crowd_wait_ended(struct crowd *c, int got_record, uint64_t lent_ns)
 }
 
 int
-crowd_watch_kicks(struct crowd *c)
+crowd_calm(struct crowd *c)
 {
 	if (c->sleeps_left == 0)
 		return 1;

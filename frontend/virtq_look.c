@@ -1,0 +1,122 @@
+/*
+ * Waiting awake at an empty avail ring. With one request in flight the guest sends its
+ * next one a round trip after the worker answered the last, and a frontend asleep by
+ * then costs a process wake-up on that request's path: the guest's kick, a switch into
+ * this process, often on a CPU that was halted. The worker already waits awake for our
+ * record after it answers (worker/pool.c), so a frontend that also looks at the avail
+ * index for a moment takes no wake-up at all: the chain goes from the guest to us to the
+ * worker and back with every process running. Measured 2026-12-06 (2 CPUs, tests/bench,
+ * q128, one request in flight, privfsd alone, two runs each, asleep / awake 50 us):
+ * 4 KiB random reads 3.1-3.6e4 / 6.9-9.1e4 a second at 31-36 / 16-21 us of CPU per read,
+ * lookup+getattr 1.4-1.8e4 / 3.4-3.8e4 pairs at 31-38 / 20-23 us, getattr p50 20-26 /
+ * 9-10 us at 25-35 / 15-18 us. Two processes that keep running cost less CPU per
+ * request than one that keeps running and one that is woken every time: a wake-up on
+ * this host costs more than the few microseconds the look lasts.
+ *
+ * While looking we leave the avail ring's event index behind, so the guest does not kick
+ * (its eventfd write is a system call it saves too); the look ends by asking for a kick
+ * and looking once more, as vq_process() always does. The looks go through the event
+ * loop (a timer of 0), so the worker's channel and the vhost-user socket are served
+ * between them, and each one yields the CPU: whoever our record or the guest's signal
+ * woke may be queued on this one.
+ *
+ * Only while the guest has at most one chain out: with more, the worker has work and the
+ * CPUs are better spent on it (a frontend that looked with 16 reads in flight cut them
+ * from 2.4-2.7e5 to 1.6-2.3e5 a second). Not on crowded CPUs (common/crowd.h): with
+ * eight guests on two CPUs, looking raised the CPU time per request on every row by 2-41 %
+ * (doc/architecture.md). The window adapts as the worker's does: halved each time no
+ * chain came within it, back to the whole --poll-max-ns when one came within that after
+ * all, so a guest that takes longer between requests (a long READDIR in the worker, an
+ * emulated guest's round trip, an idle one) leaves us asleep.
+ */
+#include <sched.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "crowd.h"
+#include "msg.h"
+#include "virtq_priv.h"
+#include "vhost_user.h"
+
+#define LOOK_MIN_NS	2000	/* a window halved below this is 0 */
+
+static uint64_t		look_max_ns;	/* --poll-max-ns; 0: never */
+static struct crowd	look_crowd;
+
+void
+vq_look_init(uint32_t max_ns)
+{
+	look_max_ns = max_ns;
+}
+
+/* The ring starts (again): a full window, no idle spell. */
+void
+vq_look_reset(struct vq *vq)
+{
+	if (vq->ev_look != NULL)
+		event_del(vq->ev_look);
+	vq->look_ns = look_max_ns;
+	vq->idle_since = 0;
+	vq->looking = 0;
+}
+
+/*
+ * The avail ring is empty: 1 when the next look is scheduled (the caller returns without
+ * asking for a kick), 0 when the caller is to ask for one and sleep.
+ */
+int
+vq_look(struct vq *vq)
+{
+	static const struct timeval	 now_tv = { 0, 0 };
+	uint64_t			 now, before;
+
+	now = now_ns();
+	if (!vq->looking) {
+		if (vq->idle_since != 0)
+			return 0;	/* this spell's look ran out */
+		vq->idle_since = now;
+		/* Queue 0 carries only FORGETs, which nobody waits for. */
+		if (look_max_ns == 0 || vq->look_ns == 0 || vq->index == 0 ||
+		    vq->outstanding > 1 || !crowd_calm(&look_crowd))
+			return 0;
+		vq->looking = 1;
+		vq->look_lent = 0;
+	} else if (now - vq->idle_since >= vq->look_ns) {
+		/*
+		 * Ran out. Unlike the worker's, this wait's yields lent only to others
+		 * whatever came of it (the guest's chain is no turn of ours), so it counts.
+		 */
+		crowd_wait_ended(&look_crowd, 1, vq->look_lent);
+		vq->looking = 0;
+		event_del(vq->ev_look);
+		return 0;
+	}
+	before = now;
+	sched_yield();
+	vq->look_lent += crowd_yield_lent(before, now_ns());
+	if (evtimer_add(vq->ev_look, &now_tv) == -1) {
+		vq->looking = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* A chain came: the idle spell, if any, ends, and the window adapts to its length. */
+void
+vq_look_found(struct vq *vq)
+{
+	if (vq->idle_since == 0)
+		return;
+	if (vq->looking) {
+		crowd_wait_ended(&look_crowd, 1, vq->look_lent);
+		vq->looking = 0;
+		event_del(vq->ev_look);
+	}
+	if (now_ns() - vq->idle_since <= look_max_ns)
+		vq->look_ns = look_max_ns;
+	else if ((vq->look_ns /= 2) < LOOK_MIN_NS)
+		vq->look_ns = 0;
+	vq->idle_since = 0;
+}
