@@ -13,10 +13,10 @@ crowd_yield_lent(uint64_t before, uint64_t after)
 }
 
 int
-crowd_wait_ended(struct crowd *c, int got_record, uint64_t lent_ns)
+crowd_wait_ended(struct crowd *c, int counts, uint64_t lent_ns)
 {
-	if (!got_record)
-		return 0;	/* ran out: says nothing of the frontend's turn */
+	if (!counts)
+		return 0;	/* the worker's that ran out: nothing of the frontend's turn */
 	if (lent_ns <= CROWD_LENT_MAX_NS)
 		c->streak = 0;
 	else if (++c->streak >= CROWD_STREAK) {

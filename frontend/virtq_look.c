@@ -85,11 +85,11 @@ vq_look(struct vq *vq)
 		vq->look_lent = 0;
 	} else if (now - vq->idle_since >= vq->look_ns) {
 		/*
-		 * Ran out. Unlike the worker's, such a look counts toward the crowd: with
-		 * many guests most looks run out (the next chain comes later than the
-		 * window), and counting only the ones that found a chain left the rule
-		 * asleep (eight guests, seven rounds: readdir at 0.77 of the throughput of
-		 * a frontend that never looked, getattr p50 1.11 times its).
+		 * Ran out. Unlike the worker's, such a look counts toward the crowd
+		 * (crowd.h): with many guests most looks run out, and counting only the
+		 * ones that found a chain left the rule asleep (eight guests, seven
+		 * rounds: readdir at 0.77 of the throughput of a frontend that never
+		 * looked, getattr p50 1.11 times its).
 		 */
 		crowd_wait_ended(&look_crowd, 1, vq->look_lent);
 		vq->looking = 0;

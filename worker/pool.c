@@ -264,6 +264,7 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 		now = now_ns();
 		lent += crowd_yield_lent(before, now);
 	}
+	/* Only a wait that ended with a record counts (crowd.h). */
 	if (crowd_wait_ended(&pool_crowd, got != 0, lent))
 		pool_crowded();
 	return got;
