@@ -785,6 +785,15 @@ vq_take(struct vq *vq, uint16_t head)
 	vq_request(req);
 }
 
+/* The avail ring's event index: the guest kicks when it publishes entry idx. */
+static void
+vq_set_avail_event(struct vq *vq, uint16_t idx)
+{
+	st16(AVAIL_EVENT(vq), idx);
+	if (dlog_active())
+		vq_log_used(vq, 4 + 8 * (uint64_t)vq->num, 2);
+}
+
 static void
 vq_process(struct vq *vq)
 {
@@ -815,12 +824,20 @@ vq_process(struct vq *vq)
 			return;
 		}
 		if (pending == 0) {
-			if (!vq_event_idx || vq_look(vq))
+			if (!vq_event_idx)
 				return;
+			switch (vq_look(vq)) {
+			case VQ_LOOK_BEGUN:
+				/* One behind: no kick for the next entry, we look for it. */
+				vq_set_avail_event(vq, (uint16_t)(vq->last_avail - 1));
+				return;
+			case VQ_LOOK_ON:
+				return;
+			case VQ_LOOK_NONE:
+				break;
+			}
 			/* Ask for a kick at the next entry, then look once more (race). */
-			st16(AVAIL_EVENT(vq), vq->last_avail);
-			if (dlog_active())
-				vq_log_used(vq, 4 + 8 * (uint64_t)vq->num, 2);
+			vq_set_avail_event(vq, vq->last_avail);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (ld16(AVAIL_IDX(vq)) == vq->last_avail)
 				return;

@@ -13,9 +13,10 @@
  * request than one that keeps running and one that is woken every time: a wake-up on
  * this host costs more than the few microseconds the look lasts.
  *
- * While looking we leave the avail ring's event index behind, so the guest does not kick
- * (its eventfd write is a system call it saves too); the look ends by asking for a kick
- * and looking once more, as vq_process() always does. The looks go through the event
+ * While looking we leave the avail ring's event index one behind the next entry, so the
+ * guest does not kick (its eventfd write is a system call it saves too), and the index
+ * stays within the ring of the guest's (a driver may check that the device keeps it up);
+ * the look ends by asking for a kick and looking once more, as vq_process() always does. The looks go through the event
  * loop (a timer of 0), so the worker's channel and the vhost-user socket are served
  * between them, and each one yields the CPU: whoever our record or the guest's signal
  * woke may be queued on this one.
@@ -63,26 +64,30 @@ vq_look_reset(struct vq *vq)
 }
 
 /*
- * The avail ring is empty: 1 when the next look is scheduled (the caller returns without
- * asking for a kick), 0 when the caller is to ask for one and sleep.
+ * The avail ring is empty. VQ_LOOK_BEGUN: a look began, and the caller leaves the ring's
+ * event index one behind the next entry (the guest does not kick for it); VQ_LOOK_ON:
+ * it goes on. Either way the next look is scheduled and the caller returns. VQ_LOOK_NONE:
+ * the caller asks for a kick and sleeps.
  */
-int
+enum vq_look
 vq_look(struct vq *vq)
 {
 	static const struct timeval	 now_tv = { 0, 0 };
+	enum vq_look			 look = VQ_LOOK_ON;
 	uint64_t			 now, before;
 
 	now = now_ns();
 	if (!vq->looking) {
 		if (vq->idle_since != 0)
-			return 0;	/* this spell's look ran out */
+			return VQ_LOOK_NONE;	/* this spell's look ran out */
 		vq->idle_since = now;
 		/* Queue 0 carries only FORGETs, which nobody waits for. */
 		if (look_max_ns == 0 || vq->look_ns == 0 || vq->index == 0 ||
 		    vq->outstanding > 1 || !crowd_calm(&look_crowd))
-			return 0;
+			return VQ_LOOK_NONE;
 		vq->looking = 1;
 		vq->look_lent = 0;
+		look = VQ_LOOK_BEGUN;
 	} else if (now - vq->idle_since >= vq->look_ns) {
 		/*
 		 * Ran out. Unlike the worker's, such a look counts toward the crowd
@@ -94,16 +99,16 @@ vq_look(struct vq *vq)
 		crowd_wait_ended(&look_crowd, 1, vq->look_lent);
 		vq->looking = 0;
 		event_del(vq->ev_look);
-		return 0;
+		return VQ_LOOK_NONE;
 	}
 	before = now;
 	sched_yield();
 	vq->look_lent += crowd_yield_lent(before, now_ns());
 	if (evtimer_add(vq->ev_look, &now_tv) == -1) {
 		vq->looking = 0;
-		return 0;
+		return VQ_LOOK_NONE;
 	}
-	return 1;
+	return look;
 }
 
 /* A chain came: the idle spell, if any, ends, and the window adapts to its length. */

@@ -95,8 +95,9 @@ int		 vq_event_idx_on(void);
 /* waiting awake at an empty avail ring (virtq_look.c) */
 /* The ring starts or stops: a full window, no look pending. */
 void		 vq_look_reset(struct vq *);
-/* The avail ring is empty: 1 when the next look is scheduled, 0 to ask for a kick. */
-int		 vq_look(struct vq *);
+/* The avail ring is empty: a look began or goes on (its next one scheduled), or none. */
+enum vq_look { VQ_LOOK_NONE, VQ_LOOK_BEGUN, VQ_LOOK_ON };
+enum vq_look	 vq_look(struct vq *);
 /* A chain came: the idle spell ends. */
 void		 vq_look_found(struct vq *);
 

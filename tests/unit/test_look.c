@@ -42,14 +42,20 @@ look_pending(struct vq *vq)
 	return event_pending(vq->ev_look, EV_TIMEOUT, NULL) != 0;
 }
 
-/* One idle spell looked through to its end: the ns it looked, or 0 if it never did. */
+/*
+ * One idle spell looked through to its end: the ns it looked, or 0 if it never did. The
+ * first look says it began (the caller leaves the event index one behind), the others
+ * that it goes on.
+ */
 static uint64_t
 look_to_end(struct vq *vq)
 {
 	uint64_t start = now_ns();
+	enum vq_look look;
 	int n = 0;
 
-	while (vq_look(vq)) {
+	while ((look = vq_look(vq)) != VQ_LOOK_NONE) {
+		CHECK(look == (n == 0 ? VQ_LOOK_BEGUN : VQ_LOOK_ON));
 		n++;
 		if (now_ns() - start > 1000000000)
 			return UINT64_MAX;	/* never ended */
@@ -64,20 +70,20 @@ test_when(struct event_base *base)
 
 	vq_look_init(0);
 	ring_setup(base, &vq, 1);
-	CHECK(vq_look(&vq) == 0);			/* --poll-max-ns=0: never */
+	CHECK(vq_look(&vq) == VQ_LOOK_NONE);		/* --poll-max-ns=0: never */
 	event_free(vq.ev_look);
 
 	vq_look_init(WINDOW_NS);
 	ring_setup(base, &vq, 0);
-	CHECK(vq_look(&vq) == 0);			/* hiprio: FORGETs only */
+	CHECK(vq_look(&vq) == VQ_LOOK_NONE);		/* hiprio: FORGETs only */
 	event_free(vq.ev_look);
 
 	ring_setup(base, &vq, 1);
 	vq.outstanding = 2;
-	CHECK(vq_look(&vq) == 0);			/* the worker has work */
+	CHECK(vq_look(&vq) == VQ_LOOK_NONE);		/* the worker has work */
 	vq_look_found(&vq);
 	vq.outstanding = 1;
-	CHECK(vq_look(&vq) == 1);
+	CHECK(vq_look(&vq) == VQ_LOOK_BEGUN);
 	CHECK(look_pending(&vq));
 	vq_look_reset(&vq);				/* the ring stops */
 	CHECK(!look_pending(&vq));
@@ -98,7 +104,7 @@ test_window(struct event_base *base)
 	/* A spell looks for its window, then asks for a kick, and does not look again. */
 	t = look_to_end(&vq);
 	CHECK(t >= WINDOW_NS && t != UINT64_MAX);
-	CHECK(vq_look(&vq) == 0);
+	CHECK(vq_look(&vq) == VQ_LOOK_NONE);
 	CHECK(!vq.looking && !look_pending(&vq));
 	/* Its chain came after the window: halved. */
 	vq_look_found(&vq);
@@ -106,7 +112,7 @@ test_window(struct event_base *base)
 	CHECK(vq.idle_since == 0);
 
 	/* A chain within the window: the whole again, the pending look dropped. */
-	CHECK(vq_look(&vq) == 1);
+	CHECK(vq_look(&vq) == VQ_LOOK_BEGUN);
 	vq_look_found(&vq);
 	CHECK(vq.look_ns == WINDOW_NS);
 	CHECK(!vq.looking && !look_pending(&vq));
@@ -122,12 +128,12 @@ test_window(struct event_base *base)
 	}
 	CHECK(vq.look_ns == 0);
 	CHECK(halvings >= 6 && halvings <= 8);		/* 200 us down past 2 us */
-	CHECK(vq_look(&vq) == 0);
+	CHECK(vq_look(&vq) == VQ_LOOK_NONE);
 	CHECK(!look_pending(&vq));
 	/* A chain soon after it went idle brings the window back. */
 	vq_look_found(&vq);
 	CHECK(vq.look_ns == WINDOW_NS);
-	CHECK(vq_look(&vq) == 1);
+	CHECK(vq_look(&vq) == VQ_LOOK_BEGUN);
 	vq_look_found(&vq);
 	event_free(vq.ev_look);
 }
