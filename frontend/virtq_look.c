@@ -16,10 +16,10 @@
  * While looking we leave the avail ring's event index one behind the next entry, so the
  * guest does not kick (its eventfd write is a system call it saves too), and the index
  * stays within the ring of the guest's (a driver may check that the device keeps it up);
- * the look ends by asking for a kick and looking once more, as vq_process() always does. The looks go through the event
- * loop (a timer of 0), so the worker's channel and the vhost-user socket are served
- * between them, and each one yields the CPU: whoever our record or the guest's signal
- * woke may be queued on this one.
+ * the look ends by asking for a kick and looking once more, as vq_process() always does.
+ * The looks go through the event loop (a timer of 0), so the worker's channel and the
+ * vhost-user socket are served between them, and each one yields the CPU: whoever our
+ * record or the guest's signal woke may be queued on this one.
  *
  * Only while the guest has at most one chain out: with more, the worker has work and the
  * CPUs are better spent on it (a frontend that looked with 16 reads in flight cut them
