@@ -48,6 +48,13 @@ uint64_t	crowd_yield_lent(uint64_t before, uint64_t after);
 int		crowd_wait_ended(struct crowd *, int counts, uint64_t lent_ns);
 /* Before each sleep: 1 when the CPUs are not crowded, 0 while they are (counts the sleep). */
 int		crowd_calm(struct crowd *);
+/*
+ * The next awake window, as a halt-polling window adapts: the whole limit again when what
+ * was waited for came within limit_ns of the wait's start (waited_ns), else the window
+ * now halved, and 0 once that is below min_ns.
+ */
+uint64_t	crowd_window_next(uint64_t now_window, uint64_t limit_ns, uint64_t waited_ns,
+		    uint64_t min_ns);
 /* The longest awake wait after an answer, given --poll-max-ns (max_ns; 0 stays 0). */
 uint64_t	crowd_awake_ns(const struct crowd *, uint64_t max_ns);
 

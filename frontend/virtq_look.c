@@ -122,9 +122,7 @@ vq_look_found(struct vq *vq)
 		vq->looking = 0;
 		event_del(vq->ev_look);
 	}
-	if (now_ns() - vq->idle_since <= look_max_ns)
-		vq->look_ns = look_max_ns;
-	else if ((vq->look_ns /= 2) < LOOK_MIN_NS)
-		vq->look_ns = 0;
+	vq->look_ns = crowd_window_next(vq->look_ns, look_max_ns, now_ns() - vq->idle_since,
+	    LOOK_MIN_NS);
 	vq->idle_since = 0;
 }

@@ -385,10 +385,8 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
 		return got;
 	got = pool_sleep(buf, m);
-	if (now_ns() - start <= limit)
-		pool_awake_ns = limit;
-	else if ((pool_awake_ns /= 2) < POOL_AWAKE_MIN_NS)
-		pool_awake_ns = 0;
+	pool_awake_ns = crowd_window_next(pool_awake_ns, limit, now_ns() - start,
+	    POOL_AWAKE_MIN_NS);
 	return got;
 }
 
