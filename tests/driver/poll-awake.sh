@@ -4,10 +4,11 @@
 # once a request. Counted, not timed: the voluntary context switches of the worker's
 # threads and of the frontend (/proc/PID/task/*/status) per GETATTR of the benchmark's
 # latency loop. The window given, 1 ms, is twenty times a round trip here, so that a slow
-# (sanitizer) build still sees every request come within it. And awake, a request must be taken as soon as
-# the frontend has sent it (its count of records sent, in the page the two share), not
-# when the window ends: the awake run answers at least half as many GETATTRs as the
-# asleep one (a worker that missed the count would answer one a millisecond).
+# (sanitizer) build still sees every request come within it. And awake, a request must
+# be taken as soon as the frontend has sent it (its count of records sent, in the page
+# the two share), not when the window ends: the awake run answers at least half as many
+# GETATTRs as the asleep one (a worker that missed the count would answer one a
+# millisecond).
 DRIVER_BACKEND=privfsd
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_backend
