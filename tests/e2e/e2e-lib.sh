@@ -108,6 +108,10 @@ e2e_run() {
 		tail -n 80 "$T/$name/backend.log" 2>/dev/null
 		echo "--- qemu stderr:"
 		cat "$T/$name/qemu.err" 2>/dev/null
+		if [ -s "$T/$name/hang.txt" ]; then
+			echo "--- at the time-out (hang-report.py):"
+			cat "$T/$name/hang.txt"
+		fi
 	else
 		grep -a '^\(not \)\{0,1\}ok ' "$T/$name/console.log" | tr -d '\r' | grep -v '^ok ' 
 	fi

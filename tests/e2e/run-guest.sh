@@ -19,7 +19,9 @@
 #   --timeout=S       give up after S seconds (default 120)
 #   --tag=TAG         the mount tag (default privfsd)
 #   --logdir=DIR      where console.log, backend.log and backend.pid (the back-end's pid,
-#                     for tests/bench/guest-cpu.py) go (default: a new directory, printed)
+#                     for tests/bench/guest-cpu.py) go (default: a new directory, printed);
+#                     after a time-out also hang.txt (hang-report.py: what the back-end's
+#                     threads and QEMU's rings were waiting for)
 #   --backend-arg=A   one more argument for the back-end (repeatable)
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
@@ -281,6 +283,10 @@ qargs=("${accel_args[@]}" -m 512 -smp 1 -nodefaults -no-user-config -display non
 [ -n "$share2" ] &&
     qargs+=(-chardev socket,id=char1,path="$sock2" -device vhost-user-fs-pci,chardev=char1,tag="$tag2")
 [ $reboot = 1 ] || qargs+=(-no-reboot)
+# A QMP socket for hang-report.py, when its path fits a socket address.
+qmp_sock=-
+[ $shell = 0 ] && [ ${#logdir} -lt 96 ] && qmp_sock=$logdir/qmp.sock &&
+    qargs+=(-qmp unix:"$qmp_sock",server=on,wait=off)
 echo "run-guest: $qemu ${qargs[*]}" >"$logdir/qemu.cmd"
 
 if [ $shell = 1 ]; then
@@ -322,6 +328,9 @@ while [ -n "$qpid" ] && alive "$qpid"; do
 	fi
 	if [ "$(date +%s)" -ge "$deadline" ]; then
 		early="time-out after ${timeout}s"
+		# What everyone was waiting for, before the kill changes it (hang.txt).
+		python3 "$here/hang-report.py" "$qmp_sock" $(descendants "$bpid") \
+		    ${b2pid:+$(descendants "$b2pid")} >"$logdir/hang.txt" 2>&1
 		kill "$qpid" 2>/dev/null
 		break
 	fi

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# What a guest run that timed out was waiting for, written before run-guest.sh kills QEMU:
+# each back-end thread's state, kernel wait channel, system call and kernel stack (root
+# reads /proc/PID/task/TID/stack), then QEMU's view of every virtio device's rings over
+# its QMP socket: the indices in guest memory (avail, used) against the back-end's, which
+# tell a request the back-end never answered from a completion the guest never heard of.
+#
+# Usage: hang-report.py QMP_SOCKET PID...   (QMP_SOCKET may be "-" for none)
+import json
+import os
+import re
+import socket
+import sys
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as e:
+        return "(%s)" % e.strerror
+
+
+def threads(pid):
+    print("=== process %s: %s" % (pid, read("/proc/%s/cmdline" % pid).replace("\0", " ")))
+    try:
+        tids = sorted(os.listdir("/proc/%s/task" % pid), key=int)
+    except OSError as e:
+        print("(%s)" % e.strerror)
+        return
+    for tid in tids:
+        t = "/proc/%s/task/%s" % (pid, tid)
+        state = re.search(r"^State:\s*(.*)$", read(t + "/status"), re.M)
+        print("--- task %s %s state=%s wchan=%s syscall=%s" % (
+            tid, read(t + "/comm"), state.group(1) if state else "?", read(t + "/wchan"),
+            read(t + "/syscall")))
+        print(read(t + "/stack"))
+
+
+def qmp(path, commands):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    f = s.makefile("rw")
+
+    def call(cmd, **args):
+        f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+        f.flush()
+        while True:
+            m = json.loads(f.readline())
+            if "return" in m or "error" in m:
+                return m
+
+    f.readline()  # greeting
+    call("qmp_capabilities")
+    for line in commands(lambda c: call("human-monitor-command", **{"command-line": c})):
+        print(line)
+
+
+def rings(hmp):
+    listing = hmp("info virtio").get("return", "")
+    yield "=== info virtio\n" + listing
+    for path in re.findall(r"^(/\S+)", listing, re.M):
+        for q in range(3):
+            for what in ("virtio-queue-status", "virtio-vhost-queue-status"):
+                m = hmp("info %s %s %d" % (what, path, q))
+                text = m.get("return", str(m.get("error")))
+                yield "=== info %s %s %d\n%s" % (what, path, q, text)
+                if what == "virtio-vhost-queue-status":
+                    yield from indices(hmp, text)
+
+
+def indices(hmp, status):
+    """The split ring's indices as they are in guest memory (a vhost device's own)."""
+    f = dict(re.findall(r"^\s*(num|avail_phys|used_phys):\s*(\S+)", status, re.M))
+    if len(f) < 3:
+        return
+    num, avail, used = int(f["num"]), int(f["avail_phys"], 16), int(f["used_phys"], 16)
+    for what, addr in (("avail flags, idx", avail), ("used_event", avail + 4 + 2 * num),
+                       ("used flags, idx", used), ("avail_event", used + 4 + 8 * num)):
+        m = hmp("xp /%dhx %#x" % (1 if "event" in what else 2, addr))
+        yield "  guest memory, %s: %s" % (what, m.get("return", "").strip())
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: hang-report.py QMP_SOCKET PID...")
+    for pid in sys.argv[2:]:
+        threads(pid)
+    if sys.argv[1] != "-":
+        try:
+            qmp(sys.argv[1], rings)
+        except (OSError, ValueError) as e:
+            print("=== QMP %s: %s" % (sys.argv[1], e))
+
+
+main()
