@@ -2,8 +2,9 @@
 # What a guest run that timed out was waiting for, written before run-guest.sh kills QEMU:
 # each back-end thread's state, kernel wait channel, system call and kernel stack (root
 # reads /proc/PID/task/TID/stack), then QEMU's view of every virtio device's rings over
-# its QMP socket: the indices in guest memory (avail, used) against the back-end's, which
-# tell a request the back-end never answered from a completion the guest never heard of.
+# its QMP socket, with each ring's indices as they are in guest memory: an avail index
+# ahead of the used one is a request the back-end has not answered; the two equal with the
+# guest still waiting points at a signal (or at the guest).
 #
 # Usage: hang-report.py QMP_SOCKET PID...   (QMP_SOCKET may be "-" for none)
 import json
