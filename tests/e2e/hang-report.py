@@ -7,11 +7,11 @@
 # guest still waiting points at a signal (or at the guest).
 #
 # Usage: hang-report.py QMP_SOCKET PID...   (QMP_SOCKET may be "-" for none)
-import json
 import os
 import re
-import socket
 import sys
+
+import qmp  # beside this script
 
 
 def read(path):
@@ -38,23 +38,10 @@ def threads(pid):
         print(read(t + "/stack"))
 
 
-def qmp(path, commands):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    f = s.makefile("rw")
-
-    def call(cmd, **args):
-        f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
-        f.flush()
-        while True:
-            m = json.loads(f.readline())
-            if "return" in m or "error" in m:
-                return m
-
-    f.readline()  # greeting
-    call("qmp_capabilities")
-    for line in commands(lambda c: call("human-monitor-command", **{"command-line": c})):
+def report(path, commands):
+    call = qmp.connect(path, timeout=10)
+    for line in commands(lambda c: call({"execute": "human-monitor-command",
+                                         "arguments": {"command-line": c}})):
         print(line)
 
 
@@ -90,7 +77,7 @@ def main():
         threads(pid)
     if sys.argv[1] != "-":
         try:
-            qmp(sys.argv[1], rings)
+            report(sys.argv[1], rings)
         except (OSError, ValueError) as e:
             print("=== QMP %s: %s" % (sys.argv[1], e))
 

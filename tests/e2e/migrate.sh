@@ -22,26 +22,7 @@ initrd=$(echo "$images" | sed -n 2p)
 
 # qmp SOCK JSON...: each command in turn on the QMP socket; prints each "return" as JSON.
 qmp() {
-	python3 - "$@" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def get():
-    while True:
-        m = json.loads(f.readline())
-        if "return" in m or "error" in m:
-            return m
-f.readline()	# greeting
-f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n"); f.flush(); get()
-for c in sys.argv[2:]:
-    f.write(c + "\n"); f.flush()
-    m = get()
-    if "error" in m:
-        print(json.dumps(m)); sys.exit(1)
-    print(json.dumps(m["return"]))
-PY
+	python3 "$E2E_DIR/qmp.py" "$@"
 }
 
 free_port() {
