@@ -4,7 +4,10 @@
 # reads /proc/PID/task/TID/stack), then QEMU's view of every virtio device's rings over
 # its QMP socket, with each ring's indices as they are in guest memory: an avail index
 # ahead of the used one is a request the back-end has not answered; the two equal with the
-# guest still waiting points at a signal (or at the guest).
+# guest still waiting points at a signal (or at the guest). Then each virtio PCI device's
+# MSI-X vectors as the guest left them (QEMU's virtio-pci keeps the table at the start of
+# BAR1 and the pending bits at 0x800): a signal QEMU raised on a vector the guest masked is
+# a pending bit there; an unmasked vector with nothing pending was delivered, or never raised.
 #
 # Usage: hang-report.py QMP_SOCKET PID...   (QMP_SOCKET may be "-" for none)
 import os
@@ -70,6 +73,32 @@ def indices(hmp, status):
         yield "  guest memory, %s: %s" % (what, m.get("return", "").strip())
 
 
+def msix(hmp):
+    """Each virtio PCI device's MSI-X table (address, data, control) and pending bits."""
+    listing = hmp("info pci").get("return", "")
+    for dev in re.split(r"\n(?=\s*Bus\s)", listing):
+        if "PCI device 1af4:" not in dev:
+            continue
+        bar = re.search(r"BAR1: 32 bit memory at (0x[0-9a-f]+)", dev)
+        if bar is None:
+            continue
+        base = int(bar.group(1), 16)
+        yield "=== MSI-X of %s (address, upper address, data, control: bit 0 masked)" % (
+            " ".join(dev.split()[:6]).rstrip(":"))
+        for i in range(64):     # entries until the table ends
+            text = hmp("xp /4wx %#x" % (base + 16 * i)).get("return", "")
+            if "Cannot access" in text or not text.strip():
+                break
+            yield "  vector %d: %s" % (i, text.strip())
+        m = hmp("xp /2wx %#x" % (base + 0x800))
+        yield "  pending bits: %s" % m.get("return", str(m.get("error"))).strip()
+
+
+def everything(hmp):
+    yield from rings(hmp)
+    yield from msix(hmp)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: hang-report.py QMP_SOCKET PID...")
@@ -77,7 +106,7 @@ def main():
         threads(pid)
     if sys.argv[1] != "-":
         try:
-            report(sys.argv[1], rings)
+            report(sys.argv[1], everything)
         except (OSError, ValueError) as e:
             print("=== QMP %s: %s" % (sys.argv[1], e))
 
