@@ -9,6 +9,10 @@
 # BAR1 and the pending bits at 0x800): a signal QEMU raised on a vector the guest masked is
 # a pending bit there; an unmasked vector with nothing pending was delivered, or never raised.
 #
+# Each process's eventfds are listed with their kernel id and count, so that the back-end's
+# call fd can be found in QEMU's list (pass QEMU's pid too) and a signal written but never
+# read shows.
+#
 # Usage: hang-report.py QMP_SOCKET PID...   (QMP_SOCKET may be "-" for none)
 import os
 import re
@@ -39,6 +43,29 @@ def threads(pid):
             tid, read(t + "/comm"), state.group(1) if state else "?", read(t + "/wchan"),
             read(t + "/syscall")))
         print(read(t + "/stack"))
+    eventfds(pid)
+
+
+def eventfds(pid):
+    """Each eventfd the process holds, with the kernel's id for it (the same in every
+    process that holds it: the back-end's call fd is QEMU's guest notifier) and its count:
+    a signal written and not yet read shows as a count above 0 (the kernel prints it in
+    hex). The frontend never reads its kick fds, so theirs only grow."""
+    try:
+        fds = sorted(os.listdir("/proc/%s/fd" % pid), key=int)
+    except OSError as e:
+        print("(fds: %s)" % e.strerror)
+        return
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%s/fd/%s" % (pid, fd)) != "anon_inode:[eventfd]":
+                continue
+        except OSError:
+            continue
+        fdinfo = read("/proc/%s/fdinfo/%s" % (pid, fd))
+        info = dict(re.findall(r"^(eventfd-\w+):\s*(\S+)", fdinfo, re.M))
+        print("  eventfd fd %s: id %s count 0x%s" % (fd, info.get("eventfd-id", "?"),
+                                                     info.get("eventfd-count", "?")))
 
 
 def report(path, commands):

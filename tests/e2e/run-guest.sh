@@ -21,7 +21,8 @@
 #   --logdir=DIR      where console.log, backend.log and backend.pid (the back-end's pid,
 #                     for tests/bench/guest-cpu.py) go (default: a new directory, printed);
 #                     after a time-out also hang.txt (hang-report.py: what the back-end's
-#                     threads and QEMU's rings were waiting for)
+#                     and QEMU's threads, QEMU's rings and the MSI-X vectors were waiting
+#                     for, and each eventfd's count)
 #   --backend-arg=A   one more argument for the back-end (repeatable)
 #   --generic-device  QEMU's generic vhost-user-test-device-pci as a virtio-fs device (the
 #                     back-end serves the config space; QEMU 11 and later)
@@ -330,7 +331,7 @@ while [ -n "$qpid" ] && alive "$qpid"; do
 		early="time-out after ${timeout}s"
 		# What everyone was waiting for, before the kill changes it (hang.txt).
 		python3 "$here/hang-report.py" "$qmp_sock" $(descendants "$bpid") \
-		    ${b2pid:+$(descendants "$b2pid")} >"$logdir/hang.txt" 2>&1
+		    ${b2pid:+$(descendants "$b2pid")} "$qpid" >"$logdir/hang.txt" 2>&1
 		kill "$qpid" 2>/dev/null
 		break
 	fi
