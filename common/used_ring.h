@@ -42,7 +42,8 @@ struct used_share_queue {
 	uint32_t	pushing;
 	uint32_t	push_used;	/* used_idx and log_prod before the push */
 	uint32_t	push_prod;
-	uint32_t	pad[2];
+	uint32_t	signal_used;	/* EVENT_IDX: used index when we last signalled */
+	uint32_t	pad;
 };
 
 struct used_share {
@@ -103,6 +104,12 @@ uint32_t used_ring_push(const struct used_ring *, struct used_share_queue *, uin
  * NO_INTERRUPT), with the signalled state updated.
  */
 int	used_ring_need_signal(const struct used_ring *, struct used_share_queue *);
+/*
+ * Under the lock, later, with no push: 1 when the guest's used_event, read again, asks for
+ * a signal for an entry published since our last signal (its store came too late for the
+ * push's check: a guest whose barrier is not one), with the signalled state updated.
+ */
+int	used_ring_recheck(const struct used_ring *, struct used_share_queue *);
 /*
  * Chains the guest has made available and that are not on the used ring yet (its avail
  * index against the record's used index), read without the lock: a hint only.

@@ -69,6 +69,23 @@ static void		(*vq_request)(struct vq_req *);	/* from vq_init() */
 static void		(*vq_completed)(void);
 
 static void	vq_proc_cb(int, short, void *);
+static void	vq_recheck_cb(int, short, void *);
+static void	vq_recheck_arm(void);
+
+/*
+ * A guest whose memory barrier is not one can leave a completion unsignalled or a chain
+ * unkicked: the event index handshakes need a full barrier on its side as on ours
+ * (common/used_ring.c, used_ring_recheck()). QEMU's TCG with one vCPU is such a guest,
+ * and a Linux guest there once waited forever at unmount for 128 FORGETs we had
+ * completed (tests/e2e/remount-soak.sh, 2026-12-07). So while chains are out, and twice
+ * after, every VQ_RECHECK_MS the frontend looks again at what the guest published: a
+ * used_event that asks for a signal we did not send gets it, an avail index ahead of what
+ * we took gets processed. Spurious signals are allowed by virtio; one a look at most.
+ */
+#define VQ_RECHECK_MS		50
+#define VQ_RECHECK_QUIET	2	/* looks after the last chain came back */
+static struct event	*vq_recheck_ev;
+static unsigned int	 vq_recheck_quiet;
 
 void
 vq_init(struct event_base *base, void (*request)(struct vq_req *), void (*completed)(void))
@@ -89,6 +106,8 @@ vq_init(struct event_base *base, void (*request)(struct vq_req *), void (*comple
 			fatalx("event_new");
 		vq_look_reset(&vqs[i]);
 	}
+	if ((vq_recheck_ev = evtimer_new(base, vq_recheck_cb, NULL)) == NULL)
+		fatalx("evtimer_new");
 }
 
 struct vq *
@@ -782,6 +801,7 @@ vq_take(struct vq *vq, uint16_t head)
 	memcpy(req->seg, vq_scratch, c.nseg * sizeof(struct vq_seg));
 	vq->outstanding++;
 	vq_nalive++;
+	vq_recheck_arm();
 	vq_request(req);
 }
 
@@ -862,6 +882,62 @@ static void
 vq_proc_cb(int fd, short events, void *arg)
 {
 	vq_process(arg);
+}
+
+/* ---- looking again at what the guest published (see VQ_RECHECK_MS) ---- */
+
+static void
+vq_recheck_arm(void)
+{
+	struct timeval tv = { 0, VQ_RECHECK_MS * 1000 };
+
+	vq_recheck_quiet = 0;
+	if (!evtimer_pending(vq_recheck_ev, NULL))
+		evtimer_add(vq_recheck_ev, &tv);
+}
+
+/* 1 when a chain is still out on the ring (what the worker completed taken back first). */
+static int
+vq_recheck(struct vq *vq)
+{
+	static const uint64_t one = 1;
+	struct used_ring r;
+	int need;
+
+	/* Not while paused (a memory change may be moving the rings) or stopped. */
+	if (!vq_runnable(vq) || vq->used == NULL || vq->avail == NULL)
+		return vq->started && vq->outstanding > 0;
+	vq_direct_reap(vq);
+	if (vq->call_fd != -1 && vq_event_idx) {
+		vq_used_view(vq, &r);
+		vq_lock(vq);
+		need = used_ring_recheck(&r, vq->uq);
+		vq_unlock(vq);
+		if (need) {
+			log_debug("queue %u: a signal the guest asked for late", vq->index);
+			if (write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+				log_warn_rl("queue %u: call eventfd", vq->index);
+		}
+	}
+	if (ld16(AVAIL_IDX(vq)) != vq->last_avail)
+		vq_schedule(vq);
+	return vq->outstanding > 0;
+}
+
+static void
+vq_recheck_cb(int fd, short events, void *arg)
+{
+	struct timeval tv = { 0, VQ_RECHECK_MS * 1000 };
+	uint32_t i;
+	int out = 0;
+
+	for (i = 0; i < VQ_MAX; i++)
+		out |= vq_recheck(&vqs[i]);
+	if (out)
+		vq_recheck_quiet = 0;
+	else if (++vq_recheck_quiet >= VQ_RECHECK_QUIET)
+		return;
+	evtimer_add(vq_recheck_ev, &tv);
 }
 
 /* ---- the worker completes chains itself ---- */

@@ -109,6 +109,7 @@ static const struct proto_case cases[] = {
 	{ "mq", case_mq, 0 },
 	{ "indirect", case_indirect, 0 },
 	{ "event-idx", case_event_idx, 0 },
+	{ "late-used-event", case_late_used_event, 0 },
 	{ "out-of-order", case_out_of_order, 0 },
 	{ "reboot", case_reboot, 0 },
 	{ "enosys", case_enosys, 0 },
@@ -130,9 +131,9 @@ main(int argc, char *argv[])
 	size_t i;
 	int a, found;
 
-	vu_cli_parse(&cli, argc, argv, "mount mq indirect event-idx out-of-order reboot "
-	    "enosys before-init second-init add-mem-reg qemu-acks\n(one case per connection: "
-	    "privfsd and virtiofsd end when the front-end disconnects)");
+	vu_cli_parse(&cli, argc, argv, "mount mq indirect event-idx late-used-event "
+	    "out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks\n(one "
+	    "case per connection: privfsd and virtiofsd end when the front-end disconnects)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (a = 0; a < cli.argc; a++) {
 		found = 0;
