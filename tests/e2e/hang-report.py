@@ -29,14 +29,18 @@ def read(path):
         return "(%s)" % e.strerror
 
 
+def numbered(path):
+    """The numbered entries of a /proc directory, in order; none (and a line) if gone."""
+    try:
+        return sorted(os.listdir(path), key=int)
+    except OSError as e:
+        print("(%s: %s)" % (path, e.strerror))
+        return []
+
+
 def threads(pid):
     print("=== process %s: %s" % (pid, read("/proc/%s/cmdline" % pid).replace("\0", " ")))
-    try:
-        tids = sorted(os.listdir("/proc/%s/task" % pid), key=int)
-    except OSError as e:
-        print("(%s)" % e.strerror)
-        return
-    for tid in tids:
+    for tid in numbered("/proc/%s/task" % pid):
         t = "/proc/%s/task/%s" % (pid, tid)
         state = re.search(r"^State:\s*(.*)$", read(t + "/status"), re.M)
         print("--- task %s %s state=%s wchan=%s syscall=%s" % (
@@ -51,12 +55,7 @@ def eventfds(pid):
     process that holds it: the back-end's call fd is QEMU's guest notifier) and its count:
     a signal written and not yet read shows as a count above 0 (the kernel prints it in
     hex). The frontend never reads its kick fds, so theirs only grow."""
-    try:
-        fds = sorted(os.listdir("/proc/%s/fd" % pid), key=int)
-    except OSError as e:
-        print("(fds: %s)" % e.strerror)
-        return
-    for fd in fds:
+    for fd in numbered("/proc/%s/fd" % pid):
         try:
             if os.readlink("/proc/%s/fd/%s" % (pid, fd)) != "anon_inode:[eventfd]":
                 continue
