@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <endian.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
@@ -145,6 +146,13 @@ used_ring_push(const struct used_ring *r, struct used_share_queue *q, uint32_t h
 	return off;
 }
 
+/* The guest's used_event: it wants a signal once used.idx passes this entry. */
+static uint16_t
+used_ring_guest_event(const struct used_ring *r)
+{
+	return ld16(r->avail + 4 + 2 * (size_t)r->num);
+}
+
 int
 used_ring_need_signal(const struct used_ring *r, struct used_share_queue *q)
 {
@@ -154,7 +162,7 @@ used_ring_need_signal(const struct used_ring *r, struct used_share_queue *q)
 	/* Our used.idx store must be visible before we read the guest's wish. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (r->event_idx) {
-		event = ld16(r->avail + 4 + 2 * (size_t)r->num);
+		event = used_ring_guest_event(r);
 		old = (uint16_t)q->signalled_used;
 		new = (uint16_t)q->used_idx;
 		need = !q->signalled_valid || vring_need_event(event, new, old);
@@ -188,11 +196,21 @@ used_ring_recheck(const struct used_ring *r, struct used_share_queue *q)
 	if (!r->event_idx || !q->signalled_valid || used == (uint16_t)q->signal_used)
 		return 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	event = ld16(r->avail + 4 + 2 * (size_t)r->num);
+	event = used_ring_guest_event(r);
 	if (!vring_need_event(event, used, (uint16_t)q->signal_used))
 		return 0;
 	q->signalled_used = q->signal_used = used;
 	return 1;
+}
+
+/* The signal itself; a full eventfd counter (EAGAIN) has one pending already. */
+void
+used_ring_signal(int call_fd, uint32_t queue)
+{
+	static const uint64_t one = 1;
+
+	if (write(call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn_rl("queue %u: call eventfd", queue);
 }
 
 uint16_t

@@ -110,6 +110,8 @@ int	used_ring_need_signal(const struct used_ring *, struct used_share_queue *);
  * push's check: a guest whose barrier is not one), with the signalled state updated.
  */
 int	used_ring_recheck(const struct used_ring *, struct used_share_queue *);
+/* Signal the guest on a ring's call eventfd (queue names the ring in a warning). */
+void	used_ring_signal(int call_fd, uint32_t queue);
 /*
  * Chains the guest has made available and that are not on the used ring yet (its avail
  * index against the record's used index), read without the lock: a hint only.

@@ -85,6 +85,7 @@ static void	vq_recheck_arm(void);
 #define VQ_RECHECK_MS		50
 #define VQ_RECHECK_QUIET	2	/* looks after the last chain came back */
 static struct event	*vq_recheck_ev;
+static int		 vq_recheck_armed;	/* vq_recheck_ev is pending */
 static unsigned int	 vq_recheck_quiet;
 
 void
@@ -623,7 +624,6 @@ vq_log_chain(const struct vq_req *req)
 static void
 vq_push(struct vq *vq, uint32_t head, uint32_t len)
 {
-	static const uint64_t one = 1;
 	struct used_ring r;
 	uint32_t off;
 	int need;
@@ -640,8 +640,8 @@ vq_push(struct vq *vq, uint32_t head, uint32_t len)
 		vq_log_used(vq, off, 8);
 		vq_log_used(vq, 2, 2);
 	}
-	if (need && write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn_rl("queue %u: call eventfd", vq->index);
+	if (need)
+		used_ring_signal(vq->call_fd, vq->index);
 }
 
 static struct req_box *
@@ -892,15 +892,17 @@ vq_recheck_arm(void)
 	struct timeval tv = { 0, VQ_RECHECK_MS * 1000 };
 
 	vq_recheck_quiet = 0;
-	if (!evtimer_pending(vq_recheck_ev, NULL))
+	/* Once a chain: a flag, not a question to libevent. */
+	if (!vq_recheck_armed) {
+		vq_recheck_armed = 1;
 		evtimer_add(vq_recheck_ev, &tv);
+	}
 }
 
 /* 1 when a chain is still out on the ring (what the worker completed taken back first). */
 static int
 vq_recheck(struct vq *vq)
 {
-	static const uint64_t one = 1;
 	struct used_ring r;
 	int need;
 
@@ -915,8 +917,7 @@ vq_recheck(struct vq *vq)
 		vq_unlock(vq);
 		if (need) {
 			log_debug("queue %u: a signal the guest asked for late", vq->index);
-			if (write(vq->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-				log_warn_rl("queue %u: call eventfd", vq->index);
+			used_ring_signal(vq->call_fd, vq->index);
 		}
 	}
 	if (ld16(AVAIL_IDX(vq)) != vq->last_avail)
@@ -935,8 +936,10 @@ vq_recheck_cb(int fd, short events, void *arg)
 		out |= vq_recheck(&vqs[i]);
 	if (out)
 		vq_recheck_quiet = 0;
-	else if (++vq_recheck_quiet >= VQ_RECHECK_QUIET)
+	else if (++vq_recheck_quiet >= VQ_RECHECK_QUIET) {
+		vq_recheck_armed = 0;
 		return;
+	}
 	evtimer_add(vq_recheck_ev, &tv);
 }
 

@@ -380,7 +380,6 @@ static int
 direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
     const uint8_t *buf, size_t len, uint32_t used_len)
 {
-	static const uint64_t		 one = 1;
 	struct msg_iov			 in[2 + DIRECT_SEGS_MAX];
 	struct iovec			 io[2 + DIRECT_SEGS_MAX];
 	struct used_share_queue		*q = &share->q[dc->d.queue - 1];
@@ -424,8 +423,8 @@ direct_push(struct direct_ring *r, const struct direct_cur *dc, uint64_t id,
 	 */
 	need = used_ring_need_signal(&ur, q);
 	used_share_unlock(q);
-	if (need && write(r->call_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn_rl("queue %u: call eventfd", dc->d.queue);
+	if (need)
+		used_ring_signal(r->call_fd, dc->d.queue);
 	return 0;
 }
 
