@@ -110,6 +110,7 @@ static const struct proto_case cases[] = {
 	{ "indirect", case_indirect, 0 },
 	{ "event-idx", case_event_idx, 0 },
 	{ "late-used-event", case_late_used_event, 0 },
+	{ "unkicked-chain", case_unkicked_chain, 0 },
 	{ "out-of-order", case_out_of_order, 0 },
 	{ "reboot", case_reboot, 0 },
 	{ "enosys", case_enosys, 0 },
@@ -132,7 +133,7 @@ main(int argc, char *argv[])
 	int a, found;
 
 	vu_cli_parse(&cli, argc, argv, "mount mq indirect event-idx late-used-event "
-	    "out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks\n(one "
+	    "unkicked-chain out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks\n(one "
 	    "case per connection: privfsd and virtiofsd end when the front-end disconnects)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (a = 0; a < cli.argc; a++) {

@@ -30,6 +30,7 @@ void	case_mq(void);
 void	case_indirect(void);
 void	case_event_idx(void);
 void	case_late_used_event(void);
+void	case_unkicked_chain(void);
 void	case_out_of_order(void);
 void	case_reboot(void);
 void	case_enosys(void);

@@ -3,7 +3,7 @@
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"
 require_backend
 
-cases=${*:-"mount mq indirect event-idx late-used-event out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks dirty-log"}
+cases=${*:-"mount mq indirect event-idx late-used-event unkicked-chain out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks dirty-log"}
 failed=""
 for c in $cases; do
 	mkdir -p "$T/$c/share"
