@@ -151,6 +151,31 @@ out:
 	vu_dev_close(&dev);
 }
 
+/* 1 once the back-end's used index is past entry, within ms milliseconds; else 0. */
+static int
+used_moved(const struct vu_ring *ring, uint16_t entry, int ms)
+{
+	int waited;
+
+	for (waited = 0; waited < ms; waited++) {
+		if (((volatile struct vring_used *)ring->used)->idx != entry)
+			return 1;
+		usleep(1000);
+	}
+	return ((volatile struct vring_used *)ring->used)->idx != entry;
+}
+
+/* The reply of a request whose completion a case played with: it comes, well formed. */
+static void
+reply_checked(struct vu_dev *dev, struct areq *a, int timeout_ms)
+{
+	int r;
+
+	r = vu_fuse_wait(dev, &a->r, timeout_ms);
+	check(r == 1 && areq_ok(dev, a), "that reply is well formed");
+	vu_fuse_req_free(&a->r);
+}
+
 void
 case_event_idx(void)
 {
@@ -161,7 +186,7 @@ case_event_idx(void)
 	struct areq a;
 	uint16_t avail_event;
 	uint64_t calls;
-	int i, r = 0, waited;
+	int i, r = 0;
 
 	o.event_idx = 1;
 	if (open_dev(&dev, &o) == -1 || do_init(&dev) == -1)
@@ -189,11 +214,7 @@ case_event_idx(void)
 	}
 	calls = ring->calls;
 	vu_fuse_publish(&dev, 1);
-	for (waited = 0; waited < o.timeout_ms; waited += 10) {
-		if (((volatile struct vring_used *)ring->used)->idx != ring->last_used)
-			break;
-		usleep(10000);
-	}
+	(void)used_moved(ring, ring->last_used, o.timeout_ms);
 	usleep(100000);
 	{
 		struct pollfd p = { .fd = ring->callfd, .events = POLLIN };
@@ -208,9 +229,7 @@ case_event_idx(void)
 		vu_note("%s notified although used_event asked not to (a SHOULD NOT)", cli.backend);
 	else
 		vu_note("no notification while used_event was far ahead");
-	r = vu_fuse_wait(&dev, &a.r, o.timeout_ms);
-	check(r == 1 && areq_ok(&dev, &a), "that reply is well formed");
-	vu_fuse_req_free(&a.r);
+	reply_checked(&dev, &a, o.timeout_ms);
 	r = vu_fuse_getattr(&dev, 1, &at);
 	check(r == 0, "GETATTR after used_event is back: %s", vu_fuse_why(&dev, r));
 out:
@@ -234,7 +253,7 @@ case_late_used_event(void)
 	struct areq a;
 	uint64_t v;
 	uint16_t entry;
-	int r, waited, signalled;
+	int signalled;
 
 	o.event_idx = 1;
 	if (open_dev(&dev, &o) == -1 || do_init(&dev) == -1)
@@ -248,12 +267,7 @@ case_late_used_event(void)
 	while (read(ring->callfd, &v, sizeof(v)) == sizeof(v))
 		;
 	vu_fuse_publish(&dev, 1);
-	for (waited = 0; waited < o.timeout_ms; waited += 1) {
-		if (((volatile struct vring_used *)ring->used)->idx != entry)
-			break;
-		usleep(1000);
-	}
-	check(((volatile struct vring_used *)ring->used)->idx != entry,
+	check(used_moved(ring, entry, o.timeout_ms),
 	    "GETATTR completed while used_event asked for no signal");
 	while (read(ring->callfd, &v, sizeof(v)) == sizeof(v))
 		;
@@ -268,9 +282,7 @@ case_late_used_event(void)
 	else
 		vu_note("%s %s a used_event published after the completion", cli.backend,
 		    signalled ? "signals" : "does not signal");
-	r = vu_fuse_wait(&dev, &a.r, o.timeout_ms);
-	check(r == 1 && areq_ok(&dev, &a), "that reply is well formed");
-	vu_fuse_req_free(&a.r);
+	reply_checked(&dev, &a, o.timeout_ms);
 out:
 	vu_dev_close(&dev);
 }
@@ -292,7 +304,7 @@ case_unkicked_chain(void)
 	struct vu_dev dev;
 	struct areq a;
 	uint16_t entry, avail_event;
-	int r, waited, due;
+	int r, due, taken;
 
 	o.event_idx = 1;
 	if (open_dev(&dev, &o) == -1 || do_init(&dev) == -1)
@@ -308,24 +320,16 @@ case_unkicked_chain(void)
 	avail_event = vu_ring_avail_event(ring);
 	due = vring_need_event(avail_event, ring->avail_idx, ring->kicked_idx);
 	vu_ring_raw_set_avail_idx(ring, ring->avail_idx);
-	for (waited = 0; waited < 1000; waited++) {
-		if (((volatile struct vring_used *)ring->used)->idx != entry)
-			break;
-		usleep(1000);
-	}
+	taken = used_moved(ring, entry, 1000);
 	if (strcmp(cli.backend, "privfsd") == 0)
-		check(((volatile struct vring_used *)ring->used)->idx != entry,
-		    "a chain published without its kick is still taken within 1 s (avail_event "
+		check(taken, "a chain published without its kick is still taken within 1 s (avail_event "
 		    "%u: a kick was %s)", avail_event, due ? "due" : "not due");
 	else
 		vu_note("%s %s a chain published without its kick (a kick was %s)",
-		    cli.backend, ((volatile struct vring_used *)ring->used)->idx != entry ?
-		    "takes" : "does not take", due ? "due" : "not due");
+		    cli.backend, taken ? "takes" : "does not take", due ? "due" : "not due");
 	/* Whatever it did, the kick now: the reply must come and be well formed. */
 	vu_ring_kick(ring);
-	r = vu_fuse_wait(&dev, &a.r, o.timeout_ms);
-	check(r == 1 && areq_ok(&dev, &a), "that reply is well formed");
-	vu_fuse_req_free(&a.r);
+	reply_checked(&dev, &a, o.timeout_ms);
 out:
 	vu_dev_close(&dev);
 }
