@@ -915,8 +915,14 @@ vq_recheck(struct vq *vq)
 		vq_lock(vq);
 		need = used_ring_recheck(&r, vq->uq);
 		vq_unlock(vq);
+		/*
+		 * Said at info level, rate-limited (a guest can cause it): how often a
+		 * guest's barrier failed it is worth an operator's knowing.
+		 */
 		if (need) {
-			log_debug("queue %u: a signal the guest asked for late", vq->index);
+			vq->nlate++;
+			log_info_rl("queue %u: the guest asked for a signal after our check; "
+			    "sent late (%llu so far)", vq->index, (unsigned long long)vq->nlate);
 			used_ring_signal(vq->call_fd, vq->index);
 		}
 	}

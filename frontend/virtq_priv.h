@@ -48,6 +48,7 @@ struct vq {
 	uint32_t		 epoch;		/* bumped on every start and stop */
 	uint32_t		 outstanding;	/* chains of this epoch not yet completed */
 	uint64_t		 nrejected;	/* invalid chains returned unused */
+	uint64_t		 nlate;		/* signals the late look sent (vq_recheck) */
 	struct vring_desc	*itab;		/* private copy of an indirect table */
 };
 

@@ -18,6 +18,12 @@ for c in $cases; do
 		case $st in "exit 0"|running) ;; *) rc=1 ;; esac
 	fi
 	stop_backend
+	# The late look's signal is told to the operator (info, rate-limited).
+	if [ "$DRIVER_BACKEND" = privfsd ] && [ "$c" = late-used-event ] &&
+	    ! grep -q "asked for a signal after our check; sent late (1 so far)" "$T/$c/log"; then
+		echo "FAIL: no log line for the signal sent late"
+		rc=1
+	fi
 	if [ $rc -ne 0 ]; then
 		failed="$failed $c"
 		echo "--- $DRIVER_BACKEND log of $c:"
