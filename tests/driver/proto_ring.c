@@ -322,8 +322,8 @@ case_unkicked_chain(void)
 	vu_ring_raw_set_avail_idx(ring, ring->avail_idx);
 	taken = used_moved(ring, entry, 1000);
 	if (strcmp(cli.backend, "privfsd") == 0)
-		check(taken, "a chain published without its kick is still taken within 1 s (avail_event "
-		    "%u: a kick was %s)", avail_event, due ? "due" : "not due");
+		check(taken, "a chain published without its kick is still taken within 1 s "
+		    "(avail_event %u: a kick was %s)", avail_event, due ? "due" : "not due");
 	else
 		vu_note("%s %s a chain published without its kick (a kick was %s)",
 		    cli.backend, taken ? "takes" : "does not take", due ? "due" : "not due");
