@@ -133,8 +133,9 @@ main(int argc, char *argv[])
 	int a, found;
 
 	vu_cli_parse(&cli, argc, argv, "mount mq indirect event-idx late-used-event "
-	    "unkicked-chain out-of-order reboot enosys before-init second-init add-mem-reg qemu-acks\n(one "
-	    "case per connection: privfsd and virtiofsd end when the front-end disconnects)");
+	    "unkicked-chain out-of-order reboot enosys before-init second-init add-mem-reg "
+	    "qemu-acks\n(one case per connection: privfsd and virtiofsd end when the "
+	    "front-end disconnects)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (a = 0; a < cli.argc; a++) {
 		found = 0;
