@@ -236,6 +236,12 @@ chan_ring_sleep_end(struct chan *c)
 		req_ring_sleep_end(&c->ring_cons);
 }
 
+int
+chan_ring_bell_delay(struct chan *c, uint64_t *delay_ns)
+{
+	return c->ring_cons.ring != NULL && req_ring_bell_delay(&c->ring_cons, delay_ns);
+}
+
 /* The producer's: 1 when the record went into the ring (and the doorbell, if due, queued). */
 static int
 chan_ring_put(struct chan *c, const struct chan_hdr *hdr, const struct iovec *iov,

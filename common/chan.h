@@ -104,6 +104,8 @@ int		 chan_ring_pending(struct chan *);
  */
 int		 chan_ring_sleep_begin(struct chan *);
 void		 chan_ring_sleep_end(struct chan *);
+/* A consumer's: how late the doorbell woke a sleep since the last call (req_ring.h). */
+int		 chan_ring_bell_delay(struct chan *, uint64_t *delay_ns);
 /* Register with the loop: EV_READ persistent, EV_WRITE while the queue is not empty. */
 void		 chan_event_add(struct chan *, struct event_base *);
 void		 chan_free(struct chan *);

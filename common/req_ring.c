@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "msg.h"
 #include "req_ring.h"
 
@@ -40,6 +41,7 @@ req_ring_cons_init(struct req_ring_cons *c, struct req_ring *r)
 {
 	c->ring = r;
 	c->cons = __atomic_load_n(&r->prod, __ATOMIC_ACQUIRE);
+	c->bell_woke = 0;
 	__atomic_store_n(&r->asleep, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->cons, c->cons, __ATOMIC_RELEASE);
 }
@@ -89,6 +91,8 @@ req_ring_put(struct req_ring_prod *p, const struct chan_hdr *hdr, const struct i
 	/* Our store before its flag, its flag before its look at prod: one of us sees it. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*bell = __atomic_load_n(&r->asleep, __ATOMIC_RELAXED) != 0;
+	if (*bell)
+		__atomic_store_n(&r->bell_ns, now_ns(), __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -161,6 +165,8 @@ req_ring_pending(const struct req_ring_cons *c)
 int
 req_ring_sleep_begin(struct req_ring_cons *c)
 {
+	/* A stamp from before this sleep (one whose doorbell found us awake) is none of it. */
+	__atomic_store_n(&c->ring->bell_ns, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->ring->asleep, 1, __ATOMIC_RELAXED);
 	/* Our flag before our look at prod, its store before its look at the flag. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -173,5 +179,22 @@ req_ring_sleep_begin(struct req_ring_cons *c)
 void
 req_ring_sleep_end(struct req_ring_cons *c)
 {
+	uint64_t stamp, now;
+
 	__atomic_store_n(&c->ring->asleep, 0, __ATOMIC_RELAXED);
+	if ((stamp = __atomic_exchange_n(&c->ring->bell_ns, 0, __ATOMIC_RELAXED)) == 0)
+		return;
+	now = now_ns();
+	c->bell_woke = 1;
+	c->bell_delay_ns = now > stamp ? now - stamp : 0;
+}
+
+int
+req_ring_bell_delay(struct req_ring_cons *c, uint64_t *delay_ns)
+{
+	if (!c->bell_woke)
+		return 0;
+	c->bell_woke = 0;
+	*delay_ns = c->bell_delay_ns;
+	return 1;
 }

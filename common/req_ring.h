@@ -51,6 +51,12 @@ struct req_ring {
 	 * and finds this set.
 	 */
 	uint32_t	asleep;
+	/*
+	 * Frontend: when it found asleep set (CLOCK_MONOTONIC ns), so that the worker can
+	 * tell how late the doorbell woke it (common/crowd.h). The worker believes it for
+	 * nothing but whether to wait awake for its next request.
+	 */
+	uint64_t	bell_ns;
 	uint8_t		data[REQ_RING_BYTES] __attribute__((aligned(64)));
 };
 
@@ -64,6 +70,8 @@ struct req_ring_prod {
 struct req_ring_cons {
 	struct req_ring	*ring;
 	uint32_t	 cons;
+	int		 bell_woke;	/* a stamped doorbell came since the last look */
+	uint64_t	 bell_delay_ns;	/* from its stamp to our wake-up */
 };
 
 /*
@@ -98,5 +106,10 @@ int	req_ring_pending(const struct req_ring_cons *);
  */
 int	req_ring_sleep_begin(struct req_ring_cons *);
 void	req_ring_sleep_end(struct req_ring_cons *);
+/*
+ * 1 with *delay_ns when a sleep since the last call was rung for: the time from the
+ * producer's stamp to the wake-up (0 for a stamp in the future). Then 0 until the next.
+ */
+int	req_ring_bell_delay(struct req_ring_cons *, uint64_t *delay_ns);
 
 #endif

@@ -3,7 +3,8 @@
  * wraps, full and oversized records left to the socket, the doorbell handshake, a new
  * consumer that skips what a dead one left, and the producer's lies the consumer must
  * refuse (indices out of range, records longer than what was put, a wrap past it), plus a
- * producer that rewrites the header while the consumer copies it out.
+ * producer that rewrites the header while the consumer copies it out, and the doorbell's
+ * stamp (how late it woke the consumer), lies about it included.
  */
 #include <sys/uio.h>
 
@@ -11,7 +12,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "req_ring.h"
 #include "check.h"
 
@@ -136,6 +139,61 @@ test_bell(void)
 	CHECK(put(&p, 4, 20, 2, &bell) == 0 && take_is(&c, 4, 20, 2));
 }
 
+/*
+ * The doorbell's stamp: set by a put that rings, read once by the wake-up after it; none
+ * for a sleep nobody rang for, or for a put that found the consumer awake. A stamp left
+ * from before a sleep is not that sleep's; one in the future (a lying producer) is no
+ * delay at all.
+ */
+static void
+test_bell_stamp(void)
+{
+	struct req_ring_prod	p;
+	struct req_ring_cons	c;
+	uint64_t		d, before;
+	int			bell;
+
+	reset(&p, &c);
+	CHECK(req_ring_bell_delay(&c, &d) == 0);
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	before = now_ns();
+	CHECK(put(&p, 3, 10, 1, &bell) == 0 && bell == 1 && ring.bell_ns >= before);
+	usleep(2000);
+	req_ring_sleep_end(&c);
+	CHECK(ring.bell_ns == 0);
+	CHECK(req_ring_bell_delay(&c, &d) == 1 && d >= 2000000 && d < 10000000000ull);
+	CHECK(req_ring_bell_delay(&c, &d) == 0);		/* read once */
+	CHECK(take_is(&c, 3, 10, 1));
+	/* Awake: no stamp. A sleep without a put: none either. */
+	CHECK(put(&p, 3, 10, 1, &bell) == 0 && bell == 0 && ring.bell_ns == 0);
+	CHECK(take_is(&c, 3, 10, 1));
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_bell_delay(&c, &d) == 0);
+	/* A stamp from before the sleep began (its put found us still asleep) is dropped. */
+	ring.bell_ns = 1;
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_bell_delay(&c, &d) == 0);
+	/* Lies: a stamp in the future is no delay; one long past is a long one, no more. */
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	ring.bell_ns = UINT64_MAX;
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_bell_delay(&c, &d) == 1 && d == 0);
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	ring.bell_ns = 1;
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_bell_delay(&c, &d) == 1 && d >= before - 1);
+	/* Two sleeps rung for before a look: the last one's delay. */
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	ring.bell_ns = UINT64_MAX;
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_sleep_begin(&c) == 0);
+	ring.bell_ns = now_ns() - 5000000;
+	req_ring_sleep_end(&c);
+	CHECK(req_ring_bell_delay(&c, &d) == 1 && d >= 5000000);
+}
+
 /* What the consumer says of a ring written by hand; NULL when it took a record or none. */
 static const char *
 lie(uint32_t cons, uint32_t prod, const struct chan_hdr *at)
@@ -248,6 +306,7 @@ main(void)
 	test_roundtrip();
 	test_full();
 	test_bell();
+	test_bell_stamp();
 	test_lies();
 	test_torn();
 	free(buf);
