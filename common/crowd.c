@@ -36,6 +36,34 @@ crowd_calm(struct crowd *c)
 	return 0;
 }
 
+int
+crowd_bell_woke(struct crowd *c, uint64_t delay_ns)
+{
+	int late = delay_ns > CROWD_BELL_LATE_NS;
+
+	c->bells = (uint16_t)(c->bells << 1 | late);
+	if (!late)
+		return 0;
+	if (c->bells_left != 0) {
+		if (__builtin_popcount(c->bells) >= CROWD_BELL_LATE_KEEP)
+			c->bells_left = CROWD_BELL_WAITS;
+		return 0;
+	}
+	if (__builtin_popcount(c->bells) < CROWD_BELL_LATE_ENTER)
+		return 0;
+	c->bells_left = CROWD_BELL_WAITS;
+	return 1;
+}
+
+int
+crowd_may_wait_awake(struct crowd *c)
+{
+	if (c->bells_left == 0)
+		return 1;
+	c->bells_left--;
+	return 0;
+}
+
 uint64_t
 crowd_window_next(uint64_t now_window, uint64_t limit_ns, uint64_t waited_ns,
     uint64_t min_ns)

@@ -21,6 +21,37 @@
  * The frontend's all count: with many guests most of its looks run out, the next chain
  * coming later than the window, and counting only the others left the rule asleep.
  *
+ * The same crowd seen from the worker's sleeps: how late the frontend's doorbell woke it.
+ * The frontend stamps the time when it finds the worker asleep and rings
+ * (common/req_ring.h); the worker reads the stamp when it wakes. A wake-up later than
+ * CROWD_BELL_LATE_NS that makes CROWD_BELL_LATE_ENTER late ones among the last
+ * CROWD_BELL_WINDOW stops the worker's awake waits (and its kick watch) for the next
+ * CROWD_BELL_WAITS waits; meanwhile a late one that makes CROWD_BELL_LATE_KEEP starts
+ * that count again. Measured 2026-12-07 (2 CPUs, tests/bench, q128, one request in
+ * flight a guest, counts over whole runs):
+ * - one guest: 2 % of the doorbell wake-ups 100 us late or more, in bursts of 3-4 within
+ *   5 wake-ups (none of 512 in another run). A burst stops the awake waits for
+ *   CROWD_BELL_WAITS waits, no longer: the late ones that follow are too far apart. The
+ *   worker slept fewer than 4096 times in a whole run, so at most that many of its
+ *   waits were without the awake wait.
+ * - eight guests, waiting awake: 10-17 % of the wake-ups late. Not waiting awake, every
+ *   request is a doorbell's wake-up and a quarter to a half of them are late: the rule
+ *   keeps itself, as it should (80-99 % of the waits without the awake wait).
+ * - rules that ended as soon as the window had few late ones flapped with eight guests
+ *   (12 of 64 to start, 6 of 64 to stay: the awake waits stopped for 4-10 % of the waits)
+ *   and did worse than no rule; one that any late one kept kept a lone guest from waiting
+ *   awake after a burst for good.
+ * What it gives (tests/bench, privfsd alone, alternated rounds, medians, today's daemon
+ * without the rule / with): eight guests, 5 rounds, lookup+getattr 1.22e4 / 1.55e4 pairs
+ * a second (better in 5 of 5), getattr p99 1577 / 774 us (5 of 5), 4 KiB reads 2.67e4 /
+ * 2.89e4 (4 of 5); one guest, 6 rounds, 4 KiB reads 3.44e4 / 4.04e4 (6 of 6), getattr
+ * p50 22 / 17 us, lookup+getattr 2.11e4 / 1.86e4 (better in 2 of 6: within this
+ * machine's spread, which is +-30 % from one round to the next). A worker that never
+ * waits awake did about as well with eight guests, and worse with one: its 4 KiB reads
+ * fell from 2.77e4 to 2.09e4 a second (worker/pool.c). The lent rule above did not fire
+ * often enough to change these rows. The stamp is the frontend's word: a lying one can
+ * only change whether the worker waits awake, which costs the worker's own CPU.
+ *
  * Self-contained, so that the unit tests build it alone. Not thread-safe: in the worker
  * only the thread that holds the requests channel uses it, and the channel passes under
  * a lock; the frontend has one thread.
@@ -35,10 +66,17 @@
 #define CROWD_STREAK		4
 #define CROWD_SLEEPS		64
 #define CROWD_AWAKE_NS		200000
+#define CROWD_BELL_LATE_NS	100000
+#define CROWD_BELL_WINDOW	16	/* the bits of struct crowd's bells */
+#define CROWD_BELL_LATE_ENTER	3
+#define CROWD_BELL_LATE_KEEP	2
+#define CROWD_BELL_WAITS	256
 
 struct crowd {
 	unsigned int	streak;		/* waits in a row that counted and lent much */
 	unsigned int	sleeps_left;	/* sleeps left while crowded */
+	uint16_t	bells;		/* the last doorbell wake-ups, a bit each: late */
+	unsigned int	bells_left;	/* waits left without waiting awake */
 };
 
 /* What one yield that ran from before to after (ns) lent to others: 0 or its length. */
@@ -55,6 +93,10 @@ int		crowd_calm(struct crowd *);
  */
 uint64_t	crowd_window_next(uint64_t now_window, uint64_t limit_ns, uint64_t waited_ns,
 		    uint64_t min_ns);
+/* A doorbell's wake-up, delay_ns after the frontend rang: 1 if it stopped awake waits. */
+int		crowd_bell_woke(struct crowd *, uint64_t delay_ns);
+/* Before each wait: 1 when it may start awake, 0 while doorbells come late (counts it). */
+int		crowd_may_wait_awake(struct crowd *);
 /* The longest awake wait after an answer, given --poll-max-ns (max_ns; 0 stays 0). */
 uint64_t	crowd_awake_ns(const struct crowd *, uint64_t max_ns);
 

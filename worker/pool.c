@@ -229,12 +229,23 @@ pool_recv(uint8_t *buf, struct chan_msg *m, int flags)
  * every few dozen requests.
  */
 static void
-pool_crowded(void)
+pool_crowded(const char *what)
 {
 #ifdef PRIVFSD_TEST_HOOKS
-	log_info("test: the CPUs look crowded, %d sleeps without the kick watch",
-	    CROWD_SLEEPS);
+	log_info("test: the CPUs look crowded: %s", what);
+#else
+	(void)what;
 #endif
+}
+
+/* After a wait: how late the frontend's doorbell woke it, if it did (crowd.h). */
+static void
+pool_bell_check(void)
+{
+	uint64_t delay;
+
+	if (chan_ring_bell_delay(pool_chan, &delay) && crowd_bell_woke(&pool_crowd, delay))
+		pool_crowded("no awake waits until the doorbell wakes us on time again");
 }
 
 /*
@@ -266,7 +277,7 @@ pool_await_sent(uint8_t *buf, struct chan_msg *m, uint64_t ns)
 	}
 	/* Only a wait that ended with a record counts (crowd.h). */
 	if (crowd_wait_ended(&pool_crowd, got != 0, lent))
-		pool_crowded();
+		pool_crowded("the next sleeps without the kick watch");
 	return got;
 }
 
@@ -374,10 +385,16 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 	uint64_t	 start, limit;
 	int		 got;
 
-	/* Busy, more records on their way: asleep on fd 5 alone, kicks would wake us in vain. */
+	/*
+	 * Busy, more records on their way: asleep on fd 5 alone, kicks would wake us in vain.
+	 * So too while the doorbell wakes us late (crowd.h).
+	 */
 	if (direct_requests_sent() == NULL || pool_awake_max_ns == 0 ||
-	    direct_guest_busy(1))
-		return pool_recv(buf, m, 0);
+	    direct_guest_busy(1) || !crowd_may_wait_awake(&pool_crowd)) {
+		got = pool_recv(buf, m, 0);
+		pool_bell_check();
+		return got;
+	}
 	limit = crowd_awake_ns(&pool_crowd, pool_awake_max_ns);
 	if (pool_awake_ns > limit)
 		pool_awake_ns = limit;		/* the crowd has gone */
@@ -385,6 +402,7 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
 		return got;
 	got = pool_sleep(buf, m);
+	pool_bell_check();
 	pool_awake_ns = crowd_window_next(pool_awake_ns, limit, now_ns() - start,
 	    POOL_AWAKE_MIN_NS);
 	return got;

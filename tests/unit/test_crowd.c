@@ -3,7 +3,9 @@
  * waits that ran out never turn the kick watch off however much they lent (a guest that
  * kicks without a record behind it, on a loaded machine), and a streak of waits that
  * ended with a record after lending much does, for a bounded number of sleeps, and while
- * it does the awake window is at least CROWD_AWAKE_NS.
+ * it does the awake window is at least CROWD_AWAKE_NS. And the doorbell side: wake-ups
+ * on time, or late ones too few, keep the awake wait; enough late ones in the window stop
+ * it for a bounded number of waits, which late ones close enough meanwhile start again.
  */
 #include <stdint.h>
 
@@ -36,7 +38,7 @@ test_yield_lent(void)
 static void
 test_no_record(void)
 {
-	struct crowd	c = { 0, 0 };
+	struct crowd	c = { 0 };
 	int		i, n;
 
 	for (i = 0, n = 0; i < 1000; i++)
@@ -59,7 +61,7 @@ test_no_record(void)
 static void
 test_streak(void)
 {
-	struct crowd	c = { 0, 0 };
+	struct crowd	c = { 0 };
 	int		i;
 
 	for (i = 0; i < CROWD_STREAK - 1; i++)
@@ -85,7 +87,7 @@ test_streak(void)
 static void
 test_awake(void)
 {
-	struct crowd	c = { 0, 0 };
+	struct crowd	c = { 0 };
 	int		i;
 
 	CHECK(crowd_awake_ns(&c, 50000) == 50000);
@@ -99,6 +101,86 @@ test_awake(void)
 	CHECK(crowd_awake_ns(&c, 50000) == 50000);		/* the crowd has gone */
 }
 
+#define LATE	(CROWD_BELL_LATE_NS + 1)
+
+/* n doorbell wake-ups, every k-th of them late (k 0: none); how many said it started. */
+static int
+bells(struct crowd *c, int n, int k)
+{
+	int i, started = 0;
+
+	for (i = 0; i < n; i++)
+		started += crowd_bell_woke(c, k != 0 && i % k == 0 ? LATE : CROWD_BELL_LATE_NS);
+	return started;
+}
+
+/* Waits in a row that may not start awake, up to limit. */
+static unsigned int
+waits_asleep(struct crowd *c, unsigned int limit)
+{
+	unsigned int n = 0;
+
+	while (n < limit && !crowd_may_wait_awake(c))
+		n++;
+	return n;
+}
+
+/*
+ * One guest's doorbells: on time (not later than the bound), or late now and then, too
+ * few in any window: the awake wait stays. Nor does the lent rule's crowd stop it.
+ */
+static void
+test_bells_on_time(void)
+{
+	struct crowd	c = { 0 };
+	int		i;
+
+	CHECK(bells(&c, 10000, 0) == 0 && waits_asleep(&c, 1000) == 0);
+	/* Just too few late ones in every window. */
+	CHECK(bells(&c, 10000, CROWD_BELL_WINDOW / (CROWD_BELL_LATE_ENTER - 1) + 1) == 0);
+	CHECK(waits_asleep(&c, 1000) == 0);
+	CHECK(bells(&c, CROWD_BELL_WINDOW, 0) == 0);
+	CHECK(crowd_bell_woke(&c, UINT64_MAX) == 0);	/* a lie of the longest: one late */
+	CHECK(waits_asleep(&c, 1000) == 0);
+	for (i = 0; i < CROWD_STREAK; i++)
+		crowd_wait_ended(&c, 1, MUCH);
+	CHECK(waits_asleep(&c, 1000) == 0);
+}
+
+/*
+ * Eight guests' doorbells: ENTER late ones in the window stop the awake wait for
+ * CROWD_BELL_WAITS waits, and a late one that makes KEEP in the window meanwhile starts
+ * that count again; wake-ups on time do not end it early.
+ */
+static void
+test_bells_late(void)
+{
+	struct crowd	c = { 0 };
+
+	CHECK(bells(&c, CROWD_BELL_LATE_ENTER - 1, 1) == 0);
+	CHECK(bells(&c, CROWD_BELL_WINDOW - CROWD_BELL_LATE_ENTER, 0) == 0);
+	CHECK(crowd_may_wait_awake(&c) == 1);
+	CHECK(crowd_bell_woke(&c, LATE) == 1);		/* the ENTER-th in the window */
+	CHECK(waits_asleep(&c, 10) == 10);
+	CHECK(crowd_bell_woke(&c, LATE) == 0);		/* the count again, not a start */
+	CHECK(bells(&c, 1000, 0) == 0);			/* on time: not ended early */
+	CHECK(waits_asleep(&c, 10000) == CROWD_BELL_WAITS);
+	CHECK(crowd_may_wait_awake(&c) == 1);
+	/* Over: one late one does not start it again; ENTER in the window do. */
+	CHECK(crowd_bell_woke(&c, LATE) == 0);
+	CHECK(crowd_may_wait_awake(&c) == 1);
+	CHECK(bells(&c, CROWD_BELL_LATE_ENTER - 1, 1) == 1);
+	CHECK(waits_asleep(&c, 10000) == CROWD_BELL_WAITS);
+	/* A late one alone among the window (a lone guest's now and then) does not keep it. */
+	CHECK(bells(&c, CROWD_BELL_LATE_ENTER, 1) == 1);
+	CHECK(bells(&c, CROWD_BELL_WINDOW, 0) == 0);
+	CHECK(waits_asleep(&c, 100) == 100);
+	CHECK(bells(&c, CROWD_BELL_LATE_KEEP - 1, 1) == 0);
+	CHECK(waits_asleep(&c, 10000) == CROWD_BELL_WAITS - 100);
+	/* The lent rule's sleeps are its own. */
+	CHECK(crowd_calm(&c) == 1);
+}
+
 int
 main(void)
 {
@@ -106,5 +188,7 @@ main(void)
 	test_no_record();
 	test_streak();
 	test_awake();
+	test_bells_on_time();
+	test_bells_late();
 	return check_done("test_crowd");
 }

@@ -480,13 +480,16 @@ test_awake(struct wh *w)
 }
 
 /*
- * Lets the crowded-CPU rule (common/crowd.h) run out: while it holds, the leader sleeps
- * without watching kicks, and a noisy machine can trip it in test_awake()'s busy phase.
+ * Lets the crowded-CPU rules (common/crowd.h) run out: while one holds, the leader sleeps
+ * without watching kicks, and a noisy machine can trip them in test_awake()'s busy phase.
  * Requests one at a time, the guest idle after each and the next 2 ms later (past the
  * awake window), so that each ends in a sleep that counts one of CROWD_SLEEPS down and no
- * awake wait ends with a record (only those can trip the rule); again while the worker
- * (a test build says so) found the CPUs crowded meanwhile.
+ * awake wait ends with a record (only those can trip the lent rule), and each is a
+ * wait that counts one of CROWD_BELL_WAITS down; again while the worker (a test build
+ * says so) found the CPUs crowded meanwhile.
  */
+#define DRAIN_REQUESTS	(CROWD_BELL_WAITS + 8)
+_Static_assert(CROWD_BELL_WAITS >= CROWD_SLEEPS, "a drain outlasts both rules");
 static void
 crowd_drain(struct wh *w)
 {
@@ -494,7 +497,7 @@ crowd_drain(struct wh *w)
 
 	for (round = 0; round < 5; round++) {
 		c0 = wh_log_count(w, CROWDED);
-		if (sleeps_per_request(w, 0, CROWD_SLEEPS + 8, 2000) < 0 ||
+		if (sleeps_per_request(w, 0, DRAIN_REQUESTS, 2000) < 0 ||
 		    wh_log_count(w, CROWDED) == c0)
 			return;
 		fprintf(stderr, "the worker found the CPUs crowded; waiting it out\n");
