@@ -84,6 +84,7 @@ static void	vq_recheck_arm(void);
  */
 #define VQ_RECHECK_MS		50
 #define VQ_RECHECK_QUIET	2	/* looks after the last chain came back */
+static const struct timeval vq_recheck_tv = { 0, VQ_RECHECK_MS * 1000 };
 static struct event	*vq_recheck_ev;
 static int		 vq_recheck_armed;	/* vq_recheck_ev is pending */
 static unsigned int	 vq_recheck_quiet;
@@ -889,13 +890,11 @@ vq_proc_cb(int fd, short events, void *arg)
 static void
 vq_recheck_arm(void)
 {
-	struct timeval tv = { 0, VQ_RECHECK_MS * 1000 };
-
 	vq_recheck_quiet = 0;
 	/* Once a chain: a flag, not a question to libevent. */
 	if (!vq_recheck_armed) {
 		vq_recheck_armed = 1;
-		evtimer_add(vq_recheck_ev, &tv);
+		evtimer_add(vq_recheck_ev, &vq_recheck_tv);
 	}
 }
 
@@ -934,7 +933,6 @@ vq_recheck(struct vq *vq)
 static void
 vq_recheck_cb(int fd, short events, void *arg)
 {
-	struct timeval tv = { 0, VQ_RECHECK_MS * 1000 };
 	uint32_t i;
 	int out = 0;
 
@@ -946,7 +944,7 @@ vq_recheck_cb(int fd, short events, void *arg)
 		vq_recheck_armed = 0;
 		return;
 	}
-	evtimer_add(vq_recheck_ev, &tv);
+	evtimer_add(vq_recheck_ev, &vq_recheck_tv);
 }
 
 /* ---- the worker completes chains itself ---- */
