@@ -27,13 +27,20 @@ crowd_wait_ended(struct crowd *c, int counts, uint64_t lent_ns)
 	return 0;
 }
 
+/* 1 when the count is out, else 0 and one less: the two rules' "for the next n". */
+static int
+count_out(unsigned int *left)
+{
+	if (*left == 0)
+		return 1;
+	(*left)--;
+	return 0;
+}
+
 int
 crowd_calm(struct crowd *c)
 {
-	if (c->sleeps_left == 0)
-		return 1;
-	c->sleeps_left--;
-	return 0;
+	return count_out(&c->sleeps_left);
 }
 
 int
@@ -58,10 +65,7 @@ crowd_bell_woke(struct crowd *c, uint64_t delay_ns)
 int
 crowd_may_wait_awake(struct crowd *c)
 {
-	if (c->bells_left == 0)
-		return 1;
-	c->bells_left--;
-	return 0;
+	return count_out(&c->bells_left);
 }
 
 uint64_t

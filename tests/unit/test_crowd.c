@@ -14,16 +14,21 @@
 
 #define MUCH	(CROWD_LENT_MAX_NS + 1)
 
-/* Sleeps in a row with the kick watch off, up to limit. */
+/* How many calls in a row of a rule's question (crowd_calm, crowd_may_wait_awake) said 0. */
 static unsigned int
-sleeps_off(struct crowd *c, unsigned int limit)
+said_no(int (*now)(struct crowd *), struct crowd *c, unsigned int limit)
 {
 	unsigned int n = 0;
 
-	while (n < limit && !crowd_calm(c))
+	while (n < limit && !now(c))
 		n++;
 	return n;
 }
+
+/* Sleeps in a row with the kick watch off, up to limit. */
+#define sleeps_off(c, limit)	said_no(crowd_calm, (c), (limit))
+/* Waits in a row that may not start awake, up to limit. */
+#define waits_asleep(c, limit)	said_no(crowd_may_wait_awake, (c), (limit))
 
 static void
 test_yield_lent(void)
@@ -112,17 +117,6 @@ bells(struct crowd *c, int n, int k)
 	for (i = 0; i < n; i++)
 		started += crowd_bell_woke(c, k != 0 && i % k == 0 ? LATE : CROWD_BELL_LATE_NS);
 	return started;
-}
-
-/* Waits in a row that may not start awake, up to limit. */
-static unsigned int
-waits_asleep(struct crowd *c, unsigned int limit)
-{
-	unsigned int n = 0;
-
-	while (n < limit && !crowd_may_wait_awake(c))
-		n++;
-	return n;
 }
 
 /*
