@@ -19,6 +19,13 @@
 # /opt/peers/bin/virtiofsd-rust-1.14, else virtiofsd-rust; tests/driver/lib-driver.sh). Back-ends as in bench.sh: no
 # caching (privfsd --cache=never, Rust --cache=never), so every operation reaches them;
 # privfsd with --seccomp=kill.
+#
+# GUEST_BENCH_TRACE=WORKLOAD (randread_4k, stat, ...; needs perf): in each run, a
+# whole-host `perf sched record` for GUEST_BENCH_TRACE_SECONDS (2) in the middle of that
+# workload, which guest-trace.py turns into four more rows: the medians of the back-end's
+# turn (kick to answer), QEMU's (answer to the vCPU woken) and the guest's (to the next
+# kick), and the back-end's run time, per request. The trace's own cost lands on every
+# back-end alike, so compare these rows with each other, not with an untraced run.
 BENCH_NEWEST_RUST=1
 . "$PRIVFSD_SRCDIR/tests/driver/lib-driver.sh"	# and tests/lib.sh
 . "$PRIVFSD_SRCDIR/tests/e2e/e2e-lib.sh"
@@ -31,6 +38,11 @@ BACKENDS=${GUEST_BENCH_BACKENDS:-"privfsd virtiofsd-rust"}
 LOAD=${PRIVFSD_TESTS_BUILDDIR:-.}/bench/guest-load
 OUT=${GUEST_BENCH_OUT:-$T/out}
 [ -x "$LOAD" ] || fail "no $LOAD"
+TRACE=${GUEST_BENCH_TRACE:-}
+if [ -n "$TRACE" ]; then
+	command -v perf >/dev/null || fail "GUEST_BENCH_TRACE needs perf"
+	python3 -c 'import statistics' || fail "GUEST_BENCH_TRACE needs python3"
+fi
 mkdir -p "$OUT" "$T/share/.e2e" "$T/share/data/load" || fail mkdir
 chmod 755 "$T/share" "$T/share/data"
 chmod 777 "$T/share/data/load"
@@ -48,6 +60,33 @@ cp "$LOAD" "$T/share/.e2e/guest-load" || fail "copy guest-load"
 # Four boots' worth of time for one guest run.
 E2E_TIMEOUT=$((120 + 8 * SECS))
 
+# The threads of process $1 and of every process below it, one a line.
+tree_tids() {
+	local pids=$1 more p
+	while [ -n "$pids" ]; do
+		for p in $pids; do ls "/proc/$p/task" 2>/dev/null; done
+		more=
+		for p in $pids; do more="$more $(cat "/proc/$p/task/"*/children 2>/dev/null)"; done
+		pids=$(echo $more)
+	done
+}
+
+# GUEST_BENCH_TRACE: wait for the workload's GBEGIN on console $1 (guest-load then waits
+# half a second), note the back-end's threads (its pid in $2) in $3.tids and record the
+# scheduler in $3.data.
+trace_workload() {
+	local i=0
+	until { tr -d '\r' <"$1"; } 2>/dev/null | grep -aq "^GBEGIN $TRACE\$"; do
+		i=$((i + 1))
+		[ $i -le $((E2E_TIMEOUT * 10)) ] || return 1
+		sleep 0.1
+	done
+	sleep 1
+	tree_tids "$(cat "$2")" >"$3.tids"
+	perf sched record -a -o "$3.data" -- sleep "${GUEST_BENCH_TRACE_SECONDS:-2}" \
+	    >"$3.perf.log" 2>&1
+}
+
 for r in $(seq 1 "$RUNS"); do
 	for b in $BACKENDS; do
 		case $b in
@@ -59,6 +98,11 @@ for r in $(seq 1 "$RUNS"); do
 		python3 "$PRIVFSD_SRCDIR/tests/bench/guest-cpu.py" "$T/$b-$r/backend.pid" \
 		    "$T/$b-$r/console.log" "$T/$b-$r.cpu" &
 		cpu_pid=$!
+		if [ -n "$TRACE" ]; then
+			trace_workload "$T/$b-$r/console.log" "$T/$b-$r/backend.pid" \
+			    "$T/$b-$r.trace" &
+			trace_pid=$!
+		fi
 		e2e_run "$b-$r" --accel="${GUEST_BENCH_ACCEL:-tcg}" >"$T/$b-$r.log" 2>&1
 		rc=$?
 		# Stopped before any fail: it would otherwise wait for an E2E-END forever.
@@ -78,6 +122,13 @@ for r in $(seq 1 "$RUNS"); do
 			printf "GBENCH %s_cpu us/%s %.4g\n", $2, ($3 == "MB/s" ? "MB" : "op"),
 			    cpu[$2] * 1e6 / ($4 * secs)
 		    }' "$T/$b-$r.cpu" "$OUT/$b.$r" >>"$OUT/$b.$r"
+		if [ -n "$TRACE" ]; then
+			wait "$trace_pid" || fail "$b: no trace of $TRACE ($T/$b-$r.trace.perf.log)"
+			perf sched timehist -w -i "$T/$b-$r.trace.data" 2>/dev/null |
+			    python3 "$PRIVFSD_SRCDIR/tests/bench/guest-trace.py" \
+			    "$T/$b-$r.trace.tids" >>"$OUT/$b.$r" || fail "$b: guest-trace.py"
+			rm -f "$T/$b-$r.trace.data"
+		fi
 		echo "guest-bench: run $r $b: $(awk '{ printf "%s=%s ", $2, $4 }' "$OUT/$b.$r")"
 	done
 done
