@@ -76,11 +76,3 @@ crowd_window_next(uint64_t now_window, uint64_t limit_ns, uint64_t waited_ns,
 		return limit_ns;
 	return now_window / 2 < min_ns ? 0 : now_window / 2;
 }
-
-uint64_t
-crowd_awake_ns(const struct crowd *c, uint64_t max_ns)
-{
-	if (c->sleeps_left == 0 || max_ns == 0 || max_ns >= CROWD_AWAKE_NS)
-		return max_ns;
-	return CROWD_AWAKE_NS;
-}

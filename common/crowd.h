@@ -7,12 +7,13 @@
  * lent the CPU to another thread. A wait that counts and lent more than
  * CROWD_LENT_MAX_NS in all, CROWD_STREAK such waits in a row, marks the CPUs crowded for
  * the next CROWD_SLEEPS sleeps. Meanwhile the worker's leader sleeps without
- * watching the guest's kicks, and waits awake after an answer for up to CROWD_AWAKE_NS
- * even when --poll-max-ns is shorter: with the CPUs crowded, the guest's next request
- * comes later (its thread waits for a CPU too), and a yield that hands the CPU to whoever
- * is queued costs less than the wake-up and the frontend's doorbell that sleeping would
- * cost. The frontend does not wait awake at all meanwhile: its yields take turns from the
- * worker, which is the one that answers.
+ * watching the guest's kicks; its awake wait after an answer stays the window that
+ * --poll-max-ns and the halving give it. (A window of at least 200 us while crowded won
+ * with eight guests before the doorbell rule below existed; with that rule it made no
+ * difference there, and it cost an emulated guest, whose vCPU thread takes the CPU from
+ * our yields and so sets this rule off, a sixth of its small requests a second:
+ * doc/architecture.md.) The frontend does not wait awake at all meanwhile: its yields
+ * take turns from the worker, which is the one that answers.
  *
  * A streak, not one wait: one long slice (another process's burst) must not change how a
  * lone guest is served. Which waits count is the user's to say. The worker's count when
@@ -64,7 +65,6 @@
 #define CROWD_LENT_MAX_NS	40000
 #define CROWD_STREAK		4
 #define CROWD_SLEEPS		64
-#define CROWD_AWAKE_NS		200000
 #define CROWD_BELL_LATE_NS	100000
 #define CROWD_BELL_WINDOW	16	/* the bits of struct crowd's bells */
 #define CROWD_BELL_LATE_ENTER	3
@@ -96,7 +96,5 @@ uint64_t	crowd_window_next(uint64_t now_window, uint64_t limit_ns, uint64_t wait
 int		crowd_bell_woke(struct crowd *, uint64_t delay_ns);
 /* Before each wait: 1 when it may start awake, 0 while doorbells come late (counts it). */
 int		crowd_may_wait_awake(struct crowd *);
-/* The longest awake wait after an answer, given --poll-max-ns (max_ns; 0 stays 0). */
-uint64_t	crowd_awake_ns(const struct crowd *, uint64_t max_ns);
 
 #endif

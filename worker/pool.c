@@ -369,9 +369,9 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  *
  * The time awake adapts as a halt-polling window does (QEMU's iothread poll-max-ns):
  * halved each time no request came within it, back to the whole --poll-max-ns when one
- * came within that after all; while the CPUs are crowded the whole is at least
- * CROWD_AWAKE_NS (crowd.h). A guest that is idle, or that sends a request now and
- * then, keeps the worker asleep, but for the short waits after its kicks (pool_sleep()).
+ * came within that after all, crowded CPUs or not (crowd.h). A guest that is idle, or
+ * that sends a request now and then, keeps the worker asleep, but for the short waits
+ * after its kicks (pool_sleep()).
  * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
  * whose CPUs are all in use (busy CPUs turn the kick watch off by themselves,
  * crowd.h). It pays with idle CPUs that poll before halting as well, where a
@@ -382,7 +382,7 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
 static int
 pool_wait_next(uint8_t *buf, struct chan_msg *m)
 {
-	uint64_t	 start, limit;
+	uint64_t	 start;
 	int		 got;
 
 	/*
@@ -395,16 +395,13 @@ pool_wait_next(uint8_t *buf, struct chan_msg *m)
 		pool_bell_check();
 		return got;
 	}
-	limit = crowd_awake_ns(&pool_crowd, pool_awake_max_ns);
-	if (pool_awake_ns > limit)
-		pool_awake_ns = limit;		/* the crowd has gone */
 	start = now_ns();
 	if ((got = pool_await_sent(buf, m, pool_awake_ns)) != 0)
 		return got;
 	got = pool_sleep(buf, m);
 	pool_bell_check();
-	pool_awake_ns = crowd_window_next(pool_awake_ns, limit, now_ns() - start,
-	    POOL_AWAKE_MIN_NS);
+	pool_awake_ns = crowd_window_next(pool_awake_ns, pool_awake_max_ns,
+	    now_ns() - start, POOL_AWAKE_MIN_NS);
 	return got;
 }
 

@@ -2,10 +2,10 @@
  * The crowded-CPU rule (common/crowd.c) as the worker's leader uses it, both sides:
  * waits that ran out never turn the kick watch off however much they lent (a guest that
  * kicks without a record behind it, on a loaded machine), and a streak of waits that
- * ended with a record after lending much does, for a bounded number of sleeps, and while
- * it does the awake window is at least CROWD_AWAKE_NS. And the doorbell side: wake-ups
- * on time, or late ones too few, keep the awake wait; enough late ones in the window stop
- * it for a bounded number of waits, which late ones close enough meanwhile start again.
+ * ended with a record after lending much does, for a bounded number of sleeps. And the
+ * doorbell side: wake-ups on time, or late ones too few, keep the awake wait; enough late
+ * ones in the window stop it for a bounded number of waits, which late ones close enough
+ * meanwhile start again.
  */
 #include <stdint.h>
 
@@ -88,24 +88,6 @@ test_streak(void)
 	CHECK(sleeps_off(&c, 1000) == 0);
 }
 
-/* The awake window: --poll-max-ns as given, but at least CROWD_AWAKE_NS while crowded. */
-static void
-test_awake(void)
-{
-	struct crowd	c = { 0 };
-	int		i;
-
-	CHECK(crowd_awake_ns(&c, 50000) == 50000);
-	CHECK(crowd_awake_ns(&c, 0) == 0);
-	for (i = 0; i < CROWD_STREAK; i++)
-		crowd_wait_ended(&c, 1, MUCH);
-	CHECK(crowd_awake_ns(&c, 50000) == CROWD_AWAKE_NS);
-	CHECK(crowd_awake_ns(&c, CROWD_AWAKE_NS + 1) == CROWD_AWAKE_NS + 1);
-	CHECK(crowd_awake_ns(&c, 0) == 0);			/* off stays off */
-	CHECK(sleeps_off(&c, 1000) == CROWD_SLEEPS);
-	CHECK(crowd_awake_ns(&c, 50000) == 50000);		/* the crowd has gone */
-}
-
 #define LATE	(CROWD_BELL_LATE_NS + 1)
 
 /* n doorbell wake-ups, every k-th of them late (k 0: none); how many said it started. */
@@ -181,7 +163,6 @@ main(void)
 	test_yield_lent();
 	test_no_record();
 	test_streak();
-	test_awake();
 	test_bells_on_time();
 	test_bells_late();
 	return check_done("test_crowd");
