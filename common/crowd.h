@@ -9,11 +9,12 @@
  * the next CROWD_SLEEPS sleeps. Meanwhile the worker's leader sleeps without
  * watching the guest's kicks; its awake wait after an answer stays the window that
  * --poll-max-ns and the halving give it. (A window of at least 200 us while crowded won
- * with eight guests before the doorbell rule below existed; with that rule it made no
- * difference there, and it cost an emulated guest, whose vCPU thread takes the CPU from
- * our yields and so sets this rule off, a sixth of its small requests a second:
- * doc/architecture.md.) The frontend does not wait awake at all meanwhile: its yields
- * take turns from the worker, which is the one that answers.
+ * with eight guests before the doorbell rule below existed; with that rule it was worth
+ * about 5 % on their metadata rows, and it cost an emulated guest, whose vCPU thread
+ * takes the CPU from our yields and so sets this rule off, 6-12 % of its small requests
+ * a second and a sixth to a fifth of their CPU time: doc/architecture.md.) The frontend
+ * does not wait awake at all meanwhile: its yields take turns from the worker, which is
+ * the one that answers.
  *
  * A streak, not one wait: one long slice (another process's burst) must not change how a
  * lone guest is served. Which waits count is the user's to say. The worker's count when

@@ -108,6 +108,8 @@ for r in $(seq 1 "$RUNS"); do
 		# Stopped before any fail: it would otherwise wait for an E2E-END forever.
 		kill "$cpu_pid" 2>/dev/null
 		wait "$cpu_pid" 2>/dev/null
+		# And the trace for a GBEGIN that a failed run never printed.
+		[ -z "$TRACE" ] || [ $rc = 0 ] || kill "$trace_pid" 2>/dev/null
 		if [ $rc = 77 ]; then
 			skip "$b: $(tail -n 1 "$T/$b-$r.out")"
 		elif [ $rc != 0 ]; then
