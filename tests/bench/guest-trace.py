@@ -27,6 +27,8 @@ import sys
 
 TASK = r'(\S.*?)\[(\d+)(?:/(\d+))?\]'
 WAKE = re.compile(r'\s*([\d.]+)\s+\[\d+\]\s+' + TASK + r'\s+awakened: ' + TASK)
+# A second back-end thread woken this soon after a kick was woken by the same kick
+# (privfsd's frontend and worker: 6 us apart in the traces of 2026-12-07).
 SAME_KICK_US = 50
 RUN = re.compile(r'\s*([\d.]+)\s+\[\d+\]\s+' + TASK + r'\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$')
 
