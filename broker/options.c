@@ -26,8 +26,8 @@
 #include "sandbox.h"
 
 #define DEFAULT_THREAD_POOL_SIZE	8
-/* worker/pool.c: off, since it costs an emulated guest more than it saves */
-#define DEFAULT_POLL_MAX_NS		50000
+/* worker/pool.c, frontend/virtq_look.c: long enough for an emulated guest's round trip */
+#define DEFAULT_POLL_MAX_NS		100000
 #define POLL_MAX_NS_LIMIT		1000000
 
 #define ARG_NONE	0
@@ -719,7 +719,7 @@ usage(void)
 	    "  --rlimit-nofile=N          file descriptors the guest may hold open\n"
 	    "  --memory-budget=MIB        worker memory the guest may hold (0: default)\n"
 	    "  --thread-pool-size=N       worker threads (default 8; 0: none)\n"
-	    "  --poll-max-ns=NS           wait awake for the next request (default 50000)\n"
+	    "  --poll-max-ns=NS           wait awake for the next request (default 100000)\n"
 	    "  --inode-file-handles=never|prefer|mandatory\n"
 	    "  --inode-numbers=host|hashed\n"
 	    "  --translate-uid=TYPE:FROM:TO:COUNT   --translate-gid=...\n"

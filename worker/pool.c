@@ -372,7 +372,8 @@ pool_sleep(uint8_t *buf, struct chan_msg *m)
  * came within that after all, crowded CPUs or not (crowd.h). A guest that is idle, or
  * that sends a request now and then, keeps the worker asleep, but for the short waits
  * after its kicks (pool_sleep()).
- * On by default (50 us), as QEMU's iothreads poll by default; --poll-max-ns=0 for hosts
+ * On by default (100 us, enough for an emulated guest's round trip once the frontend
+ * looks too: doc/architecture.md), as QEMU's iothreads poll by default; 0 for hosts
  * whose CPUs are all in use (busy CPUs turn the kick watch off by themselves,
  * crowd.h). It pays with idle CPUs that poll before halting as well, where a
  * wake-up is cheap: 2026-12-06, guest_halt_poll_ns 400000, q128, two runs each, 0 / 50
